@@ -1,0 +1,121 @@
+"""The one score loader: every command, the bridge and batch read files through here."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import ScoreReadError
+from .formats import detect_format
+from .humdrum_check import check_humdrum_text
+
+
+@functools.cache
+def music21_ready() -> None:
+    """Register converter21 once per process: it replaces music21's Humdrum reader (which
+    mishandles spine splits) and adds the Humdrum writer music21 lacks."""
+    import converter21
+
+    converter21.register()
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "latin-1"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise ScoreReadError("cannot decode text", path)  # pragma: no cover - latin-1 decodes all
+
+
+def _precheck(path: Path, fmt: str) -> str | None:
+    """Fast structural checks that give a line number; returns the text for text formats."""
+    if fmt == "kern":
+        text = _read_text(path)
+        if "\x00" in text:
+            raise ScoreReadError("binary data in a Humdrum file", path)
+        check_humdrum_text(text, path)
+        return text
+    if fmt == "musicxml":
+        from lxml import etree
+
+        try:
+            etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+        except etree.XMLSyntaxError as exc:
+            line = exc.lineno if getattr(exc, "lineno", None) else None
+            msg = exc.msg.split(", line")[0] if exc.msg else "malformed XML"
+            raise ScoreReadError(f"malformed XML: {msg}", path, line) from None
+        return None
+    if fmt == "mxl":
+        try:
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+                if bad is not None:
+                    raise ScoreReadError(f"corrupt member '{bad}' in the .mxl archive", path)
+        except zipfile.BadZipFile as exc:
+            raise ScoreReadError(f"not a valid .mxl (zip) archive: {exc}", path) from None
+        return None
+    if fmt == "abc":
+        text = _read_text(path)
+        if "\x00" in text:
+            raise ScoreReadError("binary data in an ABC file", path)
+        return text
+    return None
+
+
+def _parse(path: Path, fmt: str, text: str | None):
+    import music21
+
+    music21_ready()
+    m21fmt = {"kern": "humdrum", "musicxml": "musicxml", "mxl": "musicxml", "abc": "abc", "midi": "midi"}[fmt]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if text is not None and fmt == "kern":
+                return music21.converter.parseData(text, format=m21fmt)
+            return music21.converter.parse(str(path), format=m21fmt, forceSource=True)
+    except ScoreReadError:
+        raise
+    except Exception as exc:  # music21/converter21 raise many types; all mean "unreadable"
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ScoreReadError(f"cannot parse as {fmt}: {detail}", path) from None
+
+
+def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F821
+    """Every score in a file: one for most formats, one per tune for ABC collections."""
+    import music21
+
+    p = Path(path)
+    fmt = detect_format(p)
+    text = _precheck(p, fmt)
+    parsed = _parse(p, fmt, text)
+    if isinstance(parsed, music21.stream.Opus):
+        scores = list(parsed.scores)
+        if not scores:
+            raise ScoreReadError("the file holds no tunes", p)
+        yield from scores
+        return
+    if not isinstance(parsed, music21.stream.Score):
+        score = music21.stream.Score()
+        score.insert(0, parsed)
+        parsed = score
+    yield parsed
+
+
+def load(path: str | Path, index: int = 0):
+    """Read one score (the ``index``-th tune of an ABC collection) from any supported file.
+
+    The format comes from the content, not the extension. Raises ScoreReadError with a
+    one-line message naming the file (and the line, where known).
+    """
+    p = Path(path)
+    for i, score in enumerate(load_all(p)):
+        if i == index:
+            if not score.recurse().notesAndRests:
+                raise ScoreReadError("the score holds no notes or rests", p)
+            return score
+    raise ScoreReadError(f"the file has no tune number {index + 1}", p)

@@ -1,0 +1,55 @@
+"""The score loader and writer on real files: formats, atomic writes, one-line errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from lstmfuse.errors import ScoreReadError, ScoreWriteError
+from lstmfuse.io import detect_format, load, load_all, save
+
+
+def _notes(score):
+    merged = score.parts[0].stripTies()  # MIDI has no ties: compare sounding notes
+    return [(n.pitch.midi, float(n.offset), float(n.quarterLength)) for n in merged.flatten().notes if n.isNote]
+
+
+def test_detects_format_from_content_not_extension(tmp_path, examples_dir):
+    lying = tmp_path / "chorale.xml"
+    lying.write_bytes((examples_dir / "bach-bwv277.krn").read_bytes())
+    assert detect_format(lying) == "kern"
+    assert len(load(lying).parts) == 4
+
+
+@pytest.mark.parametrize("suffix", [".krn", ".musicxml", ".mxl", ".mid"])
+def test_save_and_reload_each_format(tmp_path, examples_dir, suffix):
+    score = load(examples_dir / "essen-altdeu10-1.krn")
+    out = save(score, tmp_path / f"song{suffix}")
+    again = load(out)
+    pitches = [p for p, _, _ in _notes(again)]
+    assert pitches == [p for p, _, _ in _notes(score)]
+
+
+def test_abc_collection_yields_every_tune(corpus_dir):
+    tunes = list(load_all(corpus_dir / "essenFolksong" / "altdeu10.abc"))
+    assert len(tunes) > 10
+    assert all(t.recurse().notes for t in tunes)
+
+
+def test_save_refuses_to_clobber_and_leaves_no_partial_file(tmp_path, examples_dir):
+    score = load(examples_dir / "essen-altdeu10-1.krn")
+    target = tmp_path / "out.musicxml"
+    target.write_text("precious")
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        save(score, target)
+    assert target.read_text() == "precious"
+    save(score, target, force=True)
+    assert "score-partwise" in target.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.musicxml"]
+
+
+def test_mismatched_spines_name_the_line(tmp_path):
+    bad = tmp_path / "bad.krn"
+    bad.write_text("**kern\t**kern\n4c\t4d\n4e\n*-\t*-\n")
+    with pytest.raises(ScoreReadError) as info:
+        load(bad)
+    assert str(info.value) == f"{bad}:3: record has 1 spine(s) but 2 are open"
