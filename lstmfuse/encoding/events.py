@@ -1,0 +1,88 @@
+"""The melody representation every part of lstmfuse shares (kept apart from any model).
+
+A :class:`Melody` is a monophonic line of :class:`NoteEvent` s with exact rational timing
+(``Fraction`` quarter lengths, so triplets and other tuplets are exact), tied notes merged
+into one sounding event, plus the context a composer would read off the page: key signature,
+meter and where the bars fall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+Q = Fraction  # quarter lengths
+
+
+def frac(x: float | Fraction | int) -> Fraction:
+    """Exact quarter length from music21's offsets (floats for binary values, Fractions else)."""
+    if isinstance(x, Fraction):
+        return x
+    return Fraction(x).limit_denominator(1 << 16)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEvent:
+    """One note (``pitch`` = MIDI number) or rest (``pitch`` None), ties merged.
+
+    ``bar_pos`` is the onset's distance from the last barline; ``spelling`` keeps the
+    score's name for the pitch (e.g. ``'E-4'``) so output can be written as the user spelled it.
+    """
+
+    pitch: int | None
+    onset: Fraction
+    duration: Fraction
+    bar_pos: Fraction = Fraction(0)
+    spelling: str | None = None
+
+    @property
+    def is_rest(self) -> bool:
+        return self.pitch is None
+
+    @property
+    def end(self) -> Fraction:
+        return self.onset + self.duration
+
+
+@dataclass(slots=True)
+class Melody:
+    """A monophonic line with its notational context.
+
+    ``meter`` is the time signature in force at the end (what a continuation uses);
+    ``sharps`` the key signature (negative = flats); ``mode`` 'major'/'minor' or None when
+    the source names no mode.
+    """
+
+    events: list[NoteEvent]
+    meter: str = "4/4"
+    sharps: int = 0
+    mode: str | None = None
+    tonic: str | None = None
+    source: str = ""
+    meters: list[tuple[Fraction, str]] = field(default_factory=list)
+
+    @property
+    def bar_length(self) -> Fraction:
+        return meter_bar_length(self.meter)
+
+    @property
+    def end(self) -> Fraction:
+        return self.events[-1].end if self.events else Fraction(0)
+
+    @property
+    def notes(self) -> list[NoteEvent]:
+        return [e for e in self.events if e.pitch is not None]
+
+    def with_events(self, events: list[NoteEvent]) -> "Melody":
+        return replace(self, events=events)
+
+
+def meter_bar_length(meter: str) -> Fraction:
+    """Bar length in quarters of a time signature string like '6/8' or '3/2'."""
+    try:
+        num, den = meter.split("/")
+        return Fraction(int(num) * 4, int(den))
+    except (ValueError, ZeroDivisionError):
+        from ..errors import UsageError
+
+        raise UsageError(f"not a time signature: '{meter}'") from None
