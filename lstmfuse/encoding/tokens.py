@@ -1,0 +1,162 @@
+"""The one encoder: Melody <-> token sequence plus the per-step metrical context.
+
+Each note is a pitch token (or ``rest``) followed by a duration token; a duration without
+a token of its own is written as a sum joined by ``<tie>`` (``4 <tie> 1`` for five beats),
+so tuplets, dotted and tied values are exact and ``decode(encode(m))`` gives back every note.
+
+Alongside each token the model sees *where in the bar* the next token's material starts
+(a 1/12-quarter grid) and the meter, so it knows beat and barline without hold tokens.
+Pitches are learnt in a normalised key (key signature moved to none, the nearest way);
+``shift`` records how to move back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import LstmfuseError
+from . import vocab as V
+from .events import Melody, NoteEvent, meter_bar_length
+
+
+class Unrepresentable(LstmfuseError):
+    """A melody holds a value the vocabulary cannot write exactly (e.g. 1/7 notes)."""
+
+
+@dataclass(slots=True)
+class Encoded:
+    """Tokens with their context features (all the same length)."""
+
+    tokens: np.ndarray  # int32
+    positions: np.ndarray  # int32, V.position_id of the time the *next* token starts at
+    meters: np.ndarray  # int32, V.meter_id
+    shift: int  # semitones added to reach the normalised key
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def normalising_shift(sharps: int) -> int:
+    """Semitones that move a key signature of ``sharps`` to none (C major / A minor),
+    choosing the smaller move (-5..+6)."""
+    shift = (-7 * sharps) % 12
+    return shift - 12 if shift > 6 else shift
+
+
+def decompose(duration: Fraction) -> list[Fraction] | None:
+    """Write a duration as a sum of vocabulary durations (largest first); None if impossible."""
+    parts: list[Fraction] = []
+    rest = duration
+    for d in reversed(V.DURATIONS):
+        while rest >= d:
+            parts.append(d)
+            rest -= d
+        if rest == 0:
+            return parts
+    return None
+
+
+def _meter_lookup(melody: Melody):
+    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
+
+    def meter_at(onset: Fraction) -> str:
+        current = timeline[0][1]
+        for start, m in timeline:
+            if start <= onset:
+                current = m
+            else:
+                break
+        return current
+
+    return meter_at
+
+
+def fill_gaps(events: list[NoteEvent], start: Fraction | None = None) -> list[NoteEvent]:
+    """Make the line contiguous: silence between notes becomes explicit rests."""
+    out: list[NoteEvent] = []
+    t = events[0].onset if events and start is None else (start or Fraction(0))
+    for e in events:
+        if e.onset > t and out:
+            gap = e.onset - t
+            prev = out[-1]
+            out.append(NoteEvent(None, t, gap, prev.bar_pos + prev.duration, None))
+        out.append(e)
+        t = e.end
+    return out
+
+
+def encode(melody: Melody, *, normalise: bool = True, bos: bool = True, eos: bool = True) -> Encoded:
+    """Tokens for a melody; raises Unrepresentable for durations the vocabulary cannot sum to."""
+    shift = normalising_shift(melody.sharps) if normalise else 0
+    meter_at = _meter_lookup(melody)
+    toks: list[int] = []
+    poss: list[int] = []
+    mets: list[int] = []
+
+    def push(tok: int, pos: Fraction, meter: str) -> None:
+        bar = meter_bar_length(meter)
+        toks.append(tok)
+        poss.append(V.position_id(pos % bar if bar else pos))
+        mets.append(V.meter_id(meter))
+
+    events = fill_gaps(melody.events)
+    if bos:
+        first = events[0] if events else None
+        push(V.BOS, first.bar_pos if first else Fraction(0), meter_at(first.onset) if first else melody.meter)
+    for e in events:
+        meter = meter_at(e.onset)
+        push(V.REST if e.pitch is None else V.pitch_token(e.pitch + shift), e.bar_pos, meter)
+        parts = decompose(e.duration)
+        if parts is None:
+            raise Unrepresentable(f"duration {e.duration} quarter(s) at offset {e.onset} cannot be encoded", melody.source or None)
+        elapsed = Fraction(0)
+        for k, d in enumerate(parts):
+            if k:
+                push(V.TIE, e.bar_pos + elapsed, meter)
+            elapsed += d
+            push(V.duration_token(d), e.bar_pos + elapsed, meter)
+    if eos:
+        push(V.EOS, Fraction(0), melody.meter)
+    as_array = lambda xs: np.asarray(xs, dtype=np.int32)  # noqa: E731
+    return Encoded(as_array(toks), as_array(poss), as_array(mets), shift)
+
+
+def decode(
+    tokens, *, shift: int = 0, start: Fraction = Fraction(0), start_bar_pos: Fraction = Fraction(0), meter: str = "4/4"
+) -> list[NoteEvent]:
+    """Events from tokens (specials skipped; a stray token out of grammar is ignored).
+
+    ``shift`` is the encoding's normalising shift (undone here); ``start`` and
+    ``start_bar_pos`` place the first event in time and in its bar.
+    """
+    bar = meter_bar_length(meter)
+    events: list[NoteEvent] = []
+    t = start
+    pos = start_bar_pos
+    pending: int | None | str = "none"  # pitch awaiting its duration
+    extend = False
+    for tok in (int(x) for x in tokens):
+        if tok == V.EOS:
+            break
+        if V.is_pitch(tok):
+            pending = None if tok == V.REST else V.token_pitch(tok) - shift
+            extend = False
+        elif tok == V.TIE:
+            extend = bool(events)
+        elif V.is_duration(tok):
+            d = V.token_duration(tok)
+            if extend and events:
+                last = events[-1]
+                events[-1] = NoteEvent(last.pitch, last.onset, last.duration + d, last.bar_pos, last.spelling)
+                t += d
+                pos = (pos + d) % bar
+                extend = False
+            elif pending != "none":
+                events.append(NoteEvent(pending, t, d, pos, None))  # type: ignore[arg-type]
+                t += d
+                pos = (pos + d) % bar
+                pending = "none"
+    return events
