@@ -1,0 +1,459 @@
+"""The batch runner: files in, one result per file out, on 1..N local processes or Dask.
+
+The coordinator (this process) expands the inputs, plans every output path, skips what a
+journal says is done (``--resume``), hands each file to :func:`process_task` (here, in a
+process pool, or on Dask workers), journals each result as it arrives and writes the
+report at the end. Workers never write the journal: only the target file, its backup and,
+in place, a pending marker, all atomically (see :mod:`lstmfuse.batch.safety`).
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import LstmfuseError, UsageError
+from ..io.formats import EXTENSIONS, READABLE, detect_format
+from . import safety
+from .ops import Op, op_from_spec
+
+ENGINES = ("local", "dask")
+_SCORE_SUFFIXES = {ext for exts in EXTENSIONS.values() for ext in exts}
+_GLOB_CHARS = set("*?[")
+
+
+@dataclass
+class FileResult:
+    """What happened to one file. ``status`` is one of ok, unchanged, failed, skipped,
+    dry-run, interrupted."""
+
+    source: str
+    status: str
+    output: str | None = None
+    changes: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    source_sha: str | None = None
+    output_sha: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BatchResult:
+    files: list[FileResult]
+    recipe: list[dict[str, Any]]
+    options: dict[str, Any]
+    started: float
+    finished: float
+    interrupted: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
+
+    def summary(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for f in self.files:
+            out[f.status] = out.get(f.status, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lstmfuse_batch_report": 1,
+            "recipe": self.recipe,
+            "options": self.options,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started)),
+            "seconds": round(self.finished - self.started, 3),
+            "interrupted": self.interrupted,
+            "summary": self.summary(),
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files, folders (every score file under them) and globs (``**`` recurses), in order,
+    without duplicates, backups (``*.bak``) or this tool's temp/journal files."""
+    out: list[Path] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.abspath(p)
+        if key not in seen and not _ignored(p):
+            seen.add(key)
+            out.append(p)
+
+    for raw in inputs:
+        text = os.fspath(raw)
+        if any(c in text for c in _GLOB_CHARS) and not Path(text).exists():
+            hits = sorted(glob.glob(text, recursive=True))
+            files = [Path(h) for h in hits if Path(h).is_file()]
+            if not files:
+                raise UsageError(f"no file matches '{text}'")
+            for f in files:
+                add(f)
+        elif Path(text).is_dir():
+            found = sorted(p for p in Path(text).rglob("*") if p.is_file() and p.suffix.lower() in _SCORE_SUFFIXES
+                           and not any(part.startswith(".") for part in p.relative_to(text).parts))
+            if not found:
+                raise UsageError(f"no score files in the folder '{text}'")
+            for f in found:
+                add(f)
+        else:
+            add(Path(text))  # missing files fail one by one, the batch goes on
+    if not out:
+        raise UsageError("no input files")
+    return out
+
+
+def _ignored(p: Path) -> bool:
+    name = p.name
+    return (name.endswith(".bak") or name.endswith(safety.TEMP_MARK) or name.endswith(safety.PENDING_SUFFIX)
+            or name == safety.JOURNAL_NAME)
+
+
+def _common_base(paths: Sequence[Path]) -> Path:
+    parents = [os.path.abspath(p.parent) for p in paths]
+    return Path(os.path.commonpath(parents)) if parents else Path.cwd()
+
+
+def target_format(src: Path, ops: Sequence[Op]) -> str | None:
+    """The format a file will be written in: the last ``convert`` step's, else its own."""
+    for op in reversed(ops):
+        if op.name == "convert":
+            from ..io.formats import normalise_format
+
+            return normalise_format(op.to)  # type: ignore[attr-defined]
+    try:
+        return detect_format(src)
+    except LstmfuseError:
+        return None
+
+
+def output_path(src: Path, base: Path | None, out_dir: Path | None, fmt: str | None) -> Path:
+    """Where ``src`` goes: mirrored under ``out_dir`` (or beside itself in place), with the
+    suffix of ``fmt`` when the format changes."""
+    if out_dir is not None and base is not None:
+        rel = Path(os.path.abspath(src)).relative_to(base)
+        dst = Path(out_dir) / rel
+    else:
+        dst = src
+    if fmt is not None:
+        own = [f for f, exts in EXTENSIONS.items() if src.suffix.lower() in exts]
+        if not own or own[0] != fmt and not (own[0] == "musicxml" and fmt == "musicxml"):
+            dst = dst.with_suffix(EXTENSIONS[fmt][0])
+    return dst
+
+
+# --------------------------------------------------------------------------- the worker side
+
+
+@functools.lru_cache(maxsize=32)
+def _ops_from_json(specs_json: str) -> tuple[Op, ...]:
+    return tuple(op_from_spec(s) for s in json.loads(specs_json))
+
+
+def process_task(task: dict[str, Any]) -> dict[str, Any]:
+    """Run the recipe on one file and write the result; never raises for a bad file.
+
+    ``task``: source, output, ops (JSON list of specs), mode ('out', 'inplace' or 'dry'),
+    backup, force, pending (write an in-place pending marker).
+    """
+    from .document import Document
+
+    t0 = time.perf_counter()
+    src = Path(task["source"])
+    dst = Path(task["output"]) if task.get("output") else None
+    res = FileResult(source=str(src), status="failed", output=str(dst) if dst else None)
+    try:
+        ops = _ops_from_json(task["ops"])
+        doc = Document.read(src)
+        res.source_sha = safety.sha256(doc.source_bytes)
+        changes: dict[str, Any] = {}
+        for i, op in enumerate(ops):
+            got = op.apply(doc)
+            key = op.name if op.name not in changes else f"{op.name}#{i + 1}"
+            changes[key] = got
+        res.changes = {k: v for k, v in changes.items() if v}
+        res.notes = list(doc.notes)
+        if task["mode"] == "dry":
+            res.status = "dry-run"
+            return _done(res, t0)
+        data = doc.output_bytes()
+        res.output_sha = safety.sha256(data)
+        same_file = dst is not None and os.path.abspath(dst) == os.path.abspath(src)
+        if task["mode"] == "inplace" and same_file:
+            if data == doc.source_bytes:
+                res.status = "unchanged"
+                return _done(res, t0)
+            mode = src.stat().st_mode & 0o7777
+            if task.get("backup", True):
+                bak = src.with_name(src.name + ".bak")
+                if not bak.exists():  # never overwrite the oldest original
+                    safety.clean_stale_temps(bak)
+                    safety.atomic_write(bak, doc.source_bytes, mode=mode)
+            if task.get("pending"):
+                safety.write_pending(src, res.source_sha, res.output_sha)
+            safety.clean_stale_temps(src)
+            if safety.file_sha(src) != res.source_sha:
+                raise LstmfuseError("changed while the batch was editing it; left as it is", src)
+            safety.atomic_write(src, data, mode=mode)
+        else:
+            assert dst is not None
+            if os.path.abspath(dst) == os.path.abspath(src):
+                raise UsageError("the output would overwrite the input (use --in-place)")
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            safety.clean_stale_temps(dst)
+            if dst.exists() and not task.get("force"):
+                raise LstmfuseError("already exists (use --force to overwrite)", dst)
+            safety.atomic_write(dst, data)
+        res.status = "ok" if doc.modified or data != doc.source_bytes else "unchanged"
+    except LstmfuseError as exc:
+        res.status = "failed"
+        res.error = str(exc) if exc.path else f"{src}: {exc}"
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # a bug, or a library failing on odd input: report, go on
+        res.status = "failed"
+        detail = " ".join(str(exc).split())[:300]
+        res.error = f"{src}: internal error {type(exc).__name__}: {detail}"
+        res.notes.append("".join(traceback.format_exception_only(type(exc), exc)).strip()[:500])
+    return _done(res, t0)
+
+
+def _done(res: FileResult, t0: float) -> dict[str, Any]:
+    res.seconds = round(time.perf_counter() - t0, 4)
+    return res.to_dict()
+
+
+# --------------------------------------------------------------------------- the coordinator
+
+
+def run(
+    files: Iterable[str | os.PathLike[str]],
+    ops: Sequence[Op | dict[str, Any]],
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    in_place: bool = False,
+    backup: bool = True,
+    dry_run: bool = False,
+    report: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    jobs: int = 1,
+    engine: str = "local",
+    address: str | None = None,
+    force: bool = False,
+    journal: str | os.PathLike[str] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_result: Callable[[FileResult], None] | None = None,
+) -> BatchResult:
+    """Apply ``ops`` (in order) to every file; see docs/batch.md.
+
+    ``out_dir`` mirrors the inputs' folders under a new folder; ``in_place`` rewrites each
+    file (keeping ``FILE.bak`` unless ``backup=False``). A file that fails is left as it was
+    and reported; the batch goes on. Returns a :class:`BatchResult` (``exit_code`` 1 if any
+    file failed).
+    """
+    op_list = [op_from_spec(o) for o in ops]
+    if not op_list:
+        raise UsageError("no ops to run")
+    if in_place and out_dir is not None:
+        raise UsageError("give either --out-dir or --in-place, not both")
+    if not dry_run and not in_place and out_dir is None:
+        raise UsageError("say where results go: --out-dir FOLDER or --in-place (or --dry-run to preview)")
+    if engine not in ENGINES:
+        raise UsageError(f"unknown engine '{engine}' (choose from {', '.join(ENGINES)})")
+    if jobs < 1:
+        raise UsageError("-j must be 1 or more")
+    if address and engine != "dask":
+        raise UsageError("--address needs --engine dask")
+    sources = expand_inputs(files)
+    out_path = Path(out_dir) if out_dir is not None else None
+    if out_path is not None and out_path.exists() and not out_path.is_dir():
+        raise UsageError(f"--out-dir {out_path} is a file, not a folder")
+    if out_path is not None:
+        out_abs = os.path.abspath(out_path)
+        sources = [s for s in sources if not os.path.abspath(s).startswith(out_abs + os.sep)]
+        if not sources:
+            raise UsageError("every input is inside the output folder")
+    base = _common_base(sources)
+    if out_path is not None and os.path.abspath(out_path) == str(base):
+        raise UsageError("the output folder is the input folder: use --in-place, or another --out-dir")
+
+    recipe = [o.to_spec() for o in op_list]
+    ops_json = json.dumps(recipe, sort_keys=True)
+    mode = "dry" if dry_run else ("inplace" if in_place else "out")
+    options = {"mode": mode, "backup": bool(backup) if in_place else None}
+    started = time.time()
+
+    plan: list[dict[str, Any]] = []
+    for src in sources:
+        fmt = target_format(src, op_list) if src.exists() else None
+        dst = output_path(src, base, out_path, fmt) if (out_path is not None or in_place) else None
+        plan.append({"source": str(src), "output": str(dst) if dst else None, "ops": ops_json, "mode": mode,
+                     "backup": bool(backup), "force": bool(force or resume), "pending": mode == "inplace"})
+
+    jr: safety.Journal | None = None
+    results: dict[str, FileResult] = {}
+    if mode != "dry":
+        jpath = Path(journal) if journal else (out_path if out_path is not None else base) / safety.JOURNAL_NAME
+        jr = safety.Journal(jpath, recipe, options)
+        if resume:
+            done = jr.load()
+            for task in plan:
+                skipped = _resume_check(task, done.get(task["source"]), mode)
+                if skipped is not None:
+                    results[task["source"]] = skipped
+        jr.open(append=resume)
+        for task in plan:  # an in-place file finished just before a kill is journaled now
+            r = results.get(task["source"])
+            if r is not None and r.status == "ok" and r.notes == ["finished before the interruption"]:
+                jr.record(_journal_entry(r))
+                safety.clear_pending(task["source"])
+
+    todo = [t for t in plan if t["source"] not in results]
+    if on_start is not None:
+        on_start(len(plan))
+    for r in results.values():
+        if on_result is not None:
+            on_result(r)
+
+    def handle(raw: dict[str, Any]) -> None:
+        r = FileResult(**raw)
+        results[r.source] = r
+        if jr is not None and r.status in ("ok", "unchanged"):
+            jr.record(_journal_entry(r))
+        if mode == "inplace":
+            safety.clear_pending(r.source)
+        if on_result is not None:
+            on_result(r)
+
+    interrupted = False
+    try:
+        if engine == "dask":
+            from .dask_engine import run_on_dask
+
+            run_on_dask(todo, handle, address=address, jobs=jobs)
+        elif jobs == 1 or len(todo) <= 1:
+            for task in todo:
+                handle(process_task(task))
+        else:
+            _run_pool(todo, handle, jobs)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if jr is not None:
+            jr.close()
+
+    ordered = []
+    for task in plan:
+        r = results.get(task["source"])
+        if r is None:
+            r = FileResult(source=task["source"], status="interrupted", output=task["output"])
+        ordered.append(r)
+    result = BatchResult(files=ordered, recipe=recipe, options={**options, "jobs": jobs, "engine": engine},
+                         started=started, finished=time.time(), interrupted=interrupted)
+    if report is not None:
+        write_report(result, report)
+    return result
+
+
+def _journal_entry(r: FileResult) -> dict[str, Any]:
+    return {"source": r.source, "output": r.output, "status": r.status,
+            "source_sha": r.source_sha, "output_sha": r.output_sha}
+
+
+def _resume_check(task: dict[str, Any], entry: dict[str, Any] | None, mode: str) -> FileResult | None:
+    """A 'skipped' result when an earlier run already did this file, else None."""
+    src = task["source"]
+    current = safety.file_sha(src)
+    if mode == "inplace":
+        pend = safety.read_pending(src)
+        if entry is None and pend is not None and current == pend.get("new"):
+            return FileResult(source=src, status="ok", output=task["output"], source_sha=pend.get("old"),
+                              output_sha=pend.get("new"), notes=["finished before the interruption"])
+        if entry is None:
+            return None
+        if entry.get("status") == "ok" and current == entry.get("output_sha"):
+            return _skipped(task, entry)
+        if entry.get("status") == "unchanged" and current == entry.get("source_sha"):
+            return _skipped(task, entry)
+        return None
+    if entry is None or entry.get("status") not in ("ok", "unchanged"):
+        return None
+    out = entry.get("output")
+    if out != task["output"] or current != entry.get("source_sha"):
+        return None
+    if out and safety.file_sha(out) == entry.get("output_sha"):
+        return _skipped(task, entry)
+    return None
+
+
+def _skipped(task: dict[str, Any], entry: dict[str, Any]) -> FileResult:
+    return FileResult(source=task["source"], status="skipped", output=task["output"],
+                      source_sha=entry.get("source_sha"), output_sha=entry.get("output_sha"),
+                      notes=["done in an earlier run (--resume)"])
+
+
+def _run_pool(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], jobs: int) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["lstmfuse.batch.runner", "lstmfuse.batch.ops.transpose"])
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    try:
+        pending = set()
+        it = iter(tasks)
+        window = jobs * 4  # keep the queue short so Ctrl-C stops quickly
+        for task in it:
+            pending.add(pool.submit(process_task, task))
+            if len(pending) >= window:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    handle(f.result())
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                handle(f.result())
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def write_report(result: BatchResult, path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True, exist_ok=True)
+    return safety.atomic_write(p, (json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n").encode())
+
+
+__all__ = ["BatchResult", "FileResult", "READABLE", "expand_inputs", "output_path", "process_task", "run",
+           "write_report"]

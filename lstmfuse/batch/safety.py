@@ -1,0 +1,178 @@
+"""Crash-safe file writing for batches: atomic replace, backups, the journal, pending markers.
+
+A batch can be killed at any instant (Ctrl-C, SIGKILL, power loss) and every file must
+then be fully old or fully new. Every write goes to a temporary file in the target's
+folder, is flushed to disk, then renamed over the target (rename is atomic on POSIX);
+the folder is synced after the rename.
+
+For ``--in-place`` edits a small *pending marker* (``.NAME.lstmfuse-pending``) records the
+hashes of the old and the new content just before the rename, so ``--resume`` can tell a
+file that was already rewritten (but not yet journaled) from one that was not, and never
+applies an edit twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+JOURNAL_NAME = ".lstmfuse-batch-journal.jsonl"
+PENDING_SUFFIX = ".lstmfuse-pending"
+TEMP_MARK = ".lstmfuse-tmp"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha(path: str | Path) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(dest: str | Path, data: bytes, *, mode: int | None = None, exclusive: bool = False) -> Path:
+    """Write ``data`` to ``dest`` atomically (temp file, fsync, rename, fsync folder).
+
+    ``mode`` keeps a file's permissions when it is replaced; ``exclusive`` refuses to
+    replace an existing file (FileExistsError), checked at the final link.
+    """
+    dest = Path(dest)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMP_MARK, dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        if exclusive:
+            os.link(tmp, dest)
+        else:
+            os.replace(tmp, dest)
+        _fsync_dir(folder)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return dest
+
+
+def clean_stale_temps(dest: str | Path) -> None:
+    """Remove temp files a killed earlier run left beside ``dest`` (ours only, by name)."""
+    dest = Path(dest)
+    folder = dest.parent if str(dest.parent) else Path(".")
+    try:
+        for p in folder.glob(f".{dest.name}.*{TEMP_MARK}"):
+            with contextlib.suppress(OSError):
+                p.unlink()
+    except OSError:
+        pass
+
+
+def pending_path(src: str | Path) -> Path:
+    src = Path(src)
+    return src.with_name(f".{src.name}{PENDING_SUFFIX}")
+
+
+def write_pending(src: str | Path, old_sha: str, new_sha: str) -> None:
+    atomic_write(pending_path(src), json.dumps({"old": old_sha, "new": new_sha}).encode())
+
+
+def read_pending(src: str | Path) -> dict[str, str] | None:
+    try:
+        return json.loads(pending_path(src).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def clear_pending(src: str | Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        pending_path(src).unlink()
+
+
+class Journal:
+    """Append-only JSON-lines record of finished files, written by the coordinator only.
+
+    The first line names the recipe (its ops) so ``--resume`` never mixes two recipes.
+    Each later line is one file's result, flushed and synced before the next is written.
+    """
+
+    def __init__(self, path: str | Path, recipe: list[dict[str, Any]], options: dict[str, Any]):
+        self.path = Path(path)
+        self.header = {"journal": "lstmfuse batch", "version": 1, "recipe": recipe, "options": options}
+        self._fh = None
+
+    def load(self) -> dict[str, dict[str, Any]]:
+        """Entries of an earlier run of the same recipe, by source path (may be empty)."""
+        from ..errors import UsageError
+
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise UsageError(f"cannot read the journal {self.path}: {exc.strerror}") from None
+        if not lines:
+            return {}
+        try:
+            header = json.loads(lines[0])
+        except ValueError:
+            raise UsageError(f"{self.path} is not a batch journal; remove it or drop --resume") from None
+        if header.get("recipe") != self.header["recipe"] or header.get("options") != self.header["options"]:
+            raise UsageError(
+                f"the journal {self.path} was written by a different batch (other ops or options); "
+                "remove it or drop --resume")
+        done: dict[str, dict[str, Any]] = {}
+        for line in lines[1:]:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a kill: that file is simply not done
+            if isinstance(entry, dict) and "source" in entry:
+                done[entry["source"]] = entry
+        return done
+
+    def open(self, append: bool) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if append and self.path.exists() and self.path.stat().st_size > 0:
+            self._fh = open(self.path, "a", encoding="utf-8")
+            return
+        atomic_write(self.path, (json.dumps(self.header) + "\n").encode())
+        self._fh = open(self.path, "a", encoding="utf-8")
+
+    def record(self, entry: dict[str, Any]) -> None:
+        if self._fh is None:
+            return
+        self._fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
