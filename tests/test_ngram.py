@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import time
-from pathlib import Path
 
-import music21
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _folk_corpus import kinder_melodies
 from lstmfuse.evaluation import NGramModel
 
-CORPUS = Path(music21.__file__).parent / "corpus"
 
-
-@functools.cache
 def _kinder_pitch_sequences() -> list[list[int]]:
-    """Pitch sequences (rests skipped) of the 213 tunes of Essen's kinder0.abc (~8 s once)."""
-    from lstmfuse.encoding.extract import melody_from_part
-    from lstmfuse.io import load_all
-
-    seqs = []
-    for score in load_all(CORPUS / "essenFolksong" / "kinder0.abc"):
-        m = melody_from_part(score.parts[0])
-        seqs.append([e.pitch for e in m.events if e.pitch is not None])
+    seqs = [[e.pitch for e in m.events if e.pitch is not None] for m in kinder_melodies()]
     return [s for s in seqs if s]
 
 
