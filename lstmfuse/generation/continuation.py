@@ -1,0 +1,179 @@
+"""Continue a passage or fuse genres: the one implementation behind CLI, bridge and batch.
+
+Phase 1 (every genre with a weight): each genre model continues the passage on its own,
+sampled stochastically. Phase 2: the fusion LSTM, conditioned on the composer's weight
+vector, writes one melody; at every step its next-token distribution is mixed with the
+weighted genre models' (weighted geometric mean) and pulled towards the phase-1 melodies
+in proportion to their genre's weight. See docs/fusion.md for why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..encoding import vocab as V
+from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.tokens import encode, normalising_shift
+from ..errors import UsageError
+from ..models.registry import FUSION, genre_names, load_model
+from .engine import Context, Guide, generate
+from .options import SamplingOptions
+from .spelling import spell
+from .stack import LSTMStack
+from .weights import parse_weights
+
+#: share of the fusion model in the phase-2 mixture (the rest goes to the weighted genres)
+FUSION_SHARE = 0.5
+#: pull (nats) of a phase-1 melody of weight 1 on the phase-2 choice
+GUIDE_STRENGTH = 1.5
+
+
+@dataclass
+class Result:
+    """Generated material in the user's key, onsets continuing from the passage's end."""
+
+    melodies: list[Melody]
+    settings: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _prime_tokens(passage: Melody | None, meter: str, shift: int):
+    if passage is None or not passage.events:
+        return (np.array([V.BOS]), np.array([0]), np.array([V.meter_id(meter)]))
+    enc = encode(passage, eos=False)
+    return enc.tokens, enc.positions, enc.meters
+
+
+def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions) -> Context:
+    bar = meter_bar_length(meter)
+    if passage is not None and passage.events:
+        last = passage.events[-1]
+        pos = (last.bar_pos + last.duration) % bar
+        to_bar_end = (bar - pos) % bar
+        notes = [e.pitch + shift for e in passage.events if e.pitch is not None]
+        last_pitch = next((e.pitch + shift for e in reversed(passage.events) if e.pitch is not None), None)
+        low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
+    else:
+        pos, to_bar_end, last_pitch, low, high = Fraction(0), Fraction(0), None, 60, 81
+    if high - low < 15:
+        mid = (low + high) // 2
+        low, high = mid - 8, mid + 8
+    if opts.lowest is not None:
+        low = opts.lowest + shift
+    if opts.highest is not None:
+        high = opts.highest + shift
+    low, high = max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
+    return Context(meter=meter, bar_pos=pos, budget=to_bar_end + bars * bar, minor=minor, last_pitch=last_pitch, low=low, high=high)
+
+
+def _is_minor(passage: Melody | None, mode: str | None, shift: int) -> bool:
+    if mode in ("major", "minor"):
+        return mode == "minor"
+    if passage is not None and passage.notes:  # modal or unknown: does it rest on the relative minor?
+        return (passage.notes[-1].pitch + shift) % 12 == 9
+    return False
+
+
+def _to_user_key(events: list[NoteEvent], start: Fraction, sharps: int, shift: int) -> list[NoteEvent]:
+    out = []
+    for e in events:
+        if e.pitch is None:
+            out.append(NoteEvent(None, e.onset + start, e.duration, e.bar_pos))
+        else:
+            out.append(NoteEvent(e.pitch - shift, e.onset + start, e.duration, e.bar_pos, spell(e.pitch, sharps, shift)))
+    return out
+
+
+def _check_bars(bars: int, variants: int) -> None:
+    if not 1 <= bars <= 256:
+        raise UsageError(f"bars must be between 1 and 256 (got {bars})")
+    if not 1 <= variants <= 32:
+        raise UsageError(f"variants must be between 1 and 32 (got {variants})")
+
+
+def continue_melody(
+    passage: Melody | None,
+    *,
+    bars: int,
+    genre: str | None = None,
+    weights: str | dict | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+    meter: str | None = None,
+    sharps: int | None = None,
+    mode: str | None = None,
+) -> Result:
+    """Continue ``passage`` (or start from nothing) by ``bars`` whole bars.
+
+    Give ``genre`` for one genre model, or ``weights`` ('folk=0.7,irish=0.3') for a fusion.
+    The result keeps the passage's key signature, meter and bar position, and is spelled in its key.
+    """
+    started = time.perf_counter()
+    opts = options or SamplingOptions()
+    _check_bars(bars, variants)
+    if (genre is None) == (weights is None):
+        raise UsageError("give either a genre or genre weights")
+    known = genre_names()
+    meter = meter or (passage.meter if passage else "4/4")
+    meter_bar_length(meter)  # validates
+    sharps = passage.sharps if passage is not None and sharps is None else (sharps or 0)
+    mode = mode or (passage.mode if passage else None)
+    shift = normalising_shift(sharps)
+    minor = _is_minor(passage, mode, shift)
+    prime = _prime_tokens(passage, meter, shift)
+    ctx = _context(passage, bars, meter, minor, shift, opts)
+    rng = np.random.default_rng(opts.seed)
+    start = passage.end if passage is not None and passage.events else Fraction(0)
+    settings = {
+        "bars": bars,
+        "meter": meter,
+        "key_signature_sharps": sharps,
+        "mode": "minor" if minor else "major",
+        "variants": variants,
+        "sampling": opts.to_dict(),
+    }
+    if genre is not None:
+        name = genre.lower()
+        if name not in known:
+            raise UsageError(f"unknown genre '{genre}' (installed: {', '.join(known)})")
+        stack = LSTMStack([load_model(name)], [None])
+        raw = generate(stack, np.array([1.0]), prime, ctx, opts, variants, rng=rng)
+        settings["genre"] = name
+    else:
+        w = parse_weights(weights, known)  # type: ignore[arg-type]
+        settings["weights"] = w
+        raw = _fuse(w, prime, ctx, opts, variants, rng)
+    melodies = [
+        Melody(_to_user_key(events, start, sharps, shift), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
+        for events in raw
+    ]
+    return Result(melodies, settings, time.perf_counter() - started)
+
+
+def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng) -> list[list[NoteEvent]]:
+    fusion = load_model(FUSION)
+    order = list(fusion.config.genres)
+    missing = [g for g in weights if g not in order]
+    if missing:
+        raise UsageError(f"the fusion model was not trained on {', '.join(missing)} (it knows {', '.join(order)})")
+    active = [g for g in order if g in weights]
+    if len(active) == 1:  # one genre: phase 2 would only echo it; still let the fusion model speak
+        pass
+    style = np.array([weights.get(g, 0.0) for g in order])
+    genre_models = [load_model(g) for g in active]
+    # Phase 1: each weighted genre writes its own continuation of the passage.
+    phase1: dict[str, list[list[NoteEvent]]] = {}
+    for g, model in zip(active, genre_models):
+        phase1[g] = generate(LSTMStack([model], [None]), np.array([1.0]), prime, ctx, opts, variants, rng=rng)
+    # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1.
+    stack = LSTMStack([fusion] + genre_models, [style] + [None] * len(genre_models))
+    mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
+    results = []
+    for v in range(variants):
+        guides = [Guide(phase1[g][v], GUIDE_STRENGTH * weights[g]) for g in active]
+        results += generate(stack, mix, prime, ctx, opts, 1, guides=guides, rng=rng)
+    return results

@@ -1,0 +1,230 @@
+"""The generation loop: prime the models on a passage, then sample tokens under constraints.
+
+Every caller (continue, fuse, the bridge, batch edits) comes through :func:`generate`.
+Several models can speak at once: their next-token log-probabilities are mixed with
+weights (a weighted geometric mean, renormalised: IDyOM's combination of viewpoint
+models), optionally pulled towards "guide" material (the phase-1 melodies of a fusion).
+The constraints make the result fit the score: exactly the requested length, whole
+bars, in range, no leap beyond the limit, optionally diatonic, ending on a stable degree.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..encoding import vocab as V
+from ..encoding.events import NoteEvent, meter_bar_length
+from ..encoding.tokens import decompose, decode
+from .options import SamplingOptions
+from .sampler import sample
+from .stack import LSTMStack
+
+WHITE_KEYS = {0, 2, 4, 5, 7, 9, 11}
+_PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
+_PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
+_DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
+
+
+@dataclass
+class Context:
+    """Where generation starts, in the normalised key (see encoding.tokens.normalising_shift)."""
+
+    meter: str
+    bar_pos: Fraction  # position in the bar where the new material begins
+    budget: Fraction  # quarters to fill exactly
+    minor: bool = False
+    last_pitch: int | None = None  # normalised MIDI of the last note before the new material
+    low: int = 55
+    high: int = 84
+
+
+@dataclass
+class Guide:
+    """Material to lean towards: events (normalised, onsets from the start of the new
+    material) with a strength in nats per matching token."""
+
+    events: list[NoteEvent]
+    strength: float
+
+    def at(self, t: Fraction) -> NoteEvent | None:
+        for e in self.events:
+            if e.onset <= t < e.end:
+                return e
+            if e.onset > t:
+                break
+        return None
+
+
+@dataclass
+class RowState:
+    remaining: Fraction
+    elapsed: Fraction = Fraction(0)
+    pos: Fraction = Fraction(0)
+    expecting: str = "pitch"  # or "duration"
+    last_pitch: int | None = None
+    last_was_note: bool = False
+    current_pitch: int | None = None
+    tokens: list[int] = field(default_factory=list)
+    done: bool = False
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    m = x.max(axis=-1, keepdims=True)
+    z = x - m
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
+    """Run every model over the priming tokens (batch 1) and copy the state to ``batch`` rows."""
+    m = len(stack.models)
+    state = stack.initial_state(1)
+    logits = None
+    for t, p, me in zip(tokens, positions, meters):
+        logits, state = stack.step(np.full((m, 1), t), np.full((m, 1), p), np.full((m, 1), me), state)
+    tile = lambda a: np.repeat(a, batch, axis=1)  # noqa: E731
+    hs, cs = state
+    return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
+
+
+def _stable(minor: bool) -> set[int]:
+    return {9, 0, 4} if minor else {0, 4, 7}
+
+
+def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool) -> np.ndarray:
+    allowed = np.zeros(V.VOCAB_SIZE, bool)
+    ok = (_PITCH_MIDI >= ctx.low) & (_PITCH_MIDI <= ctx.high)
+    if opts.stay_in_key:
+        ok &= np.isin(_PITCH_MIDI % 12, list(WHITE_KEYS))
+    ref = row.last_pitch
+    if opts.max_leap is not None and ref is not None:
+        near = np.abs(_PITCH_MIDI - ref) <= opts.max_leap
+        if (ok & near).any():
+            ok &= near
+    if final:
+        stable = np.isin(_PITCH_MIDI % 12, list(_stable(ctx.minor)))
+        if (ok & stable).any():
+            ok &= stable
+    allowed[_PITCH_TOKENS[ok]] = True
+    if not allowed.any():  # the range and the leap cannot both hold: keep the range
+        allowed[_PITCH_TOKENS[(_PITCH_MIDI >= ctx.low) & (_PITCH_MIDI <= ctx.high)]] = True
+    if not final and opts.rest_density > 0:
+        allowed[V.REST] = True
+    if row.tokens and row.last_was_note and not (final and row.current_pitch is not None and row.current_pitch % 12 not in _stable(ctx.minor)):
+        allowed[V.TIE] = True  # extend the note just written
+    if final and row.tokens and row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor):
+        allowed[V.TIE] = True
+    return allowed
+
+
+def _duration_mask(row: RowState, final: bool) -> np.ndarray:
+    return _duration_mask_for(row.remaining, final and row.current_pitch is not None).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration_mask_for(r: Fraction, final_note: bool) -> np.ndarray:
+    """Durations that fit the time left and leave a remainder the vocabulary can fill."""
+    allowed = np.zeros(V.VOCAB_SIZE, bool)
+    exact = None
+    for tok, d in zip(_DUR_TOKENS, V.DURATIONS):
+        if d > r:
+            continue
+        left = r - d
+        if left == 0:
+            exact = tok
+        if left == 0 or decompose(left) is not None:
+            allowed[tok] = True
+    if final_note and exact is not None:
+        allowed[:] = False
+        allowed[exact] = True  # the stable last note lasts to the end
+    return allowed
+
+
+def generate(
+    stack: LSTMStack,
+    weights: np.ndarray,
+    prime_tokens: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ctx: Context,
+    opts: SamplingOptions,
+    variants: int = 1,
+    guides: list[Guide] | None = None,
+    rng: np.random.Generator | None = None,
+) -> list[list[NoteEvent]]:
+    """Sample ``variants`` continuations; returns their events (normalised key, onsets from 0)."""
+    rng = rng if rng is not None else np.random.default_rng(opts.seed)
+    w = np.asarray(weights, dtype=np.float64)[:, None, None]
+    logits, state = prime(stack, *prime_tokens, batch=variants)
+    meter = V.meter_id(ctx.meter)
+    bar = meter_bar_length(ctx.meter)
+    beat = Fraction(3, 2) if ctx.meter in ("6/8", "9/8", "12/8") else Fraction(1)
+    rows = [RowState(remaining=ctx.budget, pos=ctx.bar_pos % bar, last_pitch=ctx.last_pitch) for _ in range(variants)]
+    rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
+    m = len(stack.models)
+    for _ in range(8 * 4096):
+        if all(r.done for r in rows):
+            break
+        mixed = (w * _log_softmax(logits)).sum(axis=0)  # (B, V)
+        allowed = np.zeros_like(mixed, dtype=bool)
+        for b, row in enumerate(rows):
+            if row.done:
+                allowed[b, V.PAD] = True
+                continue
+            final = opts.end_on_stable and row.remaining <= beat
+            if row.expecting == "pitch":
+                allowed[b] = _pitch_mask(row, ctx, opts, final)
+                mixed[b, V.REST] += rest_bias
+            else:
+                allowed[b] = _duration_mask(row, final)
+            if guides:
+                _apply_guides(mixed[b], row, guides)
+        choice = sample(mixed, allowed, opts.temperature, opts.top_k, opts.top_p, rng)
+        feed_t = np.zeros(variants, dtype=np.int64)
+        feed_p = np.zeros(variants, dtype=np.int64)
+        for b, row in enumerate(rows):
+            if row.done:
+                continue
+            tok = int(choice[b])
+            row.tokens.append(tok)
+            if V.is_duration(tok):
+                d = V.token_duration(tok)
+                row.remaining -= d
+                row.elapsed += d
+                row.pos = (row.pos + d) % bar
+                row.expecting = "pitch"
+                if row.remaining == 0:
+                    row.done = True
+            elif tok == V.TIE:
+                row.expecting = "duration"
+            else:  # a pitch or a rest starts a new event
+                row.expecting = "duration"
+                row.current_pitch = None if tok == V.REST else V.token_pitch(tok)
+                row.last_was_note = tok != V.REST
+                if tok != V.REST:
+                    row.last_pitch = row.current_pitch
+            feed_t[b] = tok
+            feed_p[b] = V.position_id(row.pos)
+        if all(r.done for r in rows):
+            break
+        logits, state = stack.step(
+            np.broadcast_to(feed_t, (m, variants)), np.broadcast_to(feed_p, (m, variants)), np.full((m, variants), meter), state
+        )
+    return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % bar, meter=ctx.meter) for r in rows]
+
+
+def _apply_guides(scores: np.ndarray, row: RowState, guides: list[Guide]) -> None:
+    """Phase-1 material pulls phase-2 sampling: a bonus for the guide's pitch sounding now,
+    or for the duration its note has when it starts here."""
+    for g in guides:
+        e = g.at(row.elapsed)
+        if e is None:
+            continue
+        if row.expecting == "pitch":
+            tok = V.REST if e.pitch is None else V.pitch_token(e.pitch)
+            scores[tok] += g.strength
+        elif e.onset == row.elapsed:
+            dtok = V.duration_token(e.duration)
+            if dtok is not None:
+                scores[dtok] += g.strength

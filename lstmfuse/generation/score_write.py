@@ -1,0 +1,123 @@
+"""Generated melodies -> music21 (appended to a part, or a new one-part score).
+
+Notes crossing a barline are split and tied; other parts get whole-bar rests in the new
+bars so the score stays aligned; a final barline moves to the new last bar.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from ..encoding.events import Melody, NoteEvent, frac, meter_bar_length
+
+
+def _make(e: NoteEvent, length: Fraction, tie: str | None):
+    from music21 import note, tie as m21tie
+
+    if e.pitch is None:
+        n = note.Rest(quarterLength=length)
+    else:
+        n = note.Note(e.spelling or e.pitch, quarterLength=length)
+        if e.spelling is None:
+            n.pitch.midi = e.pitch
+        if tie:
+            n.tie = m21tie.Tie(tie)
+    return n
+
+
+def _split(events: list[NoteEvent], barlines: list[Fraction]):
+    """Yield (onset, length, event, tie) pieces cut at the given barline offsets."""
+    for e in events:
+        cuts = [b for b in barlines if e.onset < b < e.end]
+        bounds = [e.onset, *cuts, e.end]
+        pieces = len(bounds) - 1
+        for i in range(pieces):
+            tie = None
+            if e.pitch is not None and pieces > 1:
+                tie = "start" if i == 0 else ("stop" if i == pieces - 1 else "continue")
+            yield bounds[i], bounds[i + 1] - bounds[i], e, tie
+
+
+def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str) -> int:
+    """Write ``events`` (absolute onsets in the part) after the part's last note; returns bars added."""
+    from music21 import bar as m21bar, note, stream
+
+    parts = list(score.parts)
+    part = parts[part_index]
+    measures = list(part.getElementsByClass(stream.Measure))
+    if not measures:
+        part.makeMeasures(inPlace=True)
+        measures = list(part.getElementsByClass(stream.Measure))
+    last = measures[-1]
+    bar = meter_bar_length(meter)
+    last_start = frac(last.offset)
+    last_len = frac(last.barDuration.quarterLength) - (frac(last.paddingLeft) if len(measures) == 1 else 0)
+    last_end = last_start + last_len
+    end = max((e.end for e in events), default=last_end)
+    new_count = 0
+    starts = []
+    t = last_end
+    while t < end:
+        starts.append(t)
+        t += bar
+        new_count += 1
+    barlines = [last_end, *starts[1:]]
+    final_barline = last.rightBarline
+    # new measures in every part
+    new_measures: dict[int, list] = {}
+    for pi, p in enumerate(parts):
+        p_measures = list(p.getElementsByClass(stream.Measure))
+        number = (p_measures[-1].number if p_measures else 0) + 1
+        made = []
+        for k, s in enumerate(starts):
+            m = stream.Measure(number=number + k)
+            if pi != part_index:
+                m.insert(0, note.Rest(quarterLength=bar))
+            p.insert(s, m)
+            made.append(m)
+        new_measures[pi] = made
+        if p_measures:
+            p_measures[-1].paddingRight = 0
+            if final_barline is not None and p_measures[-1].rightBarline is not None:
+                p_measures[-1].rightBarline = None
+                if made:
+                    made[-1].rightBarline = m21bar.Barline(final_barline.type)
+    target_last = last.voices[0] if last.voices else last
+    for onset, length, e, tie in _split(events, barlines):
+        n = _make(e, length, tie)
+        if onset < last_end:
+            target_last.insert(onset - last_start - (frac(target_last.offset) if target_last is not last else 0), n)
+        else:
+            k = int((onset - last_end) // bar)
+            new_measures[part_index][k].insert(onset - starts[k], n)
+    return new_count
+
+
+def melody_to_score(melody: Melody, title: str = "lstmfuse"):
+    """A new one-part score holding ``melody`` with its key signature and meter."""
+    from music21 import key, meter as m21meter, metadata, stream
+
+    score = stream.Score()
+    part = stream.Part()
+    part.partName = "Melody"
+    flat = stream.Part()
+    flat.insert(0, m21meter.TimeSignature(melody.meter))
+    flat.insert(0, key.KeySignature(melody.sharps))
+    for onset, length, e, tie in _split(melody.events, []):
+        flat.insert(onset, _make(e, length, tie))
+    part = flat.makeMeasures()
+    part.makeTies(inPlace=True)
+    part.partName = "Melody"
+    score.insert(0, part)
+    score.metadata = metadata.Metadata(title=title)
+    return score
+
+
+def record_settings(score, settings: dict) -> None:
+    """Keep the generation settings in the file's metadata so a result can be reproduced."""
+    from music21 import metadata
+
+    if score.metadata is None:
+        score.metadata = metadata.Metadata()
+    score.metadata.addCustom("lstmfuse-settings", json.dumps(settings, sort_keys=True, default=str))
