@@ -23,6 +23,7 @@ from lstmfuse.metrics import (
     melody_metrics,
     overlap_area,
     reference_profile,
+    set_comparison,
 )
 from lstmfuse.metrics.originality import interval_bytes
 from lstmfuse.metrics.pitch import (
@@ -154,6 +155,27 @@ def test_profile_survives_json():
     assert compare_to_profile(tunes[:5], again) == pytest.approx(compare_to_profile(tunes[:5], profile))
     with pytest.raises(ValueError):
         Profile.from_dict({"format": "something else"})
+
+
+def test_yang_lerch_set_comparison_tells_folk_from_random_pitches():
+    tunes = kinder_melodies()
+    profile = Profile.from_dict(json.loads(json.dumps(reference_profile(tunes[:120], keep_samples=80).to_dict())))
+    assert profile.samples["pitch_class"].shape == (80, 12)
+    held_out = list(tunes[120:170])
+    rng = random.Random(0)
+    noise = [
+        m.with_events([NoteEvent(None if e.pitch is None else rng.randint(50, 85), e.onset, e.duration, e.bar_pos) for e in m.events])
+        for m in held_out
+    ]
+    real = set_comparison(held_out, profile)
+    fake = set_comparison(noise, profile)
+    for f in ("interval", "pitch_class_entropy", "pitch_range", "n_pitches", "scale_consistency"):
+        assert real[f"{f}_intra_inter_overlap"] > 0.75, f
+        assert fake[f"{f}_intra_inter_overlap"] < real[f"{f}_intra_inter_overlap"] - 0.4, f
+        assert fake[f"{f}_intra_inter_kl"] > real[f"{f}_intra_inter_kl"], f
+    assert fake["pitch_class_intra_inter_overlap"] < real["pitch_class_intra_inter_overlap"] - 0.15
+    # rhythm was kept: the rhythm features cannot tell the two sets apart
+    assert abs(fake["note_length_intra_inter_overlap"] - real["note_length_intra_inter_overlap"]) < 0.01
 
 
 def test_overlap_and_kl_basics():

@@ -20,6 +20,7 @@ from .distances import (
     overlap_area,
     reference_profile,
     scalar_metrics,
+    set_comparison,
 )
 from .originality import Originality, OriginalityIndex
 from .pitch import interval_histogram, pitch_class_histogram
@@ -36,6 +37,7 @@ __all__ = [
     "overlap_area",
     "reference_profile",
     "scalar_metrics",
+    "set_comparison",
 ]
 
 
