@@ -280,8 +280,8 @@ def _rewrite_note(note, pitch_fn, keys_old, keys_new, state_old, state_new, coun
             remove_child(acc)
             counts["accidentals"] = counts.get("accidentals", 0) + 1
         elif nalter != alter or ACCIDENTAL_ALTERS.get(acc.text.strip()) not in (None, nalter):
-            name = accidental_name(nalter)
-            if name is not None and acc.text.strip() != name:
+            name = accidental_name(nalter) or "other"  # no MusicXML sign for this alteration
+            if acc.text.strip() != name:
                 acc.text = name
                 counts["accidentals"] = counts.get("accidentals", 0) + 1
     elif needed_new and not needed_old and not tie_stop:

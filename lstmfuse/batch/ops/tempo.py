@@ -128,13 +128,15 @@ class SetTempo(Op):
         "lstmfuse batch set-tempo 'jigs/*.mxl' --bpm 96 --beat quarter. --scale-all --out-dir slower",
     )
 
-    bpm: float = field(default=0.0, metadata=option("--bpm", help="Beats per minute (required).", metavar="BPM"))
+    bpm: float | None = field(default=None, metadata=option("--bpm", help="Beats per minute (required).", metavar="BPM"))
     beat: str = field(default="quarter", metadata=option(
         "--beat", help="Beat unit: whole, half, quarter (default), eighth, 16th; add '.' for dotted (quarter.)."))
     scale_all: bool = field(default=False, metadata=option(
         "--scale-all", help="Scale every later tempo mark by the same factor as the opening one."))
 
     def __post_init__(self) -> None:
+        if self.bpm is None:
+            raise UsageError("set-tempo needs a tempo (--bpm 96)")
         try:
             bpm = float(self.bpm)
         except (TypeError, ValueError):

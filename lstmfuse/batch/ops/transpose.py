@@ -216,12 +216,15 @@ class SetKey(Op):
         "lstmfuse batch set-key song.mxl --key 'D dorian' --all --out-dir fixed",
     )
 
-    key: str = field(default="C", metadata=option(
-        "--key", "-k", help="The key: C, Eb, F#, f# (lower case = minor), 'Bb minor', 'D dorian'.", metavar="KEY"))
+    key: str | None = field(default=None, metadata=option(
+        "--key", "-k", help="The key (required): C, Eb, F#, f# (lower case = minor), 'Bb minor', 'D dorian'.",
+        metavar="KEY"))
     all: bool = field(default=False, metadata=option(
         "--all", help="Replace every key signature, not only the opening one of each part."))
 
     def __post_init__(self) -> None:
+        if not self.key:
+            raise UsageError("set-key needs a key (--key Eb)")
         parse_key(self.key)
 
     def apply_xml(self, root, doc) -> dict[str, Any]:

@@ -1,0 +1,216 @@
+"""Transposition on the XML tree == music21's score.transpose, and nothing else changes."""
+
+from __future__ import annotations
+
+import random
+
+import music21
+import pytest
+from batch_support import accidental_report, canon, m21_parse, pitch_mask, signature, xml_root
+from conftest import CORPUS, LILYPOND
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from music21 import interval as m21interval
+from music21 import key as m21key
+from music21 import pitch as m21pitch
+
+from lstmfuse import batch
+from lstmfuse.batch.document import Document
+from lstmfuse.batch.pitch import (
+    parse_interval,
+    parse_key,
+    transpose_fifths,
+    transpose_pitch,
+)
+from lstmfuse.errors import LstmfuseError, UsageError
+
+LILY_FILES = sorted(LILYPOND.glob("*.xml")) + sorted(LILYPOND.glob("*.mxl"))
+#: music21 turns a non-traditional key (key-step/key-alter) into a traditional one when it
+#: transposes it; we transpose every altered step instead (notes are compared all the same)
+NONTRADITIONAL_KEYS = {"13c-KeySignatures-NonTraditional.xml", "13d-KeySignatures-Microtones.xml"}
+CORPUS_FILES = [
+    "bach/bwv66.6.mxl", "bach/bwv7.7.mxl", "schoenberg/opus19/movement2.mxl", "schoenberg/opus19/movement6.mxl",
+    "johnson_j_r/lift_every_voice.mxl", "demos/ComprehensiveChordSymbolsTestFile.mxl",
+    "schumann_robert/opus41no1/movement3.mxl", "schumann_clara/polonaise_op1n1.mxl",
+    "beethoven/opus18no1/movement3.mxl", "monteverdi/madrigal.3.2.mxl", "ciconia/quod_jactatur.xml",
+    "demos/drum_sample.xml", "leadSheet/fosterBrownHair.mxl", "corelli/opus3no1/1grave.xml",
+    "mozart/k80/movement1.mxl", "haydn/opus74no1/movement3.mxl",
+]
+INTERVALS = ["+M2", "-m3", "A4", "-d5", "+7", "-1", "-P8", "M6"]
+
+assert len(LILY_FILES) == 143, len(LILY_FILES)
+
+
+def _transposed(path, spec) -> bytes:
+    data, _ = batch.apply(path, [batch.Transpose(spec)])
+    return data
+
+
+def _check_parity(path, intervals) -> int:
+    ref = m21_parse(path)
+    compared = 0
+    for spec in intervals:
+        iv = parse_interval(spec)
+        try:
+            expected = signature(ref.transpose(iv.music21_spec))
+        except m21pitch.AccidentalException:
+            continue  # music21 cannot transpose (e.g. an alteration of 2.5): nothing to compare
+        got = signature(m21_parse(_transposed(path, spec), suffix=path.suffix))
+        assert got[0] == expected[0], f"{path.name} {spec}: pitches differ"
+        assert got[2] == expected[2], f"{path.name} {spec}: chord symbols differ"
+        if path.name not in NONTRADITIONAL_KEYS:
+            assert got[1] == expected[1], f"{path.name} {spec}: key signatures differ"
+        compared += 1
+    return compared
+
+
+@pytest.mark.parametrize("path", LILY_FILES, ids=lambda p: p.stem[:12])
+def test_lilypond_suite_same_pitches_and_spellings_as_music21(path):
+    try:
+        m21_parse(path)
+    except Exception:
+        pytest.skip("music21 cannot read this file")
+    rng = random.Random(path.name)
+    intervals = INTERVALS[:2] + rng.sample(INTERVALS[2:], 2)  # every interval is used on ~70 files
+    assert _check_parity(path, intervals) >= len(intervals) - 1
+
+
+@pytest.mark.parametrize("rel", CORPUS_FILES)
+def test_corpus_same_pitches_and_spellings_as_music21(rel):
+    path = CORPUS / rel
+    rng = random.Random(rel)
+    assert _check_parity(path, ["+M2", rng.choice(INTERVALS[1:])]) == 2
+
+
+@pytest.mark.parametrize("path", LILY_FILES, ids=lambda p: p.stem[:12])
+def test_transpose_changes_nothing_but_pitches_keys_accidentals(path):
+    src = Document.read(path)
+    before = src.xml_bytes()
+    for spec in ("+M2", "-m3", "+1"):
+        out = _transposed(path, spec)
+        if path.suffix == ".xml":
+            cut = before.find(b"<score-partwise")
+            assert out[:cut] == before[:cut], "prolog (declaration, doctype, comments) changed"
+        a, b = xml_root(before), xml_root(out)
+        assert canon(a, pitch_mask) == canon(b, pitch_mask), f"{path.name} {spec}: structure changed"
+
+
+@pytest.mark.parametrize("path", LILY_FILES, ids=lambda p: p.stem[:12])
+def test_accidentals_stay_consistent(path):
+    """Every note whose pitch needs an accidental under key and measure shows one (where
+    the source did), and no accidental sign contradicts its note."""
+    src_root = Document.read(path).root
+    missing0, wrong0 = accidental_report(src_root)
+    for spec in ("+M2", "-m3", "+1", "-d5"):
+        missing, wrong = accidental_report(xml_root(_transposed(path, spec)))
+        assert wrong <= wrong0, f"{path.name} {spec}: {wrong} accidentals contradict their notes"
+        assert missing <= missing0, f"{path.name} {spec}: {missing} notes lack a needed accidental"
+
+
+def test_diatonic_transposition_keeps_accidental_elements_in_keyed_music():
+    path = CORPUS / "schumann_clara/polonaise_op1n1.mxl"
+    src = Document.read(path).root
+    out = xml_root(_transposed(path, "-m3"))
+    assert len(list(src.iter("accidental"))) == len(list(out.iter("accidental")))
+
+
+def test_mxl_container_members_kept(tmp_path):
+    path = LILYPOND / "90a-Compressed-MusicXML.mxl"
+    from batch_support import mxl_members
+
+    before = mxl_members(path.read_bytes())
+    after = mxl_members(_transposed(path, "+M2"))
+    assert list(before) == list(after)
+    rootfile = Document.read(path)._mxl_rootfile
+    for name in before:
+        if name != rootfile:
+            assert before[name] == after[name], name
+    assert before[rootfile] != after[rootfile]
+
+
+def test_to_key_moves_first_key_there():
+    path = CORPUS / "bach/bwv66.6.mxl"  # f# minor, 3 sharps
+    data, changes = batch.apply(path, [batch.Transpose(to_key="g")])
+    score = m21_parse(data, suffix=".mxl")
+    assert signature(score)[1][0][1] == -2
+    assert changes["transpose"]["interval"] == "+m2"
+    data, changes = batch.apply(path, [batch.Transpose(to_key="e", direction="up")])
+    assert changes["transpose"]["interval"] == "+m7"
+    with pytest.raises(LstmfuseError, match="minor"):
+        batch.apply(path, [batch.Transpose(to_key="Eb")])
+
+
+def test_to_key_without_key_signature_is_a_clear_error():
+    with pytest.raises(LstmfuseError, match="no key signature"):
+        batch.apply(LILYPOND / "12b-Clefs-NoKeyOrClef.xml", [batch.Transpose(to_key="D")])
+
+
+@pytest.mark.parametrize("bad", ["X3", "P3", "M5", "m4", "+", "d1", "2.5"])
+def test_bad_interval_is_one_line_usage_error(bad):
+    with pytest.raises(UsageError) as exc:
+        batch.Transpose(bad)
+    assert "\n" not in str(exc.value) and "interval" in str(exc.value)
+
+
+def test_bad_key_and_missing_args():
+    with pytest.raises(UsageError, match="bad key"):
+        batch.Transpose(to_key="H#")
+    with pytest.raises(UsageError, match="exactly one"):
+        batch.Transpose()
+    with pytest.raises(UsageError, match="exactly one"):
+        batch.Transpose("+M2", to_key="D")
+
+
+QUALITIES = ["P1", "A1", "m2", "M2", "A2", "d3", "m3", "M3", "d4", "P4", "A4", "d5", "P5", "A5", "m6", "M6",
+             "d7", "m7", "M7", "P8", "M9", "m10", "P11", "P12", "M13"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(step=st.sampled_from("CDEFGAB"), alter=st.sampled_from([-2, -1, 0, 1, 2]), octave=st.integers(0, 8),
+       name=st.sampled_from(QUALITIES), down=st.booleans(), semis=st.integers(-24, 24), chromatic=st.booleans())
+def test_pitch_arithmetic_matches_music21(step, alter, octave, name, down, semis, chromatic):
+    spec = str(semis) if chromatic else ("-" if down else "+") + name
+    iv = parse_interval(spec)
+    m21 = m21interval.Interval(iv.music21_spec)
+    p = m21pitch.Pitch(step=step, octave=octave)
+    if alter:
+        p.accidental = m21pitch.Accidental(alter)
+    q = m21.transposePitch(p)
+    assert transpose_pitch(step, float(alter), octave, iv) == (q.step, float(q.alter), q.octave)
+
+
+@settings(max_examples=200, deadline=None)
+@given(fifths=st.integers(-7, 7), mode=st.sampled_from([None, "major", "minor", "dorian"]),
+       name=st.sampled_from(QUALITIES), down=st.booleans(), semis=st.integers(-12, 12), chromatic=st.booleans())
+def test_key_arithmetic_matches_music21(fifths, mode, name, down, semis, chromatic):
+    spec = str(semis) if chromatic else ("-" if down else "+") + name
+    iv = parse_interval(spec)
+    ks = m21key.KeySignature(fifths)
+    if mode:
+        ks = ks.asKey(mode)
+    assert ks.transpose(m21interval.Interval(iv.music21_spec)).sharps == transpose_fifths(fifths, iv)
+
+
+def test_parse_key_forms():
+    assert parse_key("Eb").fifths == -3
+    assert parse_key("f#").fifths == 3 and parse_key("f#").mode == "minor"
+    assert parse_key("Bb minor").fifths == -5
+    assert parse_key("D dorian").fifths == 0
+    assert parse_key("c#m").fifths == 4
+
+
+def test_music21_path_for_kern(tmp_path):
+    """kern has no XML tree: transpose goes through music21 (converter21) and writes kern."""
+    src = CORPUS / "bach/bwv66.6.mxl"
+    krn = tmp_path / "chorale.krn"
+    res = batch.run([src], [batch.Convert("kern")], out_dir=tmp_path / "k")
+    assert res.exit_code == 0
+    (tmp_path / "k" / "bwv66.6.krn").rename(krn)
+    res = batch.run([krn], [batch.Transpose("+M2")], out_dir=tmp_path / "out")
+    assert res.exit_code == 0, res.files[0].error
+    out = tmp_path / "out" / "chorale.krn"
+    assert "**kern" in out.read_text()
+    before = [p.nameWithOctave for p in music21.converter.parse(krn).pitches]
+    after = [p.nameWithOctave for p in music21.converter.parse(out).pitches]
+    expected = [m21interval.Interval("M2").transposePitch(m21pitch.Pitch(n)).nameWithOctave for n in before]
+    assert after == expected
