@@ -6,6 +6,7 @@ bins of their own instead of being rounded into their neighbours.
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -32,7 +33,7 @@ NOTE_LENGTH_BINS: tuple[Fraction, ...] = (
     F(1), F(4, 3), F(3, 2), F(2), F(3), F(4), F(6),
 )
 NOTE_LENGTH_LABELS: tuple[str, ...] = tuple(str(b) for b in NOTE_LENGTH_BINS) + ("other",)
-_BIN_INDEX = {b: i for i, b in enumerate(NOTE_LENGTH_BINS)}
+_BIN_INDEX = {(b.numerator, b.denominator): i for i, b in enumerate(NOTE_LENGTH_BINS)}  # int keys hash fast
 
 #: Grid points per quarter note for groove patterns (MusPy's default resolution; it holds
 #: 16ths, 32nds and 8th/16th triplets exactly).
@@ -46,7 +47,8 @@ def note_length_counts(melody: Melody) -> np.ndarray:
     other = len(NOTE_LENGTH_BINS)
     for e in melody.events:
         if e.pitch is not None:
-            counts[_BIN_INDEX.get(e.duration, other)] += 1
+            d = e.duration
+            counts[_BIN_INDEX.get((d.numerator, d.denominator), other)] += 1
     return counts
 
 
@@ -57,31 +59,58 @@ def note_length_histogram(melody: Melody) -> np.ndarray:
     return c / total if total else c.astype(np.float64)
 
 
-def _meter_at(melody: Melody, t: Fraction) -> str:
-    meter = melody.meters[0][1] if melody.meters else melody.meter
-    for offset, m in melody.meters:
-        if offset <= t:
-            meter = m
-    return meter
+@functools.lru_cache(maxsize=256)
+def _bar_length(meter: str) -> Fraction:
+    return meter_bar_length(meter)
+
+
+def _bars(melody: Melody) -> tuple[int, list[int], list[int], list[int]]:
+    """Bars in integer ticks (Fraction arithmetic is slow): (ticks per quarter, bar starts,
+    bar lengths, each event's bar start). See :func:`bar_starts`."""
+    evs = melody.events
+    meters = melody.meters or [(Fraction(0), melody.meter)]
+    lengths_q = [_bar_length(m) for _, m in meters]
+    D = math.lcm(
+        *{e.onset.denominator for e in evs},
+        *{e.bar_pos.denominator for e in evs},
+        *{o.denominator for o, _ in meters},
+        *{L.denominator for L in lengths_q},
+        melody.end.denominator,
+    )
+
+    def tick(x: Fraction) -> int:
+        return x.numerator * (D // x.denominator)
+
+    meter_ticks = [(tick(o), tick(L)) for (o, _), L in zip(meters, lengths_q)]
+    of_event = [tick(e.onset) - tick(e.bar_pos) for e in evs]
+    seen = sorted(set(of_event))
+    end = tick(melody.end)
+    starts: list[int] = []
+    lengths: list[int] = []
+    for i, a in enumerate(seen):
+        upto = seen[i + 1] if i + 1 < len(seen) else end  # the last note may be held on
+        length = meter_ticks[0][1]
+        for off, L in meter_ticks:  # the meter in force at the bar (a pickup: the first)
+            if off <= a:
+                length = L
+        starts.append(a)
+        lengths.append(length)
+        t = a + length
+        while t < upto:
+            starts.append(t)
+            lengths.append(length)
+            t += length
+    return D, starts, lengths, of_event
 
 
 def bar_starts(melody: Melody) -> list[Fraction]:
     """Start times of all bars the melody touches, including bars with no onset (held
     notes, whole-bar rests). A pickup bar starts before 0 (its ``bar_pos`` counts from the
     virtual full bar's start)."""
-    seen = sorted({e.onset - e.bar_pos for e in melody.events})
-    if not seen:
+    if not melody.events:
         return []
-    out: list[Fraction] = []
-    for i, a in enumerate(seen):
-        upto = seen[i + 1] if i + 1 < len(seen) else melody.end  # the last note may be held on
-        out.append(a)
-        length = meter_bar_length(_meter_at(melody, max(a, Fraction(0))))
-        t = a + length
-        while t < upto:
-            out.append(t)
-            t += length
-    return out
+    D, starts, _, _ = _bars(melody)
+    return [Fraction(s, D) for s in starts]
 
 
 def groove_consistency(melody: Melody, resolution: int = GROOVE_RESOLUTION) -> float:
@@ -91,20 +120,25 @@ def groove_consistency(melody: Melody, resolution: int = GROOVE_RESOLUTION) -> f
     (note onsets only, placed by ``bar_pos``); distances are normalised by the grid size.
     1 means every bar has the same rhythm. nan with fewer than two bars.
     """
-    starts = bar_starts(melody)
+    if not melody.events:
+        return math.nan
+    D, starts, lengths, of_event = _bars(melody)
     if len(starts) < 2:
         return math.nan
     index = {s: i for i, s in enumerate(starts)}
-    lengths = [meter_bar_length(_meter_at(melody, max(s, Fraction(0)))) for s in starts]
-    width = int(max(lengths) * resolution)
-    grid = np.zeros((len(starts), max(width, 1)), dtype=bool)
-    for e in melody.events:
-        if e.pitch is None:
-            continue
-        row = index[e.onset - e.bar_pos]
-        col = min(int(round(e.bar_pos * resolution)), grid.shape[1] - 1)
-        grid[row, col] = True
-    sizes = np.array([int(L * resolution) for L in lengths])
+
+    def cell(ticks: int) -> int:  # round(ticks / D * resolution)
+        return (2 * ticks * resolution + D) // (2 * D)
+
+    sizes = np.array([cell(L) for L in lengths])
+    width = max(int(sizes.max()), 1)
+    rows, cols = [], []
+    for e, bar in zip(melody.events, of_event):
+        if e.pitch is not None:
+            rows.append(index[bar])
+            cols.append(min(cell(e.bar_pos.numerator * (D // e.bar_pos.denominator)), width - 1))
+    grid = np.zeros((len(starts), width), dtype=bool)
+    grid[rows, cols] = True
     pair_size = np.maximum(sizes[:-1], sizes[1:])
     hamming = np.count_nonzero(grid[:-1] != grid[1:], axis=1)
     return float(1.0 - hamming.sum() / pair_size.sum())
