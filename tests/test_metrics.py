@@ -147,11 +147,15 @@ def test_a_set_against_its_own_profile():
 
 
 def test_profile_survives_json():
-    tunes = list(kinder_melodies()[:40])
-    profile = reference_profile(tunes, name="kinder")
+    tunes = list(kinder_melodies()[:40]) + [make([60, 62]), Melody([])]  # undefined values too
+    profile = reference_profile(tunes, name="kinder", keep_samples=1000)
     text = json.dumps(profile.to_dict(), allow_nan=False)
     again = Profile.from_dict(json.loads(text))
-    assert again.name == "kinder" and again.n_melodies == 40
+    assert again.name == "kinder" and again.n_melodies == 42
+    assert np.isnan(again.samples["groove_consistency"]).sum() == 2
+    assert set_comparison(tunes[:10], again) == pytest.approx(set_comparison(tunes[:10], profile), abs=1e-3)  # 5 decimals kept
+    bare = Profile.from_dict(json.loads(json.dumps(reference_profile(tunes, keep_samples=0).to_dict())))
+    assert bare.samples == {}
     assert compare_to_profile(tunes[:5], again) == pytest.approx(compare_to_profile(tunes[:5], profile))
     with pytest.raises(ValueError):
         Profile.from_dict({"format": "something else"})

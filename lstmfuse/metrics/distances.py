@@ -184,7 +184,7 @@ class Profile:
             "histograms": {k: [float(x) for x in v] for k, v in self.histograms.items()},
             "scalars": {k: v.to_dict() for k, v in self.scalars.items()},
             "extra": self.extra,
-            "samples": {k: np.round(v, 5).tolist() for k, v in self.samples.items()},
+            "samples": {k: [[_num(x) for x in row] for row in np.round(v, 5).tolist()] for k, v in self.samples.items()},
         }
 
     @classmethod
@@ -198,7 +198,7 @@ class Profile:
             n_notes=int(d["n_notes"]),
             name=str(d.get("name", "")),
             extra=dict(d.get("extra") or {}),
-            samples={k: np.asarray(v, dtype=np.float64).reshape(len(v), -1) for k, v in (d.get("samples") or {}).items()},
+            samples={k: np.array(v, dtype=np.float64) for k, v in (d.get("samples") or {}).items() if v},
         )
 
 
@@ -289,6 +289,9 @@ def set_comparison(
     generated melodies lie as close to the reference as reference melodies lie to each
     other) and ``<f>_intra_inter_kl`` (KL of intra-reference vs inter-set distance densities,
     bits). Sets larger than ``max_melodies`` are sampled (pairwise distances are quadratic).
+    A set compared with itself scores close to, not exactly, 1 (the inter-set distances
+    include each melody's zero distance to itself). A profile built with
+    ``keep_samples=0`` carries no feature vectors: the result is then empty.
     """
     rng = np.random.default_rng(seed)
     gen = list(generated)
