@@ -230,6 +230,7 @@ class SetKey(Op):
     def apply_xml(self, root, doc) -> dict[str, Any]:
         spec = parse_key(self.key)
         targets: set[int] = set()
+        alive: list[etree._Element] = []  # lxml proxies keep their id() only while referenced
         for part in parts(root):
             if self.all:
                 found = list(part.iter("key"))
@@ -237,6 +238,7 @@ class SetKey(Op):
                 found = _opening_keys(part)
             if not found:
                 found = [_insert_opening_key(part)]
+            alive.extend(found)
             targets.update(id(k) for k in found)
         counts: dict[str, Any] = {}
 

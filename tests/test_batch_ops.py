@@ -1,0 +1,262 @@
+"""The non-transposition ops: each changes what it is about and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+from batch_support import accidental_report, canon, m21_parse, mxl_members, signature, xml_root
+from conftest import CORPUS, LILYPOND
+from lxml import etree
+
+from lstmfuse import batch
+from lstmfuse.batch.document import Document
+from lstmfuse.batch.ops import REGISTRY, Op, get_op, load_ops, op_from_spec
+from lstmfuse.batch.ops.transpose import _opening_keys
+from lstmfuse.errors import LstmfuseError, UsageError
+
+LILY_FILES = sorted(LILYPOND.glob("*.xml")) + sorted(LILYPOND.glob("*.mxl"))
+# a spread of corpus files: chorales, string quartets, songs, lead sheets, madrigals
+CORPUS_FILES = ["bach/bwv66.6.mxl", "beethoven/opus18no1/movement3.mxl", "schumann_robert/opus48no2.mxl",
+                "leadSheet/fosterBrownHair.mxl", "monteverdi/madrigal.3.2.mxl", "demos/multiple-verses.xml"]
+ALL = LILY_FILES + [CORPUS / f for f in CORPUS_FILES]
+IDS = [p.stem[:14] for p in ALL]
+
+
+def _out_root(path, ops):
+    data, changes = batch.apply(path, ops)
+    return xml_root(data), changes
+
+
+HEADER_TAGS = {"work", "movement-number", "movement-title", "identification"}
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_set_meta_touches_only_the_header(path):
+    before = Document.read(path).root
+    after, _ = _out_root(path, [batch.SetMeta(title="New Title", composer="Someone Else", movement_number="7")])
+
+    def skip(el):
+        if el.tag in HEADER_TAGS and el.getparent() is not None and el.getparent().tag == "score-partwise":
+            return True
+        if el.tag == "credit-words":  # typed credits follow the title/composer
+            credit = el.getparent()
+            return any((t.text or "").strip() in ("title", "composer") for t in credit.iterchildren("credit-type"))
+        return False
+
+    assert canon(before, skip) == canon(after, skip)
+    titles = [after.findtext("work/work-title"), after.findtext("movement-title")]
+    assert "New Title" in titles
+    assert after.findtext("identification/creator[@type='composer']") == "Someone Else"
+    assert after.findtext("movement-number") == "7"
+    score = m21_parse(etree.tostring(after))
+    assert score.metadata.composer == "Someone Else"
+
+
+def test_set_meta_empty_value_removes_and_typed_credits_follow():
+    path = LILYPOND / "51b-Header-Quotes.xml"
+    after, changes = _out_root(path, [batch.SetMeta(composer="", title="T")])
+    assert after.find("identification/creator[@type='composer']") is None
+    assert "fields" in changes["set-meta"]
+
+
+def _tempo_skip(el):
+    if el.tag == "direction" and (el.find("direction-type/metronome") is not None or el.find("sound[@tempo]") is not None):
+        return True
+    return el.tag == "sound" and el.get("tempo") is not None and el.getparent().tag == "measure"
+
+
+@pytest.mark.parametrize("path", ALL, ids=IDS)
+def test_set_tempo_touches_only_tempo_marks(path):
+    before = Document.read(path).root
+    after, changes = _out_root(path, [batch.SetTempo(bpm=132)])
+    assert canon(before, _tempo_skip) == canon(after, _tempo_skip)
+    sounds = [float(s.get("tempo")) for s in after.iter("sound") if s.get("tempo")]
+    assert 132.0 in sounds
+    assert changes["set-tempo"]["tempo"] == "quarter=132"
+
+
+def test_set_tempo_dotted_beat_and_scale_all():
+    path = LILYPOND / "31c-MetronomeMarks.xml"
+    after, _ = _out_root(path, [batch.SetTempo(bpm=60, beat="quarter.", scale_all=True)])
+    first = after.find(".//direction/sound")
+    assert float(first.get("tempo")) == 90.0
+    with pytest.raises(UsageError, match="beat unit"):
+        batch.SetTempo(bpm=60, beat="crotchety")
+    with pytest.raises(UsageError, match="tempo"):
+        batch.SetTempo(bpm=-3)
+
+
+def _part_subtrees(root):
+    return {p.get("id"): canon(p) for p in root.iterchildren("part")}
+
+
+def _score_parts(root):
+    return {sp.get("id"): canon(sp) for sp in root.find("part-list").iterchildren("score-part")}
+
+
+def _outside_parts(el):
+    return el.tag in ("part", "part-list")
+
+
+PART_FILES = [LILYPOND / f for f in ("41a-MultiParts-Partorder.xml", "41b-MultiParts-MoreThan10.xml",
+                                      "41c-StaffGroups.xml", "41d-StaffGroups-Nested.xml",
+                                      "41e-StaffGroups-InstrumentNames-Linebroken.xml", "43a-PianoStaff.xml",
+                                      "72b-TransposingInstruments-Full.xml")] + [CORPUS / "bach/bwv66.6.mxl",
+                                                                                    CORPUS / "beethoven/opus18no1/movement3.mxl"]
+
+
+@pytest.mark.parametrize("path", PART_FILES, ids=lambda p: p.stem[:14])
+def test_part_ops_move_whole_parts_and_nothing_else(path):
+    root = Document.read(path).root
+    ids = [sp.get("id") for sp in root.find("part-list").iterchildren("score-part")]
+    parts_before, sps_before = _part_subtrees(root), _score_parts(root)
+    if len(ids) < 2:
+        pytest.skip("one part")
+    # extract the last and the first (asked in that order: kept in score order)
+    out, _ = _out_root(path, [batch.ExtractParts((ids[-1], "1"))])
+    assert [p.get("id") for p in out.iterchildren("part")] == [ids[0], ids[-1]]
+    assert [sp.get("id") for sp in out.find("part-list").iterchildren("score-part")] == [ids[0], ids[-1]]
+    for pid, tree in _part_subtrees(out).items():
+        assert tree == parts_before[pid]
+    for pid, tree in _score_parts(out).items():
+        assert tree == sps_before[pid]
+    assert canon(root, _outside_parts) == canon(out, _outside_parts)
+    # remove the first
+    out, _ = _out_root(path, [batch.RemoveParts(("1",))])
+    assert [p.get("id") for p in out.iterchildren("part")] == ids[1:]
+    assert canon(root, _outside_parts) == canon(out, _outside_parts)
+    # reverse the order
+    out, changes = _out_root(path, [batch.ReorderParts(tuple(reversed(ids)))])
+    assert [p.get("id") for p in out.iterchildren("part")] == list(reversed(ids))
+    assert [sp.get("id") for sp in out.find("part-list").iterchildren("score-part")] == list(reversed(ids))
+    for pid, tree in _part_subtrees(out).items():
+        assert tree == parts_before[pid]
+    assert canon(root, _outside_parts) == canon(out, _outside_parts)
+    # every part-group still starts before it stops and encloses at least one part
+    for el in (out.find("part-list"),):
+        open_groups = {}
+        for c in el:
+            if c.tag == "part-group" and c.get("type") == "start":
+                open_groups[c.get("number", "1")] = 0
+            elif c.tag == "part-group" and c.get("type") == "stop":
+                assert open_groups.pop(c.get("number", "1")) > 0
+            elif c.tag == "score-part":
+                for k in open_groups:
+                    open_groups[k] += 1
+    # music21 still reads it, with the parts in the new order
+    score = m21_parse(etree.tostring(out))
+    assert len(score.parts) == len(m21_parse(path).parts)  # staves of piano parts count one each
+
+
+def test_extract_by_name_and_unknown_part_message():
+    path = CORPUS / "bach/bwv66.6.mxl"
+    out, _ = _out_root(path, [batch.ExtractParts(("soprano",))])
+    assert len(list(out.iterchildren("part"))) == 1
+    with pytest.raises(LstmfuseError) as exc:
+        batch.apply(path, [batch.ExtractParts(("Viola",))])
+    msg = str(exc.value)
+    assert "no part 'Viola'" in msg and "Soprano" in msg and "\n" not in msg
+    with pytest.raises(LstmfuseError, match="no part"):
+        batch.apply(path, [batch.RemoveParts(("1", "2", "3", "4"))])  # would leave nothing
+
+
+def test_part_group_dropped_when_reorder_splits_it():
+    path = LILYPOND / "41c-StaffGroups.xml"
+    root = Document.read(path).root
+    ids = [sp.get("id") for sp in root.find("part-list").iterchildren("score-part")]
+    doc = Document.read(path)
+    batch.ReorderParts((ids[1], ids[-1])).apply(doc)
+    assert any("part-group" in n for n in doc.notes) or len(list(doc.root.iter("part-group"))) <= len(list(root.iter("part-group")))
+
+
+@pytest.mark.parametrize("path", [p for p in LILY_FILES if p.name[:2] in ("01", "13", "21", "43")] +
+                         [CORPUS / "bach/bwv66.6.mxl", CORPUS / "schoenberg/opus19/movement2.mxl"],
+                         ids=lambda p: p.stem[:14])
+def test_set_key_keeps_every_pitch(path):
+    ref = signature(m21_parse(path))
+    for key in ("Eb", "f#", "C"):
+        data, changes = batch.apply(path, [batch.SetKey(key)])
+        got = signature(m21_parse(data, suffix=path.suffix))
+        assert got[0] == ref[0], f"{path.name} {key}: pitches moved"
+        missing, wrong = accidental_report(xml_root(data))
+        assert wrong == 0
+        # every opening key is the new one
+        root = xml_root(data)
+        first_keys = [k for p in root.iterchildren("part") for k in _opening_keys(p)]
+        assert first_keys and all(k.findtext("fifths") == str(batch.pitch.parse_key(key).fifths) for k in first_keys)
+
+
+def test_set_key_adds_needed_accidentals():
+    path = CORPUS / "bach/bwv66.6.mxl"  # f# minor
+    before = Document.read(path).root
+    missing0, _ = accidental_report(before)
+    data, changes = batch.apply(path, [batch.SetKey("C")])
+    missing, _ = accidental_report(xml_root(data))
+    assert missing <= missing0
+    assert changes["set-key"]["accidentals"] > 0
+
+
+def test_convert_musicxml_mxl_roundtrip_keeps_xml_bytes(tmp_path):
+    path = LILYPOND / "61a-Lyrics.xml"
+    mxl, _ = batch.apply(path, [batch.Convert("mxl")])
+    members = mxl_members(mxl)
+    assert "META-INF/container.xml" in members and members["mimetype"] == b"application/vnd.recordare.musicxml"
+    assert members["61a-Lyrics.musicxml"] == path.read_bytes()
+    (tmp_path / "x.mxl").write_bytes(mxl)
+    back, _ = batch.apply(tmp_path / "x.mxl", [batch.Convert("musicxml")])
+    assert back == path.read_bytes()
+
+
+def test_convert_to_midi_and_kern_via_music21():
+    path = CORPUS / "bach/bwv66.6.mxl"
+    midi, _ = batch.apply(path, [batch.Convert("midi")])
+    assert midi[:4] == b"MThd"
+    kern, _ = batch.apply(path, [batch.Transpose("+M2"), batch.Convert("kern")])
+    assert b"**kern" in kern
+
+
+def test_unchanged_file_is_byte_identical():
+    path = LILYPOND / "21a-Chord-Basic.xml"
+    data, _ = batch.apply(path, [batch.Transpose("P1")])
+    assert data == path.read_bytes()
+
+
+def test_registry_and_specs():
+    ops = load_ops()
+    assert {"transpose", "set-key", "extract-parts", "remove-parts", "reorder-parts", "set-meta", "set-tempo",
+            "convert"} <= set(ops)
+    assert "continue" not in ops  # provided by lstmfuse.generation as its own op module, not faked here
+    op = op_from_spec({"op": "transpose", "interval": "+M2"})
+    assert op == batch.Transpose("+M2") and op.to_spec() == {"op": "transpose", "interval": "+M2"}
+    assert op_from_spec({"op": "extract_parts", "parts": ["1", "2"]}) == batch.ExtractParts(("1", "2"))
+    with pytest.raises(UsageError, match="unknown op 'frobnicate'"):
+        get_op("frobnicate")
+    with pytest.raises(UsageError, match="has no parameter"):
+        op_from_spec({"op": "transpose", "intervall": "+M2"})
+
+
+def test_a_new_op_is_one_small_class():
+    from dataclasses import dataclass, field
+    from typing import ClassVar
+
+    from lstmfuse.batch.ops import option, register
+
+    @register
+    @dataclass(frozen=True)
+    class Shout(Op):
+        name: ClassVar[str] = "test-shout"
+        help: ClassVar[str] = "Upper-case the movement title."
+        suffix: str = field(default="!", metadata=option("--suffix"))
+
+        def apply_xml(self, root, doc):
+            el = root.find("movement-title")
+            if el is None:
+                return {}
+            el.text = el.text.upper() + self.suffix
+            doc.touch()
+            return {"title": el.text}
+
+    try:
+        data, changes = batch.apply(LILYPOND / "01a-Pitches-Pitches.xml", [{"op": "test-shout", "suffix": "?"}])
+        assert changes["test-shout"]["title"].endswith("?")
+    finally:
+        REGISTRY.pop("test-shout", None)
