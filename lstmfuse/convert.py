@@ -57,20 +57,26 @@ def mark_partial_measures(score) -> int:
     rests and moves every later note (a kern pickup of one beat became a full bar).
     Measures that already carry padding are left alone. Returns how many were marked.
     """
-    from music21 import stream
+    from music21 import meter, stream
 
     marked = 0
     for part in score.parts:
         last_was_short = False
+        current = None  # the time signature in force
         for i, m in enumerate(part.getElementsByClass(stream.Measure)):
+            if m.timeSignature is not None:
+                current = m.timeSignature
+            elif i == 0:
+                # (not m.barDuration: without a time signature music21 guesses one, which
+                # costs seconds per measure on odd lengths)
+                current = m.getContextByClass(meter.TimeSignature)
             if m.paddingLeft or m.paddingRight:
                 last_was_short = bool(m.paddingRight)
                 continue
-            try:
-                bar = m.barDuration.quarterLength
-            except Exception:  # no time signature in context: nothing to compare with
+            if current is None:  # no meter (free rhythm): nothing to compare with
                 last_was_short = False
                 continue
+            bar = current.barDuration.quarterLength
             filled = m.highestTime
             if filled == 0 or filled >= bar:
                 last_was_short = False
