@@ -29,4 +29,6 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))  # user models never shadow shipped ones
+    monkeypatch.delenv("LSTMFUSE_MODELS", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", os.environ.get("LSTMFUSE_TEST_CACHE", str(home / "cache")))
