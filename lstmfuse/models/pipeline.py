@@ -169,6 +169,9 @@ def train_and_ship(
         "weights_file": WEIGHTS,
         "weights_sha1": __import__("hashlib").sha1(weights_path.read_bytes()).hexdigest(),
     }
+    log = run_dir / "log.jsonl"
+    if log.exists():  # the per-epoch JSON log travels with the weights it produced
+        write_bytes_atomic(out_dir / "training_log.jsonl", log.read_bytes(), force=True)
     write_bytes_atomic(out_dir / "card.json", json.dumps(card, indent=2).encode(), force=True)
     write_bytes_atomic(out_dir / "MODEL_CARD.md", render_card_md(card).encode(), force=True)
     return card
