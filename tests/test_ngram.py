@@ -46,6 +46,19 @@ def test_log2_probs_agree_with_distribution(order):
         assert np.allclose(bits, expected)
 
 
+@pytest.mark.parametrize("order", [1, 2, 4, 8])
+def test_distributions_of_a_whole_sequence_match_one_at_a_time(order):
+    train = _random_sequences(4, vocab=9)
+    model = NGramModel(10, order).fit(train)
+    for seq in [train[0], [9, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1], []]:
+        rows = model.distributions(seq)
+        assert rows.shape == (len(seq), 10)
+        for i in range(len(seq)):
+            assert np.allclose(rows[i], model.distribution(seq[:i]))
+        if len(seq):
+            assert np.allclose(-np.log2(rows[np.arange(len(seq)), seq]), model.log2_probs(seq))
+
+
 def test_deterministic_sequence_is_learnt():
     cycle = list(range(10))
     model = NGramModel(10, order=3).fit([cycle * 30])

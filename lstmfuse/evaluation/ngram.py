@@ -182,6 +182,37 @@ class NGramModel:
             p = q / t
         return p
 
+    def distributions(self, sequence: Sequence[int]) -> np.ndarray:
+        """Row i = :meth:`distribution` of ``sequence[:i]``, for all i at once (shape
+        len x vocab). For accuracy/top-k over a whole sequence: one call instead of one
+        Python-level call per position."""
+        x = self._as_tokens(sequence)
+        L, V = len(x), self.vocab_size
+        P = np.full((L, V), 1.0 / V)
+        ctx = np.zeros(L, dtype=np.int64)
+        for level in self._levels:
+            ok = ctx >= 0
+            if not ok.any():
+                break
+            c = np.where(ok, ctx, 0)
+            rows = np.flatnonzero(ok & (level.total[c] > 0))
+            if len(rows):
+                cc = c[rows]
+                lo = np.searchsorted(level.keys, cc * V)
+                cnt = np.searchsorted(level.keys, (cc + 1) * V) - lo
+                r = np.repeat(np.arange(len(rows)), cnt)
+                idx = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+                Q = level.gamma[cc][:, None] * P[rows]
+                Q[r, level.keys[idx] - cc[r] * V] += level.num[idx]
+                P[rows] = Q / level.total[cc][:, None]
+            key = c * V + x
+            i = np.minimum(np.searchsorted(level.keys, key), len(level.keys) - 1)
+            ids = np.where(ok & (level.keys[i] == key), i, -1)
+            ctx = np.empty(L, dtype=np.int64)
+            ctx[0:1] = -1
+            ctx[1:] = ids[:-1]
+        return P
+
     def bits_per_token(self, sequences: Iterable[Sequence[int]]) -> float:
         """Mean -log2 p over all tokens of ``sequences`` (the cross-entropy to report)."""
         total, count = 0.0, 0
