@@ -1,0 +1,240 @@
+"""Requests in, answers out: validation against protocol.schema.json plus the checks a schema
+cannot express, and the conversions between MuseScore's view (ticks, whole-note fractions,
+tonal pitch classes) and lstmfuse's (quarter lengths, music21 spellings).
+
+Every problem is a :class:`ProtocolError` that names the offending field.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+from importlib import resources
+from typing import Any
+
+from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length
+
+from . import PROTOCOL_VERSION
+from .notation import DIVISION, frac_str
+
+_LETTERS = "FCGDAEB"  # tpc order: tpc = index - 1 + 7 * (alter + 2)
+MAX_SELECTION_WHOLE = Fraction(512)  # longest selection we accept (512 whole notes)
+MAX_EVENT_WHOLE = Fraction(64)
+
+
+class ProtocolError(Exception):
+    """A request the bridge refuses; becomes a JSON error naming ``field``."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid_field", status: int = 400):
+        self.message = " ".join(str(message).split())
+        self.field = field
+        self.code = code
+        self.status = status
+        super().__init__(self.message)
+
+    def to_json(self) -> dict:
+        return {"protocol": PROTOCOL_VERSION, "ok": False, "error": {"code": self.code, "field": self.field, "message": self.message}}
+
+
+@functools.cache
+def schema() -> dict:
+    text = resources.files("lstmfuse_bridge").joinpath("protocol.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def _validator(ref: str):
+    from jsonschema import Draft202012Validator
+
+    full = schema()
+    sub = {"$schema": full["$schema"], "$defs": full["$defs"], "$ref": f"#/$defs/{ref}"}
+    return Draft202012Validator(sub)
+
+
+def _path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(body)"
+
+
+def check_schema(doc: Any, ref: str = "request") -> None:
+    """Raise ProtocolError for the first (deepest-path) schema violation."""
+    errors = sorted(_validator(ref).iter_errors(doc), key=lambda e: (-len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        err = errors[0]
+        msg = err.message
+        if len(msg) > 300:
+            msg = msg[:300] + "..."
+        raise ProtocolError(msg, _path(err.absolute_path))
+
+
+def check_version(doc: Any) -> None:
+    if not isinstance(doc, dict):
+        raise ProtocolError("the request must be a JSON object", None)
+    v = doc.get("protocol")
+    if v is None:
+        raise ProtocolError(f"missing protocol version (this bridge speaks version {PROTOCOL_VERSION})", "protocol")
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise ProtocolError("protocol must be an integer", "protocol")
+    if v < PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"the plugin speaks bridge protocol {v} but lstmfuse speaks {PROTOCOL_VERSION}: update the plugin "
+            "(lstmfuse plugin install) and restart MuseScore",
+            "protocol", code="protocol_too_old", status=409,
+        )
+    if v > PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"the plugin speaks bridge protocol {v} but this lstmfuse speaks {PROTOCOL_VERSION}: update lstmfuse "
+            "(pip install -U lstmfuse), then restart the bridge",
+            "protocol", code="protocol_too_new", status=409,
+        )
+
+
+def parse_fraction(text: str, field: str, *, positive: bool = False) -> Fraction:
+    try:
+        f = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise ProtocolError(f"not a fraction: '{text}'", field) from None
+    if positive and f <= 0:
+        raise ProtocolError("must be greater than 0", field)
+    return f
+
+
+def tpc_to_name(tpc: int, pitch: int) -> str:
+    """MuseScore tonal pitch class + MIDI pitch -> music21 name with octave ('B-4')."""
+    letter = _LETTERS[(tpc + 1) % 7]
+    alter = (tpc + 1) // 7 - 2
+    octave = (pitch - alter) // 12 - 1
+    acc = "#" * alter if alter > 0 else "-" * (-alter)
+    return f"{letter}{acc}{octave}"
+
+
+def name_to_tpc(name: str) -> int:
+    """'B-4' / 'F#5' / 'Bb3' -> MuseScore tpc."""
+    letter = name[0].upper()
+    body = name[1:].rstrip("0123456789")
+    alter = body.count("#") - body.count("-") - body.count("b")
+    return _LETTERS.index(letter) - 1 + 7 * (alter + 2)
+
+
+_STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+
+
+def name_to_midi(name: str) -> int:
+    letter = name[0].upper()
+    i = 1
+    alter = 0
+    while i < len(name) and name[i] in "#-b":
+        alter += 1 if name[i] == "#" else -1
+        i += 1
+    octave = int(name[i:])
+    return 12 * (octave + 1) + _STEP[letter] + alter
+
+
+@dataclass
+class Request:
+    kind: str  # "continue" or "fuse"
+    passage: Melody | None
+    meter: str
+    sharps: int
+    mode: str | None
+    start_tick: int
+    bar_pos: Fraction  # whole notes
+    length: Fraction  # selection length, whole notes
+    options: dict
+    genre: str | None
+    weights: dict | None
+    tuplets: bool
+    client: dict
+
+
+def parse_request(doc: Any, kind: str) -> Request:
+    """Validate a /continue or /fuse body (already JSON-decoded)."""
+    check_version(doc)
+    check_schema(doc, "request")
+    sel = doc["selection"]
+    opts = doc["options"]
+    meter = sel["meter"]
+    bar_w = meter_bar_length(meter) / 4
+    bar_pos = parse_fraction(sel["bar_pos"], "selection.bar_pos")
+    if bar_pos >= bar_w:
+        raise ProtocolError(f"{sel['bar_pos']} is not inside a bar of {meter}", "selection.bar_pos")
+    _ticks(bar_pos, "selection.bar_pos")
+    events: list[NoteEvent] = []
+    t = Fraction(0)
+    bar_q = meter_bar_length(meter)
+    pending_tie = False
+    for i, ev in enumerate(sel["events"]):
+        where = f"selection.events[{i}]"
+        d = parse_fraction(ev["duration"], f"{where}.duration", positive=True)
+        if d > MAX_EVENT_WHOLE:
+            raise ProtocolError(f"an event of {ev['duration']} whole notes is too long (at most {MAX_EVENT_WHOLE})", f"{where}.duration")
+        _ticks(d, f"{where}.duration")
+        rest = ev["rest"]
+        pitch = None if rest else ev["pitch"]
+        spelling = None
+        if not rest:
+            if "tpc" in ev:
+                spelling = tpc_to_name(ev["tpc"], pitch)
+            elif "name" in ev:
+                spelling = ev["name"].replace("b", "-") if len(ev["name"]) > 1 else ev["name"]
+        onset_q, dur_q = t * 4, d * 4
+        if pending_tie and events and not rest and events[-1].pitch == pitch:
+            last = events[-1]
+            events[-1] = NoteEvent(last.pitch, last.onset, last.duration + dur_q, last.bar_pos, last.spelling)
+        else:
+            events.append(NoteEvent(pitch, onset_q, dur_q, (bar_pos * 4 + onset_q) % bar_q, spelling))
+        pending_tie = bool(ev.get("tie_next")) and not rest
+        t += d
+        if t > MAX_SELECTION_WHOLE:
+            raise ProtocolError(f"the selection is longer than {MAX_SELECTION_WHOLE} whole notes", "selection.events")
+    if not events and bar_pos != 0:
+        raise ProtocolError("an empty selection must start at a barline", "selection.bar_pos")
+    key = sel["key"]
+    sharps = key["fifths"]
+    mode = key.get("mode")
+    passage = Melody(events, meter=meter, sharps=sharps, mode=mode, source="musescore") if events else None
+    genre = opts.get("genre")
+    weights = opts.get("weights")
+    if kind == "fuse":
+        if weights is None:
+            raise ProtocolError("/fuse needs options.weights (genre name -> weight)", "options.weights")
+        if genre is not None:
+            raise ProtocolError("/fuse takes options.weights, not options.genre", "options.genre")
+    elif (genre is None) == (weights is None):
+        raise ProtocolError("give exactly one of options.genre or options.weights", "options.genre")
+    client = doc.get("client", {})
+    start_tick = sel["start_tick"]
+    if start_tick + _ticks(t, "selection.events") > 2**31 - 1:
+        raise ProtocolError("the selection ends past the last tick MuseScore can address", "selection.start_tick")
+    return Request(
+        kind=kind, passage=passage, meter=meter, sharps=sharps, mode=mode, start_tick=start_tick, bar_pos=bar_pos,
+        length=t, options=opts, genre=genre, weights=weights, tuplets=bool(client.get("tuplets", False)), client=client,
+    )
+
+
+def _ticks(whole: Fraction, field: str) -> int:
+    t = whole * 4 * DIVISION
+    if t.denominator != 1:
+        raise ProtocolError(f"{frac_str(whole)} whole notes is not a whole number of MuseScore ticks ({DIVISION} a quarter)", field)
+    return int(t)
+
+
+def event_json(e: NoteEvent, origin_q: Fraction, start_tick: int) -> dict:
+    """A sounding event of the answer; ``origin_q`` = quarter offset of the selection start."""
+    onset_w = (e.onset - origin_q) / 4
+    row: dict[str, Any] = {
+        "rest": e.pitch is None,
+        "duration": frac_str(e.duration / 4),
+        "onset": frac_str(onset_w),
+        "tick": start_tick + int(onset_w * 4 * DIVISION),
+    }
+    if e.pitch is not None:
+        row["pitch"] = e.pitch
+        if e.spelling:
+            row["name"] = e.spelling
+            row["tpc"] = name_to_tpc(e.spelling)
+    return row

@@ -1,0 +1,236 @@
+"""The HTTP+JSON server (stdlib ThreadingHTTPServer) on 127.0.0.1 only.
+
+Every request passes, in order: the Host check (127.0.0.1:PORT or localhost:PORT only, against
+DNS rebinding), the Origin check (no browser page may call us), the method check (no CORS
+preflight: OPTIONS is refused), the token check (header ``X-Lstmfuse-Token``, compared in
+constant time), a body cap (``MAX_BODY`` bytes, Content-Length required), a socket timeout,
+JSON parsing, schema validation and the semantic checks. Any failure answers JSON naming the
+field; an unexpected exception is logged with its traceback and answered 500; the server
+thread never dies from a request.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from . import PROTOCOL_VERSION
+from .protocol import ProtocolError, parse_request
+
+log = logging.getLogger("lstmfuse.bridge")
+
+MAX_BODY = 1 << 20  # 1 MiB
+READ_TIMEOUT = 10.0  # seconds for a client to send its request
+GENERATION_TIMEOUT = 60.0  # seconds a generation may take before it is refused
+MAX_CONCURRENT = 4  # generations at once; more wait up to QUEUE_WAIT seconds
+QUEUE_WAIT = 30.0
+TOKEN_HEADER = "X-Lstmfuse-Token"
+
+
+def _version() -> str:
+    try:
+        from lstmfuse import __version__
+
+        return __version__
+    except Exception:  # pragma: no cover
+        return "unknown"
+
+
+class BridgeServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+    request_queue_size = 64
+
+    def __init__(self, port: int, token: str, *, generation_timeout: float = GENERATION_TIMEOUT):
+        self.token = token
+        self.started = time.time()
+        self.generation_timeout = generation_timeout
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self.counts = {"requests": 0, "refused": 0, "errors": 0}
+        self._lock = threading.Lock()
+        super().__init__(("127.0.0.1", port), Handler)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def count(self, key: str) -> None:
+        with self._lock:
+            self.counts[key] += 1
+
+    def handle_error(self, request, client_address) -> None:  # never print to stderr, never die
+        log.error("unhandled error from %s:\n%s", client_address, traceback.format_exc())
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: BridgeServer
+    protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT
+    server_version = "lstmfuse-bridge"
+    sys_version = ""
+
+    # --- plumbing -------------------------------------------------------------------------
+    def log_message(self, fmt: str, *args: Any) -> None:
+        log.info("%s %s", self.client_address[0], fmt % args)
+
+    def _send(self, status: int, body: dict, *, close: bool = False) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("X-Content-Type-Options", "nosniff")
+            if close:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors found by the stdlib parser (bad request line, huge headers) as JSON too."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("error",))[0]
+        self.server.count("refused")
+        self._send(code, ProtocolError(text, "(request)", code="bad_request", status=code).to_json(), close=True)
+
+    def _error(self, err: ProtocolError, *, close: bool = False) -> None:
+        self.server.count("refused")
+        log.info("refused %s %s: %s (%s)", self.command, self.path, err.message, err.field)
+        self._send(err.status, err.to_json(), close=close)
+
+    def _guard(self) -> bool:
+        """Host, Origin and token checks; True when the request may go on."""
+        host = self.headers.get("Host")
+        port = self.server.port
+        if host not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            self._error(ProtocolError(f"Host header must be 127.0.0.1:{port} or localhost:{port}", "Host", code="bad_host", status=421), close=True)
+            return False
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            self._error(ProtocolError("requests from web pages are not allowed", "Origin", code="forbidden_origin", status=403), close=True)
+            return False
+        if self.headers.get("Sec-Fetch-Site") or self.headers.get("Sec-Fetch-Mode"):
+            self._error(ProtocolError("requests from browsers are not allowed", "Sec-Fetch-Site", code="forbidden_origin", status=403), close=True)
+            return False
+        got = self.headers.get(TOKEN_HEADER)
+        if got is None:
+            self._error(ProtocolError(f"missing {TOKEN_HEADER} header (the plugin reads the token from the bridge's state folder)", TOKEN_HEADER, code="unauthorized", status=401), close=True)
+            return False
+        if not hmac.compare_digest(got.encode("utf-8", "replace"), self.server.token.encode()):
+            self._error(ProtocolError("wrong token: restart the plugin so it reads the current token", TOKEN_HEADER, code="unauthorized", status=401), close=True)
+            return False
+        return True
+
+    def _read_json(self) -> Any:
+        if self.headers.get("Transfer-Encoding"):
+            raise ProtocolError("chunked bodies are not accepted: send Content-Length", "Transfer-Encoding", code="length_required", status=411)
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            raise ProtocolError("Content-Length is required", "Content-Length", code="length_required", status=411)
+        try:
+            length = int(raw)
+        except ValueError:
+            raise ProtocolError("Content-Length is not a number", "Content-Length", code="bad_request") from None
+        if length < 0:
+            raise ProtocolError("Content-Length is negative", "Content-Length", code="bad_request")
+        if length > MAX_BODY:
+            raise ProtocolError(f"body of {length} bytes is over the {MAX_BODY}-byte limit", "Content-Length", code="too_large", status=413)
+        data = self.rfile.read(length)
+        if len(data) != length:
+            raise ProtocolError("body shorter than Content-Length", "Content-Length", code="bad_request")
+        ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise ProtocolError("Content-Type must be application/json", "Content-Type", code="bad_request", status=415)
+        try:
+            return json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as err:
+            raise ProtocolError(f"malformed JSON: {err}", "(body)", code="malformed_json") from None
+
+    # --- methods --------------------------------------------------------------------------
+    def do_OPTIONS(self) -> None:  # CORS preflight: never
+        self.server.count("requests")
+        self._error(ProtocolError("CORS preflight is refused: this server is for the MuseScore plugin only", "method", code="forbidden_method", status=403), close=True)
+
+    def _unsupported(self) -> None:
+        self.server.count("requests")
+        self._error(ProtocolError(f"method {self.command} is not allowed", "method", code="method_not_allowed", status=405), close=True)
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = do_TRACE = do_CONNECT = _unsupported
+
+    def do_GET(self) -> None:
+        self.server.count("requests")
+        self._safely(self._get)
+
+    def do_POST(self) -> None:
+        self.server.count("requests")
+        self._safely(self._post)
+
+    def _safely(self, fn) -> None:
+        try:
+            fn()
+        except ProtocolError as err:
+            self._error(err, close=err.status in (411, 413) or err.code in ("bad_request", "malformed_json"))
+        except Exception:
+            self.server.count("errors")
+            log.error("internal error on %s %s:\n%s", self.command, self.path, traceback.format_exc())
+            self._send(500, ProtocolError("internal error in the bridge (see its log)", None, code="internal", status=500).to_json(), close=True)
+
+    def _get(self) -> None:
+        if not self._guard():
+            return
+        path = self.path.split("?", 1)[0]
+        if path == "/health":
+            self._send(200, {
+                "protocol": PROTOCOL_VERSION, "ok": True, "service": "lstmfuse-bridge", "version": _version(),
+                "pid": os.getpid(), "port": self.server.port, "uptime": round(time.time() - self.server.started, 1),
+                "counts": dict(self.server.counts),
+            })
+        elif path == "/models":
+            from .service import models_summary
+
+            self._send(200, models_summary())
+        else:
+            raise ProtocolError(f"no such endpoint: GET {path} (try /health or /models)", "path", code="not_found", status=404)
+
+    def _post(self) -> None:
+        if not self._guard():
+            return
+        path = self.path.split("?", 1)[0]
+        if path not in ("/continue", "/fuse"):
+            raise ProtocolError(f"no such endpoint: POST {path} (try /continue or /fuse)", "path", code="not_found", status=404)
+        doc = self._read_json()
+        req = parse_request(doc, path[1:])
+        if not self.server.slots.acquire(timeout=QUEUE_WAIT):
+            raise ProtocolError("the bridge is busy; try again in a moment", None, code="busy", status=503)
+        try:
+            from .service import answer
+
+            deadline = time.monotonic() + self.server.generation_timeout
+            body = answer(req, deadline=deadline)
+        finally:
+            self.server.slots.release()
+        log.info("%s: %d variant(s), %d bars, %.3f s", path, len(body["variants"]), req.options["bars"], body["seconds"])
+        self._send(200, body)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def serve(port: int, token: str, *, ready: threading.Event | None = None) -> BridgeServer:
+    """Create the server (bound now, so the port is known); the caller runs serve_forever."""
+    srv = BridgeServer(port, token)
+    if ready is not None:
+        ready.set()
+    return srv

@@ -1,0 +1,179 @@
+"""What the bridge does for a request: continue/fuse with lstmfuse, then notate for MuseScore.
+
+Generation is :func:`lstmfuse.generation.continuation.continue_melody`, the same code as
+``lstmfuse continue`` / ``lstmfuse fuse``. Each variant is generated on its own (variant 0
+with the user's seed exactly, so the bridge and the CLI agree). When a variant holds
+something the client cannot write (a tuplet on MuseScore < 3.5, a note that is no single
+note value), it is drawn again with a seed derived from (seed, variant, attempt), at most
+``MAX_ATTEMPTS`` times; the answer reports the seed used and how many draws were refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import replace
+from fractions import Fraction
+
+from lstmfuse.encoding.events import meter_bar_length
+from lstmfuse.encoding.tokens import Unrepresentable
+from lstmfuse.errors import LstmfuseError
+from lstmfuse.generation.continuation import continue_melody
+from lstmfuse.generation.options import SamplingOptions
+from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
+
+from . import PROTOCOL_VERSION
+from .notation import DIVISION, Unwritable, frac_str, notate
+from .protocol import ProtocolError, Request, event_json, name_to_tpc
+
+MAX_ATTEMPTS = 24
+_OPTION_FIELDS = ("temperature", "top_k", "top_p", "stay_in_key", "lowest", "highest", "max_leap", "rest_density", "end_on_stable")
+
+
+def derived_seed(seed: int, variant: int, attempt: int) -> int:
+    if variant == 0 and attempt == 0:
+        return seed
+    h = hashlib.sha256(f"{seed}:{variant}:{attempt}".encode()).digest()
+    return int.from_bytes(h[:4], "big")
+
+
+def sampling_options(opts: dict, seed: int) -> SamplingOptions:
+    kw = {k: opts[k] for k in _OPTION_FIELDS if k in opts}
+    try:
+        return SamplingOptions(seed=seed, **kw)
+    except LstmfuseError as err:
+        raise ProtocolError(str(err), "options") from None
+
+
+def models_summary() -> dict:
+    """GET /models: installed genre models and the fusion model, with card summaries."""
+    out = []
+    for name, path in available().items():
+        card = read_card(name)
+        summary = {
+            "name": name,
+            "kind": "fusion" if name == FUSION else "genre",
+            "path": str(path),
+        }
+        for key in ("description", "corpus", "genres", "units", "layers", "parameters", "heldout", "licence", "license", "trained"):
+            if key in card:
+                summary[key] = card[key]
+        out.append(summary)
+    return {"protocol": PROTOCOL_VERSION, "ok": True, "genres": genre_names(), "fusion": FUSION in available(), "models": out}
+
+
+def preload() -> list[str]:
+    """Load every installed model once (the registry caches them per process)."""
+    names = list(available())
+    for n in names:
+        load_model(n)
+    return names
+
+
+def answer(req: Request, deadline: float | None = None) -> dict:
+    started = time.perf_counter()
+    opts = req.options
+    variants = opts.get("variants", 1)
+    bars = opts["bars"]
+    seed = opts.get("seed")
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    bar_q = meter_bar_length(req.meter)
+    bar_w = bar_q / 4
+    sel_end_w = req.bar_pos + req.length  # whole notes from the barline before the selection
+    write_pos_w = sel_end_w % bar_w  # where writing starts in its bar
+    write_tick = req.start_tick + int(req.length * 4 * DIVISION)
+    origin_q = Fraction(0)  # the passage's onsets start at 0 = the selection start
+    out_variants = []
+    settings = None
+    for v in range(variants):
+        last_reason = ""
+        for attempt in range(MAX_ATTEMPTS):
+            if deadline is not None and time.monotonic() > deadline:
+                raise ProtocolError("the request took too long; ask for fewer bars or variants", None, code="timeout", status=503)
+            s = derived_seed(seed, v, attempt)
+            options = sampling_options(opts, s)
+            try:
+                result = continue_melody(
+                    req.passage, bars=bars, genre=req.genre, weights=req.weights, options=options, variants=1,
+                    meter=req.meter, sharps=req.sharps, mode=req.mode,
+                )
+            except Unrepresentable as err:
+                raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None
+            except LstmfuseError as err:
+                field = "options.weights" if req.weights is not None else "options.genre"
+                raise ProtocolError(err.message, field, code="generation_refused") from None
+            melody = result.melodies[0]
+            events = [e for e in melody.events if e.onset >= req.length * 4]
+            rows = [((e.onset / 4 - req.length), e.duration / 4, e.pitch) for e in events]
+            try:
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets)
+            except Unwritable as err:
+                last_reason = str(err)
+                continue
+            settings = result.settings
+            out_variants.append(_variant_json(v, s, attempt, events, notation, req, origin_q, write_tick, write_pos_w, bar_w))
+            break
+        else:
+            raise ProtocolError(
+                f"no writable continuation in {MAX_ATTEMPTS} draws (last: {last_reason}); "
+                + ("try another seed or genre" if req.tuplets else "MuseScore 3.5+ can write tuplets; or try another seed or genre"),
+                None, code="unwritable", status=422,
+            )
+    settings = dict(settings or {})
+    settings["seed"] = seed
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "ok": True,
+        "kind": req.kind,
+        "settings": settings,
+        "seconds": round(time.perf_counter() - started, 4),
+        "variants": out_variants,
+    }
+
+
+def _variant_json(v, seed, attempt, events, notation, req: Request, origin_q, write_tick, write_pos_w, bar_w) -> dict:
+    spelled = {}
+    ev_json = []
+    for i, e in enumerate(events):
+        row = event_json(e, origin_q, req.start_tick)
+        ev_json.append(row)
+        spelled[i] = row.get("tpc")
+
+    def tick_of(whole_from_bar0: Fraction) -> int:
+        return write_tick + int((whole_from_bar0 - write_pos_w) * 4 * DIVISION)
+
+    write = []
+    for op in notation.ops:
+        row = {"rest": op.pitch is None, "value": frac_str(op.value), "tick": tick_of(op.start), "event": op.event}
+        if op.pitch is not None:
+            row["pitch"] = op.pitch
+            if spelled.get(op.event) is not None:
+                row["tpc"] = spelled[op.event]
+        if op.tuplet:
+            row["tuplet"] = {"actual": op.tuplet["actual"], "normal": op.tuplet["normal"], "total": frac_str(op.tuplet["total"])}
+        write.append(row)
+    pieces = []
+    for p in notation.pieces:
+        row = {
+            "measure": p.measure, "pos": frac_str(p.pos), "value": frac_str(p.value), "actual": frac_str(p.actual),
+            "rest": p.pitch is None, "tick": tick_of(p.measure * bar_w + p.pos), "tie_next": p.tie_next,
+            "tuplet": None if p.tuplet is None else {**p.tuplet, "total": frac_str(p.tuplet["total"])},
+        }
+        if p.pitch is not None:
+            row["pitch"] = p.pitch
+        pieces.append(row)
+    end_tick = write_tick
+    if events:
+        last = events[-1]
+        end_tick = req.start_tick + int((last.onset + last.duration - origin_q) * DIVISION)
+    measures = 1 + (max(p.measure for p in notation.pieces) if notation.pieces else 0)
+    return {
+        "index": v, "seed": seed, "resampled": attempt, "start_tick": write_tick, "end_tick": end_tick,
+        "measures": measures, "events": ev_json, "write": write, "pieces": pieces,
+    }
+
+
+def spelled_tpc(name: str | None) -> int | None:
+    return None if not name else name_to_tpc(name)
