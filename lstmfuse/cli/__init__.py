@@ -14,6 +14,7 @@ from .app import app, console_err
 # Importing registers the commands on ``app``.
 from . import corpus_commands, generate_commands, io_commands, model_commands  # noqa: E402,F401
 from . import batch_commands  # noqa: E402,F401
+from . import bridge_commands  # noqa: E402,F401
 
 
 def main() -> None:
