@@ -100,6 +100,7 @@ def pending_path(src: str | Path) -> Path:
 
 
 def write_pending(src: str | Path, old_sha: str, new_sha: str) -> None:
+    clean_stale_temps(pending_path(src))
     atomic_write(pending_path(src), json.dumps({"old": old_sha, "new": new_sha}).encode())
 
 

@@ -27,6 +27,7 @@ PitchFn = Callable[[str, float, int], tuple[str, float, int]]
 _AFTER_ACCIDENTAL = ("time-modification", "stem", "notehead", "notehead-text", "staff", "beam",
                      "notations", "lyric", "play", "listen")
 _COURTESY_ATTRS = ("cautionary", "editorial", "parentheses", "bracket")
+_STEP_SET = frozenset(STEPS)
 
 
 def children(el: etree._Element, tag: str) -> list[etree._Element]:
@@ -251,40 +252,79 @@ def _implied(keys: dict[str | None, dict[str, float]], state: dict, staff: str, 
 
 
 def _rewrite_note(note, pitch_fn, keys_old, keys_new, state_old, state_new, counts) -> None:
-    pitch_el = note.find("pitch")
+    # one pass over the note's children (lxml's find() is slow in a hot loop)
+    pitch_el = acc = None
+    staff = "1"
+    tie_stop = False
+    for c in note:
+        tag = c.tag
+        if tag == "pitch":
+            pitch_el = c
+        elif tag == "accidental":
+            acc = c
+        elif tag == "staff":
+            staff = (c.text or "1").strip()
+        elif tag == "tie":
+            if c.get("type") == "stop":
+                tie_stop = True
+        elif tag == "rest" or tag == "unpitched":
+            return
     if pitch_el is None:
         return
-    old = read_pitch(pitch_el)
-    if old is None:
+    step_el = alter_el = octave_el = None
+    for c in pitch_el:
+        tag = c.tag
+        if tag == "step":
+            step_el = c
+        elif tag == "alter":
+            alter_el = c
+        elif tag == "octave":
+            octave_el = c
+    if step_el is None or octave_el is None:
         return
-    acc = note.find("accidental")
-    if pitch_el.find("alter") is None and acc is not None:
+    step = (step_el.text or "").strip().upper()
+    try:
+        octave = int(octave_el.text)
+    except (TypeError, ValueError):
+        return
+    if step not in _STEP_SET:
+        return
+    alter = 0.0
+    if alter_el is not None and alter_el.text:
+        try:
+            alter = float(alter_el.text)
+        except ValueError:
+            alter = 0.0
+    acc_text = (acc.text or "").strip() if acc is not None else ""
+    if alter_el is None and acc_text:
         # no <alter> but a plain accidental sign: music21 (and most renderers) take the
         # alteration from the sign; do the same so results match music21's
-        shown = ACCIDENTAL_ALTERS.get((acc.text or "").strip())
+        shown = ACCIDENTAL_ALTERS.get(acc_text)
         if shown:
-            old = (old[0], shown, old[2])
-    new = pitch_fn(*old) if pitch_fn is not None else old
-    if new != old:
-        write_pitch(pitch_el, old, new)
-        counts["pitches"] = counts.get("pitches", 0) + 1
-    staff = text_of(note.find("staff"), "1")
-    step, alter, octave = old
+            alter = shown
+    old = (step, alter, octave)
+    new = pitch_fn(step, alter, octave) if pitch_fn is not None else old
     nstep, nalter, noctave = new
-    tie_stop = any(t.get("type") == "stop" for t in children(note, "tie"))
+    if new != old:
+        if nstep != step:
+            step_el.text = nstep
+        if noctave != octave:
+            octave_el.text = str(noctave)
+        if nalter != alter:
+            _set_alter(pitch_el, "alter", nalter, after=step_el)
+        counts["pitches"] = counts.get("pitches", 0) + 1
     needed_old = alter != _implied(keys_old, state_old, staff, step, octave)
     needed_new = nalter != _implied(keys_new, state_new, staff, nstep, noctave)
-    if acc is not None and (acc.text or "").strip():
-        courtesy = any(acc.get(a) == "yes" for a in _COURTESY_ATTRS)
-        if needed_old and not needed_new and not courtesy:
+    if acc_text:
+        if needed_old and not needed_new and not any(acc.get(a) == "yes" for a in _COURTESY_ATTRS):
             remove_child(acc)
             counts["accidentals"] = counts.get("accidentals", 0) + 1
-        elif nalter != alter or ACCIDENTAL_ALTERS.get(acc.text.strip()) not in (None, nalter):
+        elif nalter != alter or ACCIDENTAL_ALTERS.get(acc_text) not in (None, nalter):
             name = accidental_name(nalter) or "other"  # no MusicXML sign for this alteration
-            if acc.text.strip() != name:
+            if acc_text != name:
                 acc.text = name
                 counts["accidentals"] = counts.get("accidentals", 0) + 1
-    elif needed_new and not needed_old and not tie_stop:
+    elif acc is None and needed_new and not needed_old and not tie_stop:
         name = accidental_name(nalter)
         if name is not None:
             insert_child(note, build("accidental", name), before_tags=_AFTER_ACCIDENTAL)
