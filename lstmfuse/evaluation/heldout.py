@@ -88,6 +88,6 @@ def evaluate_ngram(ngram, encoded: list[Encoded], name: str = "n-gram") -> HeldO
     for e in encoded:
         seq = e.tokens.tolist()
         bits.append(np.asarray(ngram.log2_probs(seq))[1:])
-        guesses = [int(np.argmax(ngram.distribution(seq[:j]))) for j in range(1, len(seq))]
-        hits.append(np.asarray(guesses) == e.tokens[1:])
+        guesses = ngram.distributions(seq).argmax(axis=1)[1:]
+        hits.append(guesses == e.tokens[1:])
     return _summarise(name, encoded, bits, hits)
