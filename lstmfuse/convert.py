@@ -96,6 +96,57 @@ def _wrap_os_error(exc: OSError, path: Path) -> ScoreWriteError:
     return ScoreWriteError(f"cannot write: {reason}", path)
 
 
+def fill_pedal_types(score) -> int:
+    """Give pedal marks without a pedal type the damper (sustain) pedal.
+
+    Humdrum's ``*ped``/``*Xped`` mean the damper pedal, but converter21 leaves the type
+    unset, and music21 then writes ``<pedal type="sustain">``, which MusicXML 4.0 does not
+    allow (lilypond suite 33a through kern). Returns how many marks were filled in.
+    """
+    from music21 import expressions
+
+    filled = 0
+    for mark in score.recurse().getElementsByClass(expressions.PedalMark):
+        if mark.pedalType is None:
+            mark.pedalType = expressions.PedalType.Sustain
+            filled += 1
+    return filled
+
+
+def kern_write_problems(score) -> str | None:
+    """A reason why converter21's Humdrum writer would fail on ``score``, found up front
+    (its own error for these is a bare ``KeyError: None``); None when nothing is known."""
+    from music21 import key
+
+    for ks in score.recurse().getElementsByClass(key.KeySignature):
+        if ks.sharps is None:
+            where = ks.measureNumber
+            at = f" in measure {where}" if where is not None else ""
+            return f"**kern cannot hold the non-traditional key signature{at} (only 0-7 sharps or flats)"
+    return None
+
+
+def save_converted(score, target: str | Path, fmt: str | None = None, force: bool = False) -> Path:
+    """Write a loaded score as a conversion does: padding made explicit, known writer
+    limits reported clearly, atomic, OS errors as one-line ScoreWriteErrors."""
+    from . import io
+
+    target = Path(target)
+    kind = io.writer.output_format(target, fmt)
+    if kind == "kern":
+        problem = kern_write_problems(score)
+        if problem:
+            raise ScoreWriteError(problem, target)
+    mark_partial_measures(score)
+    if kind in ("musicxml", "mxl"):
+        fill_pedal_types(score)
+    try:
+        with quiet():
+            return io.save(score, target, fmt=kind, force=force)
+    except OSError as exc:  # e.g. a read-only file system that os.access does not see
+        raise _wrap_os_error(exc, target) from None
+
+
 def convert_file(source: str | Path, target: str | Path, fmt: str | None = None, force: bool = False) -> Path:
     """Convert the first score in ``source`` to ``target`` (format from ``fmt`` or the suffix).
 
@@ -107,13 +158,11 @@ def convert_file(source: str | Path, target: str | Path, fmt: str | None = None,
     kind = io.writer.output_format(target, fmt)
     try:
         io.atomic.check_writable(target, force)
-        with quiet():
-            score = io.load(source)
-            mark_partial_measures(score)
-            io.save(score, target, fmt=kind, force=force)
-    except OSError as exc:  # e.g. a read-only file system that os.access does not see
+    except OSError as exc:
         raise _wrap_os_error(exc, target) from None
-    return target
+    with quiet():
+        score = io.load(source)
+    return save_converted(score, target, fmt=kind, force=force)
 
 
 def tune_count_hint(source: str | Path) -> int:
@@ -281,8 +330,7 @@ def _convert_job(job: Job) -> Outcome:
             for score, target in zip(scores, targets):
                 if not score.recurse().notesAndRests:
                     raise LstmfuseError("the score holds no notes or rests", job.source)
-                mark_partial_measures(score)
-                io.save(score, target, fmt=job.fmt, force=job.force)
+                save_converted(score, target, fmt=job.fmt, force=job.force)
                 written.append(target)
         return Outcome(job, True, written=written, seconds=time.perf_counter() - start)
     except LstmfuseError as err:
@@ -388,8 +436,11 @@ __all__ = [
     "collect_sources",
     "convert_file",
     "convert_many",
+    "fill_pedal_types",
+    "kern_write_problems",
     "mark_partial_measures",
     "plan_batch",
+    "save_converted",
     "quiet",
     "tune_count_hint",
 ]

@@ -218,6 +218,8 @@ def info(
     if s.duration_seconds is not None:
         mins, secs = divmod(s.duration_seconds, 60)
         length += f", {int(mins)}:{secs:04.1f} at ♩ = {', '.join(f'{t:g}' for t in s.tempos)}"
+        if s.tempo_note:
+            length += f" ({s.tempo_note})"
     else:
         length += " (no tempo in the file, so no time in seconds)"
     row("length", length)

@@ -117,13 +117,12 @@ def _musicxml_note_count(xml_bytes: bytes) -> int:
 
 def _score_to_temp(source: Path, folder: Path, fmt: str) -> Path:
     """Read any score with lstmfuse.io and write it as ``fmt`` (kern/musicxml) into folder."""
-    from ..convert import mark_partial_measures, quiet
-    from . import load, save
+    from ..convert import quiet, save_converted
+    from . import load
 
     with quiet():
         score = load(source)
-        mark_partial_measures(score)
-        return save(score, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt)
+    return save_converted(score, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt)
 
 
 def render(

@@ -7,13 +7,14 @@
 Definitions (so that numbers mean the same for every format):
 
 * ``notes``: sounding notes. Each pitch of a chord counts; a note tied over a barline
-  counts once; grace notes are not counted. Rests are not notes.
+  counts once; grace notes and chord symbols are not counted. Rests are not notes.
 * ``measures``: the number of measures of the longest part (a pickup counts as one).
 * ``key``: the key written in the file (``G major``; a bare signature reads
   ``1 sharp``), the first one when it changes; ``keys`` lists every distinct one.
 * ``duration_quarters``: the length of the score in quarter notes;
   ``duration_seconds`` only when the file states a tempo (a metronome mark with a number),
-  computed through every tempo change.
+  computed through every tempo change; if the first tempo comes after the start, it is
+  assumed from the start and ``tempo_note`` says so.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class ScoreSummary:
     duration_quarters: float
     duration_seconds: float | None
     tempos: list[float] = field(default_factory=list)
+    tempo_note: str | None = None
     tunes_in_file: int = 1
 
     def to_dict(self) -> dict:
@@ -82,26 +84,46 @@ def _part_name(part, index: int) -> str:
     return f"Part {index + 1}"
 
 
-def _seconds(score) -> tuple[float | None, list[float]]:
-    """Seconds through every tempo change, or None when the file states no tempo."""
+def _seconds(score) -> tuple[float | None, list[float], str | None]:
+    """Seconds through every stated tempo, or None when the file states no tempo.
+
+    Returns (seconds, distinct tempos in order, a note on any assumption made). A score
+    whose first tempo comes after the start is timed as if that tempo held from the start
+    (music21 would silently assume 120 there); the note says so.
+    """
     from music21 import tempo
 
-    marks = [
-        m for m in score.recurse().getElementsByClass(tempo.MetronomeMark)
-        if m.number is not None and not m.numberImplicit
-    ]
-    if not marks:
-        return None, []
+    found: dict[float, object] = {}
+    for mark in score.recurse().getElementsByClass(tempo.MetronomeMark):
+        if mark.number is None or getattr(mark, "numberImplicit", False):
+            continue
+        try:
+            offset = float(mark.getOffsetInHierarchy(score))
+        except Exception:
+            continue
+        found.setdefault(offset, mark)  # the same mark repeated in every part counts once
+    if not found:
+        return None, [], None
+    starts = sorted(found)
+    end = float(score.highestTime)
     total = 0.0
-    for start, end, mark in score.metronomeMarkBoundaries():
-        total += float(end - start) * mark.secondsPerQuarter()
-    return round(total, 3), _unique([float(m.number) for m in marks])
+    for i, offset in enumerate(starts):
+        begin = 0.0 if i == 0 else offset
+        stop = starts[i + 1] if i + 1 < len(starts) else end
+        total += max(0.0, stop - begin) * found[offset].secondsPerQuarter()
+    note = None
+    if starts[0] > 0:
+        note = (
+            f"no tempo is stated before quarter {starts[0]:g}; "
+            f"the first stated tempo ({found[starts[0]].number:g}) is assumed from the start"
+        )
+    return round(total, 3), _unique([float(found[o].number) for o in starts]), note
 
 
 def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
     """Summarise an already-loaded music21 score."""
+    from music21 import harmony, meter, stream
     from music21 import key as m21key
-    from music21 import meter, stream
 
     md = score.metadata
     title = None
@@ -127,7 +149,7 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
     rests = 0
     lowest = highest = None
     for n in score.recurse().notesAndRests:
-        if n.duration.isGrace:
+        if n.duration.isGrace or isinstance(n, harmony.Harmony):  # chord symbols are not notes
             continue
         if n.isRest:
             rests += 1
@@ -143,7 +165,7 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
             if highest is None or p.ps > highest.ps:
                 highest = p
     quarters = float(Fraction(score.highestTime).limit_denominator(100000))
-    seconds, tempos = _seconds(score)
+    seconds, tempos, tempo_note = _seconds(score)
 
     def pname(p):
         return None if p is None else p.nameWithOctave.replace("-", "b")
@@ -165,7 +187,36 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
         duration_quarters=round(quarters, 4),
         duration_seconds=seconds,
         tempos=tempos,
+        tempo_note=tempo_note,
     )
+
+
+def note_content(score) -> list[list[tuple[str, Fraction, Fraction]]]:
+    """The notes of each part as sorted ``(pitch, onset, duration)`` triples.
+
+    Pitch is the spelled name with octave (``F#4``, so a respelling counts as a change),
+    onset and duration are exact fractions of a quarter note, onsets measured from the start
+    of the part. Each pitch of a chord is one triple; grace notes are left out; tied notes
+    stay separate. Two scores with equal ``note_content`` sound the same notes at the same
+    times: this is what the round-trip tests compare.
+    """
+
+    from music21 import harmony
+
+    def exact(x) -> Fraction:
+        return Fraction(x).limit_denominator(1_000_000)
+
+    result = []
+    for part in list(score.parts) or [score]:
+        seq = []
+        for n in part.flatten().notes:
+            if n.duration.isGrace or isinstance(n, harmony.Harmony):
+                continue
+            onset, dur = exact(n.offset), exact(n.quarterLength)
+            seq.extend((p.nameWithOctave, onset, dur) for p in n.pitches)
+        seq.sort()
+        result.append(seq)
+    return result
 
 
 def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
@@ -189,4 +240,4 @@ def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
     return summary
 
 
-__all__ = ["ScoreSummary", "summarise", "summarise_score"]
+__all__ = ["ScoreSummary", "note_content", "summarise", "summarise_score"]
