@@ -26,7 +26,8 @@ from math import gcd
 
 #: MuseScore ticks per quarter note (PluginAPI.division).
 DIVISION = 480
-MAX_DOTS = 2
+MAX_DOTS = 2  # values the bridge asks the plugin to set
+SPLIT_DOTS = 4  # values MuseScore's own split may produce (toDurationList, maxDots = 4; measured on 3.2.3)
 #: longest single value MuseScore knows (longa = 4 whole notes), shortest we allow (1/128)
 _LONGEST = Fraction(4)
 _SHORTEST = Fraction(1, 128)
@@ -45,14 +46,14 @@ def is_binary(x: Fraction) -> bool:
     return _is_pow2(x.denominator)
 
 
-def valid_values() -> list[Fraction]:
-    """Every plain or dotted (<= MAX_DOTS) note value in whole notes, longest first."""
+def valid_values(max_dots: int = MAX_DOTS) -> list[Fraction]:
+    """Every plain or dotted (<= max_dots) note value in whole notes, longest first."""
     out = []
     base = _LONGEST
     while base >= _SHORTEST:
         v = base
         add = base
-        for _ in range(MAX_DOTS + 1):
+        for _ in range(max_dots + 1):
             if v <= _LONGEST:
                 out.append(v)
             add /= 2
@@ -63,6 +64,7 @@ def valid_values() -> list[Fraction]:
 
 _VALUES = valid_values()
 _VALUE_SET = frozenset(_VALUES)
+_SPLIT_VALUES = valid_values(SPLIT_DOTS)
 
 
 def is_value(whole: Fraction) -> bool:
@@ -74,7 +76,7 @@ def greedy(whole: Fraction) -> list[Fraction]:
     """Largest values first, as MuseScore's toDurationList(l, useDots=true) cuts a length."""
     out = []
     rest = whole
-    for v in _VALUES:
+    for v in _SPLIT_VALUES:
         while v <= rest:
             out.append(v)
             rest -= v

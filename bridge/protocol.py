@@ -143,6 +143,7 @@ class Request:
     mode: str | None
     start_tick: int
     bar_pos: Fraction  # whole notes
+    end_bar_pos: Fraction | None  # whole notes, where the selection ends in its bar (if the client says)
     length: Fraction  # selection length, whole notes
     options: dict
     genre: str | None
@@ -163,6 +164,12 @@ def parse_request(doc: Any, kind: str) -> Request:
     if bar_pos >= bar_w:
         raise ProtocolError(f"{sel['bar_pos']} is not inside a bar of {meter}", "selection.bar_pos")
     _ticks(bar_pos, "selection.bar_pos")
+    end_bar_pos = None
+    if "end_bar_pos" in sel:
+        end_bar_pos = parse_fraction(sel["end_bar_pos"], "selection.end_bar_pos")
+        if end_bar_pos >= bar_w:
+            raise ProtocolError(f"{sel['end_bar_pos']} is not inside a bar of {meter}", "selection.end_bar_pos")
+        _ticks(end_bar_pos, "selection.end_bar_pos")
     events: list[NoteEvent] = []
     t = Fraction(0)
     bar_q = meter_bar_length(meter)
@@ -191,8 +198,12 @@ def parse_request(doc: Any, kind: str) -> Request:
         t += d
         if t > MAX_SELECTION_WHOLE:
             raise ProtocolError(f"the selection is longer than {MAX_SELECTION_WHOLE} whole notes", "selection.events")
-    if not events and bar_pos != 0:
+    if not events and (end_bar_pos if end_bar_pos is not None else bar_pos) != 0:
         raise ProtocolError("an empty selection must start at a barline", "selection.bar_pos")
+    if end_bar_pos is not None and events:
+        # Place the bars from the end: irregular bars inside the selection do not shift the continuation.
+        total_q = t * 4
+        events = [NoteEvent(e.pitch, e.onset, e.duration, (end_bar_pos * 4 - (total_q - e.onset)) % bar_q, e.spelling) for e in events]
     key = sel["key"]
     sharps = key["fifths"]
     mode = key.get("mode")
@@ -211,7 +222,7 @@ def parse_request(doc: Any, kind: str) -> Request:
     if start_tick + _ticks(t, "selection.events") > 2**31 - 1:
         raise ProtocolError("the selection ends past the last tick MuseScore can address", "selection.start_tick")
     return Request(
-        kind=kind, passage=passage, meter=meter, sharps=sharps, mode=mode, start_tick=start_tick, bar_pos=bar_pos,
+        kind=kind, passage=passage, meter=meter, sharps=sharps, mode=mode, start_tick=start_tick, bar_pos=bar_pos, end_bar_pos=end_bar_pos,
         length=t, options=opts, genre=genre, weights=weights, tuplets=bool(client.get("tuplets", False)), client=client,
     )
 

@@ -82,7 +82,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
     bar_q = meter_bar_length(req.meter)
     bar_w = bar_q / 4
     sel_end_w = req.bar_pos + req.length  # whole notes from the barline before the selection
-    write_pos_w = sel_end_w % bar_w  # where writing starts in its bar
+    write_pos_w = req.end_bar_pos if req.end_bar_pos is not None else sel_end_w % bar_w  # where writing starts in its bar
     write_tick = req.start_tick + int(req.length * 4 * DIVISION)
     origin_q = Fraction(0)  # the passage's onsets start at 0 = the selection start
     out_variants = []

@@ -1,0 +1,390 @@
+// lstmfuse MuseScore plugin: everything except the dialog (plain ES5, no arrow functions,
+// no let/const, so every MuseScore 3.x/4.x JavaScript engine accepts it).
+//
+// Every function takes `ms`, the plugin's root object (MuseScore { id: plugin }), and uses
+// only ms.curScore, ms.Element, ms.fraction, ms.removeElement, ms.cmd, ms.writeScore and
+// the version properties, so the dialog (lstmfuse.qml) and the headless test wrapper run
+// exactly the same code.
+//
+// Talks to the lstmfuse bridge (lstmfuse bridge --background) over HTTP on 127.0.0.1 with a
+// synchronous XMLHttpRequest; protocol: bridge/PROTOCOL.md in the lstmfuse repository.
+
+var PROTOCOL = 1;
+var PLUGIN_VERSION = "1.0.0";
+var TICKS_PER_WHOLE = 1920;  // MuseScore: 480 ticks per quarter
+var START_COMMAND = "lstmfuse bridge --background";
+
+// ---------------------------------------------------------------- small helpers
+function gcd(a, b) {
+    a = Math.abs(a); b = Math.abs(b);
+    while (b) { var t = b; b = a % b; a = t; }
+    return a;
+}
+
+function ticksToFrac(ticks) {
+    var g = gcd(ticks, TICKS_PER_WHOLE) || 1;
+    return (ticks / g) + "/" + (TICKS_PER_WHOLE / g);
+}
+
+function parseFrac(s) {
+    var parts = String(s).split("/");
+    var n = parseInt(parts[0], 10);
+    var d = parts.length > 1 ? parseInt(parts[1], 10) : 1;
+    return { n: n, d: d };
+}
+
+function fracToTicks(s) {
+    var f = parseFrac(s);
+    return Math.round(f.n * TICKS_PER_WHOLE / f.d);
+}
+
+function version(ms) {
+    return ms.mscoreMajorVersion + "." + ms.mscoreMinorVersion + "." + ms.mscoreUpdateVersion;
+}
+
+// What this MuseScore's plugin API can do (feature tests, not version numbers).
+function capabilities(ms) {
+    var c = ms.curScore ? ms.curScore.newCursor() : null;
+    return {
+        addRest: !!c && typeof c.addRest === "function",
+        addTuplet: !!c && typeof c.addTuplet === "function",
+        rewindToTick: !!c && typeof c.rewindToTick === "function",
+        namedCommands: ms.mscoreMajorVersion >= 4
+    };
+}
+
+function startCommand(ms, score) {
+    if (ms.mscoreMajorVersion >= 4) score.startCmd("lstmfuse");
+    else score.startCmd();
+}
+
+function scoreEndTick(score) {
+    var seg = score.lastSegment;
+    return seg ? seg.tick : 0;
+}
+
+// Create a QML object whose type lives in different modules on different MuseScore versions
+// (FileIO: "FileIO 3.0" on 3.x, "MuseScore 3.0" on 4.x; Settings: Qt.labs.settings on 3.x).
+function createObject(parent, typeName, body, imports) {
+    for (var i = 0; i < imports.length; i++) {
+        try {
+            return Qt.createQmlObject("import QtQuick 2.0\n" + imports[i] + "\n" + typeName + " { " + (body || "") + " }", parent, "lstmfuse-dynamic");
+        } catch (e) { /* try the next module */ }
+    }
+    return null;
+}
+
+function makeFileIO(parent) {
+    return createObject(parent, "FileIO", "", ["import FileIO 3.0", "import MuseScore 3.0"]);
+}
+
+// ---------------------------------------------------------------- the bridge
+function stateFolder(io) {
+    return io.homePath() + "/.local/state/lstmfuse";
+}
+
+function readText(io, path) {
+    io.source = path;
+    if (!io.exists()) return null;
+    return io.read();
+}
+
+// Where the running bridge is: {port, token} or {error}.
+function connection(io, folder) {
+    folder = folder || stateFolder(io);
+    var info = readText(io, folder + "/bridge.json");
+    var token = readText(io, folder + "/bridge-token");
+    if (!info || !token) return { error: "not_running", folder: folder };
+    var port;
+    try { port = JSON.parse(info).port; } catch (e) { return { error: "not_running", folder: folder }; }
+    return { port: port, token: String(token).replace(/\s+$/, ""), folder: folder };
+}
+
+function notRunningMessage() {
+    return "The lstmfuse bridge is not running. Start it in a terminal with:  " + START_COMMAND +
+        "  (or press Start bridge).";
+}
+
+// One synchronous request. Returns {ok, status, body} or {ok: false, error, status}.
+function request(conn, method, path, payload) {
+    if (conn.error) return { ok: false, status: 0, error: notRunningMessage() };
+    var xhr = new XMLHttpRequest();
+    try {
+        xhr.open(method, "http://127.0.0.1:" + conn.port + path, false);
+        xhr.setRequestHeader("X-Lstmfuse-Token", conn.token);
+        if (payload !== undefined) xhr.setRequestHeader("Content-Type", "application/json");
+        xhr.send(payload === undefined ? null : JSON.stringify(payload));
+    } catch (e) {
+        return { ok: false, status: 0, error: notRunningMessage() };
+    }
+    if (xhr.status === 0) return { ok: false, status: 0, error: notRunningMessage() };
+    var body = null;
+    try { body = JSON.parse(xhr.responseText); } catch (e2) { body = null; }
+    if (xhr.status !== 200 || !body || body.ok !== true) {
+        var msg = body && body.error ? body.error.message + (body.error.field ? " [" + body.error.field + "]" : "")
+                                     : "HTTP " + xhr.status;
+        return { ok: false, status: xhr.status, error: "bridge: " + msg, body: body };
+    }
+    return { ok: true, status: 200, body: body };
+}
+
+// ---------------------------------------------------------------- reading the passage
+function measureStart(measure) {
+    return measure.firstSegment.tick;
+}
+
+function meterOf(measure) {
+    var n = measure.timesigNominal;
+    return { num: n.numerator, den: n.denominator, ticks: n.numerator * TICKS_PER_WHOLE / n.denominator };
+}
+
+function actualTicks(measure) {
+    var a = measure.timesigActual;
+    return a.numerator * TICKS_PER_WHOLE / a.denominator;
+}
+
+// Cursor on (staff, voice) at the first chord/rest at or after `tick`.
+function cursorAt(score, staff, voice, tick) {
+    var c = score.newCursor();
+    c.staffIdx = staff;
+    c.voice = voice;
+    c.rewind(0);
+    while (c.segment && c.tick < tick) c.next();
+    return c;
+}
+
+// The GUI selection as {staff, voice, startTick, endTick}, or null.
+function selectionRange(ms) {
+    var score = ms.curScore;
+    if (!score) return null;
+    var c = score.newCursor();
+    c.rewind(1);
+    if (!c.segment) return null;
+    var staff = c.staffIdx;
+    var startTick = c.tick;
+    var voice = 0;
+    var els = score.selection.elements;
+    for (var i = 0; i < els.length; i++) {
+        if (els[i].type === ms.Element.NOTE || els[i].type === ms.Element.CHORD || els[i].type === ms.Element.REST) {
+            voice = els[i].voice; break;
+        }
+    }
+    c.rewind(2);
+    var endTick = c.segment ? c.tick : scoreEndTick(score);
+    return { staff: staff, voice: voice, startTick: startTick, endTick: endTick };
+}
+
+// The passage in (staff, voice) between two ticks, as the protocol's "selection".
+function readPassage(ms, range) {
+    var score = ms.curScore;
+    var E = ms.Element;
+    var c = cursorAt(score, range.staff, 0, range.startTick);
+    if (!c.segment || c.tick !== range.startTick) return { error: "the selection does not start on a note or rest of staff " + (range.staff + 1) };
+    var m0 = c.measure;
+    var meter0 = meterOf(m0);
+    var barPos = range.startTick - measureStart(m0);
+    var act = actualTicks(m0);
+    if (act < meter0.ticks && !m0.prevMeasure) barPos += meter0.ticks - act;  // pickup bar
+    c.voice = range.voice;
+    c.rewind(0);
+    while (c.segment && c.tick < range.startTick) c.next();
+    var items = [];
+    var lastMeasure = m0;
+    var key = c.segment ? c.keySignature : 0;
+    while (c.segment && c.tick < range.endTick) {
+        items.push({ tick: c.tick, el: c.element });
+        lastMeasure = c.measure;
+        key = c.keySignature;
+        c.next();
+    }
+    var events = [];
+    var t = range.startTick;
+    for (var i = 0; i < items.length; i++) {
+        var it = items[i];
+        if (it.tick > t) events.push({ rest: true, duration: ticksToFrac(it.tick - t) });  // a gap in voices 2-4
+        var end = i + 1 < items.length ? items[i + 1].tick : range.endTick;
+        if (it.el.actualDuration !== undefined && it.el.actualDuration) {  // 3.5+: exact even with gaps
+            end = Math.min(end, it.tick + it.el.actualDuration.ticks);
+        }
+        var ev = { duration: ticksToFrac(end - it.tick), tick: it.tick };
+        if (it.el.type === E.CHORD) {
+            var notes = it.el.notes;
+            var top = notes[0];
+            for (var k = 1; k < notes.length; k++) if (notes[k].pitch > top.pitch) top = notes[k];
+            ev.rest = false;
+            ev.pitch = top.pitch;
+            ev.tpc = top.tpc;
+            if (top.tieForward !== undefined) ev.tie_next = !!top.tieForward;
+        } else {
+            ev.rest = true;
+        }
+        events.push(ev);
+        t = end;
+    }
+    if (t < range.endTick && items.length) events.push({ rest: true, duration: ticksToFrac(range.endTick - t) });
+    var meter = meterOf(lastMeasure);
+    // Where the selection ends in its bar as the score has it (0 at a barline or the score end).
+    var endBarPos = 0;
+    var ce = cursorAt(score, range.staff, 0, range.endTick);
+    if (ce.segment && ce.tick === range.endTick) endBarPos = range.endTick - measureStart(ce.measure);
+    else if (ce.segment || range.endTick < scoreEndTick(score)) endBarPos = (range.endTick - measureStart(lastMeasure)) % meter.ticks;
+    return {
+        staff: range.staff,
+        voice: range.voice,
+        start_tick: range.startTick,
+        bar_pos: ticksToFrac(barPos % meter0.ticks),
+        end_bar_pos: ticksToFrac(endBarPos % meter.ticks),
+        meter: meter.num + "/" + meter.den,
+        key: { fifths: key, mode: null },
+        events: events
+    };
+}
+
+function buildRequest(ms, selection, options) {
+    var caps = capabilities(ms);
+    return {
+        protocol: PROTOCOL,
+        client: { name: "lstmfuse-musescore", version: PLUGIN_VERSION, host: "MuseScore " + version(ms), tuplets: caps.addTuplet },
+        selection: selection,
+        options: options
+    };
+}
+
+// ---------------------------------------------------------------- writing the answer
+// Checks that need no edit: the bars to write are empty in this staff/voice and have the meter.
+function checkTarget(ms, range, selection, variant) {
+    var score = ms.curScore;
+    var end = Math.min(variant.end_tick, scoreEndTick(score));
+    var c = cursorAt(score, range.staff, range.voice, variant.start_tick);
+    while (c.segment && c.tick < end) {
+        if (c.element && c.element.type === ms.Element.CHORD)
+            return "bars after the selection already hold notes in staff " + (range.staff + 1) + ", voice " + (range.voice + 1) +
+                   ": select a passage that ends before empty bars or at the end of the score";
+        c.next();
+    }
+    var m = cursorAt(score, range.staff, 0, variant.start_tick).measure;
+    while (m && measureStart(m) < end) {
+        var mt = meterOf(m);
+        if (mt.num + "/" + mt.den !== selection.meter)
+            return "the time signature changes after the selection (" + selection.meter + " to " + mt.num + "/" + mt.den + ")";
+        m = m.nextMeasure;
+    }
+    return null;
+}
+
+function setSpelling(note, tpc) {
+    if (tpc === undefined || tpc === null) return;
+    if (note.tpc1 === note.tpc2) { note.tpc1 = tpc; note.tpc2 = tpc; }
+    else { var shift = note.tpc2 - note.tpc1; note.tpc1 = tpc; note.tpc2 = tpc + shift; }
+}
+
+// Write one variant of the bridge's answer as ONE undoable command. Returns null or an error.
+function writeVariant(ms, range, selection, variant, inCommand) {
+    var score = ms.curScore;
+    var problem = checkTarget(ms, range, selection, variant);
+    if (problem) return problem;
+    var caps = capabilities(ms);
+    var ops = variant.write;
+    if (!ops.length) return "the bridge sent nothing to write";
+    var lastOp = ops[ops.length - 1];
+    var endTick = lastOp.tick + fracToTicks(lastOp.value);
+    if (!inCommand) startCommand(ms, score);
+    var failure = null;
+    try {
+        var scoreEnd = scoreEndTick(score);
+        if (endTick > scoreEnd) {
+            var last = score.lastMeasure;
+            var barTicks = meterOf(last).ticks;
+            score.appendMeasures(Math.ceil((endTick - scoreEnd) / barTicks));
+        }
+        var c = cursorAt(score, range.staff, 0, variant.start_tick);
+        if (!c.segment || c.tick !== variant.start_tick) throw "cannot place the cursor at tick " + variant.start_tick;
+        c.voice = range.voice;
+        var placeholders = {};
+        var placeholderPitch = 60;
+        for (var i = 0; i < ops.length; i++) {
+            var op = ops[i];
+            if (c.tick !== op.tick) throw "cursor at tick " + c.tick + " but the bridge expects " + op.tick;
+            if (op.tuplet) {
+                var tot = parseFrac(op.tuplet.total);
+                c.addTuplet(ms.fraction(op.tuplet.actual, op.tuplet.normal), ms.fraction(tot.n, tot.d));
+            }
+            var v = parseFrac(op.value);
+            c.setDuration(v.n, v.d);
+            if (op.rest) {
+                if (caps.addRest) c.addRest();
+                else { placeholders[op.tick] = true; c.addNote(placeholderPitch); }  // 3.2: no addRest
+            } else {
+                c.addNote(op.pitch);
+                placeholderPitch = op.pitch;
+            }
+        }
+        // Second pass: spell the notes as the bridge did, turn placeholders into rests.
+        var toRemove = [];
+        var k = 0;
+        var w = cursorAt(score, range.staff, range.voice, variant.start_tick);
+        while (w.segment && w.tick < endTick) {
+            while (k + 1 < ops.length && ops[k + 1].tick <= w.tick) k++;
+            var el = w.element;
+            if (el && el.type === ms.Element.CHORD) {
+                if (placeholders[w.tick]) toRemove.push(el);
+                else if (ops[k].tpc !== undefined) for (var n = 0; n < el.notes.length; n++) setSpelling(el.notes[n], ops[k].tpc);
+            }
+            w.next();
+        }
+        for (var r = 0; r < toRemove.length; r++) ms.removeElement(toRemove[r]);
+    } catch (e) {
+        failure = String(e);
+    }
+    if (!inCommand) score.endCmd(failure !== null);  // rollback on failure
+    return failure;
+}
+
+// ---------------------------------------------------------------- one whole action
+// kind: "continue" or "fuse"; options: protocol options. Returns {ok, message, answer}.
+function generate(ms, io, range, kind, options, folder) {
+    if (!ms.curScore) return { ok: false, message: "open a score first" };
+    if (!range) return { ok: false, message: "select the passage to continue (a range of notes in one staff)" };
+    var selection = readPassage(ms, range);
+    if (selection.error) return { ok: false, message: selection.error };
+    var conn = connection(io, folder);
+    var res = request(conn, "POST", "/" + kind, buildRequest(ms, selection, options));
+    if (!res.ok) return { ok: false, message: res.error, status: res.status, selection: selection };
+    return { ok: true, answer: res.body, selection: selection, range: range };
+}
+
+function describe(answer, variant) {
+    var s = answer.settings;
+    var what = s.genre ? s.genre : (s.weights ? Object.keys(s.weights).map(function (g) {
+        return g + " " + Math.round(s.weights[g] * 100) + "%"; }).join(", ") : "");
+    return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + ") in " +
+        answer.seconds.toFixed(2) + " s";
+}
+
+// ---------------------------------------------------------------- headless mode (tests)
+// cfg: {staff, voice, startTick, endTick, kind, options, out, report, folder, undoOut}
+function runHeadless(ms, io, cfg) {
+    var report = { plugin: PLUGIN_VERSION, host: version(ms), capabilities: capabilities(ms) };
+    var range = { staff: cfg.staff, voice: cfg.voice || 0, startTick: cfg.startTick, endTick: cfg.endTick };
+    if (range.endTick === undefined || range.endTick === null) range.endTick = scoreEndTick(ms.curScore);
+    var g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    report.selection = g.selection || null;
+    if (!g.ok) {
+        report.ok = false;
+        report.message = g.message;
+        report.status = g.status;
+    } else {
+        report.answer = g.answer;
+        var err = writeVariant(ms, range, g.selection, g.answer.variants[cfg.variant || 0], false);
+        report.ok = err === null;
+        report.message = err === null ? describe(g.answer, g.answer.variants[cfg.variant || 0]) : err;
+    }
+    report.written = ms.writeScore(ms.curScore, cfg.out, "mscx");
+    if (cfg.undoOut && report.ok) {
+        ms.cmd("undo");
+        report.undoWritten = ms.writeScore(ms.curScore, cfg.undoOut, "mscx");
+    }
+    io.source = cfg.report;
+    io.write(JSON.stringify(report));
+    return report;
+}
