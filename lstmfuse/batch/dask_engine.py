@@ -29,6 +29,26 @@ def _import_distributed():
     return distributed
 
 
+def _probe(address: str) -> None:
+    """Fail in a moment, not after the client's timeout, when nothing listens there."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return  # other transports (ucx, inproc): let distributed handle them
+    try:
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError:
+        raise UsageError(f"bad Dask scheduler address '{address}' (expected tcp://HOST:PORT)") from None
+    if not host:
+        raise UsageError(f"bad Dask scheduler address '{address}' (expected tcp://HOST:PORT)")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
+
+
 def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], *,
                 address: str | None, jobs: int) -> None:
     """Submit every task to the cluster at ``address`` (or a local one with ``jobs``
@@ -38,8 +58,9 @@ def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], 
 
     cluster = None
     if address:
+        _probe(address)
         try:
-            client = distributed.Client(address, timeout="20s")
+            client = distributed.Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     else:
