@@ -12,7 +12,7 @@ from ..errors import LstmfuseError
 from .app import app, console_err
 
 # Importing registers the commands on ``app``.
-from . import corpus_commands, generate_commands, io_commands, model_commands  # noqa: E402,F401
+from . import corpus_commands, generate_commands, io_commands, metrics_commands, model_commands  # noqa: E402,F401
 from . import batch_commands  # noqa: E402,F401
 from . import bridge_commands  # noqa: E402,F401
 
