@@ -1,0 +1,168 @@
+"""Bridge protocol and notation, without a server: validation names the field, versions are
+checked, MuseScore's conversions (tpc, ticks) are right, notation matches what MuseScore does,
+and answers from the installed models follow the schema."""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction as F
+
+import pytest
+
+from lstmfuse_bridge import PROTOCOL_VERSION
+from lstmfuse_bridge.notation import Unwritable, greedy, is_value, notate, split_like_musescore
+from lstmfuse_bridge.protocol import ProtocolError, check_schema, name_to_midi, name_to_tpc, parse_request, tpc_to_name
+
+BASE = {
+    "protocol": 1,
+    "client": {"name": "test", "tuplets": False},
+    "selection": {
+        "staff": 0, "voice": 0, "start_tick": 0, "bar_pos": "0", "meter": "4/4", "key": {"fifths": -1, "mode": "major"},
+        "events": [
+            {"rest": False, "pitch": 65, "tpc": 13, "duration": "1/4"},
+            {"rest": False, "pitch": 70, "tpc": 12, "duration": "1/8", "tie_next": True},
+            {"rest": False, "pitch": 70, "tpc": 12, "duration": "1/8"},
+            {"rest": True, "duration": "1/4"},
+            {"rest": False, "pitch": 69, "tpc": 17, "duration": "1/4"},
+        ],
+    },
+    "options": {"genre": "folk", "bars": 2, "seed": 1},
+}
+
+
+def req(**changes):
+    doc = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        node = doc
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[int(k)] if k.isdigit() else node[k]
+        last = keys[-1]
+        if value is ...:
+            del node[last]
+        else:
+            node[int(last) if last.isdigit() else last] = value
+    return doc
+
+
+def test_valid_request_parses_ties_merged():
+    r = parse_request(copy.deepcopy(BASE), "continue")
+    ev = r.passage.events
+    assert [(e.pitch, e.duration) for e in ev] == [(65, 1), (70, 1), (None, 1), (69, 1)]  # the tied B-flats are one note
+    assert ev[1].spelling == "B-4" and ev[0].spelling == "F4"
+    assert r.length == 1 and r.sharps == -1 and r.meter == "4/4" and r.genre == "folk"
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"selection__events__0__duration": "0"}, "selection.events[0].duration"),
+    ({"selection__events__0__duration": "1/7"}, "selection.events[0].duration"),  # not whole ticks
+    ({"selection__events__1__pitch": 200}, "selection.events[1].pitch"),
+    ({"selection__events__1__pitch": ...}, "selection.events[1]"),
+    ({"selection__events__2__duration": "abc"}, "selection.events[2].duration"),
+    ({"selection__meter": "4/5"}, "selection.meter"),
+    ({"selection__bar_pos": "1"}, "selection.bar_pos"),
+    ({"selection__key__fifths": 9}, "selection.key.fifths"),
+    ({"options__bars": 0}, "options.bars"),
+    ({"options__bars": 65}, "options.bars"),
+    ({"options__temperature": 9}, "options.temperature"),
+    ({"options__variants": 9}, "options.variants"),
+    ({"options__seed": -1}, "options.seed"),
+    ({"options__genre": "Folk Music!"}, "options.genre"),
+    ({"options__extra": 1}, "options"),
+    ({"options__genre": ...}, "options.genre"),
+    ({"selection": ...}, "(body)"),
+    ({"client__tuplets": "yes"}, "client.tuplets"),
+])
+def test_invalid_fields_are_named(changes, field):
+    with pytest.raises(ProtocolError) as e:
+        parse_request(req(**changes), "continue")
+    assert e.value.field == field, (e.value.field, e.value.message)
+    assert e.value.status == 400
+
+
+def test_fuse_needs_weights():
+    with pytest.raises(ProtocolError) as e:
+        parse_request(copy.deepcopy(BASE), "fuse")
+    assert e.value.field == "options.weights"
+    r = parse_request(req(options__genre=..., options__weights={"folk": 0.7, "irish": 0.3}), "fuse")
+    assert r.weights == {"folk": 0.7, "irish": 0.3}
+
+
+def test_old_and_new_protocol_versions():
+    with pytest.raises(ProtocolError) as e:
+        parse_request(req(protocol=0), "continue")
+    assert e.value.code == "protocol_too_old" and "update the plugin" in e.value.message and e.value.status == 409
+    with pytest.raises(ProtocolError) as e:
+        parse_request(req(protocol=PROTOCOL_VERSION + 1), "continue")
+    assert e.value.code == "protocol_too_new" and "update lstmfuse" in e.value.message
+    with pytest.raises(ProtocolError) as e:
+        parse_request(req(protocol=...), "continue")
+    assert e.value.field == "protocol"
+
+
+def test_tpc_conversions():
+    cases = [(14, 60, "C4"), (13, 65, "F4"), (20, 66, "F#4"), (12, 70, "B-4"), (26, 60, "B#3"), (7, 59, "C-4"), (-1, 63, "F--4"), (33, 73, "B##4")]
+    for tpc, pitch, name in cases:
+        assert tpc_to_name(tpc, pitch) == name
+        assert name_to_tpc(name) == tpc
+        assert name_to_midi(name) == pitch
+
+
+def test_values_and_musescore_split():
+    assert is_value(F(3, 8)) and is_value(F(7, 16)) and is_value(F(1, 4)) and not is_value(F(5, 16)) and not is_value(F(15, 32))
+    assert greedy(F(15, 32)) == [F(15, 32)]  # MuseScore's split keeps up to four dots (measured on 3.2.3)
+    assert greedy(F(5, 16)) == [F(1, 4), F(1, 16)]
+    # a dotted half written on beat 4 of 4/4: quarter | half, tied
+    assert split_like_musescore(F(3, 4), F(3, 4), F(1)) == [(F(3, 4), F(1, 4)), (F(1), F(1, 2))]
+
+
+def test_notate_plain_rests_ties_and_refusals():
+    bar = F(3, 4)  # 3/4
+    n = notate([(F(0), F(1, 4), 60), (F(1, 4), F(3, 4), 62), (F(1), F(5, 16), None), (F(21, 16), F(3, 16), 64)], F(0), bar, False)
+    assert [(o.start, o.value, o.pitch) for o in n.ops] == [
+        (F(0), F(1, 4), 60), (F(1, 4), F(3, 4), 62), (F(1), F(1, 4), None), (F(5, 4), F(1, 16), None), (F(21, 16), F(3, 16), 64)]
+    assert [(p.measure, p.pos, p.value, p.tie_next) for p in n.pieces][:3] == [(0, F(0), F(1, 4), False), (0, F(1, 4), F(1, 2), True), (1, F(0), F(1, 4), False)]
+    with pytest.raises(Unwritable, match="not one note value"):
+        notate([(F(0), F(5, 16), 60), (F(5, 16), F(7, 16), 62)], F(0), bar, False)
+    trip = [(F(0), F(1, 12), 60), (F(1, 12), F(1, 12), 62), (F(1, 6), F(1, 12), 64), (F(1, 4), F(1, 2), 65)]
+    with pytest.raises(Unwritable, match="tuplet"):
+        notate(trip, F(0), bar, False)
+
+
+def test_notate_tuplets_for_35_and_later():
+    bar = F(1)
+    trip = [(F(0), F(1, 12), 60), (F(1, 12), F(1, 12), None), (F(1, 6), F(1, 12), 64), (F(1, 4), F(3, 4), 65)]
+    n = notate(trip, F(0), bar, True)
+    assert n.ops[0].tuplet == {"actual": 3, "normal": 2, "total": F(1, 4)}
+    assert [o.value for o in n.ops] == [F(1, 8)] * 3 + [F(3, 4)]
+    quint = [(F(0), F(2, 20), 60), (F(2, 20), F(1, 20), 62), (F(3, 20), F(2, 20), 64), (F(1, 4), F(3, 4), 65)]
+    n = notate(quint, F(0), bar, True)
+    assert n.ops[0].tuplet["actual"] == 5 and n.ops[0].tuplet["normal"] == 4
+    assert [o.value for o in n.ops[:3]] == [F(1, 8), F(1, 16), F(1, 8)]
+    with pytest.raises(Unwritable, match="barline"):
+        notate([(F(0), F(3, 4), 60), (F(3, 4), F(1, 6), 62), (F(11, 12), F(1, 6), 64), (F(13, 12), F(1, 6), 65), (F(5, 4), F(3, 4), 60)], F(0), bar, True)
+
+
+@pytest.mark.slow
+def test_answer_from_installed_model_follows_schema():
+    from lstmfuse.models.registry import genre_names
+    from lstmfuse_bridge.service import answer
+
+    genres = genre_names()
+    assert genres, "no installed genre model"
+    r = parse_request(req(options__genre=genres[0], options__variants=2), "continue")
+    a = answer(r)
+    check_schema(a, "answer")
+    assert len(a["variants"]) == 2
+    for v in a["variants"]:
+        total = sum(F(e["duration"]) for e in v["events"])
+        assert total == F(2)  # 1 bar selected (4/4, ends on a barline) + 2 bars
+        assert v["start_tick"] == 1920 and v["end_tick"] == 1920 * 3
+        assert sum(F(p["actual"]) for p in v["pieces"]) == total
+    # variant 0 uses the user's seed exactly: the same as the library with that seed
+    from lstmfuse.generation.continuation import continue_melody
+    from lstmfuse.generation.options import SamplingOptions
+
+    if a["variants"][0]["resampled"] == 0:
+        lib = continue_melody(r.passage, bars=2, genre=genres[0], options=SamplingOptions(seed=1), meter="4/4", sharps=-1, mode="major")
+        assert [(e.pitch, e.duration / 4) for e in lib.melodies[0].events] == [(e.get("pitch"), F(e["duration"])) for e in a["variants"][0]["events"]]
