@@ -143,6 +143,7 @@ MuseScore {
         loadSettings();
         refreshModels();
         console.log("lstmfuse: " + status);
+        console.log("lstmfuse-setup: settings=" + (settings ? "yes" : "no") + " fileio=" + (io ? "yes" : "no"));
     }
 
     Rectangle {

@@ -197,7 +197,8 @@ def test_fusion_written(world):
 def test_dialog_plugin_loads_and_sees_the_bridge(world):
     log = B.run_qml(world["home"], world["plugin"] / "lstmfuse.qml", world["bach"])
     assert "lstmfuse: Bridge ready" in log, log[-2000:]
-    assert "Error" not in log.split("lstmfuse:")[0] or "failed" not in log
+    assert "lstmfuse-setup: settings=yes fileio=yes" in log, log[-2000:]  # persistent Settings and FileIO were created
+    assert "failed" not in log and "is not a type" not in log
 
 
 def test_bridge_down_reports_and_leaves_the_score_unchanged(world, tmp_path_factory):
