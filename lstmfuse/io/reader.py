@@ -103,6 +103,10 @@ def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F82
         score = music21.stream.Score()
         score.insert(0, parsed)
         parsed = score
+    if fmt == "kern":
+        from ..convert import mark_partial_measures
+
+        mark_partial_measures(parsed)  # converter21 leaves pickups unpadded: every reader needs this
     yield parsed
 
 

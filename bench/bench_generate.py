@@ -1,0 +1,72 @@
+"""Generation speed: lstmfuse's stepped NumPy engine vs the seeds' predict-per-step generator.
+
+Same process, same machine: a 4-bar continuation (4/4) of a bundled example with the
+shipped folk model, a 3-genre 4-bar fusion (folk, irish, scottish + the fusion model),
+and the seeds' generator producing the same 4 bars (64 sixteenth-note steps, one
+``model.predict`` on the 64-step window per step; LSTM(256), weights untrained: the time
+does not depend on the values). Model time only (no file I/O), median and p95.
+
+    .venv/bin/python bench/bench_generate.py [--runs 30] [--seed-runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from lstmfuse.encoding.extract import melody_from_part  # noqa: E402
+from lstmfuse.generation.continuation import continue_melody  # noqa: E402
+from lstmfuse.generation.options import SamplingOptions  # noqa: E402
+from lstmfuse.io import load  # noqa: E402
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "essen-altdeu10-1.krn"
+
+
+def timings(fn, runs: int) -> list[float]:
+    fn()  # warm caches (model load, masks)
+    out = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def p95(xs: list[float]) -> float:
+    return float(np.percentile(xs, 95))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--seed-runs", type=int, default=3)
+    args = ap.parse_args()
+    passage = melody_from_part(load(EXAMPLE).parts[0])
+    counter = iter(range(10**9))
+    cont = timings(lambda: continue_melody(passage, bars=4, genre="folk", options=SamplingOptions(seed=next(counter))), args.runs)
+    fusion = timings(
+        lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter))),
+        args.runs,
+    )
+    import seeds_baseline as seeds
+
+    vocab = 40
+    model = seeds.build_model(vocab)
+    seed_ids = list(np.random.default_rng(0).integers(0, vocab, 64))
+    seeds_t = timings(lambda: seeds.generate(model, seed_ids, 64, vocab), args.seed_runs)
+    rows = [("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t)]
+    for name, ts in rows:
+        print(f"{name:45s} median {1000 * statistics.median(ts):9.1f} ms   p95 {1000 * p95(ts):9.1f} ms   (n={len(ts)})")
+    base = statistics.median(seeds_t)
+    print(f"speed-up, continuation: {base / statistics.median(cont):.0f}x; fusion: {base / statistics.median(fusion):.0f}x")
+
+
+if __name__ == "__main__":
+    main()
