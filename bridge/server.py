@@ -226,11 +226,3 @@ class Handler(BaseHTTPRequestHandler):
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
-
-
-def serve(port: int, token: str, *, ready: threading.Event | None = None) -> BridgeServer:
-    """Create the server (bound now, so the port is known); the caller runs serve_forever."""
-    srv = BridgeServer(port, token)
-    if ready is not None:
-        ready.set()
-    return srv

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from dataclasses import replace
 from fractions import Fraction
 
 from lstmfuse.encoding.events import meter_bar_length
@@ -25,7 +24,7 @@ from lstmfuse.models.registry import FUSION, available, genre_names, load_model,
 
 from . import PROTOCOL_VERSION
 from .notation import DIVISION, Unwritable, frac_str, notate
-from .protocol import ProtocolError, Request, event_json, name_to_tpc
+from .protocol import ProtocolError, Request, event_json
 
 MAX_ATTEMPTS = 24
 _OPTION_FIELDS = ("temperature", "top_k", "top_p", "stay_in_key", "lowest", "highest", "max_leap", "rest_density", "end_on_stable")
@@ -173,7 +172,3 @@ def _variant_json(v, seed, attempt, events, notation, req: Request, origin_q, wr
         "index": v, "seed": seed, "resampled": attempt, "start_tick": write_tick, "end_tick": end_tick,
         "measures": measures, "events": ev_json, "write": write, "pieces": pieces,
     }
-
-
-def spelled_tpc(name: str | None) -> int | None:
-    return None if not name else name_to_tpc(name)
