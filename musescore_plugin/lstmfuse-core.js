@@ -362,11 +362,19 @@ function describe(answer, variant) {
 }
 
 // ---------------------------------------------------------------- headless mode (tests)
-// cfg: {staff, voice, startTick, endTick, kind, options, out, report, folder, undoOut}
+// cfg: {staff, voice, startTick, endTick | selectAll, kind, options, out, report, folder, undoOut}
 function runHeadless(ms, io, cfg) {
     var report = { plugin: PLUGIN_VERSION, host: version(ms), capabilities: capabilities(ms) };
-    var range = { staff: cfg.staff, voice: cfg.voice || 0, startTick: cfg.startTick, endTick: cfg.endTick };
-    if (range.endTick === undefined || range.endTick === null) range.endTick = scoreEndTick(ms.curScore);
+    var range;
+    if (cfg.selectAll) {  // the GUI path: a real selection read by selectionRange()
+        ms.cmd("select-all");
+        range = selectionRange(ms);
+        ms.cmd("escape");
+    } else {
+        range = { staff: cfg.staff, voice: cfg.voice || 0, startTick: cfg.startTick, endTick: cfg.endTick };
+        if (range.endTick === undefined || range.endTick === null) range.endTick = scoreEndTick(ms.curScore);
+    }
+    report.range = range;
     var g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
     report.selection = g.selection || null;
     if (!g.ok) {

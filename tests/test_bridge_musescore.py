@@ -180,6 +180,20 @@ def test_irish_tune_continued_rests_ties_dotted(world):
     assert seen["dotted"] > 0, "no run wrote a dotted value"
 
 
+def test_gui_selection_path(world):
+    """The dialog's path: a real selection (Edit > Select all on the one-staff tune) read by
+    selectionRange(), then the same write."""
+    cfg = _cfg(world, "selall", 0, 0, {"genre": _pick("irish"), "bars": 2, "seed": 4})
+    cfg["selectAll"] = True
+    report, _ = B.run_plugin(world["home"], world["plugin"], world["irish"], cfg)
+    staff = R.read(world["irish"])[1]
+    end = staff.measures[-1][0] + int(staff.measures[-1][1] * R.TICKS_PER_WHOLE)
+    assert report["range"] == {"staff": 0, "voice": 0, "startTick": 0, "endTick": end}
+    if not report["ok"] and report.get("status") == 422:
+        pytest.fail(f"no writable draw for seed 4: {report['message']}")
+    _check_written(world["irish"], Path(cfg["out"]), Path(cfg["undoOut"]), report, 2)
+
+
 def test_fusion_written(world):
     from lstmfuse.models.registry import FUSION, available
 

@@ -180,6 +180,33 @@ def test_valid_request_answers(srv):
     assert status == 200 and _genre() in body["genres"]
 
 
+def test_concurrent_requests_are_safe(srv):
+    """8 clients at once: every answer equals the sequential answer for its seed (no state
+    shared between requests), and different seeds differ."""
+    import threading
+
+    genre = _genre()
+    bodies = [{**_valid(genre), "options": {"genre": genre, "bars": 2, "seed": s}} for s in (1, 2) * 4]
+    expected = {}
+    for b in bodies[:2]:
+        status, doc, _ = B.call(srv.port, "POST", "/continue", b, token=srv.token)
+        assert status == 200
+        expected[b["options"]["seed"]] = doc["variants"]
+    results = [None] * len(bodies)
+
+    def go(i):
+        results[i] = B.call(srv.port, "POST", "/continue", bodies[i], token=srv.token)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(len(bodies))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for b, (status, doc, _) in zip(bodies, results):
+        assert status == 200 and doc["variants"] == expected[b["options"]["seed"]]
+    assert expected[1] != expected[2]
+
+
 def test_silent_client_times_out_and_others_are_served(srv, monkeypatch):
     from lstmfuse_bridge import server
 
