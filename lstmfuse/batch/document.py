@@ -60,7 +60,7 @@ class Document:
     @classmethod
     def read(cls, path: str | Path) -> "Document":
         p = Path(path)
-        fmt = detect_format(p)
+        fmt = sniff_format(p)
         try:
             data = p.read_bytes()
         except OSError as exc:
@@ -229,6 +229,25 @@ class Document:
             target = Path(tmp) / f"out{suffix}"
             save(score, target, fmt=fmt, force=True)
             return target.read_bytes()
+
+
+def sniff_format(path: str | Path) -> str:
+    """:func:`lstmfuse.io.detect_format`, plus MusicXML saved as UTF-16 (it has a BOM;
+    several files of music21's trecento corpus are like that)."""
+    try:
+        return detect_format(path)
+    except ScoreReadError:
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(4096)
+        except OSError:
+            raise
+        for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+            if head.startswith(bom):
+                text = head[2:].decode(codec, errors="ignore").lower()
+                if "<score-partwise" in text or "<!doctype score-" in text or "<score-timewise" in text:
+                    return "musicxml"
+        raise
 
 
 def _find_rootfile(members: dict[str, bytes]) -> str | None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LstmfuseError, UsageError
-from ..io.formats import EXTENSIONS, READABLE, detect_format
+from ..io.formats import EXTENSIONS, READABLE
 from . import safety
 from .ops import Op, op_from_spec
 
@@ -150,8 +150,10 @@ def target_format(src: Path, ops: Sequence[Op]) -> str | None:
             from ..io.formats import normalise_format
 
             return normalise_format(op.to)  # type: ignore[attr-defined]
+    from .document import sniff_format
+
     try:
-        return detect_format(src)
+        return sniff_format(src)
     except LstmfuseError:
         return None
 
