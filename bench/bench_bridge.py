@@ -94,15 +94,20 @@ def main() -> None:
         genres = models["genres"]
         genre = "folk" if "folk" in genres else genres[0]
         rows = []
+        notes: list[str] = []
 
         def sequential(label, make):
             call(port, token, *make(10_000))  # warm-up
-            lat = []
+            lat, server, redraws = [], [], 0
             for i in range(args.runs):
                 status, doc, dt = call(port, token, *make(i))
                 assert status == 200, doc
                 lat.append(dt)
+                server.append(doc["seconds"])
+                redraws += sum(v["resampled"] for v in doc["variants"])
             rows.append((label, args.runs, 1, pct(lat, 0.5), pct(lat, 0.95), args.runs / sum(lat)))
+            notes.append(f"{label}: server-side generation p50 {pct(server, 0.5) * 1000:.1f} ms, p95 {pct(server, 0.95) * 1000:.1f} ms; "
+                         f"{redraws} redraw(s) in {args.runs} requests (unwritable draws, see PROTOCOL.md).")
 
         sequential(f"continue 4 bars ({genre})", lambda i: ("/continue", request_body(i, genre=genre)))
         fusion_note = ""
@@ -140,8 +145,11 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, n, c, p50, p95, rps in rows:
         print(f"| {label} | {n} | {c} | {p50 * 1000:.1f} | {p95 * 1000:.1f} | {rps:.1f} |")
+    print()
+    for n in notes:
+        print(f"- {n}")
     if fusion_note:
-        print(f"\n{fusion_note}")
+        print(f"- {fusion_note}")
 
 
 if __name__ == "__main__":
