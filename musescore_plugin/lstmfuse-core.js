@@ -128,6 +128,21 @@ function request(conn, method, path, payload) {
     return { ok: true, status: 200, body: body };
 }
 
+// Start the bridge with MuseScore's QProcess (lstmfuse bridge --background waits until the
+// models are loaded and the server answers, then exits). Returns {ok, message}.
+function startBridge(ms, command) {
+    var proc = createObject(ms, "QProcess", "", ["import MuseScore 3.0"]);
+    command = command || START_COMMAND;
+    if (!proc) return { ok: false, message: "This MuseScore cannot start programs: run  " + command + "  in a terminal." };
+    proc.start(command);
+    var finished = proc.waitForFinished(120000);
+    var out = finished ? String(proc.readAllStandardOutput()).replace(/\s+$/, "") : "";
+    if (!finished) return { ok: false, message: "The bridge did not start within 120 s. Run  " + command + "  in a terminal to see why." };
+    if (out.indexOf("bridge: running") < 0)
+        return { ok: false, message: "Could not start the bridge" + (out ? " (" + out + ")" : "") + ". Run  " + command + "  in a terminal to see why." };
+    return { ok: true, message: out };
+}
+
 // ---------------------------------------------------------------- reading the passage
 function measureStart(measure) {
     return measure.firstSegment.tick;
@@ -376,6 +391,11 @@ function runHeadless(ms, io, cfg) {
     }
     report.range = range;
     var g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    if (!g.ok && g.status === 0 && cfg.startBridge) {  // what the dialog's Start bridge button does
+        var s = startBridge(ms, cfg.startBridge === true ? null : cfg.startBridge);
+        report.started = s;
+        if (s.ok) g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    }
     report.selection = g.selection || null;
     if (!g.ok) {
         report.ok = false;

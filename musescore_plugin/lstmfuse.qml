@@ -119,14 +119,10 @@ MuseScore {
     }
 
     function startBridge() {
-        var proc = Core.createObject(plugin, "QProcess", "", ["import MuseScore 3.0"]);
-        if (!proc) { status = "This MuseScore cannot start programs: run  " + Core.START_COMMAND + "  in a terminal."; return; }
         status = "Starting the bridge (loading models)...";
-        proc.start(Core.START_COMMAND);
-        var done = proc.waitForFinished(90000);
+        var s = Core.startBridge(plugin);
+        if (!s.ok) { status = s.message; return; }
         if (refreshModels()) status = "Bridge started. " + status;
-        else status = "Could not start the bridge (" + (done ? String(proc.readAllStandardOutput()).trim() : "timed out") +
-                      "). Run  " + Core.START_COMMAND + "  in a terminal.";
     }
 
     // MuseScore 4 metadata (title, thumbnail, category); 3.x has no such properties, so they

@@ -215,6 +215,34 @@ def test_dialog_plugin_loads_and_sees_the_bridge(world):
     assert "failed" not in log and "is not a type" not in log
 
 
+def test_start_bridge_button_starts_it_and_retries(world, tmp_path_factory):
+    """Bridge not running: the plugin's start path (QProcess running `lstmfuse bridge
+    --background`, as the Start bridge button does) starts it, then the retry writes."""
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("startme")
+    plugin_dir = B.install_plugin(home)
+    staff = R.read(world["irish"])[1]
+    cfg = _cfg(world, "started", 0, _measure_start(staff, len(staff.measures) - 2), {"genre": _genre_for_start(), "bars": 2, "seed": 2})
+    cfg["startBridge"] = f"{sys.executable} -m lstmfuse bridge --background --port {B.free_port()}"
+    for k in ("out", "undoOut", "report"):
+        cfg[k] = cfg[k].replace(str(world["home"]), str(home))
+    try:
+        report, log = B.run_plugin(home, plugin_dir, world["irish"], cfg)
+        assert report.get("started", {}).get("ok"), (report, log[-2000:])
+        assert "bridge: running" in report["started"]["message"]
+        if report["ok"] or report.get("status") != 422:
+            _check_written(world["irish"], Path(cfg["out"]), None, report, 2)
+    finally:
+        out = subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, text=True, timeout=60)
+    assert "stopped" in out.stdout, out.stdout + out.stderr
+
+
+def _genre_for_start() -> str:
+    return _pick("irish")
+
+
 def test_bridge_down_reports_and_leaves_the_score_unchanged(world, tmp_path_factory):
     home = tmp_path_factory.mktemp("nobridge")
     plugin_dir = B.install_plugin(home)
