@@ -236,12 +236,12 @@ def sniff_format(path: str | Path) -> str:
     several files of music21's trecento corpus are like that)."""
     try:
         return detect_format(path)
-    except ScoreReadError:
+    except ScoreReadError as err:
         try:
             with open(path, "rb") as fh:
                 head = fh.read(4096)
         except OSError:
-            raise
+            raise err from None
         for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
             if head.startswith(bom):
                 text = head[2:].decode(codec, errors="ignore").lower()
