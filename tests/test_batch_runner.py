@@ -233,3 +233,16 @@ def test_cli_end_to_end(scores, tmp_path):
     assert "transpose" in proc.stdout and "reorder-parts" in proc.stdout
     proc = _cli("batch", "transpose", "--help", check_rc=0)
     assert "Examples" in proc.stdout and "--to-key" in proc.stdout
+
+
+def test_every_op_command_has_help_with_examples():
+    from typer.testing import CliRunner
+
+    from lstmfuse.batch.ops import load_ops
+    from lstmfuse.cli import app
+
+    runner = CliRunner()
+    for name in load_ops():
+        result = runner.invoke(app, ["batch", name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        assert "Examples" in result.output and "--out-dir" in result.output and "--dry-run" in result.output
