@@ -66,7 +66,7 @@ MuseScore {
         weights = w;
         status = genres.length ? "Bridge ready: " + genres.length + " genre model(s)" + (res.body.fusion ? " and the fusion model." : " (no fusion model yet: Fuse is off).")
                                : "The bridge runs but no models are installed.";
-        fuseButton.enabled = res.body.fusion;
+        fuseButton.usable = res.body.fusion;
         return true;
     }
 
@@ -221,10 +221,10 @@ MuseScore {
                 Rectangle { id: continueButton; width: 90; height: 30; radius: 4; color: ma1.pressed ? "#3a70b0" : "#4a90d9"
                     Text { anchors.centerIn: parent; text: "Continue"; color: "white" }
                     MouseArea { id: ma1; anchors.fill: parent; onClicked: plugin.act("continue") } }
-                Rectangle { id: fuseButton; property bool enabled: true; width: 90; height: 30; radius: 4
-                    color: !enabled ? "#aaaaaa" : (ma2.pressed ? "#3a70b0" : "#4a90d9")
+                Rectangle { id: fuseButton; property bool usable: true; width: 90; height: 30; radius: 4
+                    color: !usable ? "#aaaaaa" : (ma2.pressed ? "#3a70b0" : "#4a90d9")
                     Text { anchors.centerIn: parent; text: "Fuse"; color: "white" }
-                    MouseArea { id: ma2; anchors.fill: parent; onClicked: if (fuseButton.enabled) plugin.act("fuse") } }
+                    MouseArea { id: ma2; anchors.fill: parent; onClicked: if (fuseButton.usable) plugin.act("fuse") } }
                 Rectangle { width: 110; height: 30; radius: 4; color: ma3.pressed ? "#888" : "#aaaaaa"
                     Text { anchors.centerIn: parent; text: "Next variant"; color: "white" }
                     MouseArea { id: ma3; anchors.fill: parent; onClicked: plugin.nextVariant() } }
