@@ -141,6 +141,49 @@ MuseScore {
 """
 
 
+DIALOG_DRIVER = """import QtQuick 2.0
+import MuseScore 3.0
+import "lstmfuse-core.js" as Core
+MuseScore {
+  id: w
+  menuPath: "Plugins.lstmfuse-dialog-test"
+  onRun: {
+    var cfg = %s;
+    var io = Core.makeFileIO(w);
+    var comp = Qt.createComponent("lstmfuse.qml");
+    var out = {loaded: comp.status === Component.Ready};
+    if (out.loaded) {
+      var d = comp.createObject(w);   // the real dialog, its buttons' functions called directly
+      d.io = Core.makeFileIO(d);
+      d.loadSettings();
+      d.refreshModels();
+      out.genres = d.genres;
+      d.bars = cfg.bars; d.seedText = String(cfg.seed);
+      cmd("select-all");             // a real range selection, as the user makes it
+      d.act(cfg.kind);               // what the Continue / Fuse button does
+      out.status = d.status;
+      out.answer = d.last ? d.last.answer : null;
+      out.selection = d.last ? d.last.selection : null;
+      out.ok = d.last !== null;
+      writeScore(curScore, cfg.out, "mscx");
+    } else { out.error = comp.errorString(); }
+    io.source = cfg.report;
+    io.write(JSON.stringify(out));
+    Qt.quit();
+  }
+}
+"""
+
+
+def run_dialog(home: Path, plugin_dir: Path, score: Path, cfg: dict) -> dict:
+    qml = plugin_dir / "dialog-driver.qml"
+    qml.write_text(DIALOG_DRIVER % json.dumps(cfg))
+    log = run_qml(home, qml, score, timeout=180)
+    report = Path(cfg["report"])
+    assert report.exists(), log[-3000:]
+    return json.loads(report.read_text())
+
+
 def mscore() -> str | None:
     return shutil.which("mscore3") or shutil.which("musescore3")
 

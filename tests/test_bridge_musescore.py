@@ -194,6 +194,21 @@ def test_gui_selection_path(world):
     _check_written(world["irish"], Path(cfg["out"]), Path(cfg["undoOut"]), report, 2)
 
 
+def test_dialog_continue_button(world):
+    """The dialog itself (lstmfuse.qml), its Continue button's function called on a real
+    selection: the genre with the highest slider continues the tune, as one command."""
+    home = world["home"]
+    cfg = {"kind": "continue", "bars": 2, "seed": 4, "out": str(home / "dialog-out.mscx"), "report": str(home / "dialog.json")}
+    report = B.run_dialog(home, world["plugin"], world["irish"], cfg)
+    assert report["loaded"], report
+    assert report["genres"] == _genres()
+    if not report["ok"] and "no writable continuation" in report["status"]:
+        pytest.fail(f"no writable draw for seed 4: {report['status']}")
+    assert report["ok"] and report["status"].startswith("wrote ") and "Ctrl+Z" in report["status"], report["status"]
+    assert report["answer"]["settings"]["genre"] == _genres()[0]  # first genre gets weight 1 on a fresh install
+    _check_written(world["irish"], Path(cfg["out"]), None, report, 2)
+
+
 def test_fusion_written(world):
     from lstmfuse.models.registry import FUSION, available
 
