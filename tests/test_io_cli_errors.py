@@ -1,0 +1,153 @@
+"""Bad input through the real command line (``python -m lstmfuse`` in a subprocess).
+
+Every failure must exit 2 with exactly one line on stderr that names the file (and the
+line where the format has lines), print no traceback, and leave no output file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["COLUMNS"] = "200"  # rich wraps at the terminal width; keep one line one line
+    return subprocess.run(
+        [sys.executable, "-m", "lstmfuse", *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def make_bad_inputs(folder: Path, examples: Path) -> dict[str, tuple[str, str]]:
+    """name -> (file, text every error about it must contain)."""
+    (folder / "empty.krn").write_bytes(b"")
+    xml = (examples / "oneills-0001.musicxml").read_bytes()
+    (folder / "truncated.musicxml").write_bytes(xml[:700])
+    (folder / "garbage.mid").write_bytes(bytes(range(256)) * 8)
+    (folder / "spines.krn").write_text("**kern\t**kern\n*M4/4\t*M4/4\n4c\t4e\n4d\n*-\t*-\n")
+    (folder / "adir").mkdir()
+    return {
+        "empty": ("empty.krn", "empty.krn: file is empty"),
+        "truncated": ("truncated.musicxml", "truncated.musicxml:"),  # with a line number
+        "garbage": ("garbage.mid", "garbage.mid: "),
+        "spines": ("spines.krn", "spines.krn:4: record has 1 spine(s) but 2 are open"),
+        "directory": ("adir", "adir: is a directory"),
+        "missing": ("missing.krn", "missing.krn: no such file"),
+    }
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, must_contain: str) -> None:
+    err_lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(err_lines) == 1, proc.stderr
+    assert err_lines[0].startswith("error: "), proc.stderr
+    assert must_contain in err_lines[0], (must_contain, proc.stderr)
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory, examples_dir):
+    folder = tmp_path_factory.mktemp("bad")
+    return folder, make_bad_inputs(folder, examples_dir)
+
+
+def _listing(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+CASES = ["empty", "truncated", "garbage", "spines", "directory", "missing"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_convert_bad_input(bad, case):
+    folder, inputs = bad
+    before = _listing(folder)
+    src, expect = inputs[case]
+    proc = run_cli("convert", src, "out.musicxml", cwd=folder)
+    assert_one_line_error(proc, expect)
+    assert _listing(folder) == before  # no output, no temporary leftovers
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_info_bad_input(bad, case):
+    folder, inputs = bad
+    src, expect = inputs[case]
+    proc = run_cli("info", src, cwd=folder)
+    assert_one_line_error(proc, expect)
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_render_bad_input(bad, case):
+    folder, inputs = bad
+    before = _listing(folder)
+    src, expect = inputs[case]
+    proc = run_cli("render", src, "-o", "out.svg", cwd=folder)
+    assert_one_line_error(proc, expect)
+    assert _listing(folder) == before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_validate_bad_input(bad, case):
+    folder, inputs = bad
+    src, expect = inputs[case]
+    if case in ("garbage", "spines"):
+        expect = f"{src}: not a MusicXML file"  # validate only reads MusicXML
+    proc = run_cli("validate", src, cwd=folder)
+    assert_one_line_error(proc, expect)
+
+
+def test_truncated_xml_names_the_line(bad):
+    folder, _ = bad
+    proc = run_cli("info", "truncated.musicxml", cwd=folder)
+    line = proc.stderr.strip().split("truncated.musicxml:", 1)[1].split(":", 1)[0]
+    assert line.isdigit() and int(line) > 1, proc.stderr
+
+
+def test_unwritable_output_paths(tmp_path, examples_dir):
+    src = examples_dir / "essen-altdeu10-1.krn"
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    targets = [str(blocker / "out.musicxml")]  # a "folder" that is a regular file
+    if Path("/sys").is_dir():
+        targets.append("/sys/lstmfuse-test-out.musicxml")  # read-only even for root
+    if os.geteuid() != 0:  # permissions do not stop root
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        targets.append(str(locked / "out.musicxml"))
+    before = _listing(tmp_path)
+    for target in targets:
+        proc = run_cli("convert", str(src), target, cwd=tmp_path)
+        assert_one_line_error(proc, target)
+        proc = run_cli("render", str(src), "-o", target.replace(".musicxml", ".svg"), cwd=tmp_path)
+        assert_one_line_error(proc, target.replace(".musicxml", ".svg"))
+    assert _listing(tmp_path) == before
+    assert not Path("/sys/lstmfuse-test-out.musicxml").exists()
+
+
+def test_existing_output_is_not_clobbered(tmp_path, examples_dir):
+    target = tmp_path / "song.musicxml"
+    target.write_text("precious")
+    proc = run_cli("convert", str(examples_dir / "essen-altdeu10-1.krn"), str(target), cwd=tmp_path)
+    assert_one_line_error(proc, "already exists (use --force to overwrite)")
+    assert target.read_text() == "precious"
+    proc = run_cli("convert", str(examples_dir / "essen-altdeu10-1.krn"), str(target), "--force", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "score-partwise" in target.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["song.musicxml"]
+
+
+def test_unknown_output_format_is_one_line(tmp_path, examples_dir):
+    proc = run_cli("convert", str(examples_dir / "essen-altdeu10-1.krn"), "out.pdf", cwd=tmp_path)
+    assert_one_line_error(proc, "cannot tell the output format from 'out.pdf'")
+    proc = run_cli("render", str(examples_dir / "essen-altdeu10-1.krn"), "-o", "out.pdf", cwd=tmp_path)
+    assert_one_line_error(proc, "must end in .svg or .png")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,72 @@
+"""``lstmfuse info``: figures checked against the files themselves."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import LILYPOND
+from test_io_cli_errors import run_cli
+
+from lstmfuse.io.summary import summarise
+
+
+def test_bach_chorale_kern(examples_dir):
+    s = summarise(examples_dir / "bach-bwv277.krn")
+    assert s.format == "kern"
+    assert s.title == "25. Christ lag in Todesbanden"
+    assert s.composer == "Bach, Johann Sebastian"
+    assert len(s.parts) == 4
+    assert s.meters == ["4/4"]
+    assert s.measures == 14  # pickup bar 0 and bars 1-13 ("=13" is the last barline)
+    assert (s.lowest, s.highest) == ("D2", "E5")
+    assert s.duration_quarters == 49.0  # 1 pickup beat + 12 bars of 4/4
+    assert s.duration_seconds is None  # the file states no tempo
+    text = (examples_dir / "bach-bwv277.krn").read_text()
+    # every kern note token that does not continue or end a tie ('_' or ']') starts a note
+    tokens = [
+        t
+        for line in text.splitlines()
+        if line and not line.startswith(("!", "*", "="))
+        for i, t in enumerate(line.split("\t"))
+        if i in (0, 2, 4, 6)  # the **kern spines (the others are lyrics)
+        for t in t.split(" ")
+    ]
+    starts = [t for t in tokens if any(c.isalpha() and c.lower() in "abcdefg" for c in t) and "_" not in t and "]" not in t and "r" not in t]
+    assert s.notes == len(starts)
+
+
+def test_folk_song_musicxml_and_json_cli(tmp_path, examples_dir):
+    proc = run_cli("info", str(examples_dir / "oneills-0001.musicxml"), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["title"] == "The Enchanted Valley"
+    assert data["parts"] == ["Part 1"] or len(data["parts"]) == 1
+    assert data["key"] == "G minor"
+    assert data["meters"] == ["2/4"]
+    assert (data["lowest"], data["highest"]) == ("D4", "Bb5")
+    xml = (examples_dir / "oneills-0001.musicxml").read_text()
+    assert data["measures"] == xml.count("<measure ")
+    pitched = xml.count("<note") - xml.count("<rest") - xml.count("<grace") - xml.count('<tie type="stop"')
+    assert data["notes"] == pitched
+
+
+def test_tempo_gives_seconds(tmp_path):
+    s = summarise(LILYPOND / "31a-Directions.xml")
+    assert s.tempos == [60.0]
+    assert s.duration_quarters == 56.0
+    assert s.duration_seconds == 56.0  # quarter = 60 assumed from the start, and said so
+    assert "assumed from the start" in s.tempo_note
+    proc = run_cli("info", str(LILYPOND / "31a-Directions.xml"), cwd=tmp_path)
+    assert proc.returncode == 0
+    assert "0:56.0" in proc.stdout
+
+
+def test_abc_collection_tune_choice(tmp_path):
+    abc = tmp_path / "two.abc"
+    abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|\n")
+    first = summarise(abc)
+    second = summarise(abc, tune=2)
+    assert (first.title, first.notes, first.meters, first.tunes_in_file) == ("One", 6, ["2/4"], 2)
+    assert (second.title, second.notes, second.meters, second.key) == ("Two", 4, ["3/4"], "D major")
+    proc = run_cli("info", str(abc), "--tune", "3", cwd=tmp_path)
+    assert proc.returncode == 2 and "has no tune number 3" in proc.stderr

@@ -1,0 +1,235 @@
+"""Proof on real files: MusicXML -> kern -> MusicXML (LilyPond suite) and kern -> MusicXML
+-> kern (Palestrina, Bach, Beethoven, Chopin), with every written MusicXML checked against
+the official 4.0 XSD.
+
+Nothing is cached: every run converts every file again, in a fresh temporary folder.
+The files are split over parametrized cases so ``pytest -n 2`` runs them in parallel.
+
+Because cases run in different xdist workers, the totals are guaranteed per file rather
+than summed in one place: every file NOT listed in the KNOWN_* tables below must
+round-trip exactly (and every MusicXML written must be schema-valid), and the tables are
+small enough that the thresholds hold (``test_thresholds_follow_from_the_tables``). A file
+that starts to round-trip is reported, not failed. Run with ``-rP`` to see the counts
+printed by each case.
+
+Measured (music21 10.5.1, converter21 4.0.2): LilyPond suite 130 of 143 identical, 6 of
+143 refused with a one-line error, 7 different; 279 of 279 written MusicXML files valid
+(142 direct re-writes + 137 written back from kern); kern sample 110 of 110 identical.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import music21
+import pytest
+from music21.musicxml import lilypondTestSuite
+
+from lstmfuse.convert import quiet, save_converted
+from lstmfuse.errors import LstmfuseError
+from lstmfuse.io import load
+from lstmfuse.io.schema import validate_musicxml
+from lstmfuse.io.summary import note_content
+
+CORPUS = Path(music21.__file__).parent / "corpus"
+
+LILY_FILES = sorted(Path(p) for p in lilypondTestSuite.allFiles())
+
+#: LilyPond files whose notes change through kern (the reason, as measured)
+KNOWN_DIFFERENT = {
+    "01d-Pitches-Microtones": "quarter-tone accidentals: **kern has none, they are dropped",
+    "01f-Pitches-EditorialMicrotoneAccidentals": "quarter-tone accidentals dropped",
+    "03ab-Rhythm-Durations": "256th-note values: music21's MusicXML writer rounds 3/64 to 59/1260",
+    "11f-TimeSignatures-SymbolMeaning": "written back from kern, music21 splits notes differently under the 'symbol' meters",
+    "23b-Tuplets-Styles": "unusual tuplets: MusicXML writer rounds durations read from kern",
+    "23c-Tuplet-Display-NonStandard": "non-standard tuplet display: converter21's kern writer changes durations",
+    "72c-TransposingInstruments-Change": "a mid-part transposition change: converter21 writes sounding pitch",
+}
+#: LilyPond files refused with a one-line LstmfuseError (the message, as measured)
+KNOWN_REFUSED = {
+    "13c-KeySignatures-NonTraditional": "**kern cannot hold the non-traditional key signature",
+    "13d-KeySignatures-Microtones": "**kern cannot hold the non-traditional key signature",
+    "23d-Tuplets-Nested": "cannot parse as kern: cannot convert quarterLength 0.625 exactly",
+    "31a-Directions": "cannot write as kern: Cannot support dynamic at very end of measure",
+    "33e-Spanners-OctaveShifts-InvalidSize": "cannot write as musicxml: Cannot get shift magnitude",
+    "71f-AllChordTypes": "cannot write as kern: list assignment index out of range",
+}
+#: files of which music21 writes no MusicXML at all (so nothing to validate)
+KNOWN_NOT_WRITTEN = {"33e-Spanners-OctaveShifts-InvalidSize"}
+
+#: kern sample: every 13th Palestrina file in name order (102 files), plus all 8 other
+#: .krn files in music21's corpus (Bach chorales, Beethoven op. 18/1, a Chopin mazurka)
+PALESTRINA_STEP = 13
+PALESTRINA = sorted((CORPUS / "palestrina").glob("*.krn"))[::PALESTRINA_STEP]
+OTHER_KERN = sorted(p for p in CORPUS.rglob("*.krn") if "palestrina" not in p.parts)
+#: kern files whose notes change through MusicXML (none measured)
+KNOWN_KERN_DIFFERENT: dict[str, str] = {}
+
+
+def _chunks(items: list, n: int) -> list[list]:
+    return [items[i::n] for i in range(n)]
+
+
+LILY_CHUNKS = _chunks(LILY_FILES, 10)
+KERN_CASES = _chunks(PALESTRINA, 12) + [[p] for p in OTHER_KERN]
+
+
+def _assert_clear_one_line(err: LstmfuseError, kind: str) -> None:
+    text = str(err)
+    assert "\n" not in text, f"{kind}: message spans lines: {text!r}"
+    assert err.path, f"{kind}: message names no file: {text!r}"
+    assert text.startswith(err.path), text
+    reason = err.message.rsplit(":", 1)[-1].strip()
+    assert reason and reason not in ("None", "''"), f"{kind}: no reason given: {text!r}"
+
+
+def _validate_written(path: Path) -> list[str]:
+    return [str(e) for e in validate_musicxml(path)]
+
+
+def lily_roundtrip(src: Path, tmp: Path) -> dict:
+    """MusicXML -> MusicXML (direct) and MusicXML -> kern -> MusicXML, validating what is written."""
+    out: dict = {"file": src.stem, "written": [], "invalid": []}
+    with quiet():
+        original = load(src)
+    expected = note_content(original)
+    try:
+        direct = save_converted(original, tmp / "direct.musicxml")
+        out["written"].append(direct)
+    except LstmfuseError as err:
+        _assert_clear_one_line(err, "direct MusicXML write")
+        out["direct_error"] = str(err)
+    try:
+        with quiet():
+            score = load(src)
+        kern = save_converted(score, tmp / "step.krn")
+        with quiet():
+            from_kern = load(kern)
+        back = save_converted(from_kern, tmp / "back.musicxml")
+        out["written"].append(back)
+        with quiet():
+            final = load(back)
+        out["status"] = "identical" if note_content(final) == expected else "different"
+    except LstmfuseError as err:  # any other exception type fails the test
+        _assert_clear_one_line(err, "round trip")
+        out["status"] = "refused"
+        out["error"] = str(err)
+    for written in out["written"]:
+        problems = _validate_written(written)
+        if problems:
+            out["invalid"].append(f"{written.name}: {problems[0]} ({len(problems)} errors)")
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunk", LILY_CHUNKS, ids=[f"lily{i}" for i in range(len(LILY_CHUNKS))])
+def test_lilypond_musicxml_kern_musicxml(chunk, tmp_path):
+    results = []
+    for i, src in enumerate(chunk):
+        work = tmp_path / str(i)
+        work.mkdir()
+        results.append(lily_roundtrip(src, work))
+    identical = [r for r in results if r["status"] == "identical"]
+    improved = [r["file"] for r in identical if r["file"] in KNOWN_DIFFERENT or r["file"] in KNOWN_REFUSED]
+    written = sum(len(r["written"]) for r in results)
+    invalid = [f"{r['file']}: {msg}" for r in results for msg in r["invalid"]]
+    print(
+        f"\nLilyPond chunk: {len(identical)}/{len(results)} identical, "
+        f"{sum(r['status'] == 'refused' for r in results)} refused, "
+        f"{written - len(invalid)}/{written} written MusicXML valid"
+        + (f"; now round-trip although listed as known failures: {improved}" if improved else "")
+    )
+    for r in results:
+        if r["status"] != "identical":
+            print(f"  {r['file']}: {r['status']} {r.get('error', '')}")
+    unexpected = [
+        f"{r['file']}: {r['status']} {r.get('error', '')}"
+        for r in results
+        if r["status"] != "identical" and r["file"] not in KNOWN_DIFFERENT and r["file"] not in KNOWN_REFUSED
+    ]
+    assert not unexpected, f"round trip broke for: {unexpected}"
+    for r in results:
+        if r["status"] == "refused":
+            assert r["file"] in KNOWN_REFUSED, r
+            assert KNOWN_REFUSED[r["file"]] in r["error"], r["error"]
+    # 5b: every MusicXML the project wrote from these files is valid MusicXML 4.0
+    assert not invalid, invalid
+    not_written = [r["file"] for r in results if "direct_error" in r]
+    assert set(not_written) <= KNOWN_NOT_WRITTEN, not_written
+
+
+def test_thresholds_follow_from_the_tables():
+    """With the per-file checks above, these bound the suite-wide counts."""
+    assert len(LILY_FILES) == 143  # 142 .xml + 1 .mxl
+    assert sum(1 for p in LILY_FILES if p.suffix == ".mxl") == 1
+    assert len(set(KNOWN_DIFFERENT) | set(KNOWN_REFUSED)) == len(KNOWN_DIFFERENT) + len(KNOWN_REFUSED)
+    listed = {p.stem for p in LILY_FILES}
+    assert set(KNOWN_DIFFERENT) <= listed and set(KNOWN_REFUSED) <= listed
+    identical_at_least = len(LILY_FILES) - len(KNOWN_DIFFERENT) - len(KNOWN_REFUSED)
+    assert identical_at_least >= 120, identical_at_least
+    # every written file must validate; files written: 2 per file, minus those never written
+    written_at_least = len(LILY_FILES) - len(KNOWN_NOT_WRITTEN) + len(LILY_FILES) - len(KNOWN_REFUSED)
+    assert written_at_least >= 138
+    print(f"\nLilyPond suite: at least {identical_at_least}/143 round-trip identically, "
+          f"at least {written_at_least} written MusicXML files all valid")
+    assert len(PALESTRINA) >= 100
+    assert len(OTHER_KERN) == 8
+    assert len(PALESTRINA) + len(OTHER_KERN) - len(KNOWN_KERN_DIFFERENT) >= 105
+
+
+def kern_roundtrip(src: Path, tmp: Path) -> str:
+    """kern -> MusicXML -> kern; returns 'identical' or a description of the first difference."""
+    with quiet():
+        original = load(src)
+    expected = note_content(original)
+    xml = save_converted(original, tmp / "step.musicxml")
+    problems = _validate_written(xml)
+    assert not problems, f"{src.name}: written MusicXML is invalid: {problems[:3]}"
+    with quiet():
+        from_xml = load(xml)
+    kern = save_converted(from_xml, tmp / "back.krn")
+    with quiet():
+        final = load(kern)
+    got = note_content(final)
+    if got == expected:
+        return "identical"
+    if len(got) != len(expected):
+        return f"{len(expected)} parts became {len(got)}"
+    for i, (a, b) in enumerate(zip(expected, got)):
+        if a != b:
+            first = next((j for j, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            return f"part {i + 1}: {len(a)} notes vs {len(b)}, first difference at note {first}"
+    return "different"  # pragma: no cover
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "files", KERN_CASES, ids=[f"palestrina{i}" for i in range(12)] + [p.stem for p in OTHER_KERN]
+)
+def test_kern_musicxml_kern(files, tmp_path):
+    results = {}
+    for src in files:
+        with tempfile.TemporaryDirectory(dir=tmp_path) as work:
+            results[src.name] = kern_roundtrip(src, Path(work))
+    identical = sum(v == "identical" for v in results.values())
+    print(f"\nkern chunk: {identical}/{len(results)} identical")
+    broken = {k: v for k, v in results.items() if v != "identical" and Path(k).stem not in KNOWN_KERN_DIFFERENT}
+    assert not broken, broken
+
+
+def test_pickup_survives_kern_to_musicxml(tmp_path, examples_dir):
+    """Regression: a kern pickup bar (bwv277 starts with one beat) must stay a pickup.
+
+    converter21 leaves the bar's padding unset and music21's MusicXML writer then pads it
+    with rests: every later note moved by three beats before save_converted marked it.
+    """
+    with quiet():
+        original = load(examples_dir / "bach-bwv277.krn")
+    expected = note_content(original)
+    out = save_converted(original, tmp_path / "bwv277.musicxml")
+    with quiet():
+        again = load(out)
+    assert note_content(again) == expected
+    first = again.parts[0].getElementsByClass("Measure")[0]
+    assert first.paddingLeft == 3.0
