@@ -128,11 +128,15 @@ def train_model(
         if improved:
             state["best_val_loss"] = val_loss
             state["wait"] = 0
-            model.save_weights(best_path)
+            tmp_best = run_dir / "best.tmp.weights.h5"
+            model.save_weights(tmp_best)
+            tmp_best.replace(best_path)
         else:
             state["wait"] += 1
         state["epoch"] = epoch
-        model.save(last_path)
+        tmp_last = run_dir / "last.tmp.keras"
+        model.save(tmp_last)
+        tmp_last.replace(last_path)  # a kill mid-save must not leave a truncated checkpoint
         tmp = state_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(state))
         tmp.replace(state_path)  # state after checkpoint: a kill in between replays one epoch at most
