@@ -36,7 +36,7 @@ LICENCE = (
 #: the shipped defaults (what `lstmfuse train` uses unless told otherwise)
 DEFAULT_CONFIG = ModelConfig(units=192)
 DEFAULT_SETTINGS = TrainSettings(epochs=15, patience=3)
-FUSION_TOKENS_PER_GENRE = 200_000
+FUSION_TOKENS_PER_GENRE = 150_000
 
 
 def _subsample(melodies: list, max_tokens: int, seed: int) -> list:
