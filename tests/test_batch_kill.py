@@ -119,12 +119,15 @@ def test_sigkill_in_place_then_resume_never_twice(tmp_path, expected):
     _no_temps(tmp_path / "lib")
 
 
-def test_sigint_stops_cleanly_with_report(tmp_path, expected):
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigint_stops_cleanly_with_report(tmp_path, expected, jobs):
+    """Ctrl-C: files being written finish, nothing new starts, the report is written and
+    tells exactly which files are new; exit 130."""
     old, new = expected
     files = _library(tmp_path / "lib")
     journal = tmp_path / "lib" / safety.JOURNAL_NAME
     report = tmp_path / "report.json"
-    args = [_recipe(tmp_path), *files, "--in-place", "--report", report]
+    args = [_recipe(tmp_path), *files, "--in-place", "--report", report, "-j", jobs]
     proc = _start(args, journal)
     _wait_for_entries(journal, 2, proc)
     os.kill(proc.pid, signal.SIGINT)

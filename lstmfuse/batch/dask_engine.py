@@ -50,7 +50,7 @@ def _probe(address: str) -> None:
 
 
 def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], *,
-                address: str | None, jobs: int) -> None:
+                address: str | None, jobs: int, stop=None) -> None:
     """Submit every task to the cluster at ``address`` (or a local one with ``jobs``
     worker processes) and hand each result to ``handle`` as it finishes."""
     distributed = _import_distributed()
@@ -73,6 +73,10 @@ def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], 
             return
         futures = client.map(process_task, tasks, pure=False, key=[f"lstmfuse-batch-{i}-{id(tasks)}" for i in range(len(tasks))])
         for fut in distributed.as_completed(futures):
+            if stop is not None and stop.is_set():
+                client.cancel([f for f in futures if not f.done()])
+            if fut.cancelled():
+                continue
             try:
                 raw = fut.result()
             except Exception as exc:  # a worker died: report the file, go on

@@ -13,6 +13,8 @@ import functools
 import glob
 import json
 import os
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -356,22 +358,38 @@ def run(
         if on_result is not None:
             on_result(r)
 
+    # Ctrl-C: the first one stops handing out files and lets those being written finish
+    # (so the journal and the report tell the truth); a second one aborts at once.
+    stop = threading.Event()
+    old_handler = None
+    if threading.current_thread() is threading.main_thread():
+        def _on_sigint(signum, frame):  # noqa: ARG001
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+
+        old_handler = signal.signal(signal.SIGINT, _on_sigint)
     interrupted = False
     try:
         if engine == "dask":
             from .dask_engine import run_on_dask
 
-            run_on_dask(todo, handle, address=address, jobs=jobs)
+            run_on_dask(todo, handle, address=address, jobs=jobs, stop=stop)
         elif jobs == 1 or len(todo) <= 1:
             for task in todo:
+                if stop.is_set():
+                    break
                 handle(process_task(task))
         else:
-            _run_pool(todo, handle, jobs)
+            _run_pool(todo, handle, jobs, stop)
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
         if jr is not None:
             jr.close()
+    interrupted = interrupted or stop.is_set()
 
     ordered = []
     for task in plan:
@@ -423,27 +441,43 @@ def _skipped(task: dict[str, Any], entry: dict[str, Any]) -> FileResult:
                       notes=["done in an earlier run (--resume)"])
 
 
-def _run_pool(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], jobs: int) -> None:
+def _worker_init() -> None:
+    """Pool workers ignore Ctrl-C: the coordinator decides when to stop, and a file being
+    written is always finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_pool(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], jobs: int,
+              stop: threading.Event) -> None:
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["lstmfuse.batch.runner", "lstmfuse.batch.ops.transpose"])
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
-    try:
-        pending = set()
-        it = iter(tasks)
-        window = jobs * 4  # keep the queue short so Ctrl-C stops quickly
-        for task in it:
-            pending.add(pool.submit(process_task, task))
-            if len(pending) >= window:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    handle(f.result())
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+    pending: set = set()
+
+    def drain(block_all: bool) -> None:
+        nonlocal pending
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for f in done:
-                handle(f.result())
+                if not f.cancelled():
+                    handle(f.result())
+            if stop.is_set():
+                for f in pending:
+                    f.cancel()  # not started yet: never starts
+            if not block_all and len(pending) < jobs * 2:
+                return
+
+    try:
+        for task in tasks:
+            if stop.is_set():
+                break
+            pending.add(pool.submit(process_task, task))
+            if len(pending) >= jobs * 2:  # a short queue, so a stop is quick
+                drain(block_all=False)
+        drain(block_all=True)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
