@@ -21,6 +21,7 @@ class Genre:
     exclude: tuple[str, ...] = ()
     voice: str = "first"  # which part is the melody: "first" part, or a part name
     why: str = ""
+    meter: str = "4/4"  # the most common meter of the training split (for generating from nothing)
 
 
 GENRES: dict[str, Genre] = {
@@ -31,6 +32,7 @@ GENRES: dict[str, Genre] = {
             "German/European folk songs (Essen Folksong Collection)",
             ("essenFolksong/*.abc",),
             exclude=("test*.abc", "han*.abc", "irl.abc"),
+            meter="4/4",
             why=(
                 "Essen's German and central-European songs (altdeu, ballad, boehme, dva, erk, fink, "
                 "folkHaydn, kinder, lot, lux, variant, zuccal). Left out: han1/han2 (Chinese songs, a "
@@ -42,6 +44,7 @@ GENRES: dict[str, Genre] = {
             "irish",
             "Irish dance tunes and airs (O'Neill's 1850 + Ryan's Mammoth Collection)",
             ("oneills1850/*.abc", "ryansMammoth/*.abc"),
+            meter="6/8",
             why="Single-line fiddle tunes: reels, jigs, hornpipes, airs; the tune is the only voice.",
         ),
         Genre(
@@ -64,6 +67,7 @@ GENRES: dict[str, Genre] = {
             "palestrina",
             "Palestrina mass movements (top voice, Humdrum **kern)",
             ("palestrina/*.krn",),
+            meter="4/2",
             why=(
                 "The highest voice (first part: cantus/soprano) of every mass movement, read with "
                 "converter21. One voice per file keeps the corpus a melody corpus and its size in "

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..generation.continuation import continue_melody
+from ..corpora.genres import get_genre
 from ..generation.options import SamplingOptions
 from ..metrics import compare_to_profile
 from ..metrics.pitch import in_key_ratio
 from ..metrics.reference import classifier, originality_index, profile
+from .proofs import generate_many
 
 
 @dataclass
@@ -36,21 +37,12 @@ class SweepResult:
         return self.__dict__ | {"pair": list(self.pair)}
 
 
-def _generate(n: int, bars: int, seed: int, **kw):
-    opts = kw.pop("options")
-    out = []
-    for i in range(n):
-        o = SamplingOptions(**{**opts.to_dict(), "seed": seed + i})
-        out += continue_melody(None, bars=bars, options=o, **kw).melodies
-    return out
-
-
 def temperature_sweep(genre: str, temperatures: list[float], n: int = 10, bars: int = 16, seed: int = 0) -> tuple[list, list, list]:
     index = originality_index(genre)
     prof = profile(genre)
     novelty, in_key, overlap = [], [], []
     for t in temperatures:
-        mels = _generate(n, bars, seed, genre=genre, options=SamplingOptions(temperature=t))
+        mels = generate_many(n, bars, seed, SamplingOptions(temperature=t), genre=genre, meter=get_genre(genre).meter)
         novelty.append(float(np.mean([1 - (index.query(m).shares.get(8) or 0.0) for m in mels])))
         in_key.append(float(np.mean([in_key_ratio(m) for m in mels])))
         overlap.append(float(np.mean([compare_to_profile(m, prof)["pitch_class_overlap"] for m in mels])))
@@ -64,7 +56,7 @@ def weight_sweep(a: str, b: str, weights: list[float], n: int = 20, bars: int = 
     for w in weights:
         mix = {a: w, b: 1 - w}
         mix = {g: v for g, v in mix.items() if v > 0}
-        mels = _generate(n, bars, seed, weights=mix, options=SamplingOptions())
+        mels = generate_many(n, bars, seed, weights=mix, meter=get_genre(a).meter)
         post = clf.posterior(mels)[:, k]
         means.append(float(post.mean()))
         sds.append(float(post.std()))
