@@ -128,3 +128,8 @@ def test_batch_cli_usage_errors(tmp_path, examples_dir):
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
     proc = run_cli("convert", "a.krn", "b.krn", "c.krn", cwd=tmp_path)
     assert proc.returncode == 2 and "give IN OUT" in proc.stderr
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    proc = run_cli("convert", str(examples_dir), "--to", "krn", "--out-dir", str(blocker / "out"), cwd=tmp_path)
+    assert proc.returncode == 2 and "cannot create the output folder" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .. import io
-from ..errors import UsageError
+from ..errors import ScoreWriteError, UsageError
 from ..io import atomic, writer  # noqa: F401  (submodules used below)
 from .app import app, console, console_err
 
@@ -83,7 +83,10 @@ def _convert_batch(sources: list[str], to: str, out_dir: Path, jobs: int, force:
     from ..convert import convert_many, plan_batch
 
     planned = plan_batch(sources, to, out_dir, force=force)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScoreWriteError(f"cannot create the output folder: {exc.strerror or exc}", out_dir) from None
     live = _live_console()
     progress = Progress(
         SpinnerColumn(),
