@@ -2,25 +2,32 @@
 PYTHON312 := $(shell p="$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.1/bin/python3.12"; if [ -x "$$p" ]; then echo "$$p"; else command -v python3.12 || echo python3.12; fi)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+BASE := $(VENV)/.installed-base
+FULL := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: install demo test bench clean
+.PHONY: install install-test demo test clean
 
-$(STAMP): pyproject.toml
+# The runtime needs no TensorFlow (inference is NumPy); training and the tests do.
+$(BASE): pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(FULL): $(BASE)
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+install: $(BASE)
+install-test: $(FULL)
 
 demo: install
 	@mkdir -p out
-	$(BIN)/lstmfuse convert examples/bach-bwv277.krn out/bach-bwv277.musicxml --force
-	$(BIN)/lstmfuse info out/bach-bwv277.musicxml
+	$(BIN)/lstmfuse continue examples/oneills-0001.musicxml --genre irish --bars 8 --seed 1 -o out/demo.musicxml --png --force
+	$(BIN)/lstmfuse info out/demo.musicxml
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 clean:

@@ -60,6 +60,27 @@ def _finish(score, path: Path, force: bool, png: bool) -> list[Path]:
     return written
 
 
+def continue_in_score(
+    score,
+    *,
+    bars: int,
+    genre: str | None = None,
+    weights: str | dict | None = None,
+    part: str | int = 0,
+    options: SamplingOptions | None = None,
+    source: str = "",
+) -> dict:
+    """Continue a part of an in-memory music21 score (edited in place); returns the settings."""
+    part_obj = pick_part(score, part)
+    index = list(score.parts).index(part_obj) if score.parts else 0
+    passage = melody_from_part(part_obj, source=source)
+    result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
+    added = append_to_part(score, index, result.melodies[0].events, passage.meter)
+    settings = {**result.settings, "source": source, "part": index}
+    record_settings(score, settings)
+    return {**settings, "bars_added": added}
+
+
 def continue_score(
     source: str | Path,
     out: str | Path,
