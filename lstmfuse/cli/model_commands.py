@@ -19,7 +19,7 @@ def train(
     name: str = typer.Argument(..., help="A genre (see 'lstmfuse corpus list') or 'fusion'."),
     out: Path = typer.Option(None, "--out", help="Where to put weights.npz + card (default: your user models folder, which overrides the shipped model)."),
     run_dir: Path = typer.Option(None, "--run-dir", help="Checkpoints and the JSON epoch log (default: runs/NAME)."),
-    epochs: int = typer.Option(None, "--epochs", min=1, help="Most epochs (default 15; early stopping usually ends sooner)."),
+    epochs: int = typer.Option(None, "--epochs", min=1, help="Most epochs (default 15, more for small corpora so they get 1000 optimizer steps; early stopping usually ends sooner)."),
     patience: int = typer.Option(None, "--patience", min=1, help="Epochs without validation improvement before stopping (default 3)."),
     units: int = typer.Option(None, "--units", min=8, help="LSTM units (default 192)."),
     layers: int = typer.Option(None, "--layers", min=1, max=4, help="LSTM layers (default 1)."),
@@ -57,6 +57,8 @@ def train(
         seed=seed,
         **{k: v for k, v in {"epochs": epochs, "patience": patience, "batch_size": batch_size}.items() if v},
     )
+    if epochs or batch_size:
+        settings = replace(settings, min_steps=0)  # the user chose: no automatic scaling for small corpora
     out_dir = out or user_models_dir() / key
     run = run_dir or Path("runs") / key
     command = "lstmfuse " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -119,6 +119,7 @@ def train_and_ship(
         train_w = make_windows(encode_all(m for _, m in load_corpus(genre.name, "train", corpus_root)), settings.window)
         valid_w = make_windows(encode_all(m for _, m in load_corpus(genre.name, "valid", corpus_root)), settings.window)
         data_note = {genre.name: corpus_report(genre.name, corpus_root)}
+    settings = settings.scaled_for(len(train_w))
     result, arrays = train_model(config, train_w, valid_w, run_dir, settings, resume=resume, on_epoch=on_epoch)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = save_weights(out_dir / WEIGHTS, config, arrays)

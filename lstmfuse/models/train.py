@@ -31,6 +31,20 @@ class TrainSettings:
     patience: int = 4
     seed: int = 0
     max_minutes: float | None = None  # stop after this much wall time (still keeps the best)
+    min_steps: int = 1000  # small corpora get more epochs (and smaller batches) to reach this
+    max_epochs: int = 100
+
+    def scaled_for(self, n_windows: int) -> "TrainSettings":
+        """Settings for a corpus of ``n_windows``: a corpus too small for ``min_steps`` optimizer
+        steps in ``epochs`` epochs trains with batches of 16 and more epochs (early stopping
+        still decides when to stop). Large corpora keep the settings as they are."""
+        from dataclasses import replace
+        from math import ceil
+
+        batch = self.batch_size if n_windows >= 40 * self.batch_size else min(16, self.batch_size)
+        steps = max(1, ceil(n_windows / batch))
+        epochs = min(self.max_epochs, max(self.epochs, ceil(self.min_steps / steps)))
+        return replace(self, batch_size=batch, epochs=epochs)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
