@@ -21,7 +21,19 @@ class Genre:
     exclude: tuple[str, ...] = ()
     voice: str = "first"  # which part is the melody: "first" part, or a part name
     why: str = ""
-    meter: str = "4/4"  # the most common meter of the training split (for generating from nothing)
+    #: the four most common opening meters of the training split with their shares: a melody
+    #: generated from nothing "in the genre" draws its meter from these
+    meters: tuple[tuple[str, float], ...] = (("4/4", 1.0),)
+
+    @property
+    def meter(self) -> str:
+        return self.meters[0][0]
+
+    def draw_meter(self, rng) -> str:
+        names = [m for m, _ in self.meters]
+        shares = [w for _, w in self.meters]
+        total = sum(shares)
+        return names[int(rng.choice(len(names), p=[w / total for w in shares]))]
 
 
 GENRES: dict[str, Genre] = {
@@ -32,7 +44,7 @@ GENRES: dict[str, Genre] = {
             "German/European folk songs (Essen Folksong Collection)",
             ("essenFolksong/*.abc",),
             exclude=("test*.abc", "han*.abc", "irl.abc"),
-            meter="4/4",
+            meters=(("4/4", 0.34), ("2/4", 0.26), ("3/4", 0.25), ("6/8", 0.15)),
             why=(
                 "Essen's German and central-European songs (altdeu, ballad, boehme, dva, erk, fink, "
                 "folkHaydn, kinder, lot, lux, variant, zuccal). Left out: han1/han2 (Chinese songs, a "
@@ -44,19 +56,21 @@ GENRES: dict[str, Genre] = {
             "irish",
             "Irish dance tunes and airs (O'Neill's 1850 + Ryan's Mammoth Collection)",
             ("oneills1850/*.abc", "ryansMammoth/*.abc"),
-            meter="6/8",
+            meters=(("6/8", 0.33), ("2/2", 0.31), ("2/4", 0.26), ("4/4", 0.10)),
             why="Single-line fiddle tunes: reels, jigs, hornpipes, airs; the tune is the only voice.",
         ),
         Genre(
             "scottish",
             "Scottish airs and dances (Aird's Airs)",
             ("airdsAirs/*.abc",),
+            meters=(("4/4", 0.35), ("6/8", 0.30), ("2/4", 0.23), ("2/2", 0.12)),
             why="Aird's Selection of Scotch, English, Irish and Foreign Airs, single-line melodies.",
         ),
         Genre(
             "bach",
             "Bach chorale melodies (soprano voice of the four-part chorales)",
             ("bach/*.mxl",),
+            meters=(("4/4", 0.90), ("3/4", 0.10)),
             voice="soprano",
             why=(
                 "The chorale tune is the soprano; the lower voices are harmony, not melody, and would "
@@ -67,7 +81,7 @@ GENRES: dict[str, Genre] = {
             "palestrina",
             "Palestrina mass movements (top voice, Humdrum **kern)",
             ("palestrina/*.krn",),
-            meter="4/2",
+            meters=(("4/2", 0.92), ("3/2", 0.08)),
             why=(
                 "The highest voice (first part: cantus/soprano) of every mass movement, read with "
                 "converter21. One voice per file keeps the corpus a melody corpus and its size in "

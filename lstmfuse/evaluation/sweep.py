@@ -42,7 +42,7 @@ def temperature_sweep(genre: str, temperatures: list[float], n: int = 10, bars: 
     prof = profile(genre)
     novelty, in_key, overlap = [], [], []
     for t in temperatures:
-        mels = generate_many(n, bars, seed, SamplingOptions(temperature=t), genre=genre, meter=get_genre(genre).meter)
+        mels = generate_many(n, bars, seed, SamplingOptions(temperature=t), genre=genre, meter_of=genre)
         novelty.append(float(np.mean([1 - (index.query(m).shares.get(8) or 0.0) for m in mels])))
         in_key.append(float(np.mean([in_key_ratio(m) for m in mels])))
         overlap.append(float(np.mean([compare_to_profile(m, prof)["pitch_class_overlap"] for m in mels])))

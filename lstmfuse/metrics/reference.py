@@ -34,12 +34,41 @@ def build_reference(genres: list[str], root: Path | None = None, out: Path | Non
         folder.mkdir(parents=True, exist_ok=True)
         profile = reference_profile(train, name=g, seed=seed)
         write_bytes_atomic(folder / "profile.json", json.dumps(profile.to_dict()).encode(), force=True)
-        OriginalityIndex.build(train).save(folder / "originality.npz", force=True)
-        summary[g] = {"train_pieces": len(train)}
+        index = OriginalityIndex.build(train)
+        index.save(folder / "originality.npz", force=True)
+        heldout = heldout_originality(index, [m for _, m in load_corpus(g, "test", root)], seed=seed)
+        write_bytes_atomic(folder / "heldout_originality.json", json.dumps(heldout, indent=2).encode(), force=True)
+        summary[g] = {"train_pieces": len(train), "heldout_originality": heldout}
     clf = train_classifier(genres, root, seed=seed)
     write_bytes_atomic(base / "style.json", json.dumps(clf.to_dict()).encode(), force=True)
     summary["classifier"] = {"heldout_accuracy": clf.heldout_accuracy, "confusion": clf.heldout_confusion, "genres": clf.genres}
     return summary
+
+
+def heldout_originality(index: OriginalityIndex, test: list, bars: int = 16, run: int = 16, seed: int = 0) -> dict:
+    """How often real held-out tunes (random ``bars``-bar excerpts of the test split) hold a
+    ``run``-note stretch found in the training split: the baseline generated tunes must not exceed."""
+    import numpy as np
+
+    from .style import excerpt
+
+    rng = np.random.default_rng(seed)
+    runs = [index.query(excerpt(m, bars, rng)).longest_run for m in test]
+    return {
+        "bars": bars,
+        "run": run,
+        "pieces": len(runs),
+        "rate": float(np.mean([r >= run for r in runs])) if runs else None,
+        "median_longest_run": float(np.median(runs)) if runs else None,
+    }
+
+
+@functools.cache
+def heldout_originality_baseline(genre: str) -> dict:
+    p = reference_dir() / genre / "heldout_originality.json"
+    if not p.exists():
+        raise LstmfuseError(f"no held-out originality baseline for genre '{genre}' (run 'lstmfuse reference build')", p)
+    return json.loads(p.read_text())
 
 
 @functools.cache
