@@ -21,6 +21,7 @@ from ..encoding.tokens import encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
+from .engine import prime as engine_prime
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
@@ -141,7 +142,7 @@ def continue_melody(
         if name not in known:
             raise UsageError(f"unknown genre '{genre}' (installed: {', '.join(known)})")
         stack = LSTMStack([load_model(name)], [None])
-        raw = generate(stack, np.array([1.0]), prime, ctx, opts, variants, rng=rng)
+        raw = generate(stack, engine_prime(stack, *prime, batch=variants), ctx, opts, rng=rng)
         settings["genre"] = name
     else:
         w = parse_weights(weights, known)  # type: ignore[arg-type]
@@ -161,19 +162,14 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     if missing:
         raise UsageError(f"the fusion model was not trained on {', '.join(missing)} (it knows {', '.join(order)})")
     active = [g for g in order if g in weights]
-    if len(active) == 1:  # one genre: phase 2 would only echo it; still let the fusion model speak
-        pass
     style = np.array([weights.get(g, 0.0) for g in order])
-    genre_models = [load_model(g) for g in active]
-    # Phase 1: each weighted genre writes its own continuation of the passage.
-    phase1: dict[str, list[list[NoteEvent]]] = {}
-    for g, model in zip(active, genre_models):
-        phase1[g] = generate(LSTMStack([model], [None]), np.array([1.0]), prime, ctx, opts, variants, rng=rng)
+    # One stack (fusion model + weighted genre models), primed once on the passage.
+    stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
+    primed = engine_prime(stack, *prime, batch=variants)
+    # Phase 1: every model writes its own continuation (the genres' are the material).
+    phase1 = generate(stack, primed, ctx, opts, rng=rng)
+    material = {g: phase1[(k + 1) * variants : (k + 2) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1.
-    stack = LSTMStack([fusion] + genre_models, [style] + [None] * len(genre_models))
     mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
-    results = []
-    for v in range(variants):
-        guides = [Guide(phase1[g][v], GUIDE_STRENGTH * weights[g]) for g in active]
-        results += generate(stack, mix, prime, ctx, opts, 1, guides=guides, rng=rng)
-    return results
+    guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
+    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, rng=rng)

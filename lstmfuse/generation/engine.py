@@ -80,11 +80,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 
 def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
     """Run every model over the priming tokens (batch 1) and copy the state to ``batch`` rows."""
-    m = len(stack.models)
-    state = stack.initial_state(1)
-    logits = None
-    for t, p, me in zip(tokens, positions, meters):
-        logits, state = stack.step(np.full((m, 1), t), np.full((m, 1), p), np.full((m, 1), me), state)
+    logits, state = stack.run_sequence(tokens, positions, meters)
     tile = lambda a: np.repeat(a, batch, axis=1)  # noqa: E731
     hs, cs = state
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
@@ -145,29 +141,38 @@ def _duration_mask_for(r: Fraction, final_note: bool) -> np.ndarray:
 
 def generate(
     stack: LSTMStack,
-    weights: np.ndarray,
-    prime_tokens: tuple[np.ndarray, np.ndarray, np.ndarray],
+    primed: tuple[np.ndarray, tuple],
     ctx: Context,
     opts: SamplingOptions,
-    variants: int = 1,
-    guides: list[Guide] | None = None,
+    *,
+    weights: np.ndarray | None = None,
+    guides: list[list[Guide]] | None = None,
     rng: np.random.Generator | None = None,
 ) -> list[list[NoteEvent]]:
-    """Sample ``variants`` continuations; returns their events (normalised key, onsets from 0)."""
+    """Sample continuations from primed models (see :func:`prime`); events are in the
+    normalised key with onsets from 0.
+
+    With ``weights`` the models speak together: every row samples from their weighted
+    mixture and the result has one melody per row. Without, each model writes its own rows
+    (phase 1 of a fusion): the result lists model 0's rows, then model 1's, ...
+    ``guides`` gives each mixed row its own phase-1 material.
+    """
     rng = rng if rng is not None else np.random.default_rng(opts.seed)
-    w = np.asarray(weights, dtype=np.float64)[:, None, None]
-    logits, state = prime(stack, *prime_tokens, batch=variants)
+    logits, state = primed
+    m, batch = logits.shape[0], logits.shape[1]
+    mixed_mode = weights is not None
+    w = np.asarray(weights, dtype=np.float64)[:, None, None] if mixed_mode else None
+    n_rows = batch if mixed_mode else m * batch
     meter = V.meter_id(ctx.meter)
     bar = meter_bar_length(ctx.meter)
     beat = Fraction(3, 2) if ctx.meter in ("6/8", "9/8", "12/8") else Fraction(1)
-    rows = [RowState(remaining=ctx.budget, pos=ctx.bar_pos % bar, last_pitch=ctx.last_pitch) for _ in range(variants)]
+    rows = [RowState(remaining=ctx.budget, pos=ctx.bar_pos % bar, last_pitch=ctx.last_pitch) for _ in range(n_rows)]
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
-    m = len(stack.models)
+    meters = np.full((m, batch), meter)
     for _ in range(8 * 4096):
-        if all(r.done for r in rows):
-            break
-        mixed = (w * _log_softmax(logits)).sum(axis=0)  # (B, V)
-        allowed = np.zeros_like(mixed, dtype=bool)
+        logp = _log_softmax(logits)
+        scores = (w * logp).sum(axis=0) if mixed_mode else logp.reshape(n_rows, -1).copy()
+        allowed = np.zeros_like(scores, dtype=bool)
         for b, row in enumerate(rows):
             if row.done:
                 allowed[b, V.PAD] = True
@@ -175,14 +180,14 @@ def generate(
             final = opts.end_on_stable and row.remaining <= beat
             if row.expecting == "pitch":
                 allowed[b] = _pitch_mask(row, ctx, opts, final)
-                mixed[b, V.REST] += rest_bias
+                scores[b, V.REST] += rest_bias
             else:
                 allowed[b] = _duration_mask(row, final)
             if guides:
-                _apply_guides(mixed[b], row, guides)
-        choice = sample(mixed, allowed, opts.temperature, opts.top_k, opts.top_p, rng)
-        feed_t = np.zeros(variants, dtype=np.int64)
-        feed_p = np.zeros(variants, dtype=np.int64)
+                _apply_guides(scores[b], row, guides[b])
+        choice = sample(scores, allowed, opts.temperature, opts.top_k, opts.top_p, rng)
+        feed_t = np.zeros(n_rows, dtype=np.int64)
+        feed_p = np.zeros(n_rows, dtype=np.int64)
         for b, row in enumerate(rows):
             if row.done:
                 continue
@@ -208,9 +213,11 @@ def generate(
             feed_p[b] = V.position_id(row.pos)
         if all(r.done for r in rows):
             break
-        logits, state = stack.step(
-            np.broadcast_to(feed_t, (m, variants)), np.broadcast_to(feed_p, (m, variants)), np.full((m, variants), meter), state
-        )
+        if mixed_mode:
+            tok_in, pos_in = np.broadcast_to(feed_t, (m, batch)), np.broadcast_to(feed_p, (m, batch))
+        else:
+            tok_in, pos_in = feed_t.reshape(m, batch), feed_p.reshape(m, batch)
+        logits, state = stack.step(tok_in, pos_in, meters, state)
     return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % bar, meter=ctx.meter) for r in rows]
 
 

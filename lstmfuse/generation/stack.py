@@ -59,3 +59,34 @@ class LSTMStack:
             new_c.append(cell)
             x = h
         return np.matmul(x, self.out_w) + self.out_b, (new_h, new_c)
+
+    def run_sequence(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray):
+        """Feed one known sequence (a passage) to every model: logits (M, 1, V) after the last
+        token and the state (batch 1). Input projections for all steps are computed at once
+        and each layer runs over the whole sequence before the next, so only the recurrence
+        itself is stepped."""
+        tokens, positions, meters = (np.asarray(a, dtype=np.int64) for a in (tokens, positions, meters))
+        x = self.token_proj[:, tokens] + self.position_proj[:, positions] + self.meter_proj[:, meters] + self.style_bias
+        u = self.units
+        m = len(self.models)
+        hs, cs = [], []
+        for i in range(self.layers):
+            if i:
+                x = np.matmul(x, self.kernels[i])
+            x = x + self.bias[i]
+            h = np.zeros((m, 1, u))
+            c = np.zeros((m, 1, u))
+            outs = np.empty((m, x.shape[1], u))
+            rec = self.recurrent[i]
+            for t in range(x.shape[1]):
+                z = x[:, t : t + 1] + np.matmul(h, rec)
+                ig = _sigmoid(z[..., :u])
+                fg = _sigmoid(z[..., u : 2 * u])
+                c = fg * c + ig * np.tanh(z[..., 2 * u : 3 * u])
+                h = _sigmoid(z[..., 3 * u :]) * np.tanh(c)
+                outs[:, t] = h[:, 0]
+            hs.append(h)
+            cs.append(c)
+            x = outs
+        logits = np.matmul(x[:, -1:], self.out_w) + self.out_b
+        return logits, (hs, cs)
