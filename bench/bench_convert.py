@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     files = palestrina_files(args.every, args.limit)
     command = "python bench/bench_convert.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    print(f"{len(files)} Palestrina .krn files (every {args.every}th of 1318); load average before: {loadavg()}")
+    print(f"{len(files)} Palestrina .krn files ({'all' if args.every == 1 else f'every {args.every}th'} of 1318); load average before: {loadavg()}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-convert-") as tmp:
         tmp_path = Path(tmp)

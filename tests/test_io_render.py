@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from lstmfuse.errors import LstmfuseError, ScoreReadError
-from lstmfuse.io.render import RenderError, render
+from lstmfuse.io.render import NoSuchPageError, RenderError, render
 
 from test_io_cli_errors import assert_one_line_error, run_cli
 
@@ -71,7 +71,7 @@ def test_multi_page_names_and_single_page(tmp_path, corpus_dir):
     result = render(src, one / "p2.png", page=2)
     assert [p.name for p in one.iterdir()] == ["p2.png"]
     assert (one / "p2.png").read_bytes().startswith(PNG_MAGIC)
-    with pytest.raises(RenderError, match=f"there is no page {n + 1} "):
+    with pytest.raises(LstmfuseError, match=f"there is no page {n + 1} "):
         render(src, one / "x.svg", page=n + 1)
     assert [p.name for p in one.iterdir()] == ["p2.png"]
     # never clobber: the second render refuses before writing any page
@@ -96,6 +96,13 @@ def test_a_verovio_crash_is_survived_and_falls_back_to_kern(tmp_path, examples_d
     _assert_real_svg(tmp_path / "ok.svg", 200)
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_missing_page_of_musicxml_is_not_a_verovio_failure(tmp_path, examples_dir):
+    with pytest.raises(NoSuchPageError) as info:
+        render(examples_dir / "oneills-0001.musicxml", tmp_path / "p.svg", page=5)
+    assert str(info.value) == f"{examples_dir / 'oneills-0001.musicxml'}: there is no page 5 (the score has 1 page)"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_render_non_musicxml_xml_and_no_verovio_leftovers(tmp_path):

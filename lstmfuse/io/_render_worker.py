@@ -9,7 +9,7 @@ request: {"input": path, "input_from": "humdrum"|"musicxml"|..., "pages": [1, 2]
           "png": bool, "out_dir": folder, "options": {...verovio options...}}
 reply:   {"page_count": N, "written": [[page, file, notes], ...]}   exit 0
          (notes: how many engraved notes the page's SVG holds)
-         {"error": "one line"}                                exit 3
+         {"error": "one line", "kind": "render" | "page"}     exit 3
 
 A crash shows up in the parent as a negative return code (the signal).
 """
@@ -24,8 +24,8 @@ import sys
 _NOTE = re.compile(r'class="note[ "]')
 
 
-def _fail(message: str) -> None:
-    sys.stdout.write(json.dumps({"error": " ".join(message.split())}))
+def _fail(message: str, kind: str = "render") -> None:
+    sys.stdout.write(json.dumps({"error": " ".join(message.split()), "kind": kind}))
     sys.stdout.flush()
     sys.exit(3)
 
@@ -49,7 +49,7 @@ def main() -> None:
     pages = req.get("pages") or list(range(1, count + 1))
     for page in pages:
         if not 1 <= page <= count:
-            _fail(f"there is no page {page} (the score has {count} page{'s' if count != 1 else ''})")
+            _fail(f"there is no page {page} (the score has {count} page{'s' if count != 1 else ''})", "page")
     written = []
     for page in pages:
         svg = tk.renderToSVG(page)

@@ -45,6 +45,10 @@ class RenderError(LstmfuseError):
     """Verovio failed, crashed or timed out on a score."""
 
 
+class NoSuchPageError(UsageError):
+    """--page asks for a page the engraved score does not have (not a verovio failure)."""
+
+
 @dataclass
 class RenderResult:
     files: list[Path]
@@ -69,7 +73,9 @@ def _signal_name(rc: int) -> str:
         return f"signal {-rc}"
 
 
-def _run_worker(input_path: Path, input_from: str, pages: list[int] | None, png: bool, out_dir: Path, timeout: float) -> dict:
+def _run_worker(
+    input_path: Path, input_from: str, pages: list[int] | None, png: bool, out_dir: Path, timeout: float, label: Path
+) -> dict:
     """Render in a child process; returns the reply or raises RenderError (one line)."""
     request = {
         "input": str(input_path),
@@ -96,6 +102,8 @@ def _run_worker(input_path: Path, input_from: str, pages: list[int] | None, png:
         reply = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
     except json.JSONDecodeError:
         reply = {}
+    if reply.get("kind") == "page":
+        raise NoSuchPageError(reply["error"], label)
     if proc.returncode != 0 or "error" in reply or "written" not in reply:
         reason = reply.get("error")
         if not reason:
@@ -171,7 +179,7 @@ def render(
                 check_humdrum_text(text, src)
                 plain = tmp / "score.krn"
                 plain.write_text(text, encoding="utf-8")
-                reply, route = _run_worker(plain, "humdrum", pages, png, tmp, timeout), "kern"
+                reply, route = _run_worker(plain, "humdrum", pages, png, tmp, timeout, src), "kern"
             elif fmt in ("musicxml", "mxl"):
                 from .schema import parse_musicxml_score, read_musicxml_bytes
 
@@ -181,7 +189,7 @@ def render(
                 plain = tmp / "score.musicxml"
                 plain.write_bytes(data)
                 try:
-                    reply = _run_worker(plain, musicxml_importer, pages, png, tmp, timeout)
+                    reply = _run_worker(plain, musicxml_importer, pages, png, tmp, timeout, src)
                     notes = sum(int(n) for _, _, n in reply["written"])
                     if notes == 0 and expected > 0 and page is None:
                         raise RenderError(f"verovio engraved none of the {expected} notes")
@@ -194,7 +202,7 @@ def render(
                         leftover.unlink()
                     try:
                         kern = _score_to_temp(src, tmp, "kern")
-                        reply = _run_worker(kern, "humdrum", pages, png, tmp, timeout)
+                        reply = _run_worker(kern, "humdrum", pages, png, tmp, timeout, src)
                         route = "musicxml -> kern (fallback)"
                     except LstmfuseError as second:
                         raise RenderError(
@@ -203,7 +211,7 @@ def render(
             else:  # abc, midi
                 try:
                     kern = _score_to_temp(src, tmp, "kern")
-                    reply, route = _run_worker(kern, "humdrum", pages, png, tmp, timeout), f"{fmt} -> kern"
+                    reply, route = _run_worker(kern, "humdrum", pages, png, tmp, timeout, src), f"{fmt} -> kern"
                 except RenderError:
                     raise
                 except LstmfuseError as first:
@@ -211,7 +219,7 @@ def render(
                         raise
                     attempts.append(f"kern: {first.message}")
                     xml = _score_to_temp(src, tmp, "musicxml")
-                    reply, route = _run_worker(xml, "musicxml", pages, png, tmp, timeout), f"{fmt} -> musicxml"
+                    reply, route = _run_worker(xml, "musicxml", pages, png, tmp, timeout, src), f"{fmt} -> musicxml"
         except RenderError as err:
             raise RenderError(err.message, src) from None
         except OSError as exc:
@@ -236,4 +244,4 @@ def render(
         return RenderResult(done, int(reply["page_count"]), route, notes, expected, attempts)
 
 
-__all__ = ["RenderError", "RenderResult", "VEROVIO_OPTIONS", "page_targets", "render"]
+__all__ = ["NoSuchPageError", "RenderError", "RenderResult", "VEROVIO_OPTIONS", "page_targets", "render"]
