@@ -224,7 +224,8 @@ def test_registry_and_specs():
     ops = load_ops()
     assert {"transpose", "set-key", "extract-parts", "remove-parts", "reorder-parts", "set-meta", "set-tempo",
             "convert"} <= set(ops)
-    assert "continue" not in ops  # provided by lstmfuse.generation as its own op module, not faked here
+    # continue is the real generation op (lstmfuse.generation.service), tested in test_batch_continue.py
+    assert ops["continue"].__module__ == "lstmfuse.batch.ops.generate"
     op = op_from_spec({"op": "transpose", "interval": "+M2"})
     assert op == batch.Transpose("+M2") and op.to_spec() == {"op": "transpose", "interval": "+M2"}
     assert op_from_spec({"op": "extract_parts", "parts": ["1", "2"]}) == batch.ExtractParts(("1", "2"))
