@@ -24,8 +24,8 @@ install-test: $(FULL)
 
 demo: install
 	@mkdir -p out
-	$(BIN)/lstmfuse continue examples/oneills-0001.musicxml --genre irish --bars 8 --seed 1 -o out/demo.musicxml --png --force
-	$(BIN)/lstmfuse info out/demo.musicxml
+	$(BIN)/lstmfuse fuse --weights irish=0.6,folk=0.4 --seed-file examples/oneills-0001.musicxml --bars 8 --seed 1 -o out/demo-fused.musicxml --png --force
+	$(BIN)/lstmfuse metrics out/demo-fused.musicxml --against irish --from-bar 25
 
 test: install-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
