@@ -79,13 +79,13 @@ def _is_minor(passage: Melody | None, mode: str | None, shift: int) -> bool:
     return False
 
 
-def _to_user_key(events: list[NoteEvent], start: Fraction, sharps: int, shift: int) -> list[NoteEvent]:
+def _to_user_key(events: list[NoteEvent], start: Fraction, sharps: int, shift: int, minor: bool = False) -> list[NoteEvent]:
     out = []
     for e in events:
         if e.pitch is None:
             out.append(NoteEvent(None, e.onset + start, e.duration, e.bar_pos))
         else:
-            out.append(NoteEvent(e.pitch - shift, e.onset + start, e.duration, e.bar_pos, spell(e.pitch, sharps, shift)))
+            out.append(NoteEvent(e.pitch - shift, e.onset + start, e.duration, e.bar_pos, spell(e.pitch, sharps, shift, minor)))
     return out
 
 
@@ -149,7 +149,7 @@ def continue_melody(
         settings["weights"] = w
         raw = _fuse(w, prime, ctx, opts, variants, rng)
     melodies = [
-        Melody(_to_user_key(events, start, sharps, shift), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
+        Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
         for events in raw
     ]
     return Result(melodies, settings, time.perf_counter() - started)

@@ -39,7 +39,37 @@ def _split(events: list[NoteEvent], barlines: list[Fraction]):
             yield bounds[i], bounds[i + 1] - bounds[i], e, tie
 
 
-def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str) -> int:
+def _key_alters(sharps: int) -> dict[str, float]:
+    from music21 import key
+
+    return {p.step: p.accidental.alter for p in key.KeySignature(sharps).alteredPitches}
+
+
+def show_accidentals(notes: list, sharps: int, earlier: list | None = None) -> None:
+    """Show an accidental only where the key signature and earlier notes of the bar do not
+    already imply it (a natural where one is needed), as an engraver would."""
+    from music21 import pitch
+
+    implied = _key_alters(sharps)
+    in_bar: dict[tuple[str, int | None], float] = {}
+    for n in earlier or []:
+        if getattr(n, "isNote", False):
+            in_bar[(n.pitch.step, n.pitch.octave)] = n.pitch.alter
+    for n in notes:
+        if not getattr(n, "isNote", False):
+            continue
+        p = n.pitch
+        expected = in_bar.get((p.step, p.octave), implied.get(p.step, 0.0))
+        if p.alter != expected:
+            if p.accidental is None:
+                p.accidental = pitch.Accidental("natural")
+            p.accidental.displayStatus = True
+        elif p.accidental is not None:
+            p.accidental.displayStatus = False
+        in_bar[(p.step, p.octave)] = p.alter
+
+
+def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, sharps: int | None = None) -> int:
     """Write ``events`` (absolute onsets in the part) after the part's last note; returns bars added."""
     from music21 import bar as m21bar, note, stream
 
@@ -84,14 +114,31 @@ def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str) 
                 if made:
                     made[-1].rightBarline = m21bar.Barline(final_barline.type)
     target_last = last.voices[0] if last.voices else last
+    earlier = list(target_last.notes)
+    by_measure: dict[int, list] = {}
     for onset, length, e, tie in _split(events, barlines):
         n = _make(e, length, tie)
         if onset < last_end:
             target_last.insert(onset - last_start - (frac(target_last.offset) if target_last is not last else 0), n)
+            by_measure.setdefault(-1, []).append(n)
         else:
             k = int((onset - last_end) // bar)
             new_measures[part_index][k].insert(onset - starts[k], n)
+            by_measure.setdefault(k, []).append(n)
+    if sharps is not None:
+        for k, notes in by_measure.items():
+            show_accidentals(notes, sharps, earlier if k == -1 else None)
+    for m in new_measures[part_index]:
+        _beam(m)
     return new_count
+
+
+def _beam(measure) -> None:
+    """Beam eighths and shorter by the meter, as music21 would on export of a fresh score."""
+    try:
+        measure.makeBeams(inPlace=True)
+    except Exception:  # beaming is cosmetic: odd tuplet groupings must not fail a write
+        pass
 
 
 def melody_to_score(melody: Melody, title: str = "lstmfuse"):
@@ -107,6 +154,8 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
     for onset, length, e, tie in _split(melody.events, []):
         flat.insert(onset, _make(e, length, tie))
     part = flat.makeMeasures()
+    for m in part.getElementsByClass(stream.Measure):
+        show_accidentals(list(m.notes), melody.sharps)
     part.makeTies(inPlace=True)
     part.partName = "Melody"
     score.insert(0, part)

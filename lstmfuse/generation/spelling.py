@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 
 _NORMALISED_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
+#: in A minor the chromatic step between D and E is the raised fourth (D#), not a flat third
+_NORMALISED_NAMES_MINOR = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "B-", "B")
 
 
 @functools.lru_cache(maxsize=64)
@@ -30,11 +32,12 @@ def _interval_from_c(sharps: int, shift: int):
     return interval.Interval(start, target)
 
 
-def spell(normalised_midi: int, sharps: int, shift: int) -> str:
+def spell(normalised_midi: int, sharps: int, shift: int, minor: bool = False) -> str:
     """Name with octave (music21 style, e.g. 'B-4') of a normalised pitch in the user's key."""
     from music21 import pitch
 
-    p = pitch.Pitch(_NORMALISED_NAMES[normalised_midi % 12])
+    names = _NORMALISED_NAMES_MINOR if minor else _NORMALISED_NAMES
+    p = pitch.Pitch(names[normalised_midi % 12])
     p.octave = normalised_midi // 12 - 1
     out = p.transpose(_interval_from_c(sharps, shift))
     if out.accidental is not None and abs(out.accidental.alter) > 1:
