@@ -149,3 +149,18 @@ def test_cli_bad_options_one_line_exit_2_no_output(tmp_path, examples_dir, args,
 def test_vocab_size_is_what_models_were_trained_with():
     assert load_model("folk").config.vocab_size == V.VOCAB_SIZE
     assert F(1, 3) in V.DURATIONS
+
+
+def test_written_bars_show_only_needed_accidentals_and_are_beamed(tmp_path, examples_dir):
+    from lxml import etree
+
+    src = examples_dir / "oneills-0001.musicxml"  # two flats
+    out = tmp_path / "c.musicxml"
+    continue_score(src, out, bars=4, genre="irish", options=SamplingOptions(seed=8, stay_in_key=True))
+    old_bars = len(etree.parse(str(src)).findall(".//part/measure"))
+    new = etree.parse(str(out)).findall(".//part/measure")[old_bars:]
+    assert len(new) == 4
+    notes = [n for m in new for n in m.findall("note") if n.find("pitch") is not None]
+    assert notes and not [n for n in notes if n.find("accidental") is not None]  # diatonic: the key says it all
+    if any(n.findtext("type") in ("eighth", "16th") for n in notes):
+        assert any(n.find("beam") is not None for n in notes)
