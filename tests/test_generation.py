@@ -164,3 +164,9 @@ def test_written_bars_show_only_needed_accidentals_and_are_beamed(tmp_path, exam
     assert notes and not [n for n in notes if n.find("accidental") is not None]  # diatonic: the key says it all
     if any(n.findtext("type") in ("eighth", "16th") for n in notes):
         assert any(n.find("beam") is not None for n in notes)
+
+
+def test_phrases_end_on_the_tonic_triad_for_every_seed(folk_passage):
+    for seed in range(30):
+        m = continue_melody(folk_passage, bars=2, genre="folk", options=SamplingOptions(seed=seed)).melodies[0]
+        assert m.events[-1].pitch is not None and m.events[-1].pitch % 12 in {7, 11, 2}, seed  # G major: G B D

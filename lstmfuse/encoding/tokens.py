@@ -12,6 +12,7 @@ Pitches are learnt in a normalised key (key signature moved to none, the nearest
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -48,6 +49,12 @@ def normalising_shift(sharps: int) -> int:
 
 def decompose(duration: Fraction) -> list[Fraction] | None:
     """Write a duration as a sum of vocabulary durations (largest first); None if impossible."""
+    parts = _decompose(duration)
+    return None if parts is None else list(parts)
+
+
+@functools.lru_cache(maxsize=8192)
+def _decompose(duration: Fraction) -> tuple[Fraction, ...] | None:
     parts: list[Fraction] = []
     rest = duration
     for d in reversed(V.DURATIONS):
@@ -55,7 +62,7 @@ def decompose(duration: Fraction) -> list[Fraction] | None:
             parts.append(d)
             rest -= d
         if rest == 0:
-            return parts
+            return tuple(parts)
     return None
 
 

@@ -167,7 +167,7 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
     primed = engine_prime(stack, *prime, batch=variants)
     # Phase 1: every model writes its own continuation (the genres' are the material).
-    phase1 = generate(stack, primed, ctx, opts, rng=rng)
+    phase1 = generate(stack, primed, ctx, opts, rng=rng, skip_models=(0,))
     material = {g: phase1[(k + 1) * variants : (k + 2) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1.
     mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])

@@ -10,6 +10,7 @@ bars, in range, no leap beyond the limit, optionally diatonic, ending on a stabl
 
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -50,12 +51,13 @@ class Guide:
     events: list[NoteEvent]
     strength: float
 
+    def __post_init__(self) -> None:
+        self._onsets = [e.onset for e in self.events]
+
     def at(self, t: Fraction) -> NoteEvent | None:
-        for e in self.events:
-            if e.onset <= t < e.end:
-                return e
-            if e.onset > t:
-                break
+        i = bisect.bisect_right(self._onsets, t) - 1
+        if i >= 0 and t < self.events[i].end:
+            return self.events[i]
         return None
 
 
@@ -116,13 +118,16 @@ def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool)
     return allowed
 
 
-def _duration_mask(row: RowState, final: bool) -> np.ndarray:
-    return _duration_mask_for(row.remaining, final and row.current_pitch is not None).copy()
+def _duration_mask(row: RowState, final: bool, ctx: Context, end_on_stable: bool) -> np.ndarray:
+    stable = row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor)
+    may_end = stable or not end_on_stable
+    return _duration_mask_for(row.remaining, final and row.current_pitch is not None, may_end)
 
 
 @functools.lru_cache(maxsize=4096)
-def _duration_mask_for(r: Fraction, final_note: bool) -> np.ndarray:
-    """Durations that fit the time left and leave a remainder the vocabulary can fill."""
+def _duration_mask_for(r: Fraction, final_note: bool, may_end: bool = True) -> np.ndarray:
+    """Durations that fit the time left and leave a remainder the vocabulary can fill;
+    the phrase may end (fill the time exactly) only on a note allowed to end it."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
     for tok, d in zip(_DUR_TOKENS, V.DURATIONS):
@@ -133,9 +138,12 @@ def _duration_mask_for(r: Fraction, final_note: bool) -> np.ndarray:
             exact = tok
         if left == 0 or decompose(left) is not None:
             allowed[tok] = True
-    if final_note and exact is not None:
+    if final_note and exact is not None and may_end:
         allowed[:] = False
         allowed[exact] = True  # the stable last note lasts to the end
+    elif not may_end and exact is not None and allowed.sum() > 1:
+        allowed[exact] = False  # leave room for a stable last note
+    allowed.flags.writeable = False  # shared by the cache: callers copy before changing
     return allowed
 
 
@@ -148,6 +156,7 @@ def generate(
     weights: np.ndarray | None = None,
     guides: list[list[Guide]] | None = None,
     rng: np.random.Generator | None = None,
+    skip_models: tuple[int, ...] = (),
 ) -> list[list[NoteEvent]]:
     """Sample continuations from primed models (see :func:`prime`); events are in the
     normalised key with onsets from 0.
@@ -155,7 +164,8 @@ def generate(
     With ``weights`` the models speak together: every row samples from their weighted
     mixture and the result has one melody per row. Without, each model writes its own rows
     (phase 1 of a fusion): the result lists model 0's rows, then model 1's, ...
-    ``guides`` gives each mixed row its own phase-1 material.
+    ``guides`` gives each mixed row its own phase-1 material; ``skip_models`` (independent
+    mode) names models whose rows are not wanted (they come back empty).
     """
     rng = rng if rng is not None else np.random.default_rng(opts.seed)
     logits, state = primed
@@ -167,30 +177,32 @@ def generate(
     bar = meter_bar_length(ctx.meter)
     beat = Fraction(3, 2) if ctx.meter in ("6/8", "9/8", "12/8") else Fraction(1)
     rows = [RowState(remaining=ctx.budget, pos=ctx.bar_pos % bar, last_pitch=ctx.last_pitch) for _ in range(n_rows)]
+    for k in skip_models if not mixed_mode else ():
+        for row in rows[k * batch : (k + 1) * batch]:
+            row.done = True
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
     meters = np.full((m, batch), meter)
     for _ in range(8 * 4096):
         logp = _log_softmax(logits)
         scores = (w * logp).sum(axis=0) if mixed_mode else logp.reshape(n_rows, -1).copy()
         allowed = np.zeros_like(scores, dtype=bool)
-        for b, row in enumerate(rows):
-            if row.done:
-                allowed[b, V.PAD] = True
-                continue
+        live = [b for b, row in enumerate(rows) if not row.done]
+        for b in live:
+            row = rows[b]
             final = opts.end_on_stable and row.remaining <= beat
             if row.expecting == "pitch":
                 allowed[b] = _pitch_mask(row, ctx, opts, final)
                 scores[b, V.REST] += rest_bias
             else:
-                allowed[b] = _duration_mask(row, final)
+                allowed[b] = _duration_mask(row, final, ctx, opts.end_on_stable)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
-        choice = sample(scores, allowed, opts.temperature, opts.top_k, opts.top_p, rng)
+        choice = np.zeros(n_rows, dtype=np.int64)
+        choice[live] = sample(scores[live], allowed[live], opts.temperature, opts.top_k, opts.top_p, rng)
         feed_t = np.zeros(n_rows, dtype=np.int64)
         feed_p = np.zeros(n_rows, dtype=np.int64)
-        for b, row in enumerate(rows):
-            if row.done:
-                continue
+        for b in live:
+            row = rows[b]
             tok = int(choice[b])
             row.tokens.append(tok)
             if V.is_duration(tok):

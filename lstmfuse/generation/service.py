@@ -75,7 +75,7 @@ def continue_in_score(
     index = list(score.parts).index(part_obj) if score.parts else 0
     passage = melody_from_part(part_obj, source=source)
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
-    added = append_to_part(score, index, result.melodies[0].events, passage.meter)
+    added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
     settings = {**result.settings, "source": source, "part": index}
     record_settings(score, settings)
     return {**settings, "bars_added": added}
@@ -105,7 +105,7 @@ def continue_score(
     written: list[Path] = []
     for melody, path in zip(result.melodies, paths):
         copy = load(src) if len(paths) > 1 else score
-        append_to_part(copy, index, melody.events, passage.meter)
+        append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
         record_settings(copy, {**result.settings, "source": src.name, "part": index})
         written += _finish(copy, path, force, png)
     return written

@@ -7,6 +7,8 @@ inside a few tens of milliseconds.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..models.numpy_lstm import MelodyLSTM, _sigmoid
@@ -21,25 +23,27 @@ class LSTMStack:
             raise ValueError("stacked models must share units, layers and vocabulary")
         self.models = models
         self.units, self.layers, self.vocab = shapes.pop()
-        # Per-model constant input term from its style vector (zero for genre models).
+        arrays = _stacked(tuple(models))
+        self.token_proj = arrays["token_proj"]
+        self.position_proj = arrays["position_proj"]
+        self.meter_proj = arrays["meter_proj"]
+        self.bias = arrays["bias"]
+        self.recurrent = arrays["recurrent"]
+        self.kernels = arrays["kernels"]
+        self.out_w = arrays["out_w"]
+        self.out_b = arrays["out_b"]
+        # Per call: each model's constant input term from its style vector (zero for genre models).
+        order = _gate_order(self.units)
         self.style_bias = np.stack(
             [
-                (np.asarray(s, dtype=np.float64) @ m.style_proj) if m.style_proj is not None else np.zeros(4 * self.units)
+                (np.asarray(s, dtype=np.float64) @ m.style_proj)[order] if m.style_proj is not None else np.zeros(4 * self.units)
                 for m, s in zip(models, styles)
             ]
-        )[:, None, :]
-        self.token_proj = np.stack([m.token_proj for m in models])
-        self.position_proj = np.stack([m.position_proj for m in models])
-        self.meter_proj = np.stack([m.meter_proj for m in models])
-        self.bias = [np.stack([m.bias[i] for m in models])[:, None, :] for i in range(self.layers)]
-        self.recurrent = [np.stack([m.recurrent[i] for m in models]) for i in range(self.layers)]
-        self.kernels = [None] + [np.stack([m.kernels[i] for m in models]) for i in range(1, self.layers)]
-        self.out_w = np.stack([m.out_w for m in models])
-        self.out_b = np.stack([m.out_b for m in models])[:, None, :]
+        ).astype(np.float32)[:, None, :]
         self._mi = np.arange(len(models))[:, None]
 
     def initial_state(self, batch: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        z = lambda: np.zeros((len(self.models), batch, self.units))  # noqa: E731
+        z = lambda: np.zeros((len(self.models), batch, self.units), dtype=np.float32)  # noqa: E731
         return [z() for _ in range(self.layers)], [z() for _ in range(self.layers)]
 
     def step(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, state):
@@ -47,18 +51,20 @@ class LSTMStack:
         mi = self._mi
         x = self.token_proj[mi, tokens] + self.position_proj[mi, positions] + self.meter_proj[mi, meters] + self.style_bias
         hs, cs = state
-        u = self.units
         new_h, new_c = [], []
         for i in range(self.layers):
-            z = (x if i == 0 else np.matmul(x, self.kernels[i])) + np.matmul(hs[i], self.recurrent[i]) + self.bias[i]
-            ig = _sigmoid(z[..., :u])
-            fg = _sigmoid(z[..., u : 2 * u])
-            cell = fg * cs[i] + ig * np.tanh(z[..., 2 * u : 3 * u])
-            h = _sigmoid(z[..., 3 * u :]) * np.tanh(cell)
+            z = (x if i == 0 else np.matmul(x, self.kernels[i]) + self.bias[i]) + np.matmul(hs[i], self.recurrent[i])
+            h, cell = self._cell(z, cs[i])
             new_h.append(h)
             new_c.append(cell)
             x = h
         return np.matmul(x, self.out_w) + self.out_b, (new_h, new_c)
+
+    def _cell(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        u = self.units
+        gates = _sigmoid(z[..., : 3 * u])  # i, f, o
+        cell = gates[..., u : 2 * u] * c + gates[..., :u] * np.tanh(z[..., 3 * u :])
+        return gates[..., 2 * u :] * np.tanh(cell), cell
 
     def run_sequence(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray):
         """Feed one known sequence (a passage) to every model: logits (M, 1, V) after the last
@@ -72,21 +78,42 @@ class LSTMStack:
         hs, cs = [], []
         for i in range(self.layers):
             if i:
-                x = np.matmul(x, self.kernels[i])
-            x = x + self.bias[i]
-            h = np.zeros((m, 1, u))
-            c = np.zeros((m, 1, u))
-            outs = np.empty((m, x.shape[1], u))
+                x = np.matmul(x, self.kernels[i]) + self.bias[i]
+            h = np.zeros((m, 1, u), dtype=np.float32)
+            c = np.zeros((m, 1, u), dtype=np.float32)
+            outs = np.empty((m, x.shape[1], u), dtype=np.float32)
             rec = self.recurrent[i]
             for t in range(x.shape[1]):
-                z = x[:, t : t + 1] + np.matmul(h, rec)
-                ig = _sigmoid(z[..., :u])
-                fg = _sigmoid(z[..., u : 2 * u])
-                c = fg * c + ig * np.tanh(z[..., 2 * u : 3 * u])
-                h = _sigmoid(z[..., 3 * u :]) * np.tanh(c)
+                h, c = self._cell(x[:, t : t + 1] + np.matmul(h, rec), c)
                 outs[:, t] = h[:, 0]
             hs.append(h)
             cs.append(c)
             x = outs
         logits = np.matmul(x[:, -1:], self.out_w) + self.out_b
         return logits, (hs, cs)
+
+
+def _gate_order(u: int) -> np.ndarray:
+    """Keras orders the gates i, f, c, o; regroup to i, f, o, c so one sigmoid covers three."""
+    return np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
+
+
+@functools.lru_cache(maxsize=32)
+def _stacked(models: tuple[MelodyLSTM, ...]) -> dict:
+    """Float32, gate-regrouped, stacked weights of a set of models (built once per set)."""
+    u = models[0].config.units
+    layers = models[0].config.layers
+    order = _gate_order(u)
+    f32 = lambda a: np.ascontiguousarray(np.asarray(a)[..., order], dtype=np.float32)  # noqa: E731
+    stack = lambda get: np.stack([get(m) for m in models])  # noqa: E731
+    return {
+        # the first layer's bias is folded into the token table (added at every step anyway)
+        "token_proj": f32(stack(lambda m: m.token_proj + m.bias[0])),
+        "position_proj": f32(stack(lambda m: m.position_proj)),
+        "meter_proj": f32(stack(lambda m: m.meter_proj)),
+        "bias": [None] + [f32(stack(lambda m, i=i: m.bias[i]))[:, None, :] for i in range(1, layers)],
+        "recurrent": [f32(stack(lambda m, i=i: m.recurrent[i])) for i in range(layers)],
+        "kernels": [None] + [f32(stack(lambda m, i=i: m.kernels[i])) for i in range(1, layers)],
+        "out_w": stack(lambda m: m.out_w).astype(np.float32),
+        "out_b": stack(lambda m: m.out_b)[:, None, :].astype(np.float32),
+    }

@@ -32,14 +32,20 @@ def model_dirs() -> list[Path]:
 
 def available() -> dict[str, Path]:
     """Model name -> its folder (first match in model_dirs order wins)."""
+    return dict(_scan(tuple(model_dirs())))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan(dirs: tuple[Path, ...]) -> tuple[tuple[str, Path], ...]:
+    """Folders are scanned once per process (per set of folders): generation asks often."""
     found: dict[str, Path] = {}
-    for base in model_dirs():
+    for base in dirs:
         if not base.is_dir():
             continue
         for d in sorted(base.iterdir()):
             if (d / WEIGHTS).exists() and d.name not in found:
                 found[d.name] = d
-    return found
+    return tuple(found.items())
 
 
 def genre_names() -> list[str]:
