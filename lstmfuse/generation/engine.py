@@ -88,33 +88,52 @@ def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: n
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
-def _stable(minor: bool) -> set[int]:
-    return {9, 0, 4} if minor else {0, 4, 7}
+def _stable(minor: bool) -> frozenset[int]:
+    return _STABLE_MINOR if minor else _STABLE_MAJOR
+
+
+_STABLE_MAJOR = frozenset({0, 4, 7})
+_STABLE_MINOR = frozenset({9, 0, 4})
 
 
 def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool) -> np.ndarray:
+    stable_now = row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor)
+    tie = bool(row.tokens) and (
+        (row.last_was_note and not (final and row.current_pitch is not None and not stable_now))
+        or (final and stable_now)
+    )
+    return _pitch_mask_for(
+        ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, ctx.minor, opts.rest_density > 0, tie
+    )
+
+
+@functools.lru_cache(maxsize=8192)
+def _pitch_mask_for(
+    low: int, high: int, stay_in_key: bool, max_leap: int | None, last_pitch: int | None, final: bool,
+    minor: bool, rests: bool, tie: bool,
+) -> np.ndarray:
+    """Allowed pitch-step tokens for one situation (cached: situations repeat constantly)."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
-    ok = (_PITCH_MIDI >= ctx.low) & (_PITCH_MIDI <= ctx.high)
-    if opts.stay_in_key:
+    in_range = (_PITCH_MIDI >= low) & (_PITCH_MIDI <= high)
+    ok = in_range.copy()
+    if stay_in_key:
         ok &= np.isin(_PITCH_MIDI % 12, list(WHITE_KEYS))
-    ref = row.last_pitch
-    if opts.max_leap is not None and ref is not None:
-        near = np.abs(_PITCH_MIDI - ref) <= opts.max_leap
+    if max_leap is not None and last_pitch is not None:
+        near = np.abs(_PITCH_MIDI - last_pitch) <= max_leap
         if (ok & near).any():
             ok &= near
     if final:
-        stable = np.isin(_PITCH_MIDI % 12, list(_stable(ctx.minor)))
+        stable = np.isin(_PITCH_MIDI % 12, list(_stable(minor)))
         if (ok & stable).any():
             ok &= stable
     allowed[_PITCH_TOKENS[ok]] = True
     if not allowed.any():  # the range and the leap cannot both hold: keep the range
-        allowed[_PITCH_TOKENS[(_PITCH_MIDI >= ctx.low) & (_PITCH_MIDI <= ctx.high)]] = True
-    if not final and opts.rest_density > 0:
+        allowed[_PITCH_TOKENS[in_range]] = True
+    if not final and rests:
         allowed[V.REST] = True
-    if row.tokens and row.last_was_note and not (final and row.current_pitch is not None and row.current_pitch % 12 not in _stable(ctx.minor)):
+    if tie:
         allowed[V.TIE] = True  # extend the note just written
-    if final and row.tokens and row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor):
-        allowed[V.TIE] = True
+    allowed.flags.writeable = False  # shared by the cache
     return allowed
 
 
