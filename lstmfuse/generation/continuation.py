@@ -166,9 +166,12 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     # One stack (fusion model + weighted genre models), primed once on the passage.
     stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
     primed = engine_prime(stack, *prime, batch=variants)
-    # Phase 1: every model writes its own continuation (the genres' are the material).
-    phase1 = generate(stack, primed, ctx, opts, rng=rng, skip_models=(0,))
-    material = {g: phase1[(k + 1) * variants : (k + 2) * variants] for k, g in enumerate(active)}
+    # Phase 1: each genre model writes its own continuation from the shared priming (the
+    # fusion model's slice of the stack is left out: its phase-1 text would be thrown away).
+    genres_only = LSTMStack(stack.models[1:], [None] * len(active))
+    logits, (hs, cs) = primed
+    phase1 = generate(genres_only, (logits[1:], ([h[1:] for h in hs], [c[1:] for c in cs])), ctx, opts, rng=rng)
+    material = {g: phase1[k * variants : (k + 1) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1.
     mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
     guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]

@@ -16,7 +16,8 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
         raise RuntimeError("no token is allowed for some row (constraints contradict each other)")
     z = np.where(allowed, logits / temperature, -np.inf)
     order = np.argsort(-z, axis=1, kind="stable")
-    zs = np.take_along_axis(z, order, axis=1)
+    rows = np.arange(len(z))
+    zs = z[rows[:, None], order]
     p = np.exp(zs - zs[:, :1])  # sorted, masked entries are exactly 0
     cum = np.cumsum(p, axis=1)
     total = cum[:, -1:]
@@ -25,7 +26,6 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
         keep = np.minimum(keep, top_k)
     if top_p < 1.0:
         keep = np.minimum(keep, (cum < top_p * total).sum(axis=1) + 1)  # at least the top one
-    rows = np.arange(len(p))
     kept_mass = cum[rows, keep - 1]
     u = rng.random(len(p)) * kept_mass
     j = np.minimum((cum < u[:, None]).sum(axis=1), keep - 1)
