@@ -340,6 +340,9 @@ def run(
             if r is not None and r.status == "ok" and r.notes == ["finished before the interruption"]:
                 jr.record(_journal_entry(r))
                 safety.clear_pending(task["source"])
+            elif r is not None and r.status == "skipped" and mode == "inplace":
+                # journaled, then killed before its marker was removed: the marker is stale
+                safety.clear_pending(task["source"])
 
     todo = [t for t in plan if t["source"] not in results]
     if on_start is not None:
