@@ -122,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_doc(table: str, command: str, n_files: int, every: int, load_after: str) -> None:
-    import converter21
-    import music21
+    from importlib.metadata import version
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     which = "all 1318" if every == 1 and n_files == 1318 else f"{n_files} of the 1318 (every {every}th in name order)"
@@ -140,7 +139,7 @@ converted three ways one after the other in one process run. Measured {when} wit
 {table}
 
 - Machine: {os.cpu_count()} CPU cores ({platform.machine()}, Python {platform.python_version()},
-  music21 {music21.__version__}, converter21 {converter21.__version__}). **Other work was running on
+  music21 {version('music21')}, converter21 {version('converter21')}). **Other work was running on
   the same two cores** (other engineers' training and corpus builds; load average
   {load_after} at the end), so absolute times are inflated and noisy; compare the
   rows with each other, not with other machines.
