@@ -53,3 +53,9 @@ def test_mismatched_spines_name_the_line(tmp_path):
     with pytest.raises(ScoreReadError) as info:
         load(bad)
     assert str(info.value) == f"{bad}:3: record has 1 spine(s) but 2 are open"
+
+
+def test_unwritable_folder_is_a_one_line_error_from_the_library(tmp_path, examples_dir):
+    score = load(examples_dir / "essen-altdeu10-1.krn")
+    with pytest.raises(ScoreWriteError, match="cannot create a file in its folder|not writable"):
+        save(score, "/sys/lstmfuse-test.musicxml")

@@ -38,7 +38,10 @@ def atomic_output(dest: str | Path, force: bool = False) -> Iterator[Path]:
     On any exception the temporary file is removed and ``dest`` is untouched.
     """
     p = check_writable(dest, force)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".part{p.suffix}", dir=p.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".part{p.suffix}", dir=p.parent)
+    except OSError as exc:  # e.g. a read-only or virtual file system that os.access calls writable
+        raise ScoreWriteError(f"cannot create a file in its folder ({exc.strerror or type(exc).__name__})", p) from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
