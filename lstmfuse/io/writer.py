@@ -40,8 +40,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         except ScoreWriteError:
             raise
         except Exception as exc:  # writer internals raise many types
-            text = " ".join(str(exc).split())[:200]
-            detail = f"{type(exc).__name__}: {text}" if text and text != "None" else type(exc).__name__
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
             raise ScoreWriteError(f"cannot write as {kind}: {detail}", target) from None
         if written is not None and Path(written) != tmp and Path(written).exists():
             Path(written).replace(tmp)  # a writer that chose its own suffix
