@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -22,5 +23,7 @@ def state_dir() -> Path:
     return _xdg("XDG_STATE_HOME", ".local/state") / "lstmfuse"
 
 
+@functools.cache
 def package_data() -> Path:
+    """The installed package's data folder (resolved once: generation asks per call)."""
     return Path(__file__).resolve().parent / "data"

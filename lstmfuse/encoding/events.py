@@ -8,6 +8,7 @@ meter and where the bars fall.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -77,6 +78,7 @@ class Melody:
         return replace(self, events=events)
 
 
+@functools.lru_cache(maxsize=256)
 def meter_bar_length(meter: str) -> Fraction:
     """Bar length in quarters of a time signature string like '6/8' or '3/2'."""
     try:

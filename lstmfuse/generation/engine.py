@@ -6,11 +6,13 @@ weights (a weighted geometric mean, renormalised: IDyOM's combination of viewpoi
 models), optionally pulled towards "guide" material (the phase-1 melodies of a fusion).
 The constraints make the result fit the score: exactly the requested length, whole
 bars, in range, no leap beyond the limit, optionally diatonic, ending on a stable degree.
+
+Time inside the loop is counted in integer ticks (see :mod:`.ticks`), not Fractions: the
+loop runs once per token for every row, and exact integer arithmetic keeps it cheap.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -19,15 +21,17 @@ import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
-from ..encoding.tokens import decompose, decode
+from ..encoding.tokens import decode
 from .options import SamplingOptions
 from .sampler import sample
 from .stack import LSTMStack
+from .ticks import DURATION_TICKS, fillable, position_ids, to_ticks
 
 WHITE_KEYS = {0, 2, 4, 5, 7, 9, 11}
 _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
 _DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
+_COMPOUND = ("6/8", "9/8", "12/8")
 
 
 @dataclass
@@ -46,38 +50,38 @@ class Context:
 @dataclass
 class Guide:
     """Material to lean towards: events (normalised, onsets from the start of the new
-    material) with a strength in nats per matching token."""
+    material) with a strength in nats per matching token.
+
+    Looked up once per token, so the events are laid out on the tick grid up front: the
+    pitch token sounding at each tick, and the duration token of a note starting there.
+    """
 
     events: list[NoteEvent]
     strength: float
 
     def __post_init__(self) -> None:
-        self._onsets = [e.onset for e in self.events]
+        end = to_ticks(self.events[-1].end) if self.events else 0
+        self.pitch_at: list[int] = [-1] * end
+        self.duration_at: list[int] = [-1] * end
+        for e in self.events:
+            a, b = to_ticks(e.onset), to_ticks(e.end)
+            self.pitch_at[a:b] = [V.REST if e.pitch is None else V.pitch_token(e.pitch)] * (b - a)
+            self.duration_at[a] = V.duration_token(e.duration) or -1
 
-    def at(self, t: Fraction) -> NoteEvent | None:
-        i = bisect.bisect_right(self._onsets, t) - 1
-        if i >= 0 and t < self.events[i].end:
-            return self.events[i]
-        return None
 
-
-@dataclass
+@dataclass(slots=True)
 class RowState:
-    remaining: Fraction
-    elapsed: Fraction = Fraction(0)
-    pos: Fraction = Fraction(0)
-    expecting: str = "pitch"  # or "duration"
+    """One melody being written; times in ticks."""
+
+    remaining: int
+    elapsed: int = 0
+    pos: int = 0  # ticks into the current bar
+    expecting_pitch: bool = True  # else a duration
     last_pitch: int | None = None
     last_was_note: bool = False
     current_pitch: int | None = None
     tokens: list[int] = field(default_factory=list)
     done: bool = False
-
-
-def _log_softmax(x: np.ndarray) -> np.ndarray:
-    m = x.max(axis=-1, keepdims=True)
-    z = x - m
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
@@ -88,12 +92,12 @@ def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: n
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
-def _stable(minor: bool) -> frozenset[int]:
-    return _STABLE_MINOR if minor else _STABLE_MAJOR
-
-
 _STABLE_MAJOR = frozenset({0, 4, 7})
 _STABLE_MINOR = frozenset({9, 0, 4})
+
+
+def _stable(minor: bool) -> frozenset[int]:
+    return _STABLE_MINOR if minor else _STABLE_MAJOR
 
 
 def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool) -> np.ndarray:
@@ -143,19 +147,19 @@ def _duration_mask(row: RowState, final: bool, ctx: Context, end_on_stable: bool
     return _duration_mask_for(row.remaining, final and row.current_pitch is not None, may_end)
 
 
-@functools.lru_cache(maxsize=4096)
-def _duration_mask_for(r: Fraction, final_note: bool, may_end: bool = True) -> np.ndarray:
-    """Durations that fit the time left and leave a remainder the vocabulary can fill;
+@functools.lru_cache(maxsize=8192)
+def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True) -> np.ndarray:
+    """Durations that fit the ticks left and leave a remainder the vocabulary can fill;
     the phrase may end (fill the time exactly) only on a note allowed to end it."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
-    for tok, d in zip(_DUR_TOKENS, V.DURATIONS):
-        if d > r:
+    for tok, d in zip(_DUR_TOKENS.tolist(), DURATION_TICKS):
+        if d > remaining:
             continue
-        left = r - d
+        left = remaining - d
         if left == 0:
             exact = tok
-        if left == 0 or decompose(left) is not None:
+        if left == 0 or fillable(left):
             allowed[tok] = True
     if final_note and exact is not None and may_end:
         allowed[:] = False
@@ -192,77 +196,75 @@ def generate(
     mixed_mode = weights is not None
     w = np.asarray(weights, dtype=np.float64)[:, None, None] if mixed_mode else None
     n_rows = batch if mixed_mode else m * batch
-    meter = V.meter_id(ctx.meter)
-    bar = meter_bar_length(ctx.meter)
-    beat = Fraction(3, 2) if ctx.meter in ("6/8", "9/8", "12/8") else Fraction(1)
-    rows = [RowState(remaining=ctx.budget, pos=ctx.bar_pos % bar, last_pitch=ctx.last_pitch) for _ in range(n_rows)]
+    bar = to_ticks(meter_bar_length(ctx.meter))
+    beat = to_ticks(Fraction(3, 2) if ctx.meter in _COMPOUND else Fraction(1))
+    start_pos = to_ticks(ctx.bar_pos % meter_bar_length(ctx.meter))
+    positions = position_ids(bar)
+    rows = [RowState(remaining=to_ticks(ctx.budget), pos=start_pos, last_pitch=ctx.last_pitch) for _ in range(n_rows)]
     for k in skip_models if not mixed_mode else ():
         for row in rows[k * batch : (k + 1) * batch]:
             row.done = True
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
-    meters = np.full((m, batch), meter)
-    for _ in range(8 * 4096):
-        logp = _log_softmax(logits)
-        scores = (w * logp).sum(axis=0) if mixed_mode else logp.reshape(n_rows, -1).copy()
-        allowed = np.zeros_like(scores, dtype=bool)
+    bias = stack.input_bias(np.full((m, batch), V.meter_id(ctx.meter)))
+    feed_t = np.zeros((m, batch), dtype=np.int64)  # the next input of every model's rows
+    feed_p = np.zeros((m, batch), dtype=np.int64)
+    feed_rows = feed_t[0] if mixed_mode else feed_t.reshape(n_rows)  # a view: one entry per row
+    feed_rows_p = feed_p[0] if mixed_mode else feed_p.reshape(n_rows)
+    while True:
+        # Logits, not log-probabilities: each model's normaliser is a constant per row, and a
+        # constant per row changes nothing once the sampler renormalises (the weighted
+        # geometric mean of the distributions is the softmax of the weighted logits).
+        scores = (w * logits).sum(axis=0) if mixed_mode else logits.reshape(n_rows, -1).copy()
         live = [b for b, row in enumerate(rows) if not row.done]
-        for b in live:
+        allowed = np.empty((len(live), V.VOCAB_SIZE), dtype=bool)
+        for i, b in enumerate(live):
             row = rows[b]
             final = opts.end_on_stable and row.remaining <= beat
-            if row.expecting == "pitch":
-                allowed[b] = _pitch_mask(row, ctx, opts, final)
+            if row.expecting_pitch:
+                allowed[i] = _pitch_mask(row, ctx, opts, final)
                 scores[b, V.REST] += rest_bias
             else:
-                allowed[b] = _duration_mask(row, final, ctx, opts.end_on_stable)
+                allowed[i] = _duration_mask(row, final, ctx, opts.end_on_stable)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
-        choice = np.zeros(n_rows, dtype=np.int64)
-        choice[live] = sample(scores[live], allowed[live], opts.temperature, opts.top_k, opts.top_p, rng)
-        feed_t = np.zeros(n_rows, dtype=np.int64)
-        feed_p = np.zeros(n_rows, dtype=np.int64)
-        for b in live:
+        choice = sample(scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
+        for b, tok in zip(live, choice):
             row = rows[b]
-            tok = int(choice[b])
             row.tokens.append(tok)
-            if V.is_duration(tok):
-                d = V.token_duration(tok)
+            if tok >= V.DURATION_BASE:
+                d = DURATION_TICKS[tok - V.DURATION_BASE]
                 row.remaining -= d
                 row.elapsed += d
                 row.pos = (row.pos + d) % bar
-                row.expecting = "pitch"
+                row.expecting_pitch = True
                 if row.remaining == 0:
                     row.done = True
             elif tok == V.TIE:
-                row.expecting = "duration"
+                row.expecting_pitch = False
             else:  # a pitch or a rest starts a new event
-                row.expecting = "duration"
+                row.expecting_pitch = False
                 row.current_pitch = None if tok == V.REST else V.token_pitch(tok)
                 row.last_was_note = tok != V.REST
                 if tok != V.REST:
                     row.last_pitch = row.current_pitch
-            feed_t[b] = tok
-            feed_p[b] = V.position_id(row.pos)
+            feed_rows[b] = tok
+            feed_rows_p[b] = positions[row.pos]
         if all(r.done for r in rows):
             break
-        if mixed_mode:
-            tok_in, pos_in = np.broadcast_to(feed_t, (m, batch)), np.broadcast_to(feed_p, (m, batch))
-        else:
-            tok_in, pos_in = feed_t.reshape(m, batch), feed_p.reshape(m, batch)
-        logits, state = stack.step(tok_in, pos_in, meters, state)
-    return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % bar, meter=ctx.meter) for r in rows]
+        if mixed_mode:  # every model reads the row's one token
+            feed_t[1:] = feed_rows
+            feed_p[1:] = feed_rows_p
+        logits, state = stack.step(feed_t, feed_p, bias, state)
+    return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % meter_bar_length(ctx.meter), meter=ctx.meter) for r in rows]
 
 
 def _apply_guides(scores: np.ndarray, row: RowState, guides: list[Guide]) -> None:
     """Phase-1 material pulls phase-2 sampling: a bonus for the guide's pitch sounding now,
     or for the duration its note has when it starts here."""
+    t = row.elapsed
     for g in guides:
-        e = g.at(row.elapsed)
-        if e is None:
+        if t >= len(g.pitch_at):
             continue
-        if row.expecting == "pitch":
-            tok = V.REST if e.pitch is None else V.pitch_token(e.pitch)
+        tok = g.pitch_at[t] if row.expecting_pitch else g.duration_at[t]
+        if tok >= 0:
             scores[tok] += g.strength
-        elif e.onset == row.elapsed:
-            dtok = V.duration_token(e.duration)
-            if dtok is not None:
-                scores[dtok] += g.strength

@@ -32,6 +32,7 @@ def _interval_from_c(sharps: int, shift: int):
     return interval.Interval(start, target)
 
 
+@functools.lru_cache(maxsize=4096)
 def spell(normalised_midi: int, sharps: int, shift: int, minor: bool = False) -> str:
     """Name with octave (music21 style, e.g. 'B-4') of a normalised pitch in the user's key."""
     from music21 import pitch

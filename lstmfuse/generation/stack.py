@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from ..models.numpy_lstm import MelodyLSTM, _sigmoid
+from ..models.numpy_lstm import MelodyLSTM
 
 
 class LSTMStack:
@@ -33,10 +33,9 @@ class LSTMStack:
         self.out_w = arrays["out_w"]
         self.out_b = arrays["out_b"]
         # Per call: each model's constant input term from its style vector (zero for genre models).
-        order = _gate_order(self.units)
         self.style_bias = np.stack(
             [
-                (np.asarray(s, dtype=np.float64) @ m.style_proj)[order] if m.style_proj is not None else np.zeros(4 * self.units)
+                _regroup(np.asarray(s, dtype=np.float64) @ m.style_proj) if m.style_proj is not None else np.zeros(4 * self.units)
                 for m, s in zip(models, styles)
             ]
         ).astype(np.float32)[:, None, :]
@@ -46,10 +45,15 @@ class LSTMStack:
         z = lambda: np.zeros((len(self.models), batch, self.units), dtype=np.float32)  # noqa: E731
         return [z() for _ in range(self.layers)], [z() for _ in range(self.layers)]
 
-    def step(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, state):
-        """tokens/positions/meters: (M, B) ints -> logits (M, B, V), new state."""
+    def input_bias(self, meters: np.ndarray) -> np.ndarray:
+        """The input terms that stay fixed while generating (meter and style), added once
+        per step: (M, B) meter ids -> (M, B, 4U)."""
+        return self.meter_proj[self._mi, meters] + self.style_bias
+
+    def step(self, tokens: np.ndarray, positions: np.ndarray, bias: np.ndarray, state):
+        """tokens/positions: (M, B) ints, ``bias`` from :meth:`input_bias` -> logits (M, B, V), new state."""
         mi = self._mi
-        x = self.token_proj[mi, tokens] + self.position_proj[mi, positions] + self.meter_proj[mi, meters] + self.style_bias
+        x = self.token_proj[mi, tokens] + self.position_proj[mi, positions] + bias
         hs, cs = state
         new_h, new_c = [], []
         for i in range(self.layers):
@@ -61,9 +65,16 @@ class LSTMStack:
         return np.matmul(x, self.out_w) + self.out_b, (new_h, new_c)
 
     def _cell(self, z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One LSTM cell update; ``z`` (a fresh pre-activation array) is overwritten.
+
+        The i, f, o columns of every weight were halved when stacked, so one tanh over all
+        four gates gives sigmoid(x) = (tanh(x / 2) + 1) / 2 with two in-place operations."""
         u = self.units
-        gates = _sigmoid(z[..., : 3 * u])  # i, f, o
-        cell = gates[..., u : 2 * u] * c + gates[..., :u] * np.tanh(z[..., 3 * u :])
+        t = np.tanh(z, out=z)
+        gates = t[..., : 3 * u]
+        gates += 1.0
+        gates *= 0.5  # i, f, o
+        cell = gates[..., u : 2 * u] * c + gates[..., :u] * t[..., 3 * u :]
         return gates[..., 2 * u :] * np.tanh(cell), cell
 
     def run_sequence(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray):
@@ -94,26 +105,32 @@ class LSTMStack:
 
 
 def _gate_order(u: int) -> np.ndarray:
-    """Keras orders the gates i, f, c, o; regroup to i, f, o, c so one sigmoid covers three."""
+    """Keras orders the gates i, f, c, o; regroup to i, f, o, c so one slice covers the sigmoids."""
     return np.r_[0 : 2 * u, 3 * u : 4 * u, 2 * u : 3 * u]
+
+
+def _regroup(a: np.ndarray) -> np.ndarray:
+    """Float32 copy of a gate-shaped array (last axis 4U, Keras order) in i, f, o, c order
+    with the sigmoid gates halved (see LSTMStack._cell; halving is exact in floating point)."""
+    u = a.shape[-1] // 4
+    out = np.ascontiguousarray(np.asarray(a)[..., _gate_order(u)], dtype=np.float32)
+    out[..., : 3 * u] *= 0.5
+    return out
 
 
 @functools.lru_cache(maxsize=32)
 def _stacked(models: tuple[MelodyLSTM, ...]) -> dict:
     """Float32, gate-regrouped, stacked weights of a set of models (built once per set)."""
-    u = models[0].config.units
     layers = models[0].config.layers
-    order = _gate_order(u)
-    f32 = lambda a: np.ascontiguousarray(np.asarray(a)[..., order], dtype=np.float32)  # noqa: E731
     stack = lambda get: np.stack([get(m) for m in models])  # noqa: E731
     return {
         # the first layer's bias is folded into the token table (added at every step anyway)
-        "token_proj": f32(stack(lambda m: m.token_proj + m.bias[0])),
-        "position_proj": f32(stack(lambda m: m.position_proj)),
-        "meter_proj": f32(stack(lambda m: m.meter_proj)),
-        "bias": [None] + [f32(stack(lambda m, i=i: m.bias[i]))[:, None, :] for i in range(1, layers)],
-        "recurrent": [f32(stack(lambda m, i=i: m.recurrent[i])) for i in range(layers)],
-        "kernels": [None] + [f32(stack(lambda m, i=i: m.kernels[i])) for i in range(1, layers)],
+        "token_proj": _regroup(stack(lambda m: m.token_proj + m.bias[0])),
+        "position_proj": _regroup(stack(lambda m: m.position_proj)),
+        "meter_proj": _regroup(stack(lambda m: m.meter_proj)),
+        "bias": [None] + [_regroup(stack(lambda m, i=i: m.bias[i]))[:, None, :] for i in range(1, layers)],
+        "recurrent": [_regroup(stack(lambda m, i=i: m.recurrent[i])) for i in range(layers)],
+        "kernels": [None] + [_regroup(stack(lambda m, i=i: m.kernels[i])) for i in range(1, layers)],
         "out_w": stack(lambda m: m.out_w).astype(np.float32),
         "out_b": stack(lambda m: m.out_b)[:, None, :].astype(np.float32),
     }

@@ -1,0 +1,47 @@
+"""Integer time for the generation loop: one tick = 1/120 of a quarter.
+
+120 is the least common multiple of the vocabulary's duration denominators (12, 8, 5), so
+every token duration, and every sum of them, is a whole number of ticks. The loop then
+adds and compares ints instead of Fractions, which is most of its per-token cost.
+"""
+
+from __future__ import annotations
+
+import functools
+from fractions import Fraction
+
+from ..encoding import vocab as V
+from ..errors import UsageError
+
+TICKS_PER_QUARTER = 120
+DURATION_TICKS: tuple[int, ...] = tuple(int(d * TICKS_PER_QUARTER) for d in V.DURATIONS)
+assert all(d * TICKS_PER_QUARTER == t for d, t in zip(V.DURATIONS, DURATION_TICKS)), "a duration is off the tick grid"
+
+
+def to_ticks(quarters: Fraction | int) -> int:
+    """Quarters -> ticks; a time off the grid cannot be filled with vocabulary durations."""
+    ticks, off_grid = divmod(quarters.numerator * TICKS_PER_QUARTER, quarters.denominator)
+    if off_grid:
+        raise UsageError(
+            f"cannot continue from {quarters} quarters into the bar: the models' durations cannot reach it "
+            "(end the selection on a note whose duration the vocabulary has)"
+        )
+    return ticks
+
+
+@functools.lru_cache(maxsize=8192)
+def fillable(ticks: int) -> bool:
+    """Can ``ticks`` be written as a sum of vocabulary durations, largest first (the
+    encoder's own decomposition, see encoding.tokens.decompose)?"""
+    rest = ticks
+    for d in reversed(DURATION_TICKS):
+        rest %= d
+        if rest == 0:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def position_ids(bar_ticks: int) -> list[int]:
+    """The model's metrical-position feature for every tick of a bar."""
+    return [V.position_id(Fraction(t, TICKS_PER_QUARTER)) for t in range(bar_ticks)]
