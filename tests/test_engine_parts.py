@@ -4,6 +4,7 @@ the sampler's draws against the distribution it claims to sample."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction as F
 
 import numpy as np
@@ -110,3 +111,17 @@ def test_same_generator_state_same_draws():
     allowed = np.ones_like(logits, bool)
     a = [sample(logits, allowed, 0.9, 0, 0.95, np.random.default_rng(7)).tolist() for _ in range(3)]
     assert a[0] == a[1] == a[2]
+
+
+def test_priming_uses_the_passages_last_tokens_only(examples_dir):
+    from lstmfuse.generation.continuation import PRIMING_TOKENS, _prime_tokens
+
+    passage = melody_from_part(load(examples_dir / "oneills-0001.musicxml").parts[0])
+    full = encode(passage, eos=False)
+    assert len(full.tokens) > PRIMING_TOKENS  # the example is long enough to be cut
+    toks, poss, mets = _prime_tokens(passage, passage.meter, 0)
+    assert toks.tolist() == full.tokens[-PRIMING_TOKENS:].tolist()
+    assert poss.tolist() == full.positions[-PRIMING_TOKENS:].tolist()
+    assert mets.tolist() == full.meters[-PRIMING_TOKENS:].tolist()
+    short = replace(passage, events=passage.events[:5])
+    assert _prime_tokens(short, passage.meter, 0)[0].tolist() == encode(short, eos=False).tokens.tolist()  # from <bos>

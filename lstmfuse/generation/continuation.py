@@ -10,7 +10,7 @@ in proportion to their genre's weight. See docs/fusion.md for why.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -31,6 +31,11 @@ from .weights import parse_weights
 FUSION_SHARE = 0.5
 #: pull (nats) of a phase-1 melody of weight 1 on the phase-2 choice
 GUIDE_STRENGTH = 1.5
+#: the models are primed on at most the passage's last this-many tokens. They were trained
+#: on 128-token windows from a zero state, and on held-out music the last 64 tokens predict
+#: what follows within 0.01 bit/token of the whole prefix (bench/context_length.py,
+#: docs/models.md), while every priming token is a sequential step of every model.
+PRIMING_TOKENS = 64
 
 
 @dataclass
@@ -45,8 +50,10 @@ class Result:
 def _prime_tokens(passage: Melody | None, meter: str, shift: int):
     if passage is None or not passage.events:
         return (np.array([V.BOS]), np.array([0]), np.array([V.meter_id(meter)]))
-    enc = encode(passage, eos=False)
-    return enc.tokens, enc.positions, enc.meters
+    # every event is at least two tokens, so the last PRIMING_TOKENS events hold the tail
+    enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+    keep = slice(-PRIMING_TOKENS, None)
+    return enc.tokens[keep], enc.positions[keep], enc.meters[keep]
 
 
 def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions) -> Context:

@@ -222,12 +222,13 @@ def generate(
             final = opts.end_on_stable and row.remaining <= beat
             if row.expecting_pitch:
                 allowed[i] = _pitch_mask(row, ctx, opts, final)
-                scores[b, V.REST] += rest_bias
+                if rest_bias:
+                    scores[b, V.REST] += rest_bias
             else:
                 allowed[i] = _duration_mask(row, final, ctx, opts.end_on_stable)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
-        choice = sample(scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
+        choice = sample(scores if len(live) == n_rows else scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
         for b, tok in zip(live, choice):
             row = rows[b]
             row.tokens.append(tok)

@@ -22,18 +22,19 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
     """
     n = len(logits)
     draws = rng.random(n).tolist()
-    rows, tokens = np.nonzero(allowed)
-    scores = (logits[rows, tokens] / temperature).tolist()
-    bounds = np.searchsorted(rows, np.arange(n + 1)).tolist()
-    tokens = tokens.tolist()
+    rows, tokens = allowed.nonzero()  # row-major: each row's allowed tokens, ascending
+    negated = (logits[rows, tokens] / -temperature).tolist()  # ascending sort = most likely first
+    rows, tokens = rows.tolist(), tokens.tolist()
+    exp = math.exp
     out = []
+    lo = 0
     for b in range(n):
-        lo, hi = bounds[b], bounds[b + 1]
+        hi = bisect.bisect_right(rows, b, lo)
         if lo == hi:
             raise RuntimeError("no token is allowed for some row (constraints contradict each other)")
-        ranked = sorted(zip(scores[lo:hi], tokens[lo:hi]), key=_neg_first)
+        ranked = sorted(zip(negated[lo:hi], tokens[lo:hi]))  # ties: vocabulary order
         top = ranked[0][0]
-        cum = list(itertools.accumulate([math.exp(z - top) for z, _ in ranked]))
+        cum = list(itertools.accumulate([exp(top - z) for z, _ in ranked]))
         keep = len(cum)  # tokens whose weight underflowed to 0 add no mass and are never drawn
         if top_k:
             keep = min(keep, top_k)
@@ -41,8 +42,5 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
             keep = min(keep, bisect.bisect_left(cum, top_p * cum[-1]) + 1)  # at least the top one
         j = min(bisect.bisect_left(cum, draws[b] * cum[keep - 1]), keep - 1)
         out.append(ranked[j][1])
+        lo = hi
     return np.array(out, dtype=np.int64)
-
-
-def _neg_first(pair: tuple[float, int]) -> float:
-    return -pair[0]
