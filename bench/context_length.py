@@ -2,7 +2,7 @@
 
 Why generation primes on the last 64 tokens of a passage only (see
 lstmfuse/evaluation/context.py): each genre model, its test split, targets 128..191 of every
-piece long enough. Writes docs/context.json; the table goes in docs/models.md.
+piece long enough. Writes docs/context.json; the table is in docs/fusion.md.
 
     LSTMFUSE_CACHE=<built corpora> .venv/bin/python bench/context_length.py [--genres folk,irish]
 """

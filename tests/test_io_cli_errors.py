@@ -151,3 +151,28 @@ def test_unknown_output_format_is_one_line(tmp_path, examples_dir):
     proc = run_cli("render", str(examples_dir / "essen-altdeu10-1.krn"), "-o", "out.pdf", cwd=tmp_path)
     assert_one_line_error(proc, "must end in .svg or .png")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["continue"], "lstmfuse continue: Missing argument 'source'. (see 'lstmfuse continue --help')"),
+        (["fuse", "--bogus"], "lstmfuse fuse: No such option: --bogus"),
+        (["continue", "x.musicxml", "--bars", "abc", "-o", "out.musicxml"], "Invalid value for '--bars'"),
+        (["batch", "transpose", "--semitones", "2"], "lstmfuse batch transpose: "),
+    ],
+)
+def test_command_line_usage_errors_are_one_line(tmp_path, args, message):
+    """Click's usage errors come out like every other user error: one line, exit 2, no box."""
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 2, r
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.stderr
+    assert "╭" not in r.stderr and "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_still_exits_zero_and_bare_command_shows_help(tmp_path):
+    assert run_cli("continue", "--help", cwd=tmp_path).returncode == 0
+    bare = run_cli(cwd=tmp_path)
+    assert bare.returncode == 2 and "Usage: lstmfuse" in bare.stdout + bare.stderr

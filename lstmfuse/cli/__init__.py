@@ -8,6 +8,14 @@ from __future__ import annotations
 
 import sys
 
+import typer
+from rich.markup import escape
+
+try:  # typer >= 0.2x carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # older typer runs on click itself
+    from click import exceptions as click_errors
+
 from ..errors import LstmfuseError
 from .app import app, console_err
 
@@ -18,15 +26,33 @@ from . import bridge_commands  # noqa: E402,F401
 
 
 def main() -> None:
-    """Entry point: run the app; a user error prints one line and exits 2, no traceback."""
+    """Entry point: run the app; a user error prints one line and exits 2, no traceback.
+
+    Click's own usage errors (a missing argument, an unknown option, '--bars abc') get the
+    same one-line form instead of its boxed usage screen, naming the command to ask --help."""
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False, prog_name="lstmfuse")
+    except click_errors.NoArgsIsHelpError:  # bare 'lstmfuse' or 'lstmfuse batch': typer showed the help
+        sys.exit(2)  # as click does: the command was incomplete
+    except click_errors.UsageError as err:
+        command = err.ctx.command_path if err.ctx else "lstmfuse"
+        message = " ".join(err.format_message().split())
+        console_err.print(f"[bold red]error:[/] {escape(command)}: {escape(message)} (see '{escape(command)} --help')", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except click_errors.ClickException as err:
+        console_err.print(f"[bold red]error:[/] {escape(' '.join(err.format_message().split()))}", highlight=False, soft_wrap=True)
+        sys.exit(err.exit_code)
+    except typer.Abort:
+        console_err.print("[bold red]interrupted[/]")
+        sys.exit(130)
     except LstmfuseError as err:
-        console_err.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        console_err.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
         sys.exit(err.exit_code)
     except KeyboardInterrupt:
         console_err.print("[bold red]interrupted[/]")
         sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 __all__ = ["app", "main"]

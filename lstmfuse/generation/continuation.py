@@ -34,7 +34,7 @@ GUIDE_STRENGTH = 1.5
 #: the models are primed on at most the passage's last this-many tokens. They were trained
 #: on 128-token windows from a zero state, and on held-out music the last 64 tokens predict
 #: what follows within 0.01 bit/token of the whole prefix (bench/context_length.py,
-#: docs/models.md), while every priming token is a sequential step of every model.
+#: docs/fusion.md), while every priming token is a sequential step of every model.
 PRIMING_TOKENS = 64
 
 
