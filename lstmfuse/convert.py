@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .errors import LstmfuseError, ScoreWriteError, UsageError
 from .io.formats import EXTENSIONS, WRITABLE, normalise_format
+from .io.writer import fill_pedal_types  # noqa: F401  (kept importable from here)
 
 #: suffixes that batch conversion picks up when it walks a folder
 SCORE_SUFFIXES = frozenset(ext for exts in EXTENSIONS.values() for ext in exts)
@@ -96,23 +97,6 @@ def _wrap_os_error(exc: OSError, path: Path) -> ScoreWriteError:
     return ScoreWriteError(f"cannot write: {reason}", path)
 
 
-def fill_pedal_types(score) -> int:
-    """Give pedal marks without a pedal type the damper (sustain) pedal.
-
-    Humdrum's ``*ped``/``*Xped`` mean the damper pedal, but converter21 leaves the type
-    unset, and music21 then writes ``<pedal type="sustain">``, which MusicXML 4.0 does not
-    allow (lilypond suite 33a through kern). Returns how many marks were filled in.
-    """
-    from music21 import expressions
-
-    filled = 0
-    for mark in score.recurse().getElementsByClass(expressions.PedalMark):
-        if mark.pedalType is None:
-            mark.pedalType = expressions.PedalType.Sustain
-            filled += 1
-    return filled
-
-
 def kern_write_problems(score) -> str | None:
     """A reason why converter21's Humdrum writer would fail on ``score``, found up front
     (its own error for these is a bare ``KeyError: None``); None when nothing is known."""
@@ -138,8 +122,6 @@ def save_converted(score, target: str | Path, fmt: str | None = None, force: boo
         if problem:
             raise ScoreWriteError(problem, target)
     mark_partial_measures(score)
-    if kind in ("musicxml", "mxl"):
-        fill_pedal_types(score)
     try:
         with quiet():
             return io.save(score, target, fmt=kind, force=force)

@@ -101,3 +101,15 @@ def test_validate_needs_no_network_and_no_catalog_from_the_user(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "1"
+
+
+def test_plain_save_writes_valid_pedals_after_a_kern_round_trip(tmp_path):
+    """converter21 reads Humdrum pedals without a type; every MusicXML write (not only
+    `lstmfuse convert`) must still produce the schema's start/stop, not 'sustain'."""
+    from lstmfuse.io import load, save
+
+    save(load(LILYPOND / "33a-Spanners.xml"), tmp_path / "s.krn")
+    out = save(load(tmp_path / "s.krn"), tmp_path / "s.musicxml")
+    text = out.read_text()
+    assert "<pedal" in text and 'type="sustain"' not in text
+    assert validate_musicxml(out) == []

@@ -32,6 +32,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     kind = output_format(target, fmt)
     check_writable(target, force)
     music21_ready()
+    if kind in ("musicxml", "mxl"):
+        fill_pedal_types(score)
     with atomic_output(target, force) as tmp:
         try:
             with warnings.catch_warnings():
@@ -47,6 +49,23 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         if kind == "kern":
             _check_kern_output(tmp, target)
     return target
+
+
+def fill_pedal_types(score) -> int:
+    """Give pedal marks without a pedal type the damper (sustain) pedal.
+
+    Humdrum's ``*ped``/``*Xped`` mean the damper pedal, but converter21 leaves the type
+    unset, and music21 then writes ``<pedal type="sustain">``, which MusicXML 4.0 does not
+    allow (lilypond suite 33a through kern). Returns how many marks were filled in.
+    """
+    from music21 import expressions
+
+    filled = 0
+    for mark in score.recurse().getElementsByClass(expressions.PedalMark):
+        if mark.pedalType is None:
+            mark.pedalType = expressions.PedalType.Sustain
+            filled += 1
+    return filled
 
 
 def _check_kern_output(tmp: Path, target: Path) -> None:
