@@ -23,6 +23,7 @@ from ..errors import LstmfuseError
 from ..io.atomic import write_bytes_atomic
 from ..paths import cache_dir
 from .genres import Genre, corpus_root, genre_files, get_genre
+from .keyfit import refit
 from .split import split_of
 
 #: bump when extraction or encoding changes what a cached file would hold
@@ -41,6 +42,7 @@ class GenreReport:
     notes: int = 0
     seconds: float = 0.0
     cached_files: int = 0
+    key_signatures_refitted: int = 0
 
     @property
     def kept_share(self) -> float:
@@ -58,6 +60,7 @@ class GenreReport:
             "notes": self.notes,
             "seconds": round(self.seconds, 2),
             "files_from_cache": self.cached_files,
+            "key_signatures_refitted": self.key_signatures_refitted,
         }
 
 
@@ -102,6 +105,17 @@ def extract_file(genre_name: str, path: str) -> dict[str, Any]:
         title = score.metadata.title if score.metadata and score.metadata.title else ""
         kept.append({"id": piece_id, "title": title, "melody": melody_to_dict(melody)})
     return {"kept": kept, "dropped": dropped}
+
+
+def _refit_piece(piece: dict[str, Any]) -> bool:
+    """Refit a kept piece's key signature in place (done when the corpus is assembled, so a
+    change to the rule needs no re-parse); the written one is kept as ``key_written``."""
+    melody, sharps = refit(melody_from_dict(piece["melody"]))
+    if sharps is None:
+        return False
+    piece["key_written"] = {"sharps": piece["melody"]["sharps"], "mode": piece["melody"].get("mode")}
+    piece["melody"] = melody_to_dict(melody)
+    return True
 
 
 def _file_key(genre: str, path: Path) -> str:
@@ -166,6 +180,8 @@ def build(
         for f in files:  # file order, not completion order: deterministic output
             res = results[f]
             for piece in res["kept"]:
+                if genre.refit_key_signatures and _refit_piece(piece):
+                    report.key_signatures_refitted += 1
                 piece["split"] = split_of(piece["id"])
                 report.splits[piece["split"]] += 1
                 report.notes += sum(1 for row in piece["melody"]["events"] if row[0] is not None)

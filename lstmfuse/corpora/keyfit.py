@@ -1,0 +1,58 @@
+"""Repair key signatures that do not describe a tune's notes, before training.
+
+Every model hears melodies moved to a common key by their key signature (see
+encoding.tokens.normalising_shift). Essen's ABC files give the *tonic* in ``K:`` and write
+every other accidental out: a G-minor song is ``K: G`` with explicit B-flats and E-flats,
+so music21 reads one sharp and the tune lands in the model's key as C minor, full of
+accidentals. About 11% of the folk corpus leaves more than a fifth of its notes outside
+its written signature. For those, the signature whose scale holds the most notes is used
+instead (for normalisation only: the source files are untouched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..encoding.events import Melody
+
+#: a tune is refitted only when more than this share of its notes is outside its signature...
+OUT_OF_KEY_LIMIT = 0.15
+#: ...and another signature at least halves that share
+MIN_IMPROVEMENT = 0.5
+
+_MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
+
+
+def scale_of(sharps: int) -> frozenset[int]:
+    """Pitch classes of the major scale with ``sharps`` sharps (negative: flats)."""
+    tonic = (7 * sharps) % 12
+    return frozenset((tonic + step) % 12 for step in _MAJOR_SCALE)
+
+
+def out_of_key_share(pitches: list[int], sharps: int) -> float:
+    scale = scale_of(sharps)
+    return sum(p % 12 not in scale for p in pitches) / len(pitches) if pitches else 0.0
+
+
+def fitted_sharps(melody: Melody) -> int | None:
+    """A better key signature for ``melody``, or None when its own one describes it.
+
+    The best of the 13 signatures from 6 flats to 6 sharps by notes in its scale; among
+    equals, the one nearest the written signature (closest on the circle of fifths)."""
+    pitches = [e.pitch for e in melody.events if e.pitch is not None]
+    written = out_of_key_share(pitches, melody.sharps)
+    if written <= OUT_OF_KEY_LIMIT:
+        return None
+    best = min(range(-6, 7), key=lambda s: (out_of_key_share(pitches, s), abs(s - melody.sharps)))
+    if out_of_key_share(pitches, best) > written * MIN_IMPROVEMENT:
+        return None
+    return best
+
+
+def refit(melody: Melody) -> tuple[Melody, int | None]:
+    """The melody with a fitted signature (mode unknown: the written one no longer applies)
+    and the new signature, or the melody unchanged and None."""
+    sharps = fitted_sharps(melody)
+    if sharps is None:
+        return melody, None
+    return replace(melody, sharps=sharps, mode=None), sharps
