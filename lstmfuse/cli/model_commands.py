@@ -19,7 +19,7 @@ def train(
     name: str = typer.Argument(..., help="A genre (see 'lstmfuse corpus list') or 'fusion'."),
     out: Path = typer.Option(None, "--out", help="Where to put weights.npz + card (default: your user models folder, which overrides the shipped model)."),
     run_dir: Path = typer.Option(None, "--run-dir", help="Checkpoints and the JSON epoch log (default: runs/NAME)."),
-    epochs: int = typer.Option(None, "--epochs", min=1, help="Most epochs (default 40, more for small corpora so they get 1000 optimizer steps; early stopping usually ends sooner)."),
+    epochs: int = typer.Option(None, "--epochs", min=1, help="Most epochs (default 15, more for small corpora so they get 1000 optimizer steps; early stopping usually ends sooner)."),
     patience: int = typer.Option(None, "--patience", min=1, help="Epochs without validation improvement before stopping (default 3)."),
     units: int = typer.Option(None, "--units", min=8, help="LSTM units (default 192)."),
     layers: int = typer.Option(None, "--layers", min=1, max=4, help="LSTM layers (default 1)."),

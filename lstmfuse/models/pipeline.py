@@ -35,7 +35,7 @@ LICENCE = (
 
 #: the shipped defaults (what `lstmfuse train` uses unless told otherwise)
 DEFAULT_CONFIG = ModelConfig(units=192)
-DEFAULT_SETTINGS = TrainSettings(epochs=40, patience=3)
+DEFAULT_SETTINGS = TrainSettings(epochs=15, patience=3)
 FUSION_TOKENS_PER_GENRE = 150_000
 
 
