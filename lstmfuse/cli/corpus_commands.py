@@ -42,12 +42,12 @@ def corpus_build(
 
         reports = build(names, jobs=jobs, root=cache_dir, on_progress=on_progress)
     table = Table(title="corpus build")
-    for col in ("genre", "files", "found", "kept", "kept %", "dropped (why)", "train/valid/test", "notes", "keys refit", "s"):
+    for col in ("genre", "files", "found", "kept", "kept %", "dropped (why)", "train/valid/test", "notes", "keys misfit / refit", "s"):
         table.add_column(col)
     for r in reports:
         why = ", ".join(f"{k}: {v}" for k, v in r.dropped.items()) or "-"
         split = f"{r.splits['train']}/{r.splits['valid']}/{r.splits['test']}"
-        table.add_row(r.genre, str(r.files), str(r.found), str(r.kept), f"{100 * r.kept_share:.1f}", why, split, str(r.notes), str(r.key_signatures_refitted), f"{r.seconds:.1f}")
+        table.add_row(r.genre, str(r.files), str(r.found), str(r.kept), f"{100 * r.kept_share:.1f}", why, split, str(r.notes), f"{r.key_signatures_misfit} / {r.key_signatures_refitted}", f"{r.seconds:.1f}")
     console.print(table)
     if report:
         write_bytes_atomic(report, json.dumps([r.to_dict() for r in reports], indent=2).encode(), force=True)

@@ -23,7 +23,7 @@ from ..errors import LstmfuseError
 from ..io.atomic import write_bytes_atomic
 from ..paths import cache_dir
 from .genres import Genre, corpus_root, genre_files, get_genre
-from .keyfit import refit
+from .keyfit import fitted_sharps, refit
 from .split import split_of
 
 #: bump when extraction or encoding changes what a cached file would hold
@@ -42,6 +42,7 @@ class GenreReport:
     notes: int = 0
     seconds: float = 0.0
     cached_files: int = 0
+    key_signatures_misfit: int = 0  # pieces whose notes do not fit their signature (keyfit)
     key_signatures_refitted: int = 0
 
     @property
@@ -60,6 +61,7 @@ class GenreReport:
             "notes": self.notes,
             "seconds": round(self.seconds, 2),
             "files_from_cache": self.cached_files,
+            "key_signatures_misfit": self.key_signatures_misfit,
             "key_signatures_refitted": self.key_signatures_refitted,
         }
 
@@ -180,7 +182,9 @@ def build(
         for f in files:  # file order, not completion order: deterministic output
             res = results[f]
             for piece in res["kept"]:
-                if genre.refit_key_signatures and _refit_piece(piece):
+                misfit = fitted_sharps(melody_from_dict(piece["melody"])) is not None
+                report.key_signatures_misfit += misfit
+                if misfit and genre.refit_key_signatures and _refit_piece(piece):
                     report.key_signatures_refitted += 1
                 piece["split"] = split_of(piece["id"])
                 report.splits[piece["split"]] += 1

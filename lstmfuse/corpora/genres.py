@@ -24,7 +24,8 @@ class Genre:
     #: the four most common opening meters of the training split with their shares: a melody
     #: generated from nothing "in the genre" draws its meter from these
     meters: tuple[tuple[str, float], ...] = (("4/4", 1.0),)
-    #: the sources' key signatures are unreliable: refit them to the notes (corpora/keyfit.py)
+    #: refit key signatures that do not describe the notes (corpora/keyfit.py). Off for every
+    #: shipped genre: see keyfit's docstring for what a folk model trained with it did.
     refit_key_signatures: bool = False
 
     @property
@@ -47,13 +48,13 @@ GENRES: dict[str, Genre] = {
             ("essenFolksong/*.abc",),
             exclude=("test*.abc", "han*.abc", "irl.abc"),
             meters=(("4/4", 0.34), ("2/4", 0.26), ("3/4", 0.25), ("6/8", 0.15)),
-            refit_key_signatures=True,
             why=(
                 "Essen's German and central-European songs (altdeu, ballad, boehme, dva, erk, fink, "
                 "folkHaydn, kinder, lot, lux, variant, zuccal). Left out: han1/han2 (Chinese songs, a "
                 "different style), irl.abc (Irish: kept out so the folk and irish genres stay distinct), "
                 "test*.abc (music21's own test files). Essen's K: gives the tonic with every other "
-                "accidental written out, so tunes whose notes do not fit that signature are refitted."
+                "accidental written out, so about 11% of songs do not fit their signature (counted "
+                "by each build; see corpora/keyfit.py)."
             ),
         ),
         Genre(
