@@ -23,7 +23,7 @@ from ..errors import LstmfuseError
 from ..io.atomic import write_bytes_atomic
 from ..paths import cache_dir
 from .genres import Genre, corpus_root, genre_files, get_genre
-from .keyfit import fitted_sharps, refit
+from .keyfit import refit
 from .split import split_of
 
 #: bump when extraction or encoding changes what a cached file would hold
@@ -109,15 +109,18 @@ def extract_file(genre_name: str, path: str) -> dict[str, Any]:
     return {"kept": kept, "dropped": dropped}
 
 
-def _refit_piece(piece: dict[str, Any]) -> bool:
-    """Refit a kept piece's key signature in place (done when the corpus is assembled, so a
-    change to the rule needs no re-parse); the written one is kept as ``key_written``."""
-    melody, sharps = refit(melody_from_dict(piece["melody"]))
+def _check_key_signature(piece: dict[str, Any], genre: Genre, report: GenreReport) -> None:
+    """Count a kept piece whose notes do not fit its key signature and, where the genre asks,
+    refit it in place (at assembly, so a change to the rule needs no re-parse); the written
+    signature is kept as ``key_written``."""
+    fitted, sharps = refit(melody_from_dict(piece["melody"]))
     if sharps is None:
-        return False
-    piece["key_written"] = {"sharps": piece["melody"]["sharps"], "mode": piece["melody"].get("mode")}
-    piece["melody"] = melody_to_dict(melody)
-    return True
+        return
+    report.key_signatures_misfit += 1
+    if genre.refit_key_signatures:
+        piece["key_written"] = {"sharps": piece["melody"]["sharps"], "mode": piece["melody"].get("mode")}
+        piece["melody"] = melody_to_dict(fitted)
+        report.key_signatures_refitted += 1
 
 
 def _file_key(genre: str, path: Path) -> str:
@@ -182,10 +185,7 @@ def build(
         for f in files:  # file order, not completion order: deterministic output
             res = results[f]
             for piece in res["kept"]:
-                misfit = fitted_sharps(melody_from_dict(piece["melody"])) is not None
-                report.key_signatures_misfit += misfit
-                if misfit and genre.refit_key_signatures and _refit_piece(piece):
-                    report.key_signatures_refitted += 1
+                _check_key_signature(piece, genre, report)
                 piece["split"] = split_of(piece["id"])
                 report.splits[piece["split"]] += 1
                 report.notes += sum(1 for row in piece["melody"]["events"] if row[0] is not None)
