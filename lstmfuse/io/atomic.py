@@ -2,7 +2,9 @@
 
 Everything the project writes goes through :func:`atomic_output`: the content is written
 to a temporary file in the destination folder, flushed to disk, then renamed over the
-target (or linked into place when clobbering is not allowed).
+target (or linked into place when clobbering is not allowed). A writer killed outright
+(SIGKILL, power loss) cannot remove its temporary file; its name carries the writer's pid,
+so the next write to the same destination removes it once that process is gone.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ def atomic_output(dest: str | Path, force: bool = False) -> Iterator[Path]:
     On any exception the temporary file is removed and ``dest`` is untouched.
     """
     p = check_writable(dest, force)
+    _remove_dead_temps(p)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".part{p.suffix}", dir=p.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.{os.getpid()}.", suffix=f".part{p.suffix}", dir=p.parent)
     except OSError as exc:  # e.g. a read-only or virtual file system that os.access calls writable
         raise ScoreWriteError(f"cannot create a file in its folder ({exc.strerror or type(exc).__name__})", p) from None
     os.close(fd)
@@ -72,6 +75,29 @@ def write_bytes_atomic(dest: str | Path, data: bytes, force: bool = False) -> Pa
     with atomic_output(dest, force) as tmp:
         tmp.write_bytes(data)
     return Path(dest)
+
+
+def _remove_dead_temps(p: Path) -> None:
+    """Remove temporary files beside ``p`` left by writers that no longer run (POSIX only:
+    a live pid, even a reused one, keeps its file, so a concurrent writer is never hit)."""
+    if os.name != "posix":
+        return
+    head, tail = f".{p.name}.", f".part{p.suffix}"
+    try:
+        names = os.listdir(p.parent if str(p.parent) else ".")
+    except OSError:
+        return
+    for name in names:
+        pid = name[len(head):-len(tail)].split(".", 1)[0]
+        if not (name.startswith(head) and name.endswith(tail) and pid.isdigit()):
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                (p.parent / name).unlink()
+        except (OSError, OverflowError):
+            pass  # alive (another user's) or not a pid: keep it
 
 
 def _umask() -> int:

@@ -1,0 +1,328 @@
+"""Writers killed in the middle of a write: the destination holds the old file or the new one,
+never a part, and no temporary file outlives the next run.
+
+Each writer runs in a child process and is stopped inside its write by one of:
+
+- a file-size limit (``RLIMIT_FSIZE``) with ``SIGXFSZ`` at its default action: the kernel
+  kills the writer at the write that crosses the limit, after exactly that many bytes
+  reached the file it was writing (whatever the writer's code, so a writer that writes
+  straight to the destination leaves a part there);
+- the same limit with ``SIGXFSZ`` ignored (Python's default): the write fails with EFBIG,
+  as on a full disk, and the writer's error path runs;
+- a writer blocked half-way (half the bytes flushed), then SIGKILL or SIGINT;
+- SIGKILL injected between the write and the rename.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lstmfuse import batch
+from lstmfuse.batch import safety
+from lstmfuse.io import load, save
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="file-size limits and signals are POSIX")
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _child(code: str, *args, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_package_root()), os.environ.get("PYTHONPATH")]))}
+    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, **kw)
+
+
+def _package_root() -> Path:
+    """The folder holding the lstmfuse this test imported (a mutation copy, or the repo)."""
+    import lstmfuse
+
+    return Path(lstmfuse.__file__).resolve().parent.parent
+
+
+def _run(code: str, *args, timeout: float = 120) -> subprocess.CompletedProcess:
+    proc = _child(code, *args)
+    out, err = proc.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory) -> dict[str, bytes]:
+    """The old file (a real tune) and the new one (another real tune), both as MusicXML."""
+    d = tmp_path_factory.mktemp("scores")
+    examples = REPO / "examples"
+    old, new = d / "old.musicxml", d / "new.musicxml"
+    save(load(examples / "essen-altdeu10-1.krn"), old)
+    save(load(examples / "oneills-0001.musicxml"), new)
+    return {"old": old.read_bytes(), "new": new.read_bytes(), "new_path": new}
+
+
+# ------------------------------------------------------------------------- io.atomic_output
+SIZE_LIMITED_SAVE = r"""
+import resource, signal, sys
+from lstmfuse.io import load, save
+score = load(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL if sys.argv[4] == "kill" else signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), resource.RLIM_INFINITY))
+save(score, sys.argv[2], force=True)
+"""
+
+
+def test_io_save_killed_inside_the_write_leaves_the_old_file(tmp_path, scores):
+    """The real writer (music21 through io.save) killed by the kernel after 4,000 bytes of
+    the new file: the destination is the old file, byte for byte; the killed writer's temp
+    file (it could not clean up) is removed by the next write, which succeeds."""
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+    limit = 4000
+    assert len(scores["new"]) > 2 * limit
+    r = _run(SIZE_LIMITED_SAVE, scores["new_path"], dest, limit, "kill")
+    assert r.returncode == -signal.SIGXFSZ, r.stderr[-2000:]
+    assert dest.read_bytes() == scores["old"]
+    temps = [p for p in tmp_path.iterdir() if p != dest]
+    assert [p.stat().st_size for p in temps] == [limit], _listing(tmp_path)  # the kill landed in the write
+    assert all(p.name.startswith(".tune.musicxml.") for p in temps)
+    save(load(scores["new_path"]), dest, force=True)
+    assert dest.read_bytes() == scores["new"]
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+def test_io_save_on_a_full_disk_fails_cleanly(tmp_path, scores):
+    """EFBIG in the middle of the write (a full disk): one clear error, the old file, no temp."""
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+    r = _run(SIZE_LIMITED_SAVE, scores["new_path"], dest, 4000, "fail")
+    assert r.returncode == 1 and "ScoreWriteError" in r.stderr and "File too large" in r.stderr, r.stderr[-2000:]
+    assert dest.read_bytes() == scores["old"]
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+def test_cli_convert_on_a_full_disk_is_one_line_and_keeps_the_old_file(tmp_path, scores):
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4000, resource.RLIM_INFINITY))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_package_root()), os.environ.get("PYTHONPATH")])),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    r = subprocess.run([sys.executable, "-m", "lstmfuse", "convert", str(scores["new_path"]), str(dest), "--force"],
+                       capture_output=True, text=True, env=env, preexec_fn=limit, timeout=180)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert r.returncode == 2 and len(lines) == 1 and str(dest) in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert dest.read_bytes() == scores["old"]
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+BLOCKED_WRITER = r"""
+import os, signal, sys, time
+from pathlib import Path
+from lstmfuse.io.atomic import atomic_output
+dest, new = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
+with atomic_output(dest, force=True) as tmp:
+    with open(tmp, "wb") as fh:
+        fh.write(new[: len(new) // 2])
+        fh.flush()
+        os.fsync(fh.fileno())
+        print("half", flush=True)
+        time.sleep(120)
+        fh.write(new[len(new) // 2:])
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_io_writer_killed_half_way(tmp_path, scores, sig):
+    """Half the new bytes written and synced, then the writer is killed (SIGKILL: no cleanup
+    possible) or interrupted (Ctrl-C: it cleans up): the destination is still the old file."""
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+    proc = _child(BLOCKED_WRITER, dest, scores["new_path"])
+    assert proc.stdout.readline().strip() == "half", proc.stderr.read()
+    os.kill(proc.pid, sig)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -sig
+    assert dest.read_bytes() == scores["old"]
+    if sig == signal.SIGINT:
+        assert _listing(tmp_path) == ["tune.musicxml"]
+    else:
+        assert len(_listing(tmp_path)) == 2
+    save(load(scores["new_path"]), dest, force=True)  # the next write sweeps a dead writer's temp
+    assert dest.read_bytes() == scores["new"]
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+KILLED_BEFORE_RENAME = r"""
+import os, signal, sys
+from pathlib import Path
+from lstmfuse.io.atomic import write_bytes_atomic
+dest, new = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
+def die(*a, **k):
+    os.kill(os.getpid(), signal.SIGKILL)
+os.replace = os.link = os.rename = die
+write_bytes_atomic(dest, new, force=sys.argv[3] == "force")
+"""
+
+
+@pytest.mark.parametrize("force", ["force", "new"])
+def test_io_killed_between_write_and_rename(tmp_path, scores, force):
+    dest = tmp_path / "tune.musicxml"
+    if force == "force":
+        dest.write_bytes(scores["old"])
+    r = _run(KILLED_BEFORE_RENAME, dest, scores["new_path"], force)
+    assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
+    if force == "force":
+        assert dest.read_bytes() == scores["old"]
+    else:
+        assert not dest.exists()
+    assert len(_listing(tmp_path)) == 1 + (force == "force")  # the complete temp, nothing else
+
+
+def test_a_live_writers_temp_file_is_never_swept(tmp_path, scores):
+    """Two writers of one file: the second must not remove the first's temp file."""
+    dest = tmp_path / "tune.musicxml"
+    proc = _child(BLOCKED_WRITER, dest, scores["new_path"])
+    try:
+        assert proc.stdout.readline().strip() == "half", proc.stderr.read()
+        save(load(scores["new_path"]), dest, force=True)
+        assert len(_listing(tmp_path)) == 2  # the blocked writer's temp is still there
+    finally:
+        proc.kill()
+        proc.communicate(timeout=60)
+
+
+# ------------------------------------------------------------------------- batch.safety
+SIZE_LIMITED_BATCH_WRITE = r"""
+import resource, signal, sys
+from pathlib import Path
+from lstmfuse.batch import safety
+dest, new = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
+signal.signal(signal.SIGXFSZ, signal.SIG_DFL if sys.argv[3] == "kill" else signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(new) // 2, resource.RLIM_INFINITY))
+safety.atomic_write(dest, new, mode=0o640)
+"""
+
+
+def test_batch_atomic_write_killed_inside_the_write(tmp_path, scores):
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+    r = _run(SIZE_LIMITED_BATCH_WRITE, dest, scores["new_path"], "kill")
+    assert r.returncode == -signal.SIGXFSZ, r.stderr[-2000:]
+    assert dest.read_bytes() == scores["old"]
+    temps = [p for p in tmp_path.iterdir() if p.name.endswith(safety.TEMP_MARK)]
+    assert [p.stat().st_size for p in temps] == [len(scores["new"]) // 2]  # the kill landed in the write
+    safety.clean_stale_temps(dest)  # what every batch does before it writes a file
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+def test_batch_atomic_write_on_a_full_disk(tmp_path, scores):
+    dest = tmp_path / "tune.musicxml"
+    dest.write_bytes(scores["old"])
+    r = _run(SIZE_LIMITED_BATCH_WRITE, dest, scores["new_path"], "fail")
+    assert r.returncode == 1 and "File too large" in r.stderr, r.stderr[-2000:]
+    assert dest.read_bytes() == scores["old"]
+    assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+def test_batch_atomic_write_keeps_mode_and_refuses_to_clobber_when_exclusive(tmp_path):
+    dest = tmp_path / "a.txt"
+    safety.atomic_write(dest, b"one", mode=0o640)
+    assert dest.read_bytes() == b"one" and dest.stat().st_mode & 0o777 == 0o640
+    with pytest.raises(FileExistsError):
+        safety.atomic_write(dest, b"two", exclusive=True)
+    assert dest.read_bytes() == b"one"
+    safety.atomic_write(dest, b"three")
+    assert dest.read_bytes() == b"three"
+    assert _listing(tmp_path) == ["a.txt"]
+
+
+BATCH_KILLED_IN_THE_WRITE = r"""
+import os, resource, signal, sys
+from pathlib import Path
+from lstmfuse.batch import safety
+target, how = Path(sys.argv[1]).resolve(), sys.argv[2]
+real_write, real_replace = safety.atomic_write, os.replace
+def write(dest, data, **kw):
+    if Path(dest).resolve() == target and how == "inside":
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (len(data) // 2, resource.RLIM_INFINITY))
+    return real_write(dest, data, **kw)
+def replace(src, dst, *a, **k):
+    if Path(dst).resolve() == target and how == "rename":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst, *a, **k)
+safety.atomic_write, os.replace = write, replace
+from lstmfuse.cli import main
+sys.argv = ["lstmfuse", *sys.argv[3:]]
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def transposed(scores) -> bytes:
+    new, _ = batch.apply(scores["new_path"], [batch.Transpose("+M2")])
+    return new
+
+
+def _batch_args(files, *extra) -> list[str]:
+    return ["batch", "transpose", *map(str, files), "--interval", "+M2", "-j", "1", "--quiet", *extra]
+
+
+@pytest.mark.parametrize("how", ["inside", "rename"])
+def test_batch_in_place_killed_while_writing_a_file_then_resume(tmp_path, scores, transposed, how):
+    """The real batch (in place, one process) is killed while it writes the second of three
+    files: inside the write (after half its bytes) or between the write and the rename. That
+    file is still the old one (and its backup too), the first is new; --resume finishes the
+    job, edits every file exactly once and leaves no temp, pending or journal litter."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    files = [lib / f"t{i}.musicxml" for i in range(3)]
+    for f in files:
+        f.write_bytes(scores["new"])
+    r = _run(BATCH_KILLED_IN_THE_WRITE, files[1], how, *_batch_args(files, "--in-place"), timeout=300)
+    assert r.returncode == (-signal.SIGXFSZ if how == "inside" else -signal.SIGKILL), r.stderr[-2000:]
+    assert files[0].read_bytes() == transposed
+    assert files[1].read_bytes() == scores["new"]
+    assert files[2].read_bytes() == scores["new"]
+    assert (lib / "t1.musicxml.bak").read_bytes() == scores["new"]
+    assert safety.pending_path(files[1]).exists()  # the marker that makes --resume safe
+    temps = [p for p in lib.iterdir() if p.name.endswith(safety.TEMP_MARK)]
+    assert len(temps) == 1 and temps[0].name.startswith(".t1.musicxml.")
+    done = subprocess.run([sys.executable, "-m", "lstmfuse", *_batch_args(files, "--in-place", "--resume")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(_package_root())})
+    assert done.returncode == 0, done.stderr
+    assert [f.read_bytes() == transposed for f in files] == [True] * 3  # once each, never twice
+    assert all((lib / f"t{i}.musicxml.bak").read_bytes() == scores["new"] for i in range(3))
+    assert sorted(_listing(lib)) == sorted([f.name for f in files] + [f.name + ".bak" for f in files] + [safety.JOURNAL_NAME])
+
+
+def test_batch_out_dir_killed_inside_the_write_then_resume(tmp_path, scores, transposed):
+    src = tmp_path / "src"
+    src.mkdir()
+    files = [src / f"t{i}.musicxml" for i in range(2)]
+    for f in files:
+        f.write_bytes(scores["new"])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "t1.musicxml").write_bytes(scores["old"])  # an older result, replaced with --force
+    r = _run(BATCH_KILLED_IN_THE_WRITE, out / "t1.musicxml", "inside", *_batch_args(files, "--out-dir", out, "--force"), timeout=300)
+    assert r.returncode == -signal.SIGXFSZ, r.stderr[-2000:]
+    assert (out / "t0.musicxml").read_bytes() == transposed
+    assert (out / "t1.musicxml").read_bytes() == scores["old"]
+    done = subprocess.run([sys.executable, "-m", "lstmfuse", *_batch_args(files, "--out-dir", str(out), "--force", "--resume")],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(_package_root())})
+    assert done.returncode == 0, done.stderr
+    assert (out / "t0.musicxml").read_bytes() == transposed and (out / "t1.musicxml").read_bytes() == transposed
+    assert sorted(_listing(out)) == sorted(["t0.musicxml", "t1.musicxml", safety.JOURNAL_NAME])
+    assert [f.read_bytes() for f in files] == [scores["new"]] * 2
