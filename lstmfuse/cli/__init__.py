@@ -7,6 +7,7 @@ Each concern registers its commands from its own module (io_commands, model_comm
 from __future__ import annotations
 
 import sys
+import warnings
 
 import typer
 from rich.markup import escape
@@ -25,11 +26,23 @@ from . import batch_commands  # noqa: E402,F401
 from . import bridge_commands  # noqa: E402,F401
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """lstmfuse's own warnings (e.g. a passage too low for the models) as one stderr line."""
+    if issubclass(category, UserWarning) and category.__module__.startswith("lstmfuse"):
+        console_err.print(f"[bold yellow]warning:[/] {escape(' '.join(str(message).split()))}", highlight=False, soft_wrap=True)
+    else:
+        _default_show_warning(message, category, filename, lineno, file, line)
+
+
+_default_show_warning = warnings.showwarning
+
+
 def main() -> None:
     """Entry point: run the app; a user error prints one line and exits 2, no traceback.
 
     Click's own usage errors (a missing argument, an unknown option, '--bars abc') get the
     same one-line form instead of its boxed usage screen, naming the command to ask --help."""
+    warnings.showwarning = _show_warning
     try:
         code = app(standalone_mode=False, prog_name="lstmfuse")
     except click_errors.NoArgsIsHelpError:  # bare 'lstmfuse' or 'lstmfuse batch': typer showed the help

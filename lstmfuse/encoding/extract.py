@@ -2,29 +2,103 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from fractions import Fraction
 
 from ..errors import UsageError
 from .events import Melody, NoteEvent, frac
 
 
+class PassageWarning(UserWarning):
+    """The passage can be continued, but the result will likely disappoint (one line)."""
+
+
+#: lowest median pitch (MIDI) of a passage the melody models are trained for: the genre
+#: corpora are tunes and chorale sopranos, which sit from about G3 up. A bass line below
+#: that gets mostly rests back (BWV 277's bass: 7 quarter rests and 1 note, every seed).
+LOW_PASSAGE_MEDIAN = 55  # G3
+
+
+def _is_drum_part(part) -> bool:
+    from music21 import clef, note, percussion
+
+    notes = list(part.recurse().notes)
+    drums = sum(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in notes)
+    if notes:
+        return drums * 2 > len(notes)
+    return part.recurse().getElementsByClass(clef.PercussionClef).first() is not None
+
+
+def _is_tab_part(part) -> bool:
+    from music21 import clef
+
+    return part.recurse().getElementsByClass(clef.TabClef).first() is not None
+
+
+def unplayable_reason(part) -> str | None:
+    """Why a part cannot be continued as a melody, or None when it can."""
+    if _is_drum_part(part):
+        return "is a drum-set (unpitched) part"
+    if _is_tab_part(part):
+        return "is a tablature staff (lstmfuse cannot write string and fret)"
+    return None
+
+
+def part_label(part, index: int) -> str:
+    """The name ``lstmfuse info`` prints for a part (``Part 4`` when it has none)."""
+    from ..io.summary import _part_name
+
+    return _part_name(part, index)
+
+
+def _listing(parts) -> str:
+    return ", ".join(f"{i} '{part_label(p, i)}'" for i, p in enumerate(parts))
+
+
 def pick_part(score, part: int | str | None = None):
-    """A part by index or by (case-insensitive) name/id; the first part by default."""
+    """A part by index (from 0), by name (as ``lstmfuse info`` prints it, or its id or
+    abbreviation, any case), or ``Part N`` (from 1, as ``info`` numbers unnamed parts).
+
+    With ``part=None`` the first part with pitched notes (a score that opens with a drum set
+    or a tablature staff gives the first melody-capable one). Asking for a drum-set or
+    tablature part is refused with one line naming the parts that can be continued.
+    """
     parts = list(score.parts) or [score]
     if part is None:
-        return parts[0]
-    if isinstance(part, int) or (isinstance(part, str) and part.isdigit()):
-        idx = int(part)
-        if not 0 <= idx < len(parts):
-            raise UsageError(f"part {idx} does not exist (the score has {len(parts)} part(s), numbered from 0)")
-        return parts[idx]
-    wanted = str(part).lower()
-    for p in parts:
-        names = {str(p.id).lower(), str(p.partName or "").lower(), str(p.partAbbreviation or "").lower()}
-        if wanted in names:
-            return p
-    listing = ", ".join(str(p.partName or p.id) for p in parts)
-    raise UsageError(f"no part named '{part}' (parts: {listing})")
+        for p in parts:
+            if unplayable_reason(p) is None:
+                return p
+        raise UsageError(f"no part can be continued: every part is drums or tablature (parts: {_listing(parts)})")
+    chosen = None
+    index = None
+    if isinstance(part, int) or (isinstance(part, str) and part.strip().isdigit()):
+        index = int(part)
+        if not 0 <= index < len(parts):
+            raise UsageError(
+                f"part {index} does not exist (the score has {len(parts)} part(s), numbered from 0: {_listing(parts)})"
+            )
+        chosen = parts[index]
+    else:
+        wanted = " ".join(str(part).split()).lower()
+        for i, p in enumerate(parts):
+            names = {part_label(p, i).lower(), str(p.id).lower(), str(p.partName or "").lower(), str(p.partAbbreviation or "").lower()}
+            if wanted in names - {""}:
+                chosen, index = p, i
+                break
+        if chosen is None:
+            numbered = re.fullmatch(r"part\s*(\d+)", wanted)
+            if numbered and 1 <= int(numbered.group(1)) <= len(parts):
+                index = int(numbered.group(1)) - 1
+                chosen = parts[index]
+        if chosen is None:
+            raise UsageError(f"no part named '{part}' (parts: {_listing(parts)})")
+    reason = unplayable_reason(chosen)
+    if reason is not None:
+        playable = [f"{i} '{part_label(p, i)}'" for i, p in enumerate(parts) if unplayable_reason(p) is None]
+        hint = f"choose a pitched part with --part: {', '.join(playable)}" if playable else "the score has no pitched part"
+        raise UsageError(f"part {index} '{part_label(chosen, index)}' {reason}; {hint}")
+    return chosen
 
 
 def _key_context(part) -> tuple[int, str | None, str | None]:
@@ -65,7 +139,7 @@ def melody_from_part(part, source: str = "") -> Melody:
                 continue  # grace notes
             local = frac(el.offset) + (frac(holder.offset) if voices else Fraction(0))
             onset = m_off + local
-            if el.isRest:
+            if el.isRest or not el.pitches:  # unpitched (drum) notes take time, like rests
                 pitch, spelling = None, None
             elif el.isChord:
                 top = max(el.pitches, key=lambda p: p.midi)
@@ -77,9 +151,64 @@ def melody_from_part(part, source: str = "") -> Melody:
         first = merged.recurse().getElementsByClass(m21meter.TimeSignature).first()
         meters = [(Fraction(0), first.ratioString if first else "4/4")]
     events.sort(key=lambda e: e.onset)
-    events = _drop_overlaps(events)
+    events = _drop_overlaps(snap_inexact_tuplets(events))
     sharps, mode, tonic = _key_context(part)
-    return Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters)
+    melody = Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters)
+    warn_if_low(melody)
+    return melody
+
+
+def warn_if_low(melody: Melody) -> str | None:
+    """Warn (:class:`PassageWarning`) when the passage lies below the models' melodies."""
+    pitches = sorted(e.pitch for e in melody.events if e.pitch is not None)
+    if not pitches:
+        return None
+    median = pitches[len(pitches) // 2]
+    if median >= LOW_PASSAGE_MEDIAN:
+        return None
+    from music21 import pitch as m21pitch
+
+    name = m21pitch.Pitch(midi=median).nameWithOctave.replace("-", "b")
+    message = (
+        f"the passage lies low for the melody models (median {name}, they learnt tunes from about G3 up): "
+        "expect few notes and many rests; continue a melody part, or transpose it up an octave first"
+    )
+    warnings.warn(PassageWarning(message), stacklevel=2)
+    return message
+
+
+#: time points (quarters from the start) that need no snapping: multiples of these
+_EXACT_GRIDS = (Fraction(1, 16), Fraction(1, 12), Fraction(1, 10))
+#: where an inexact time point may be moved: the triplet/duplet grid and the quintuplet grid
+_SNAP_GRIDS = (Fraction(1, 24), Fraction(1, 10))
+#: how far a point may move (1/96 quarter: well inside any written value)
+SNAP_TOLERANCE = Fraction(1, 96)
+
+
+def _snap_point(t: Fraction) -> Fraction:
+    if any((t / g).denominator == 1 for g in _EXACT_GRIDS):
+        return t
+    best = min((round(t / g) * g for g in _SNAP_GRIDS), key=lambda c: abs(c - t))
+    return best if abs(best - t) <= SNAP_TOLERANCE else t
+
+
+def snap_inexact_tuplets(events: list[NoteEvent]) -> list[NoteEvent]:
+    """Move onsets and ends that miss a tuplet by a hair onto it.
+
+    Notation programs store triplets in integer divisions, so a triplet eighth in
+    ``schubert/Lindenbaum.xml`` lasts 85/256 or 86/256 of a quarter instead of 1/3; the
+    encoder refused the whole melody. A point within :data:`SNAP_TOLERANCE` of the 1/24 or
+    1/10 grid moves there (durations follow from the snapped ends); exact points and
+    anything further off are left alone (the encoder names what it cannot write).
+    """
+    out = []
+    for e in events:
+        onset, end = _snap_point(e.onset), _snap_point(e.end)
+        if (onset, end) == (e.onset, e.end) or end <= onset:
+            out.append(e)
+            continue
+        out.append(NoteEvent(e.pitch, onset, end - onset, e.bar_pos + (onset - e.onset), e.spelling))
+    return out
 
 
 def _drop_overlaps(events: list[NoteEvent]) -> list[NoteEvent]:

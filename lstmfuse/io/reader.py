@@ -93,11 +93,15 @@ def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F82
     fmt = detect_format(p)
     text = _precheck(p, fmt)
     parsed = _parse(p, fmt, text)
+    from .tidy import tidy
+
     if isinstance(parsed, music21.stream.Opus):
         scores = list(parsed.scores)
         if not scores:
             raise ScoreReadError("the file holds no tunes", p)
-        yield from scores
+        for score in scores:
+            tidy(score, p, fmt, text)
+            yield score
         return
     if not isinstance(parsed, music21.stream.Score):
         score = music21.stream.Score()
@@ -107,6 +111,7 @@ def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F82
         from ..convert import mark_partial_measures
 
         mark_partial_measures(parsed)  # converter21 leaves pickups unpadded: every reader needs this
+    tidy(parsed, p, fmt, text)  # sounding ottavas, no file-name titles, decoded Humdrum text
     yield parsed
 
 

@@ -8,11 +8,17 @@ Definitions (so that numbers mean the same for every format):
 
 * ``notes``: sounding notes. Each pitch of a chord counts; a note tied over a barline
   counts once; grace notes and chord symbols are not counted. Rests are not notes.
+  Unpitched (drum-set) notes count, and ``unpitched`` says how many of them there are;
+  they have no pitch, so they are outside ``lowest``/``highest``.
+* ``rests``: rests a reader sees; invisible rests (kern ``ryy``, MusicXML
+  ``print-object="no"``, voice fill that writers add) are not counted.
+* ``lowest``/``highest``: sounding pitch (notes under an ottava line count where they sound).
 * ``measures``: the number of measures of the longest part (a pickup counts as one).
 * ``key``: the key written in the file (``G major``; a bare signature reads
   ``1 sharp``), the first one when it changes; ``keys`` lists every distinct one.
 * ``duration_quarters``: the length of the score in quarter notes;
-  ``duration_seconds`` only when the file states a tempo (a metronome mark with a number),
+  ``duration_seconds`` only when the file states a tempo (a metronome mark with a number,
+  a kern ``*MM``, a MusicXML ``<sound tempo>``; not a number music21 guesses from a word),
   computed through every tempo change; if the first tempo comes after the start, it is
   assumed from the start and ``tempo_note`` says so.
 """
@@ -46,6 +52,7 @@ class ScoreSummary:
     tempos: list[float] = field(default_factory=list)
     tempo_note: str | None = None
     tunes_in_file: int = 1
+    unpitched: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,7 +102,7 @@ def _seconds(score) -> tuple[float | None, list[float], str | None]:
 
     found: dict[float, object] = {}
     for mark in score.recurse().getElementsByClass(tempo.MetronomeMark):
-        if mark.number is None or getattr(mark, "numberImplicit", False):
+        if stated_bpm(mark) is None:
             continue
         try:
             offset = float(mark.getOffsetInHierarchy(score))
@@ -115,21 +122,46 @@ def _seconds(score) -> tuple[float | None, list[float], str | None]:
     if starts[0] > 0:
         note = (
             f"no tempo is stated before quarter {starts[0]:g}; "
-            f"the first stated tempo ({found[starts[0]].number:g}) is assumed from the start"
+            f"the first stated tempo ({stated_bpm(found[starts[0]]):g}) is assumed from the start"
         )
-    return round(total, 3), _unique([float(found[o].number) for o in starts]), note
+    return round(total, 3), _unique([stated_bpm(found[o]) for o in starts]), note
+
+
+def stated_bpm(mark) -> float | None:
+    """The tempo number a file states in a metronome mark, or None.
+
+    Counts a printed number, a kern ``*MM`` (converter21 marks it ``numberImplicit`` so it
+    is not engraved) and a MusicXML ``<sound tempo>`` (music21's ``numberSounding``); not a
+    number music21 made up from a word such as "Allegro" (implicit and equal to its table).
+    """
+    if mark.numberSounding is not None:
+        return float(mark.numberSounding)
+    if mark.number is None:
+        return None
+    if getattr(mark, "numberImplicit", False):
+        text = mark.text
+        if text and mark._getDefaultNumber(text) == mark.number:
+            return None  # music21's guess from the tempo word
+    return float(mark.number)
+
+
+def _hidden(el) -> bool:
+    return bool(el.hasStyleInformation and el.style.hideObjectOnPrint)
 
 
 def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
     """Summarise an already-loaded music21 score."""
-    from music21 import harmony, meter, stream
+    from music21 import harmony, meter, note, percussion, stream
     from music21 import key as m21key
 
     md = score.metadata
     title = None
     composer = None
     if md is not None:
-        title = md.bestTitle or None
+        # title, then movement title (music21's MusicXML reader keeps a work title equal to
+        # the movement title only as the latter), then anything else (alternative titles)
+        first = md["title"]
+        title = str(first[0]) if first else (md.movementName or md.bestTitle or None)
         composer = md.composer or None
         if title and path and title == Path(path).name:
             title = None  # music21 falls back to the file name; that is not a title
@@ -146,13 +178,22 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
     measures = max((len(p.getElementsByClass(stream.Measure)) for p in parts), default=0)
 
     notes = 0
+    unpitched = 0
     rests = 0
     lowest = highest = None
     for n in score.recurse().notesAndRests:
         if n.duration.isGrace or isinstance(n, harmony.Harmony):  # chord symbols are not notes
             continue
         if n.isRest:
-            rests += 1
+            rests += not _hidden(n)
+            continue
+        if isinstance(n, (note.Unpitched, percussion.PercussionChord)):
+            heads = list(n.notes) if isinstance(n, percussion.PercussionChord) else [n]
+            for head in heads:
+                tie = getattr(head, "tie", None) or n.tie
+                if tie is None or tie.type == "start":
+                    notes += 1
+                    unpitched += 1
             continue
         if not hasattr(n, "pitches"):
             continue
@@ -188,6 +229,7 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
         duration_seconds=seconds,
         tempos=tempos,
         tempo_note=tempo_note,
+        unpitched=unpitched,
     )
 
 
@@ -240,4 +282,4 @@ def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
     return summary
 
 
-__all__ = ["ScoreSummary", "note_content", "summarise", "summarise_score"]
+__all__ = ["ScoreSummary", "note_content", "stated_bpm", "summarise", "summarise_score"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ScoreWriteError, UsageError
@@ -34,7 +36,9 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     music21_ready()
     if kind in ("musicxml", "mxl"):
         fill_pedal_types(score)
-    with atomic_output(target, force) as tmp:
+    add_missing_clefs(score)
+    drop_empty_contributors(score)
+    with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -73,3 +77,92 @@ def _check_kern_output(tmp: Path, target: Path) -> None:
     head = tmp.read_text(encoding="utf-8", errors="replace")[:4096]
     if "**kern" not in head:
         raise ScoreWriteError("the Humdrum writer produced no **kern spine", target)
+
+
+def add_missing_clefs(score) -> int:
+    """Give each part without any clef the one that fits its notes (percussion for drums).
+
+    A source with no clef (ABC tunes, many generated files) was written without one, and
+    engravers then drew the key signature below the staff. Returns how many were added.
+    """
+    from music21 import clef, note, percussion, stream
+
+    added = 0
+    for part in list(score.parts) or [score]:
+        if part.recurse().getElementsByClass(clef.Clef).first() is not None:
+            continue
+        notes = list(part.recurse().notes)
+        if not notes:
+            continue
+        if any(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in notes):
+            chosen = clef.PercussionClef()
+        else:
+            try:
+                chosen = clef.bestClef(part, recurse=True)
+            except Exception:  # a clef is cosmetic; never fail a write over it
+                chosen = clef.TrebleClef()
+        first = part.getElementsByClass(stream.Measure).first()
+        (first if first is not None else part).insert(0, chosen)
+        added += 1
+    return added
+
+
+def drop_empty_contributors(score) -> int:
+    """Remove creators without a name (``<creator type="lyricist"/>``, common in MuseScore
+    exports): converter21's kern writer fails on them with 'list index out of range'."""
+    md = score.metadata
+    if md is None:
+        return 0
+    removed = 0
+    for key, values in list(md._contents.items()):  # music21 keeps contributors by role
+        kept = [v for v in values if not (hasattr(v, "names") and not any(str(n).strip() for n in v.names))]
+        if len(kept) != len(values):
+            removed += len(values) - len(kept)
+            if kept:
+                md._contents[key] = kept
+            else:
+                del md._contents[key]
+    return removed
+
+
+@contextlib.contextmanager
+def _titles_for(score, kind: str) -> Iterator[None]:
+    """For MusicXML, write the original-language title as the title and translations as
+    alternative titles (restored afterwards): MusicXML has one work title, and music21
+    otherwise writes the translation last, so reading back gave the English title of a
+    German chorale (chor001) and lost the original."""
+    md = score.metadata
+    titles = list(md["title"]) if md is not None and kind in ("musicxml", "mxl") else []
+    translated = [t for t in titles if getattr(t, "isTranslated", False)]
+    if not translated or len(translated) == len(titles):
+        yield
+        return
+    before_alt = list(md["alternativeTitle"])
+    md["title"] = [t for t in titles if t not in translated]
+    md["alternativeTitle"] = before_alt + translated
+    try:
+        yield
+    finally:
+        md["title"] = titles
+        md["alternativeTitle"] = before_alt
+
+
+@contextlib.contextmanager
+def _kern_tempos(score, kind: str) -> Iterator[None]:
+    """For kern, give playback-only tempos (MusicXML ``<sound tempo>`` without a metronome
+    mark) their number while writing, so converter21 writes ``*MM`` instead of dropping them."""
+    from music21 import tempo
+
+    marks = []
+    if kind == "kern":
+        for mark in score.recurse().getElementsByClass(tempo.MetronomeMark):
+            if mark.number is None and mark.numberSounding is not None:
+                marks.append((mark, mark.numberImplicit))
+                mark.number = mark.numberSounding
+                mark.numberImplicit = True  # a *MM is not engraved
+    try:
+        yield
+    finally:
+        for mark, implicit in marks:
+            mark._number = None
+            mark.numberImplicit = implicit

@@ -1,0 +1,100 @@
+"""Reading a passage out of real scores for `continue` (issue 15).
+
+Drum-set and tablature parts are refused in one line (or skipped when no part is named),
+parts are found by the name `lstmfuse info` prints, inexact triplets are snapped to exact
+ones, and a passage below the models' range warns.
+"""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from lstmfuse.encoding.extract import PassageWarning, melody_from_part, pick_part, snap_inexact_tuplets
+from lstmfuse.encoding.events import NoteEvent
+from lstmfuse.encoding.tokens import encode
+from lstmfuse.errors import UsageError
+from lstmfuse.io import load
+
+DATA = Path(__file__).resolve().parent / "data" / "realworld"
+
+
+def test_drum_part_first_is_skipped_by_default_and_refused_by_index():
+    score = load(DATA / "drumset-first.musicxml")
+    assert pick_part(score).partName == "Flute"
+    with pytest.raises(UsageError, match=r"part 0 'Drumset' is a drum-set .* --part: 1 'Flute'$"):
+        pick_part(score, "0")
+
+
+def test_drum_notes_do_not_crash_the_extractor():
+    score = load(DATA / "drumset-first.musicxml")
+    melody = melody_from_part(score.parts[0])  # was AttributeError: 'Unpitched' has no 'pitch'
+    assert melody.events and all(e.pitch is None for e in melody.events)
+
+
+def test_tab_part_refused_in_one_line():
+    score = load(DATA / "tab-first.musicxml")
+    assert pick_part(score).partName == "Voice"
+    with pytest.raises(UsageError, match="tablature") as err:
+        pick_part(score, "Guitar")
+    assert "\n" not in str(err.value) and "1 'Voice'" in str(err.value)
+
+
+def test_part_by_the_name_info_prints(corpus_dir):
+    from lstmfuse.io.summary import summarise_score
+
+    score = load(corpus_dir / "bach" / "bwv277.krn")
+    names = summarise_score(score).parts
+    assert names[3] == "Part 4"
+    assert pick_part(score, "Part 4") is score.parts[3]
+    assert pick_part(score, "part 4") is score.parts[3]
+
+
+def test_unknown_part_lists_names_not_object_ids(corpus_dir):
+    score = load(corpus_dir / "bach" / "bwv277.krn")
+    with pytest.raises(UsageError) as err:
+        pick_part(score, "Tenor")
+    assert str(err.value) == "no part named 'Tenor' (parts: 0 'Part 1', 1 'Part 2', 2 'Part 3', 3 'Part 4')"
+
+
+def test_low_passage_warns(corpus_dir):
+    score = load(corpus_dir / "bach" / "bwv277.krn")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        melody_from_part(pick_part(score, "Part 4"))
+        melody_from_part(pick_part(score, "Part 1"))
+    mine = [w for w in caught if issubclass(w.category, PassageWarning)]
+    assert len(mine) == 1 and "lies low" in str(mine[0].message)
+
+
+def test_inexact_triplets_snap_and_encode(corpus_dir):
+    score = load(corpus_dir / "schubert" / "Lindenbaum.xml")
+    melody = melody_from_part(pick_part(score))
+    assert len(encode(melody).tokens) > 400  # was: "duration 85/256 quarter(s) ... cannot be encoded"
+    thirds = [e for e in melody.events if e.duration == Fraction(1, 3)]
+    assert len(thirds) >= 6
+
+
+def test_snap_moves_only_near_misses():
+    near = [NoteEvent(60, Fraction(2), Fraction(85, 256)), NoteEvent(62, Fraction(597, 256), Fraction(85, 256)),
+            NoteEvent(64, Fraction(682, 256), Fraction(86, 256))]
+    assert [e.duration for e in snap_inexact_tuplets(near)] == [Fraction(1, 3)] * 3
+    exact = [NoteEvent(60, Fraction(1, 16), Fraction(1, 16)), NoteEvent(60, Fraction(1, 5), Fraction(1, 5))]
+    assert snap_inexact_tuplets(exact) == exact
+    far = [NoteEvent(60, Fraction(0), Fraction(1, 7))]
+    assert snap_inexact_tuplets(far) == far
+
+
+def test_cli_drum_first_refusal_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmfuse.cli import app
+
+    r = CliRunner().invoke(app, ["continue", str(DATA / "drumset-first.musicxml"), "--part", "0", "--bars", "1",
+                                 "--genre", "folk", "-o", str(tmp_path / "o.musicxml")])
+    assert r.exit_code != 0
+    assert isinstance(r.exception, (UsageError, SystemExit)), r.exception
+    assert not (tmp_path / "o.musicxml").exists()
