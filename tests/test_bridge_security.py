@@ -225,7 +225,14 @@ json_value = st.recursive(json_leaf, lambda c: st.one_of(st.lists(c, max_size=5)
 FUZZ = settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
 
 
-def _fuzz_ok(srv, status, doc):
+SERVED: list[int] = []  # 2xx answers seen by the fuzzers (the 2xx check must have had chances)
+
+
+def _fuzz_ok(srv, status, doc, authorised: bool = True):
+    """A clean answer; a 2xx only for a request that carried the server's own token."""
+    assert authorised or not 200 <= status < 300, ("served without the token", status, doc)
+    if 200 <= status < 300:
+        SERVED.append(status)
     assert status in OK_STATUSES, (status, doc)
     assert isinstance(doc, dict) and doc.get("protocol") == 1
     if status != 200:
@@ -276,10 +283,14 @@ def fuzz_mutated_requests(srv, where, value, drop, kind):
     _fuzz_ok(srv, status, body)
 
 
+RIGHT_TOKEN = "<the server's own token>"  # drawn now and then, so that a 2xx can happen at all
+
+
 @FUZZ
 @given(method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]),
-       path=st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40),
-       token=st.one_of(st.none(), st.text(max_size=60).filter(lambda s: "\n" not in s and "\r" not in s)),
+       path=st.one_of(st.sampled_from(["health", "models", "continue", "fuse", "health?x=1"]),
+                      st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)),
+       token=st.one_of(st.none(), st.just(RIGHT_TOKEN), st.text(max_size=60).filter(lambda s: "\n" not in s and "\r" not in s)),
        host=st.sampled_from(["ok", "evil.example", "localhost", ""]))
 def fuzz_methods_paths_headers(srv, method, path, token, host):
     headers = {}
@@ -291,25 +302,51 @@ def fuzz_methods_paths_headers(srv, method, path, token, host):
         tok = token.encode("latin-1").decode("latin-1") if token is not None else None
     except UnicodeEncodeError:
         tok = None
+    if token == RIGHT_TOKEN:
+        tok = srv.token
+    authorised = tok is not None and tok.strip(" \t") == srv.token and host == "ok"
     conn_path = "/" + path.lstrip("/")
     status, doc, raw = B.call(srv.port, method, conn_path, token=tok, headers=headers)
     if method == "HEAD":
-        assert status in OK_STATUSES
+        assert status in OK_STATUSES and not 200 <= status < 300
         return
-    _fuzz_ok(srv, status, doc)
+    _fuzz_ok(srv, status, doc, authorised)
+
+
+TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~!"
+
+
+@FUZZ
+@given(edit=st.sampled_from(["replace", "delete", "insert", "truncate", "append", "case"]), where=st.integers(0, 10**6),
+       char=st.sampled_from(TOKEN_CHARS), route=st.sampled_from([("GET", "/health"), ("GET", "/models"), ("POST", "/continue"), ("POST", "/fuse")]))
+def fuzz_near_miss_tokens(srv, edit, where, char, route):
+    """The real token with one edit is refused (401) on every route; never a 2xx."""
+    t = srv.token
+    i = where % len(t)
+    near = {"replace": t[:i] + (char if char != t[i] else "~") + t[i + 1:], "delete": t[:i] + t[i + 1:],
+            "insert": t[:i] + char + t[i:], "truncate": t[:i], "append": t + char,
+            "case": t[:i] + t[i].swapcase() + t[i + 1:] if t[i].swapcase() != t[i] else t + char}[edit]
+    assert near != t
+    method, path = route
+    body = json.dumps(_valid(_genre())).encode() if method == "POST" else None
+    status, doc, _ = B.call(srv.port, method, path, body, token=near)
+    _fuzz_ok(srv, status, doc, authorised=False)
+    assert status == 401 and doc["error"]["code"] == "unauthorized", (near, status, doc)
 
 
 def test_fuzz_1000_requests_then_still_healthy():
-    """4 x 250 fuzzed requests against one server (its own, so the count is exact); every
-    answer is a clean JSON refusal or a real answer, no internal error, /health still answers."""
+    """5 x 250 fuzzed requests against one server (its own, so the count is exact); every
+    answer is a clean JSON refusal or a real answer (a 2xx only with the server's own token),
+    no internal error, /health still answers."""
     s = B.InProcessBridge()
     try:
         before = s.server.counts["requests"]
-        for prop in (fuzz_raw_bodies, fuzz_json_documents, fuzz_mutated_requests, fuzz_methods_paths_headers):
+        for prop in (fuzz_raw_bodies, fuzz_json_documents, fuzz_mutated_requests, fuzz_methods_paths_headers, fuzz_near_miss_tokens):
             prop(s)
         status, doc, _ = B.call(s.port, "GET", "/health", token=s.token)
         assert status == 200
         assert doc["counts"]["errors"] == 0
+        assert len(SERVED) >= 5  # real answers happened among the fuzzed requests (7 with these settings)
         assert doc["counts"]["requests"] - before >= 1000
     finally:
         s.stop()
