@@ -16,9 +16,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="lstmfuse_bridge")
     ap.add_argument("--port", type=int, default=DEFAULT_PORT)
     ap.add_argument("--no-preload", action="store_true")
+    ap.add_argument("--any-port", action="store_true", help="if the port is taken, listen on a free one (the plugin finds it in bridge.json)")
     args = ap.parse_args(argv)
     try:
-        run_foreground(args.port, preload=not args.no_preload)
+        run_foreground(args.port, preload=not args.no_preload, fallback=args.any_port)
     except LstmfuseError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ State folder (``lstmfuse.paths.state_dir()``, i.e. $XDG_STATE_HOME/lstmfuse or
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import logging.handlers
@@ -134,8 +135,11 @@ def running() -> dict | None:
     return {**info, "health": h}
 
 
-def run_foreground(port: int = DEFAULT_PORT, *, preload: bool = True, on_ready=None) -> None:
-    """Serve until SIGTERM/SIGINT; writes bridge.json/bridge.pid, removes them at exit."""
+def run_foreground(port: int = DEFAULT_PORT, *, preload: bool = True, on_ready=None, fallback: bool = False) -> None:
+    """Serve until SIGTERM/SIGINT; writes bridge.json/bridge.pid, removes them at exit.
+
+    ``fallback``: when ``port`` is taken by another program, listen on a free port instead
+    (the plugin reads the port from bridge.json, so it still finds the bridge)."""
     from .server import BridgeServer
 
     log_path = setup_logging()
@@ -145,7 +149,13 @@ def run_foreground(port: int = DEFAULT_PORT, *, preload: bool = True, on_ready=N
         raise LstmfuseError(f"a bridge is already running (pid {other['pid']}, port {other['port']}); stop it with: lstmfuse bridge --stop")
     token = load_or_create_token()
     try:
-        srv = BridgeServer(port, token)
+        try:
+            srv = BridgeServer(port, token)
+        except OSError as err:
+            if not (fallback and err.errno == errno.EADDRINUSE):
+                raise
+            log.info("port %d is taken: listening on a free port instead", port)
+            srv = BridgeServer(0, token)
     except OSError as err:
         raise LstmfuseError(f"cannot listen on 127.0.0.1:{port}: {err.strerror or err}; choose another with --port") from None
     names: list[str] = []
@@ -197,16 +207,18 @@ def _warm_up() -> None:
         pass
 
 
-def start_background(port: int = DEFAULT_PORT, wait: float = 60.0) -> dict:
+def start_background(port: int = DEFAULT_PORT, wait: float = 60.0, fallback: bool = False) -> dict:
     """Start ``lstmfuse bridge --port P`` detached (own session, output to the log) and
-    wait until it answers /health. Used by the plugin's "Start bridge" button."""
+    wait until it answers /health. Used by the plugin's "Start bridge" button.
+    ``fallback``: a free port when ``port`` is taken by another program."""
     already = running()
     if already is not None:
         return already
     d = bridge_dir()
     log = open(d / LOG_FILE, "ab")
-    cmd = [sys.executable, "-m", "lstmfuse_bridge", "--port", str(port)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True)
+    cmd = [sys.executable, "-m", "lstmfuse_bridge", "--port", str(port)] + (["--any-port"] if fallback else [])
+    # cwd: the state folder, not wherever MuseScore was started (``-m`` puts the cwd first on sys.path).
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True, cwd=str(d))
     log.close()
     t_end = time.monotonic() + wait
     while time.monotonic() < t_end:

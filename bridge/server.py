@@ -46,7 +46,10 @@ def _version() -> str:
 
 class BridgeServer(ThreadingHTTPServer):
     daemon_threads = True
-    allow_reuse_address = False
+    # SO_REUSEADDR: a bridge restarted right after ``lstmfuse bridge --stop`` can bind its port
+    # at once instead of failing with "Address already in use" while the old socket sits in
+    # TIME_WAIT. (On Linux this does not let two live servers share a port.)
+    allow_reuse_address = True
     request_queue_size = 64
 
     def __init__(self, port: int, token: str, *, generation_timeout: float = GENERATION_TIMEOUT):

@@ -70,9 +70,42 @@ def preload() -> list[str]:
     return names
 
 
+AUTO = "auto"
+
+
+def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
+    """The installed genre the style judge finds closest to the selected passage.
+
+    ``options.genre = "auto"``: the plugin's default, so a fresh install does not continue
+    every score as whichever genre sorts first. Returns (genre, posterior over installed genres).
+    """
+    from lstmfuse.metrics.style import StyleClassifier
+
+    installed = genre_names()
+    if not installed:
+        raise ProtocolError("no genre model is installed", "options.genre", code="generation_refused")
+    if req.passage is None or not any(e.pitch is not None for e in req.passage.events):
+        raise ProtocolError("'auto' needs notes in the selection to judge their style: choose a genre", "options.genre")
+    try:
+        clf = StyleClassifier.load()
+    except LstmfuseError as err:
+        raise ProtocolError(f"'auto' needs the style classifier: {err.message}", "options.genre", code="generation_refused") from None
+    post = clf.posterior(req.passage)
+    scores = {g: float(p) for g, p in zip(clf.genres, post) if g in installed}
+    if not scores:
+        raise ProtocolError("the style classifier knows none of the installed genres: choose a genre", "options.genre", code="generation_refused")
+    best = max(scores, key=lambda g: (scores[g], -installed.index(g)))
+    return best, {g: round(p, 4) for g, p in scores.items()}
+
+
 def answer(req: Request, deadline: float | None = None) -> dict:
     started = time.perf_counter()
     opts = req.options
+    auto = None
+    if req.genre == AUTO:
+        chosen, posterior = closest_genre(req)
+        auto = {"genre": chosen, "posterior": posterior}
+        req.genre = chosen
     variants = opts.get("variants", 1)
     bars = opts["bars"]
     seed = opts.get("seed")
@@ -122,6 +155,8 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             )
     settings = dict(settings or {})
     settings["seed"] = seed
+    if auto is not None:
+        settings["auto"] = auto
     return {
         "protocol": PROTOCOL_VERSION,
         "ok": True,

@@ -53,8 +53,10 @@ function capabilities(ms) {
     };
 }
 
+// One undoable command. MuseScore 4.5+ names it in the undo menu; 3.x and 4.4 take no name
+// (the 4.4 build logs "Too many arguments" for one).
 function startCommand(ms, score) {
-    if (ms.mscoreMajorVersion >= 4) score.startCmd("lstmfuse");
+    if (ms.mscoreMajorVersion > 4 || (ms.mscoreMajorVersion === 4 && ms.mscoreMinorVersion >= 5)) score.startCmd("lstmfuse continuation");
     else score.startCmd();
 }
 
@@ -78,6 +80,45 @@ function makeFileIO(parent) {
     return createObject(parent, "FileIO", "", ["import FileIO 3.0", "import MuseScore 3.0"]);
 }
 
+// ---------------------------------------------------------------- proving the score unchanged
+// A text fingerprint of everything a user can change with notes: per segment (every type:
+// clefs, key and time signatures, barlines, chords, rests) and per track, the element type,
+// its length, each note's pitch and both spellings, lyrics, and the segment's annotations
+// (staff text, dynamics, tempo, chord symbols) with their text; plus the bar count. Two equal
+// snapshots mean the music is the same; Next variant replaces a written variant only when
+// the score's snapshot is exactly the one taken right after that write.
+function snapshot(ms) {
+    var score = ms.curScore;
+    if (!score) return "";
+    var E = ms.Element;
+    var out = ["m" + score.nmeasures + "/t" + score.ntracks];
+    var seg = score.firstSegment();
+    var tracks = score.ntracks;
+    while (seg) {
+        var row = seg.tick + ":" + seg.segmentType;
+        for (var t = 0; t < tracks; t++) {
+            var el = seg.elementAt(t);
+            if (!el) continue;
+            row += "|" + t + "," + el.type;
+            if (el.type === E.CHORD || el.type === E.REST) {
+                var d = el.duration;
+                if (d) row += "," + d.numerator + "/" + d.denominator;
+            }
+            if (el.type === E.CHORD) {
+                var notes = el.notes;
+                for (var k = 0; k < notes.length; k++) row += ",n" + notes[k].pitch + "." + notes[k].tpc1 + "." + notes[k].tpc2;
+                var ly = el.lyrics;
+                for (var l = 0; ly && l < ly.length; l++) row += ",l" + ly[l].text;
+            }
+        }
+        var ann = seg.annotations;
+        for (var a = 0; ann && a < ann.length; a++) row += "|a" + ann[a].type + "," + ann[a].track + "," + (ann[a].text || "");
+        out.push(row);
+        seg = seg.next;
+    }
+    return out.join("\n");
+}
+
 // ---------------------------------------------------------------- the bridge
 function stateFolder(io) {
     return io.homePath() + "/.local/state/lstmfuse";
@@ -98,6 +139,22 @@ function connection(io, folder) {
     var port;
     try { port = JSON.parse(info).port; } catch (e) { return { error: "not_running", folder: folder }; }
     return { port: port, token: String(token).replace(/\s+$/, ""), folder: folder };
+}
+
+// How to start the bridge: the absolute command `lstmfuse plugin install` wrote beside the
+// plugin (lstmfuse-bridge.json), since a MuseScore started from the desktop has no
+// virtualenv on its PATH. `url`: Qt.resolvedUrl("lstmfuse-bridge.json") from the dialog.
+function bridgeCommand(io, url) {
+    var fallback = { program: "lstmfuse", args: ["bridge", "--background"], command: START_COMMAND, recorded: false };
+    if (!io || !url) return fallback;
+    var path = decodeURIComponent(String(url).replace(/^file:\/\/\/([A-Za-z]:)/, "$1").replace(/^file:\/\//, ""));
+    var text = readText(io, path);
+    if (!text) return fallback;
+    try {
+        var c = JSON.parse(text);
+        if (c.program && c.args) return { program: c.program, args: c.args, command: c.command || (c.program + " " + c.args.join(" ")), recorded: true };
+    } catch (e) { }
+    return fallback;
 }
 
 function notRunningMessage() {
@@ -129,12 +186,16 @@ function request(conn, method, path, payload) {
 }
 
 // Start the bridge with MuseScore's QProcess (lstmfuse bridge --background waits until the
-// models are loaded and the server answers, then exits). Returns {ok, message}.
-function startBridge(ms, command) {
+// models are loaded and the server answers, then exits). `cmd`: a string, or
+// {program, args, command} from bridgeCommand(). Returns {ok, message}.
+function startBridge(ms, cmd) {
     var proc = createObject(ms, "QProcess", "", ["import MuseScore 3.0"]);
-    command = command || START_COMMAND;
+    if (!cmd) cmd = START_COMMAND;
+    var command = typeof cmd === "string" ? cmd : cmd.command;
     if (!proc) return { ok: false, message: "This MuseScore cannot start programs: run  " + command + "  in a terminal." };
-    proc.start(command);
+    if (typeof cmd !== "string" && typeof proc.startWithArgs === "function") proc.startWithArgs(cmd.program, cmd.args);  // MuseScore 4.3+
+    else if (typeof cmd !== "string") proc.start(quoteArg(cmd.program) + " " + cmd.args.map(quoteArg).join(" "));
+    else proc.start(command);
     var finished = proc.waitForFinished(120000);
     var out = finished ? String(proc.readAllStandardOutput()).replace(/\s+$/, "") : "";
     if (!finished) return { ok: false, message: "The bridge did not start within 120 s. Run  " + command + "  in a terminal to see why." };
@@ -143,7 +204,17 @@ function startBridge(ms, command) {
     return { ok: true, message: out };
 }
 
+function quoteArg(a) {
+    return /[\s"]/.test(a) ? "\"" + String(a).replace(/"/g, "\\\"") + "\"" : String(a);
+}
+
 // ---------------------------------------------------------------- reading the passage
+function measureNumber(score, measure) {
+    var n = 1;
+    for (var m = score.firstMeasure; m && measureStart(m) < measureStart(measure); m = m.nextMeasure) n++;
+    return n;
+}
+
 function measureStart(measure) {
     return measure.firstSegment.tick;
 }
@@ -273,8 +344,9 @@ function checkTarget(ms, range, selection, variant) {
     var c = cursorAt(score, range.staff, range.voice, variant.start_tick);
     while (c.segment && c.tick < end) {
         if (c.element && c.element.type === ms.Element.CHORD)
-            return "bars after the selection already hold notes in staff " + (range.staff + 1) + ", voice " + (range.voice + 1) +
-                   ": select a passage that ends before empty bars or at the end of the score";
+            return "the bars after the selection already hold notes in staff " + (range.staff + 1) + ", voice " + (range.voice + 1) +
+                   " (bar " + (c.measure ? measureNumber(score, c.measure) : "?") + "): lstmfuse writes only into empty bars. " +
+                   "Select a passage that ends before empty bars or at the end of the score, or delete those notes first";
         c.next();
     }
     var m = cursorAt(score, range.staff, 0, variant.start_tick).measure;
@@ -285,6 +357,17 @@ function checkTarget(ms, range, selection, variant) {
         m = m.nextMeasure;
     }
     return null;
+}
+
+// Before asking the bridge: are the bars the continuation will fill free in this staff and
+// voice? They run from the selection's end to the end of its bar plus `bars` whole bars.
+// Returns null or the reason, in the user's words.
+function checkFree(ms, range, selection, bars) {
+    var meter = selection.meter.split("/");
+    var barTicks = parseInt(meter[0], 10) * TICKS_PER_WHOLE / parseInt(meter[1], 10);
+    var endPos = fracToTicks(selection.end_bar_pos);
+    var end = range.endTick + (endPos > 0 ? barTicks - endPos : 0) + bars * barTicks;
+    return checkTarget(ms, range, selection, { start_tick: range.endTick, end_tick: end });
 }
 
 function setSpelling(note, tpc) {
@@ -355,6 +438,64 @@ function writeVariant(ms, range, selection, variant, inCommand) {
     return failure;
 }
 
+// Write a variant and remember what the score was before and after it, so that it can later
+// be replaced only while provably untouched. Returns {ok, message, written}.
+function writeRecorded(ms, range, selection, variant) {
+    var before = snapshot(ms);
+    var err = writeVariant(ms, range, selection, variant, false);
+    if (err !== null) return { ok: false, message: err };
+    var end = range.endTick;
+    var ops = variant.write;
+    if (ops.length) end = ops[ops.length - 1].tick + fracToTicks(ops[ops.length - 1].value);
+    var written = { range: range, selection: selection, before: before, after: snapshot(ms),
+                    passage: { staff: range.staff, voice: range.voice, startTick: range.startTick, endTick: end } };
+    selectWritten(ms, written.passage);
+    written.after = snapshot(ms);
+    return { ok: true, written: written };
+}
+
+// Select the passage plus what was written, so Continue again extends it (3.5+: selectRange;
+// 3.2 has no selection API: the dialog remembers the range instead, see rememberedRange).
+function selectWritten(ms, passage) {
+    var sel = ms.curScore.selection;
+    if (sel && typeof sel.selectRange === "function") {
+        try { sel.selectRange(passage.startTick, passage.endTick, passage.staff, passage.staff + 1); } catch (e) { }
+    }
+}
+
+// Replace the variant written last (`written` from writeRecorded) by `variant`, ONLY while the
+// score holds exactly what the plugin left (snapshot equal to the one taken after the write),
+// and only if one Undo then gives back exactly the score before the write (else Redo puts it
+// back). So a user's own edits, undos and redos are never undone. Returns {ok, message, written}.
+function replaceVariant(ms, written, variant) {
+    if (snapshot(ms) !== written.after)
+        return { ok: false, changed: true, message: "The score changed since that variant was written (an edit, an undo or a redo), " +
+                 "so Next variant wrote nothing: it only replaces its own write while the score is exactly as it left it. " +
+                 "Select the passage and press Continue for new variants." };
+    ms.cmd("undo");
+    if (snapshot(ms) !== written.before) {
+        ms.cmd("redo");
+        var back = snapshot(ms) === written.after;
+        return { ok: false, changed: true, message: "The last undo step was not lstmfuse's write, so nothing was replaced" +
+                 (back ? " (the score is as it was)." : ". Check Edit > Redo: the score may differ.") };
+    }
+    var res = writeRecorded(ms, written.range, written.selection, variant);
+    if (!res.ok) {
+        ms.cmd("redo");  // put the previous variant back
+        res.message = "Not written: " + res.message;
+    }
+    return res;
+}
+
+// The range Continue works on: the selection, or (MuseScore 3.2, which cannot select from a
+// plugin) the passage plus the bars written last, while the score is exactly as left then.
+function rememberedRange(ms, written) {
+    var r = selectionRange(ms);
+    if (r) return r;
+    if (written && snapshot(ms) === written.after) return written.passage;
+    return null;
+}
+
 // ---------------------------------------------------------------- one whole action
 // kind: "continue" or "fuse"; options: protocol options. Returns {ok, message, answer}.
 function generate(ms, io, range, kind, options, folder) {
@@ -362,6 +503,8 @@ function generate(ms, io, range, kind, options, folder) {
     if (!range) return { ok: false, message: "select the passage to continue (a range of notes in one staff)" };
     var selection = readPassage(ms, range);
     if (selection.error) return { ok: false, message: selection.error };
+    var busy = checkFree(ms, range, selection, options.bars);
+    if (busy) return { ok: false, message: "Not written: " + busy, selection: selection, status: -1 };
     var conn = connection(io, folder);
     var res = request(conn, "POST", "/" + kind, buildRequest(ms, selection, options));
     if (!res.ok) return { ok: false, message: res.error, status: res.status, selection: selection };
@@ -370,7 +513,8 @@ function generate(ms, io, range, kind, options, folder) {
 
 function describe(answer, variant) {
     var s = answer.settings;
-    var what = s.genre ? s.genre : (s.weights ? Object.keys(s.weights).map(function (g) {
+    var what = s.auto ? "auto: " + s.genre + ", the closest style (" + Math.round((s.auto.posterior[s.genre] || 0) * 100) + "%)"
+             : s.genre ? s.genre : (s.weights ? Object.keys(s.weights).map(function (g) {
         return g + " " + Math.round(s.weights[g] * 100) + "%"; }).join(", ") : "");
     return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + ") in " +
         answer.seconds.toFixed(2) + " s";
@@ -392,7 +536,8 @@ function runHeadless(ms, io, cfg) {
     report.range = range;
     var g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
     if (!g.ok && g.status === 0 && cfg.startBridge) {  // what the dialog's Start bridge button does
-        var s = startBridge(ms, cfg.startBridge === true ? null : cfg.startBridge);
+        // "recorded": the command `lstmfuse plugin install` wrote beside the plugin (cfg.commandUrl)
+        var s = startBridge(ms, cfg.startBridge === "recorded" ? bridgeCommand(io, cfg.commandUrl) : (cfg.startBridge === true ? null : cfg.startBridge));
         report.started = s;
         if (s.ok) g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
     }

@@ -2,158 +2,308 @@
 // fuse genres by weight, written in place right after the selection as ONE undoable step.
 //
 // Needs the lstmfuse bridge running on this computer (lstmfuse bridge --background); the
-// dialog offers to start it. Only QtQuick 2 and MuseScore 3.0 are imported so that the same
-// file loads in MuseScore 3 (Qt 5) and MuseScore 4 (Qt 5/6); types that moved between
-// versions (FileIO, Settings, QProcess) are created at run time by lstmfuse-core.js.
+// dialog starts it (with the command `lstmfuse plugin install` recorded) when it is not.
+// Only QtQuick 2 items (no QtQuick.Controls 1, Dialogs 1 or Qt.labs.settings, which Qt 6 lacks)
+// and `import MuseScore 3.0`, so the same file loads in MuseScore 3 (Qt 5) and 4 (Qt 6).
+// MuseScore 4 reads title, thumbnailName and categoryCode from this file's TEXT (lines that
+// begin with "//4.4 " too) before the first nested brace, so they are declared below.
 
-import QtQuick 2.0
+import QtQuick 2.6
+import QtQuick.Window 2.2
 import MuseScore 3.0
 import "lstmfuse-core.js" as Core
+import "lstmfuse-instance.js" as Instance
 
 MuseScore {
     id: plugin
-    menuPath: "Plugins.lstmfuse"
-    version: "1.0.0"
+    version: "1.1.0"
     description: "Continue the selected passage with a genre model, or fuse genres by weight (needs the lstmfuse bridge)."
     pluginType: "dialog"
     requiresScore: true
-    width: 460
-    height: 470
+    menuPath: "Plugins.lstmfuse"
+    //4.4 title: "lstmfuse"
+    //4.4 thumbnailName: "lstmfuse.png"
+    //4.4 categoryCode: "composing-arranging-tools"
+    width: 500
+    height: 590
 
     property var io: null
     property var settings: null
     property var genres: []
-    property var weights: ({})
-    property int bars: 4
-    property real temperature: 0.9
-    property int variants: 1
+    property var weights: ({})          // Fuse: genre -> 0..1
+    property string continueGenre: "auto"  // Continue: "auto" (closest style) or a genre
+    property bool fusionReady: false
+    property string barsText: "4"
+    property string variantsText: "1"
     property string seedText: ""
+    property real temperature: 0.9
     property string status: "Select a passage (a range in one staff), then Continue or Fuse."
+    property bool statusIsError: false
     property bool bridgeDown: false
-    property var last: null        // {answer, selection, range, kind}
+    property bool busy: false
+    property string badField: ""        // the field the last validation error names
+    property var last: null             // {answer, kind, written}
     property int lastVariant: 0
+    property var pendingKind: null      // the action to retry after Start bridge
+    property var pendingJob: null       // what the timer runs once the status is painted
+    property bool closing: false
+
+    onStatusChanged: console.log("lstmfuse-status: " + status)
+
+    function isShowing() { var w = plugin.Window.window; return !closing && (!w || w.visible); }
+
+    function say(text, isError) { status = text; statusIsError = !!isError; }
 
     function quitPlugin() {
-        if (typeof quit === "function") quit(); else Qt.quit();
+        closing = true;
+        Instance.release(plugin);
+        saveSettings();
+        if (typeof quit === "function") quit(); else Qt.quit();  // MuseScore 4: Qt.quit() would close MuseScore itself
     }
+
+    // Show the status first, run the blocking work after the dialog has repainted.
+    property bool immediate: false     // headless tests: no event loop after onRun, run at once
+    function later(fn) {
+        if (immediate) { fn(); return; }
+        pendingJob = fn; busy = true; workTimer.restart();
+    }
+    Timer { id: workTimer; interval: 60; repeat: false
+        onTriggered: { var fn = plugin.pendingJob; plugin.pendingJob = null; try { fn(); } finally { plugin.busy = false; } } }
 
     function saveSettings() {
         if (!settings) return;
         settings.weights = JSON.stringify(weights);
-        settings.bars = bars;
+        settings.continueGenre = continueGenre;
+        settings.bars = parseInt(barsText, 10) || 4;
         settings.temperature = temperature;
-        settings.variants = variants;
+        settings.variants = parseInt(variantsText, 10) || 1;
         settings.seed = seedText;
     }
 
     function loadSettings() {
+        // Settings is registered under MuseScore 3.0 in MuseScore 4 (and in the 3.x builds that
+        // lack Qt.labs.settings); the second import is tried only where the first fails.
         settings = Core.createObject(plugin, "Settings",
-            "category: \"lstmfuse\"; property string weights: \"{}\"; property int bars: 4; " +
+            "category: \"lstmfuse\"; property string weights: \"{}\"; property string continueGenre: \"auto\"; property int bars: 4; " +
             "property real temperature: 0.9; property int variants: 1; property string seed: \"\"",
             ["import MuseScore 3.0", "import Qt.labs.settings 1.0"]);
         if (!settings) return;
         try { weights = JSON.parse(settings.weights) || {}; } catch (e) { weights = {}; }
-        bars = settings.bars; temperature = settings.temperature; variants = settings.variants; seedText = settings.seed;
+        continueGenre = settings.continueGenre || "auto";
+        barsText = String(settings.bars); temperature = settings.temperature; variantsText = String(settings.variants); seedText = settings.seed;
     }
 
     function refreshModels() {
         var res = Core.request(Core.connection(io), "GET", "/models");
-        if (!res.ok) { bridgeDown = res.status === 0; status = res.error; return false; }
+        if (!res.ok) { bridgeDown = res.status === 0; say(res.error, true); return false; }
         bridgeDown = false;
         genres = res.body.genres;
         var w = {};
-        for (var i = 0; i < genres.length; i++) w[genres[i]] = weights[genres[i]] !== undefined ? weights[genres[i]] : (i === 0 ? 1 : 0);
+        for (var i = 0; i < genres.length; i++) w[genres[i]] = weights[genres[i]] !== undefined ? weights[genres[i]] : 0.5;
         weights = w;
-        status = genres.length ? "Bridge ready: " + genres.length + " genre model(s)" + (res.body.fusion ? " and the fusion model." : " (no fusion model yet: Fuse is off).")
-                               : "The bridge runs but no models are installed.";
-        fuseButton.usable = res.body.fusion;
+        if (continueGenre !== "auto" && genres.indexOf(continueGenre) < 0) continueGenre = "auto";
+        fusionReady = res.body.fusion;
+        say(genres.length ? "Bridge ready: " + genres.length + " genre model(s)" + (res.body.fusion ? " and the fusion model." : " (no fusion model: Fuse is off).")
+                          : "The bridge runs but no models are installed.", !genres.length);
         return true;
     }
 
+    // The dialog's fields, checked before anything is sent: {options} or {error, field}.
     function options(kind) {
+        var bars = Number(barsText);
+        if (!/^[0-9]+$/.test(barsText) || bars < 1 || bars > 64) return { error: "Bars to add must be a whole number from 1 to 64.", field: "bars" };
+        var variants = Number(variantsText);
+        if (!/^[0-9]+$/.test(variantsText) || variants < 1 || variants > 8) return { error: "Variants must be a whole number from 1 to 8.", field: "variants" };
         var o = { bars: bars, temperature: temperature, variants: variants };
-        var seed = parseInt(seedText, 10);
-        if (!isNaN(seed) && seed >= 0) o.seed = seed;
+        if (seedText !== "") {
+            if (!/^[0-9]+$/.test(seedText) || Number(seedText) > 4294967295) return { error: "Seed must be empty (a new one each time) or a whole number from 0 to 4294967295.", field: "seed" };
+            o.seed = Number(seedText);
+        }
         if (kind === "fuse") {
-            var w = {}; var any = false;
-            for (var g in weights) if (weights[g] > 0) { w[g] = weights[g]; any = true; }
-            if (!any) return null;
+            var w = {}; var n = 0;
+            for (var g in weights) if (weights[g] > 0) { w[g] = weights[g]; n++; }
+            if (n < 1) return { error: "Fuse needs at least one genre weight above 0%.", field: "weights" };
             o.weights = w;
         } else {
-            var best = null;
-            for (var h in weights) if (best === null || weights[h] > weights[best]) best = h;
-            if (best === null) return null;
-            o.genre = best;
+            o.genre = continueGenre;
         }
-        return o;
+        return { options: o };
+    }
+
+    function where(range) {
+        var part = "";
+        try {
+            var parts = curScore.parts;
+            for (var i = 0; i < parts.length; i++)
+                if (parts[i].startTrack <= range.staff * 4 && range.staff * 4 < parts[i].endTrack) part = parts[i].partName;
+        } catch (e) { }
+        return "staff " + (range.staff + 1) + (part ? " (" + part + ")" : "") + ", voice " + (range.voice + 1);
     }
 
     function act(kind) {
+        if (busy) return;
+        if (kind === "fuse" && !fusionReady) { say("Fuse needs the fusion model, which the bridge does not have.", true); return; }
+        var v = options(kind);
+        badField = v.error ? v.field : "";
+        if (v.error) { say(v.error, true); return; }
         saveSettings();
-        var o = options(kind);
-        if (!o) { status = "Give at least one genre a weight above zero."; return; }
-        status = (kind === "fuse" ? "Fusing " : "Continuing with " + o.genre) + "...";
-        var range = Core.selectionRange(plugin);
-        var g = Core.generate(plugin, io, range, kind, o);
-        if (!g.ok) { bridgeDown = g.status === 0; status = g.message; return; }
-        bridgeDown = false;
-        last = { answer: g.answer, selection: g.selection, range: g.range, kind: kind };
-        lastVariant = 0;
-        write();
+        var range = Core.rememberedRange(plugin, last ? last.written : null);
+        if (!range) { say("Select the passage to continue first: click its first note, Shift+click its last (one staff).", true); return; }
+        var o = v.options;
+        say((kind === "fuse" ? "Fusing " + Object.keys(o.weights).join(" + ") : "Continuing with " + (o.genre === "auto" ? "the closest genre (auto)" : o.genre)) +
+            ": " + where(range) + ", " + o.bars + " bar(s)" + (o.variants > 1 ? ", " + o.variants + " variants" : "") + "...");
+        later(function () { generateAndWrite(kind, range, o); });
     }
 
-    function write() {
-        var v = last.answer.variants[lastVariant];
-        var err = Core.writeVariant(plugin, last.range, last.selection, v, false);
-        status = err === null ? Core.describe(last.answer, v) + (last.answer.variants.length > 1 ?
-                 " (variant " + (lastVariant + 1) + " of " + last.answer.variants.length + ")" : "") + ". Ctrl+Z undoes it."
-                 : "Not written: " + err;
-        if (err !== null) last = null;
+    function generateAndWrite(kind, range, o) {
+        var g = Core.generate(plugin, io, range, kind, o);
+        if (!g.ok) {
+            bridgeDown = g.status === 0;
+            pendingKind = bridgeDown ? kind : null;
+            say(g.message + (bridgeDown ? "" : ""), true);
+            return;
+        }
+        bridgeDown = false;
+        var res = Core.writeRecorded(plugin, range, g.selection, g.answer.variants[0]);
+        if (!res.ok) { last = null; say("Not written: " + res.message, true); return; }
+        last = { answer: g.answer, kind: kind, written: res.written, where: where(range) };
+        lastVariant = 0;
+        sayWritten();
+    }
+
+    function sayWritten() {
+        var n = last.answer.variants.length;
+        say(Core.describe(last.answer, last.answer.variants[lastVariant]) + ", " + last.where +
+            (n > 1 ? " (variant " + (lastVariant + 1) + " of " + n + ": Next variant replaces it)" : "") +
+            ". Ctrl+Z (here or in the score) undoes it; the written bars stay selected, so Continue extends them.", false);
     }
 
     function nextVariant() {
-        if (!last || last.answer.variants.length < 2) { status = "Ask for 2 or more variants first."; return; }
-        plugin.cmd("undo");  // the previous variant was one command
-        lastVariant = (lastVariant + 1) % last.answer.variants.length;
-        write();
+        if (busy) return;
+        if (!last || last.answer.variants.length < 2) { say("Ask for 2 or more variants, then Continue: Next variant cycles through them.", true); return; }
+        var next = (lastVariant + 1) % last.answer.variants.length;
+        var res = Core.replaceVariant(plugin, last.written, last.answer.variants[next]);
+        if (!res.ok) {
+            if (res.changed) last = null;
+            say(res.message, true);
+            return;
+        }
+        last.written = res.written;
+        lastVariant = next;
+        sayWritten();
+    }
+
+    function undoInScore() {
+        cmd("undo");
+        var unchanged = last && Core.snapshot(plugin) === last.written.before;
+        say(unchanged ? "Undone: the score is as it was before lstmfuse wrote. (Edit > Redo brings the variant back.)"
+                      : "Undone (Edit > Undo). Next variant is off until you Continue again.", false);
     }
 
     function startBridge() {
-        status = "Starting the bridge (loading models)...";
-        var s = Core.startBridge(plugin);
-        if (!s.ok) { status = s.message; return; }
-        if (refreshModels()) status = "Bridge started. " + status;
+        if (busy) return;
+        var c = Core.bridgeCommand(io, Qt.resolvedUrl("lstmfuse-bridge.json"));
+        say("Starting the bridge (loading the models, a few seconds): " + c.command + " ...");
+        later(function () {
+            var s = Core.startBridge(plugin, c);
+            if (!s.ok) { say(s.message + (c.recorded ? "" : " (Reinstall with 'lstmfuse plugin install' so the plugin knows where lstmfuse is.)"), true); return; }
+            if (!refreshModels()) return;
+            var kind = pendingKind;
+            pendingKind = null;
+            if (kind) act(kind);  // the request that found the bridge down, retried
+            else say("Bridge started. " + status, false);
+        });
     }
 
-    // MuseScore 4 metadata (title, thumbnail, category); 3.x has no such properties, so they
-    // are set only where they exist instead of being declared above.
-    Component.onCompleted: {
-        if (mscoreMajorVersion >= 4) {
-            try { plugin.title = "lstmfuse"; plugin.thumbnailName = "lstmfuse.png"; plugin.categoryCode = "composing-arranging-tools"; }
-            catch (e) { }
-        }
+    // After the user worked in the score: is the last write still replaceable?
+    function recheck() {
+        if (busy || !last) return;
+        if (Core.snapshot(plugin) !== last.written.after && !statusIsError)
+            say("The score changed since the last write: Next variant is off (it never undoes your edits). Continue works on the selection.", false);
+    }
+
+    function place() {
+        var w = plugin.Window.window;
+        if (!w) return;
+        try {
+            w.title = "lstmfuse";
+            w.flags = w.flags | Qt.WindowStaysOnTopHint;  // stays reachable when the score is clicked
+            w.x = Math.max(0, Screen.desktopAvailableWidth - w.width - 24);
+            w.y = Math.max(0, Math.round((Screen.desktopAvailableHeight - w.height) / 3));
+            w.show();
+        } catch (e) { console.log("lstmfuse: cannot place the dialog: " + e); }
+    }
+
+    function raiseDialog() {
+        var w = plugin.Window.window;
+        if (w) { w.show(); w.raise(); w.requestActivate(); }
+        say(status === "" ? "lstmfuse is open." : status, statusIsError);
     }
 
     onRun: {
+        var other = Instance.claim(plugin);
+        if (other) {  // one dialog: show the open one, close this copy
+            other.raiseDialog();
+            console.log("lstmfuse: already open, raised it");
+            closing = true;
+            if (typeof quit === "function") quit(); else Qt.quit();
+            return;
+        }
         io = Core.makeFileIO(plugin);
         loadSettings();
         refreshModels();
+        place();
+        content.forceActiveFocus();
         console.log("lstmfuse: " + status);
         console.log("lstmfuse-setup: settings=" + (settings ? "yes" : "no") + " fileio=" + (io ? "yes" : "no"));
     }
 
-    Rectangle {
+    Component.onDestruction: Instance.release(plugin)
+
+    property bool windowActive: plugin.Window.window ? plugin.Window.window.active : false
+    onWindowActiveChanged: if (windowActive) recheck()
+
+    Shortcut { sequence: "Ctrl+Z"; onActivated: plugin.undoInScore() }
+    Shortcut { sequence: "Escape"; onActivated: plugin.quitPlugin() }
+
+    FocusScope {
+        id: content
         anchors.fill: parent
-        color: "#f4f4f4"
+        focus: true
+        Keys.onReturnPressed: plugin.act("continue")
+        Keys.onEnterPressed: plugin.act("continue")
+
+        Rectangle { anchors.fill: parent; color: "#f4f4f4" }
 
         Column {
             anchors.fill: parent
             anchors.margins: 12
-            spacing: 8
+            spacing: 7
 
-            Text { text: "lstmfuse: continue or fuse"; font.bold: true; font.pixelSize: 16 }
-            Text { text: "Genre weights (Continue uses the strongest; Fuse mixes them all):"; font.pixelSize: 12 }
+            Text { text: "lstmfuse: continue or fuse the selected passage"; font.bold: true; font.pixelSize: 15 }
 
+            Text { text: "Continue with (Enter):"; font.pixelSize: 12 }
+            Flow {
+                width: parent.width
+                spacing: 6
+                Repeater {
+                    model: ["auto"].concat(plugin.genres)
+                    delegate: Rectangle {
+                        property bool chosen: plugin.continueGenre === modelData
+                        width: chipText.width + 18; height: 24; radius: 12
+                        color: chosen ? "#2f6fb5" : "#ffffff"
+                        border.color: activeFocus ? "#e08000" : "#7a9cc4"; border.width: activeFocus ? 2 : 1
+                        activeFocusOnTab: true
+                        Keys.onSpacePressed: plugin.continueGenre = modelData
+                        Text { id: chipText; anchors.centerIn: parent; font.pixelSize: 12; color: parent.chosen ? "white" : "#1d3d66"
+                               text: modelData === "auto" ? "auto (closest style)" : modelData }
+                        MouseArea { anchors.fill: parent; onClicked: plugin.continueGenre = modelData }
+                    }
+                }
+            }
+
+            Text { text: "Fuse weights:" + (plugin.fusionReady ? "" : " (no fusion model installed)"); font.pixelSize: 12
+                   color: plugin.badField === "weights" ? "#b00000" : "#202020" }
             Repeater {
                 model: plugin.genres
                 delegate: Row {
@@ -162,20 +312,35 @@ MuseScore {
                     Text { width: 90; text: genre; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
                     Rectangle {
                         id: track
-                        width: 220; height: 18; radius: 9; color: "#dddddd"
+                        width: 240; height: 16; radius: 8; color: "#dddddd"
                         anchors.verticalCenter: parent.verticalCenter
-                        Rectangle {
-                            width: Math.max(18, track.width * (plugin.weights[genre] || 0)); height: parent.height; radius: 9; color: "#4a90d9"
+                        border.color: activeFocus ? "#e08000" : "#bbbbbb"
+                        activeFocusOnTab: true
+                        function nudge(d) {
+                            var w = JSON.parse(JSON.stringify(plugin.weights));
+                            w[genre] = Math.round(Math.max(0, Math.min(1, (w[genre] || 0) + d)) * 20) / 20;
+                            plugin.weights = w;
+                        }
+                        Keys.onLeftPressed: nudge(-0.05)
+                        Keys.onRightPressed: nudge(0.05)
+                        Rectangle {  // the fill: exactly the weight (0% is empty)
+                            width: track.width * (plugin.weights[genre] || 0); height: parent.height; radius: 8; color: "#4a90d9"
+                        }
+                        Rectangle {  // the handle
+                            width: 6; height: parent.height + 6; radius: 2; color: "#1d3d66"
+                            anchors.verticalCenter: parent.verticalCenter
+                            x: (track.width - width) * (plugin.weights[genre] || 0)
                         }
                         MouseArea {
+                            id: ma
                             anchors.fill: parent
                             function setFrom(x) {
                                 var w = JSON.parse(JSON.stringify(plugin.weights));
                                 w[genre] = Math.round(Math.max(0, Math.min(1, x / track.width)) * 20) / 20;
                                 plugin.weights = w;
                             }
-                            onPressed: setFrom(mouse.x)
-                            onPositionChanged: setFrom(mouse.x)
+                            onPressed: setFrom(ma.mouseX)
+                            onPositionChanged: setFrom(ma.mouseX)
                         }
                     }
                     Text { width: 40; text: Math.round((plugin.weights[genre] || 0) * 100) + "%"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
@@ -184,18 +349,36 @@ MuseScore {
 
             Row {
                 spacing: 10
-                Text { text: "Bars to add"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
-                Rectangle { width: 50; height: 24; color: "white"; border.color: "#999"
-                    TextInput { anchors.fill: parent; anchors.margins: 4; text: String(plugin.bars); validator: IntValidator { bottom: 1; top: 64 }
-                                onTextChanged: { var n = parseInt(text, 10); if (!isNaN(n)) plugin.bars = n; } } }
-                Text { text: "Variants"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
-                Rectangle { width: 40; height: 24; color: "white"; border.color: "#999"
-                    TextInput { anchors.fill: parent; anchors.margins: 4; text: String(plugin.variants); validator: IntValidator { bottom: 1; top: 8 }
-                                onTextChanged: { var n = parseInt(text, 10); if (!isNaN(n)) plugin.variants = n; } } }
-                Text { text: "Seed"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
-                Rectangle { width: 90; height: 24; color: "white"; border.color: "#999"
-                    TextInput { anchors.fill: parent; anchors.margins: 4; text: plugin.seedText; validator: IntValidator { bottom: 0 }
-                                onTextChanged: plugin.seedText = text } }
+                Repeater {
+                    model: [{ key: "bars", label: "Bars to add", w: 44 }, { key: "variants", label: "Variants", w: 34 }, { key: "seed", label: "Seed", w: 96 }]
+                    delegate: Row {
+                        spacing: 5
+                        Text { text: modelData.label; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter
+                               color: plugin.badField === modelData.key ? "#b00000" : "#202020" }
+                        Rectangle {
+                            width: modelData.w; height: 24; color: "white"
+                            border.color: plugin.badField === modelData.key ? "#d00000" : (field.activeFocus ? "#e08000" : "#999")
+                            border.width: plugin.badField === modelData.key || field.activeFocus ? 2 : 1
+                            TextInput {
+                                id: field
+                                objectName: "field-" + modelData.key
+                                anchors.fill: parent; anchors.margins: 4
+                                activeFocusOnTab: true
+                                selectByMouse: true
+                                maximumLength: modelData.key === "seed" ? 10 : 2
+                                text: modelData.key === "bars" ? plugin.barsText : (modelData.key === "variants" ? plugin.variantsText : plugin.seedText)
+                                onTextChanged: {
+                                    if (modelData.key === "bars") plugin.barsText = text;
+                                    else if (modelData.key === "variants") plugin.variantsText = text;
+                                    else plugin.seedText = text;
+                                    if (plugin.badField === modelData.key) plugin.badField = "";
+                                }
+                                Keys.onReturnPressed: plugin.act("continue")
+                                Keys.onEnterPressed: plugin.act("continue")
+                            }
+                        }
+                    }
+                }
             }
 
             Row {
@@ -203,41 +386,67 @@ MuseScore {
                 Text { width: 90; text: "Temperature"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
                 Rectangle {
                     id: ttrack
-                    width: 220; height: 18; radius: 9; color: "#dddddd"
+                    width: 240; height: 16; radius: 8; color: "#dddddd"
                     anchors.verticalCenter: parent.verticalCenter
-                    Rectangle { width: Math.max(18, ttrack.width * (plugin.temperature - 0.1) / 1.9); height: parent.height; radius: 9; color: "#d98a4a" }
+                    border.color: activeFocus ? "#e08000" : "#bbbbbb"
+                    activeFocusOnTab: true
+                    Keys.onLeftPressed: plugin.temperature = Math.max(0.1, Math.round((plugin.temperature - 0.05) * 20) / 20)
+                    Keys.onRightPressed: plugin.temperature = Math.min(2.0, Math.round((plugin.temperature + 0.05) * 20) / 20)
+                    Rectangle { width: ttrack.width * (plugin.temperature - 0.1) / 1.9; height: parent.height; radius: 8; color: "#d98a4a" }
                     MouseArea {
+                        id: tma
                         anchors.fill: parent
                         function setFrom(x) { plugin.temperature = Math.round((0.1 + 1.9 * Math.max(0, Math.min(1, x / ttrack.width))) * 20) / 20; }
-                        onPressed: setFrom(mouse.x)
-                        onPositionChanged: setFrom(mouse.x)
+                        onPressed: setFrom(tma.mouseX)
+                        onPositionChanged: setFrom(tma.mouseX)
                     }
                 }
                 Text { text: plugin.temperature.toFixed(2); font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
             }
 
             Row {
+                id: buttons
                 spacing: 8
-                Rectangle { id: continueButton; width: 90; height: 30; radius: 4; color: ma1.pressed ? "#3a70b0" : "#4a90d9"
-                    Text { anchors.centerIn: parent; text: "Continue"; color: "white" }
-                    MouseArea { id: ma1; anchors.fill: parent; onClicked: plugin.act("continue") } }
-                Rectangle { id: fuseButton; property bool usable: true; width: 90; height: 30; radius: 4
-                    color: !usable ? "#aaaaaa" : (ma2.pressed ? "#3a70b0" : "#4a90d9")
-                    Text { anchors.centerIn: parent; text: "Fuse"; color: "white" }
-                    MouseArea { id: ma2; anchors.fill: parent; onClicked: if (fuseButton.usable) plugin.act("fuse") } }
-                Rectangle { width: 110; height: 30; radius: 4; color: ma3.pressed ? "#888" : "#aaaaaa"
-                    Text { anchors.centerIn: parent; text: "Next variant"; color: "white" }
-                    MouseArea { id: ma3; anchors.fill: parent; onClicked: plugin.nextVariant() } }
-                Rectangle { width: 80; height: 30; radius: 4; color: ma4.pressed ? "#888" : "#aaaaaa"
-                    Text { anchors.centerIn: parent; text: "Close"; color: "white" }
-                    MouseArea { id: ma4; anchors.fill: parent; onClicked: { plugin.saveSettings(); plugin.quitPlugin(); } } }
+                Repeater {
+                    model: [{ key: "continue", label: "Continue" }, { key: "fuse", label: "Fuse" },
+                            { key: "next", label: "Next variant" }, { key: "close", label: "Close" }]
+                    delegate: Rectangle {
+                        id: button
+                        objectName: "button-" + modelData.key
+                        property bool usable: modelData.key === "fuse" ? plugin.fusionReady
+                                            : modelData.key === "next" ? (plugin.last !== null && plugin.last.answer.variants.length > 1) : true
+                        width: modelData.key === "next" ? 112 : 92; height: 30; radius: 4
+                        color: !usable ? "#c8c8c8" : (bma.pressed ? "#2a5f9e" : (modelData.key === "close" ? "#6d7f94" : "#3a7bc8"))
+                        border.color: activeFocus ? "#e08000" : "transparent"; border.width: 2
+                        activeFocusOnTab: true
+                        function press() {
+                            if (modelData.key === "close") plugin.quitPlugin();
+                            else if (modelData.key === "next") plugin.nextVariant();
+                            else plugin.act(modelData.key);
+                        }
+                        Keys.onSpacePressed: press()
+                        Keys.onReturnPressed: press()
+                        Text { anchors.centerIn: parent; text: modelData.label; color: button.usable ? "white" : "#6a6a6a"; font.pixelSize: 13 }
+                        MouseArea { id: bma; anchors.fill: parent; onClicked: button.press() }
+                    }
+                }
             }
 
-            Rectangle { visible: plugin.bridgeDown; width: 130; height: 30; radius: 4; color: ma5.pressed ? "#2f8f4f" : "#3faf5f"
-                Text { anchors.centerIn: parent; text: "Start bridge"; color: "white" }
-                MouseArea { id: ma5; anchors.fill: parent; onClicked: plugin.startBridge() } }
+            Rectangle {  // always takes its place, so the layout does not jump when it appears
+                width: 170; height: 30; radius: 4
+                opacity: plugin.bridgeDown ? 1 : 0
+                color: sma.pressed ? "#2f8f4f" : "#3faf5f"
+                Text { anchors.centerIn: parent; text: "Start bridge"; color: "white"; font.pixelSize: 13 }
+                MouseArea { id: sma; anchors.fill: parent; enabled: plugin.bridgeDown; onClicked: plugin.startBridge() }
+            }
 
-            Text { width: parent.width; wrapMode: Text.Wrap; text: plugin.status; font.pixelSize: 12; color: plugin.bridgeDown ? "#b00000" : "#202020" }
+            Rectangle {
+                width: parent.width; height: 96; color: plugin.statusIsError ? "#fbeaea" : "#eaf1fb"; radius: 4
+                Text { anchors.fill: parent; anchors.margins: 6; wrapMode: Text.Wrap; elide: Text.ElideRight
+                       text: (plugin.busy ? "\u231B " : "") + plugin.status; font.pixelSize: 12
+                       color: plugin.statusIsError ? "#9a0000" : "#202020" }
+            }
+            Text { text: "Enter: Continue   Esc: Close   Ctrl+Z: undo in the score   Tab: next field"; font.pixelSize: 11; color: "#666" }
         }
     }
 }

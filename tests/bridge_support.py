@@ -155,15 +155,17 @@ MuseScore {
     if (out.loaded) {
       var d = comp.createObject(w);   // the real dialog, its buttons' functions called directly
       d.io = Core.makeFileIO(d);
+      d.immediate = true;            // no event loop after onRun under -p: no deferred work
       d.loadSettings();
       d.refreshModels();
       out.genres = d.genres;
-      d.bars = cfg.bars; d.seedText = String(cfg.seed);
+      d.barsText = String(cfg.bars); d.seedText = String(cfg.seed);
+      if (cfg.variants) d.variantsText = String(cfg.variants);
       cmd("select-all");             // a real range selection, as the user makes it
       d.act(cfg.kind);               // what the Continue / Fuse button does
       out.status = d.status;
       out.answer = d.last ? d.last.answer : null;
-      out.selection = d.last ? d.last.selection : null;
+      out.selection = d.last ? d.last.written.selection : null;
       out.ok = d.last !== null;
       writeScore(curScore, cfg.out, "mscx");
     } else { out.error = comp.errorString(); }
@@ -202,14 +204,15 @@ def convert(home: Path, src: Path, dst: Path) -> None:
     assert dst.exists(), f"MuseScore could not convert {src}: {out.stdout}{out.stderr}"
 
 
-def run_plugin(home: Path, plugin_dir: Path, score: Path, cfg: dict, name: str = "test-wrapper.qml") -> tuple[dict, str]:
-    """Run the plugin's own JS (runHeadless) in MuseScore 3 on ``score``; returns (report, log)."""
+def run_plugin(home: Path, plugin_dir: Path, score: Path, cfg: dict, name: str = "test-wrapper.qml", env: dict | None = None) -> tuple[dict, str]:
+    """Run the plugin's own JS (runHeadless) in MuseScore 3 on ``score``; returns (report, log).
+    ``env`` overrides variables of MuseScore's environment (e.g. a PATH without lstmfuse)."""
     wrapper = plugin_dir / name
     wrapper.write_text(WRAPPER % json.dumps(cfg))
     report = Path(cfg["report"])
     if report.exists():
         report.unlink()
-    out = subprocess.run([mscore(), "-p", str(wrapper), str(score)], env=isolated_env(home),
+    out = subprocess.run([mscore(), "-p", str(wrapper), str(score)], env={**isolated_env(home), **(env or {})},
                          capture_output=True, text=True, timeout=180)
     log = out.stdout + out.stderr
     assert report.exists(), f"the plugin wrote no report; MuseScore said:\n{log[-3000:]}"

@@ -204,7 +204,10 @@ def test_dialog_continue_button(world):
     if not report["ok"] and "no writable continuation" in report["status"]:
         pytest.fail(f"no writable draw for seed 4: {report['status']}")
     assert report["ok"] and report["status"].startswith("wrote ") and "Ctrl+Z" in report["status"], report["status"]
-    assert report["answer"]["settings"]["genre"] == _genres()[0]  # first genre gets weight 1 on a fresh install
+    # A fresh install continues with "auto": the genre the style judge finds closest (an Irish tune).
+    auto = report["answer"]["settings"]["auto"]
+    assert report["answer"]["settings"]["genre"] == auto["genre"] == max(auto["posterior"], key=auto["posterior"].get)
+    assert "auto: " in report["status"] and ", staff 1, voice 1" in report["status"], report["status"]
     _check_written(world["irish"], Path(cfg["out"]), None, report, 2)
 
 
@@ -246,6 +249,36 @@ def test_start_bridge_button_starts_it_and_retries(world, tmp_path_factory):
         assert report.get("started", {}).get("ok"), (report, log[-2000:])
         assert "bridge: running" in report["started"]["message"]
         _check_written(world["irish"], Path(cfg["out"]), None, report, 2)  # no writable draw fails
+    finally:
+        out = subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, text=True, timeout=60)
+    assert "stopped" in out.stdout, out.stdout + out.stderr
+
+
+def test_start_bridge_uses_the_recorded_command_without_path(world, tmp_path_factory):
+    """MuseScore started from a desktop has no virtualenv on its PATH: the Start bridge path
+    runs the absolute command `lstmfuse plugin install` recorded (lstmfuse-bridge.json), with
+    PATH holding no lstmfuse at all, then retries and writes."""
+    import subprocess
+    import sys
+
+    home = tmp_path_factory.mktemp("nopath")
+    plugin_dir = B.install_plugin(home)
+    recorded = json.loads((plugin_dir / "lstmfuse-bridge.json").read_text())
+    assert Path(recorded["program"]).is_absolute()
+    recorded["args"] += ["--port", str(B.free_port())]  # not the default port: other bridges may hold it
+    (plugin_dir / "lstmfuse-bridge.json").write_text(json.dumps(recorded))
+    staff = R.read(world["irish"])[1]
+    cfg = _cfg(world, "recorded", 0, _measure_start(staff, len(staff.measures) - 2), {"genre": _genre_for_start(), "bars": 2, "seed": 2})
+    cfg["startBridge"] = "recorded"
+    cfg["commandUrl"] = "file://" + str(plugin_dir / "lstmfuse-bridge.json")
+    for k in ("out", "undoOut", "report"):
+        cfg[k] = cfg[k].replace(str(world["home"]), str(home))
+    env_path = "/usr/bin:/bin"  # no lstmfuse, no venv
+    assert subprocess.run(["sh", "-c", "command -v lstmfuse"], env={"PATH": env_path}).returncode != 0
+    try:
+        report, log = B.run_plugin(home, plugin_dir, world["irish"], cfg, env={"PATH": env_path})
+        assert report.get("started", {}).get("ok"), (report, log[-2000:])
+        _check_written(world["irish"], Path(cfg["out"]), None, report, 2)
     finally:
         out = subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, text=True, timeout=60)
     assert "stopped" in out.stdout, out.stdout + out.stderr

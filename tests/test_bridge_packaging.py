@@ -4,6 +4,7 @@ listed in pyproject's explicit package list; ``lstmfuse plugin install`` copies 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -56,6 +57,11 @@ def test_plugin_install(tmp_path):
     assert r.exit_code == 0, r.output
     for d in ("p3", "p4"):
         dest = tmp_path / d / "lstmfuse"
-        assert sorted(p.name for p in dest.iterdir()) == ["README.md", "lstmfuse-core.js", "lstmfuse.png", "lstmfuse.qml"]
+        assert sorted(p.name for p in dest.iterdir()) == ["README.md", "lstmfuse-bridge.json", "lstmfuse-core.js", "lstmfuse-instance.js",
+                                                          "lstmfuse.png", "lstmfuse.qml"]
+        # The Start bridge button runs THIS lstmfuse by its absolute path (MuseScore has no venv on its PATH).
+        cmd = json.loads((dest / "lstmfuse-bridge.json").read_text())
+        assert Path(cmd["program"]).is_absolute() and Path(cmd["program"]).exists(), cmd
+        assert cmd["args"] == ["-m", "lstmfuse", "bridge", "--background"]
         assert (dest / "lstmfuse.qml").read_bytes() == (REPO / "musescore_plugin" / "lstmfuse.qml").read_bytes()
     assert "Plugin Manager" in r.output

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
+import sys
 from pathlib import Path
 
 import typer
@@ -15,12 +18,22 @@ plugin_app = typer.Typer(help="The MuseScore plugin: install it into MuseScore's
 app.add_typer(plugin_app, name="plugin")
 
 PLUGIN_FOLDER = "lstmfuse"
-PLUGIN_FILES = ("lstmfuse.qml", "lstmfuse-core.js", "lstmfuse.png", "README.md")
+PLUGIN_FILES = ("lstmfuse.qml", "lstmfuse-core.js", "lstmfuse-instance.js", "lstmfuse.png", "README.md")
+#: Written beside the plugin: how its Start bridge button runs THIS lstmfuse (absolute paths),
+#: since MuseScore started from a desktop has no virtualenv on its PATH.
+BRIDGE_COMMAND_FILE = "lstmfuse-bridge.json"
+
+
+def bridge_command() -> dict:
+    """The command that starts this installation's bridge, as program + arguments."""
+    program = str(Path(sys.executable).absolute())
+    args = ["-m", "lstmfuse", "bridge", "--background"]
+    return {"program": program, "args": args, "command": " ".join(shlex.quote(a) for a in [program, *args])}
 
 
 @app.command()
 def bridge(
-    port: int = typer.Option(None, "--port", min=1024, max=65535, help="TCP port on 127.0.0.1 (default 47291)."),
+    port: int = typer.Option(None, "--port", min=1024, max=65535, help="TCP port on 127.0.0.1 (default 47291, or a free one when another program holds it)."),
     status: bool = typer.Option(False, "--status", help="Say whether a bridge runs, where, and since when."),
     stop: bool = typer.Option(False, "--stop", help="Stop the running bridge (its pid file is in the state folder)."),
     background: bool = typer.Option(False, "--background", help="Start detached, wait until it answers, print its port, return."),
@@ -52,7 +65,7 @@ def bridge(
         console.print("bridge: not running" if pid is None else f"bridge: stopped (pid {pid})")
         return
     if background:
-        info = control.start_background(port or DEFAULT_PORT)
+        info = control.start_background(port or DEFAULT_PORT, fallback=port is None)
         console.print(f"bridge: running, pid {info['pid']}, port {info['port']}", highlight=False)
         return
 
@@ -60,7 +73,7 @@ def bridge(
         console.print(f"bridge: listening on http://127.0.0.1:{info['port']} (pid {info['pid']}); models: "
                       f"{', '.join(names) or 'none installed'}; log {info['log']}; Ctrl+C stops", highlight=False)
 
-    control.run_foreground(port or DEFAULT_PORT, on_ready=ready)
+    control.run_foreground(port or DEFAULT_PORT, on_ready=ready, fallback=port is None)
 
 
 def plugin_source() -> Path:
@@ -105,6 +118,9 @@ def plugin_install(
             f = src / name
             if f.exists():
                 shutil.copyfile(f, dest / name)
+        tmp = dest / (BRIDGE_COMMAND_FILE + ".tmp")
+        tmp.write_text(json.dumps({**bridge_command(), "written_by": "lstmfuse plugin install"}, indent=1) + "\n")
+        os.replace(tmp, dest / BRIDGE_COMMAND_FILE)
         console.print(f"installed the plugin in {dest}", highlight=False)
     console.print(
         "Enable it: MuseScore 3: Plugins > Plugin Manager, tick 'lstmfuse', OK; it appears under Plugins > lstmfuse.\n"

@@ -1,0 +1,156 @@
+"""Drive a real MuseScore window under Xvfb with real input events (xdotool), for the GUI tests.
+
+A private X display (Xvfb, 1600x1000), a window manager (openbox: dialogs get frames and
+focus as on a desktop), MuseScore with HOME in a temp folder (its own settings, the plugin
+installed with ``lstmfuse plugin install`` and enabled, no wizard or tour). The plugin's
+status line is read from MuseScore's output, where the dialog logs every status change as
+``lstmfuse-status: ...``; the score is checked by saving it (Ctrl+S) and reading the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import bridge_support as B
+
+TOOLS = ("Xvfb", "xdotool", "openbox", "import")
+
+
+def missing_tools() -> list[str]:
+    return [t for t in TOOLS if shutil.which(t) is None]
+
+
+class Display:
+    """Xvfb + openbox on a display number the X server picks itself (-displayfd)."""
+
+    def __init__(self, workdir: Path):
+        r, w = os.pipe()
+        self.xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                                     pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(w)
+        with os.fdopen(r) as f:
+            self.name = ":" + f.readline().strip()
+        self.env = {**os.environ, "DISPLAY": self.name}
+        self.wm = subprocess.Popen(["openbox"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def xdotool(self, *args: str, check: bool = True) -> str:
+        out = subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True, timeout=30)
+        if check and out.returncode != 0:
+            raise RuntimeError(f"xdotool {' '.join(args)}: {out.stderr.strip()}")
+        return out.stdout
+
+    def key(self, *keys: str, pause: float = 0.4) -> None:
+        for k in keys:
+            self.xdotool("key", "--clearmodifiers", k)
+            time.sleep(pause)
+
+    def click(self, x: int, y: int, pause: float = 0.5, window: str | None = None) -> None:
+        """A real click at screen coordinates, or at coordinates inside ``window`` (its client
+        area; openbox makes getwindowgeometry report the frame, so never add those up)."""
+        where = ["--window", window] if window else []
+        self.xdotool("mousemove", *where, str(x), str(y))
+        time.sleep(0.15)
+        self.xdotool("click", "1")
+        time.sleep(pause)
+
+    def type(self, text: str, pause: float = 0.4) -> None:
+        self.xdotool("type", "--delay", "60", text)
+        time.sleep(pause)
+
+    def windows(self, name_regex: str) -> list[str]:
+        out = self.xdotool("search", "--onlyvisible", "--name", name_regex, check=False)
+        return out.split()
+
+    def geometry(self, wid: str) -> dict:
+        out = self.xdotool("getwindowgeometry", "--shell", wid)
+        return {k: int(v) for k, v in (line.split("=") for line in out.split() if "=" in line) if k in ("X", "Y", "WIDTH", "HEIGHT")}
+
+    def wait_window(self, name_regex: str, timeout: float = 60) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            ids = self.windows(name_regex)
+            if ids:
+                return ids[-1]
+            time.sleep(0.3)
+        raise AssertionError(f"no window named /{name_regex}/ within {timeout:.0f} s")
+
+    def screenshot(self, path: Path, wid: str | None = None) -> Path:
+        subprocess.run(["import", "-window", wid or "root", str(path)], env=self.env, check=True, timeout=30, capture_output=True)
+        return path
+
+    def close(self) -> None:
+        for p in (self.wm, self.xvfb):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+
+def prepare_musescore3_home(home: Path) -> Path:
+    """Settings that skip the first-start wizard and tours; the plugin installed and enabled."""
+    cfg = home / ".config" / "MuseScore"
+    cfg.mkdir(parents=True, exist_ok=True)
+    (cfg / "MuseScore3.ini").write_text(
+        "[application]\nstartup\\firstStart=false\n\n[ui]\napplication\\startup\\showTours=false\n"
+        "application\\startup\\showStartCenter=false\n")
+    plugin_dir = B.install_plugin(home)
+    data = home / ".local" / "share" / "MuseScore" / "MuseScore3"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "plugins.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<museScore version="3.02">\n'
+        f'  <Plugin>\n    <path>{plugin_dir / "lstmfuse.qml"}</path>\n    <load>1</load>\n  </Plugin>\n</museScore>\n')
+    return plugin_dir
+
+
+class MuseScore:
+    """One MuseScore process on a display, its output collected in a log file."""
+
+    def __init__(self, display: Display, home: Path, score: Path, exe: str | None = None, extra_env: dict | None = None):
+        self.display = display
+        self.log_path = home / "mscore-gui.log"
+        self._log = open(self.log_path, "w")
+        env = {**B.isolated_env(home), "DISPLAY": display.name, **(extra_env or {})}
+        env.pop("QT_QPA_PLATFORM", None)
+        self.proc = subprocess.Popen([exe or B.mscore(), str(score)], env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def statuses(self) -> list[str]:
+        return re.findall(r"lstmfuse-status: (.*)", self.log())
+
+    def wait_status(self, pattern: str, after: int = 0, timeout: float = 60) -> str:
+        """The first status line after the ``after``-th that matches ``pattern`` (regex)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            for s in self.statuses()[after:]:
+                if re.search(pattern, s):
+                    return s
+            if self.proc.poll() is not None:
+                raise AssertionError(f"MuseScore exited ({self.proc.returncode}); log:\n{self.log()[-3000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"no status /{pattern}/ within {timeout:.0f} s; statuses: {self.statuses()[after:]}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except (subprocess.TimeoutExpired, ProcessLookupError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(5)
+        self._log.close()

@@ -1,0 +1,158 @@
+"""The plugin as a composer meets it: a real MuseScore 3 window (Debian's musescore3 3.2.3) on
+a private X display (Xvfb + openbox), driven only by real input events (xdotool mouse clicks
+and keys), with a real bridge process and the installed plugin.
+
+The flow: open a score, make an edit of one's own (raise the first note a semitone), select
+everything, open Plugins > lstmfuse, ask for 3 variants with the keyboard (click the field,
+type, Enter = Continue), press Ctrl+Z in the score (the user's own undo), press Next variant:
+the plugin must write nothing and say why, and the user's edit must survive (it used to undo
+that edit and write variant 2). Then: Continue again, Next variant (allowed: the score is as
+the plugin left it), one Ctrl+Z restores the score before the write. The score is checked by
+saving it (Ctrl+S) and reading the file. Screenshots (gui-ms3-*.png) go to the test's temp
+folder, or to $LSTMFUSE_GUI_SHOTS (docs/ holds the ones made with LSTMFUSE_GUI_SHOTS=docs).
+
+GUI tools or MuseScore 3 missing is a failure (CI installs them in .ci/run); set
+LSTMFUSE_NO_GUI=1 to skip knowingly on a machine without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import bridge_support as B
+import gui_support as G
+import mscx_reader as R
+
+pytestmark = pytest.mark.slow
+
+
+if os.environ.get("LSTMFUSE_NO_GUI") == "1":
+    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
+_missing = G.missing_tools() + ([] if B.mscore() else ["mscore3"])
+if _missing:
+    raise RuntimeError(f"the GUI test needs {', '.join(_missing)} (apt-get install -y xvfb xdotool openbox imagemagick musescore3; "
+                       "or set LSTMFUSE_NO_GUI=1 to skip knowingly)")
+
+# Where things are on the 1600x1000 display (MuseScore 3.2.3's default layout, 100% zoom,
+# the Irish tune): the first note of bar 1, and an empty spot of the canvas.
+FIRST_NOTE = (342, 333)
+EMPTY_CANVAS = (1200, 850)
+# Inside the dialog (its client area, 500x590, fixed layout with 5 genres).
+VARIANTS_FIELD = (220, 243)
+SEED_FIELD = (330, 243)
+NEXT_BUTTON = (267, 301)
+DIALOG_BLANK = (250, 575)
+
+
+@pytest.fixture(scope="module")
+def gui(tmp_path_factory):
+    home = tmp_path_factory.mktemp("guihome")
+    G.prepare_musescore3_home(home)
+    orig = home / "irish.mscx"
+    B.convert(home, B.REPO / "examples" / "oneills-0001.musicxml", orig)
+    score = home / "work.mscx"
+    shutil.copyfile(orig, score)
+    bridge = B.BridgeProcess(home)
+    display = G.Display(home)
+    ms = G.MuseScore(display, home, score)
+    try:
+        display.wait_window(r"^MuseScore 3: work", timeout=120)
+        time.sleep(3)
+        shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
+        shots.mkdir(parents=True, exist_ok=True)
+        yield {"home": home, "orig": orig, "score": score, "display": display, "ms": ms, "shots": shots}
+    finally:
+        ms.close()
+        display.close()
+        bridge.stop()
+
+
+def _open_plugin(d: G.Display, ms: G.MuseScore) -> str:
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    n = len(ms.statuses())
+    d.key("alt+p", pause=0.8)
+    d.key("Up", "Return")  # the last entry of the Plugins menu: lstmfuse
+    wid = d.wait_window(r"^lstmfuse$", timeout=30)
+    ms.wait_status(r"Bridge ready", after=n, timeout=30)
+    time.sleep(0.5)
+    return wid
+
+
+def _save(d: G.Display, path: Path) -> dict:
+    before = path.stat().st_mtime_ns
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+s", pause=1.0)
+    end = time.monotonic() + 20
+    while path.stat().st_mtime_ns == before and time.monotonic() < end:
+        time.sleep(0.2)
+    assert path.stat().st_mtime_ns != before, "Ctrl+S did not save the score"
+    return R.read(path)
+
+
+def _first_pitch(score) -> int:
+    return next(i.pitch for i in score[1].voices[0] if i.kind == "chord")
+
+
+def test_next_variant_never_undoes_the_users_edit(gui):
+    d, ms = gui["display"], gui["ms"]
+    orig = R.read(gui["orig"])
+    bars = len(orig[1].measures)
+    g0 = _first_pitch(orig)
+
+    # The user's own edit: click the first note, raise it a semitone.
+    d.click(*EMPTY_CANVAS)
+    d.click(*FIRST_NOTE)
+    d.key("Up")
+
+    wid = _open_plugin(d, ms)
+    d.screenshot(gui["shots"] / "gui-ms3-dialog.png", wid)
+    # Three variants, a fixed seed, typed into the fields; Enter = Continue.
+    d.click(*VARIANTS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("3")
+    d.click(*SEED_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("5")
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^Continuing with .*staff 1.*voice 1", after=n, timeout=10)  # shown before the work
+    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+    d.screenshot(gui["shots"] / "gui-ms3-written.png")
+
+    # The user's own Ctrl+Z in the score undoes the write; then Next variant.
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+z", pause=1.0)
+    n = len(ms.statuses())
+    d.click(*DIALOG_BLANK, window=wid)  # bring the dialog back to the front
+    d.click(*NEXT_BUTTON, window=wid)
+    ms.wait_status(r"score changed since", after=n, timeout=20)
+    d.screenshot(gui["shots"] / "gui-ms3-refused.png")
+    saved = _save(d, gui["score"])
+    assert _first_pitch(saved) == g0 + 1, "the user's edit (first note raised) was undone"
+    assert len(saved[1].measures) == bars, "Next variant wrote after the user undid the write"
+
+    # Allowed: the score is as the plugin left it. Continue, Next variant, one Ctrl+Z.
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    n = len(ms.statuses())
+    d.click(*DIALOG_BLANK, window=wid)
+    d.key("Return")  # Enter = Continue
+    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+    n = len(ms.statuses())
+    d.click(*NEXT_BUTTON, window=wid)
+    ms.wait_status(r"^wrote .*variant 2 of 3", after=n, timeout=20)
+    written = _save(d, gui["score"])
+    assert len(written[1].measures) == bars + 4
+    assert _first_pitch(written) == g0 + 1
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+z", pause=1.0)
+    undone = _save(d, gui["score"])
+    assert len(undone[1].measures) == bars, "one Ctrl+Z did not remove the replaced variant"
+    assert _first_pitch(undone) == g0 + 1, "one Ctrl+Z after Next variant undid the user's edit too"
+    assert [i.key() for i in undone[1].voices[0]][1:] == [i.key() for i in orig[1].voices[0]][1:]
