@@ -71,16 +71,29 @@ def _check_parity(path, intervals, structure: bool = False) -> int:
             assert wrong <= wrong0, f"{path.name} {spec}: {wrong} accidentals contradict their notes"
             assert missing <= missing0, f"{path.name} {spec}: {missing} notes lack a needed accidental"
         try:
-            expected = signature(ref.transpose(iv.music21_spec))
+            expected = signature(_without_drum_keys(ref.transpose(iv.music21_spec)))
         except m21pitch.AccidentalException:
             continue  # music21 cannot transpose (e.g. an alteration of 2.5): nothing to compare
-        got = signature(m21_parse(out, suffix=path.suffix))
+        got = signature(_without_drum_keys(m21_parse(out, suffix=path.suffix)))
         assert got[0] == expected[0], f"{path.name} {spec}: pitches differ"
         assert got[2] == expected[2], f"{path.name} {spec}: chord symbols differ"
         if path.name not in NONTRADITIONAL_KEYS:
             assert got[1] == expected[1], f"{path.name} {spec}: key signatures differ"
         compared += 1
     return compared
+
+
+def _without_drum_keys(score):
+    """Drop the key signatures of percussion-clef parts: music21 transposes them, batch
+    leaves a drum staff's key alone (a key signature on drums is a bug, issue 15)."""
+    from music21 import clef
+
+    for part in score.parts:
+        clefs = list(part.recurse().getElementsByClass(clef.Clef))
+        if clefs and all(isinstance(c, clef.PercussionClef) for c in clefs):
+            for ks in list(part.recurse().getElementsByClass(m21key.KeySignature)):
+                ks.activeSite.remove(ks)
+    return score
 
 
 @pytest.mark.parametrize("path", LILY_FILES, ids=lambda p: p.stem[:12])

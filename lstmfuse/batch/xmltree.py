@@ -126,6 +126,22 @@ def remove_child(el: etree._Element) -> None:
     parent.remove(el)
 
 
+def set_text(el: etree._Element, value: str) -> bool:
+    """Make ``value`` the whole text of a text-only element; True if anything changed.
+
+    Entity references (``&comp;``: entities are never expanded when batch reads a file) and
+    comments inside the element go too: setting only ``.text`` left them after the new
+    value, so ``--composer X`` wrote ``X&comp;``.
+    """
+    extra = [c for c in el if not isinstance(c.tag, str) or isinstance(c, etree._Entity)]
+    if not extra and (el.text or "") == value:
+        return False
+    for c in extra:
+        el.remove(c)
+    el.text = value
+    return True
+
+
 def sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, tag, **attrs)
     if text is not None:
@@ -207,6 +223,14 @@ def _key_map(key_el: etree._Element) -> dict[str, float]:
 KeyFn = Callable[[etree._Element], bool]
 
 
+def is_percussion_part(part: etree._Element) -> bool:
+    """A part written on percussion clefs only, or holding unpitched notes and no pitched ones."""
+    signs = {text_of(c.find("sign")).lower() for c in part.iter("clef")}
+    if signs:
+        return signs == {"percussion"}
+    return part.find(".//unpitched") is not None and part.find(".//pitch") is None
+
+
 def rewrite_pitches(root: etree._Element, pitch_fn: PitchFn | None, key_fn: KeyFn | None,
                     counts: dict[str, int], harmony: bool = True) -> None:
     """Walk every part in document order: ``key_fn`` may rewrite a <key> element (returns
@@ -218,6 +242,7 @@ def rewrite_pitches(root: etree._Element, pitch_fn: PitchFn | None, key_fn: KeyF
     cautionary/editorial one; otherwise it is kept with its sign updated.
     """
     for part in parts(root):
+        drums = is_percussion_part(part)  # a key signature never belongs on a drum staff
         keys_old: dict[str | None, dict[str, float]] = {None: key_alters(0)}
         keys_new: dict[str | None, dict[str, float]] = {None: key_alters(0)}
         for measure in children(part, "measure"):
@@ -230,7 +255,7 @@ def rewrite_pitches(root: etree._Element, pitch_fn: PitchFn | None, key_fn: KeyF
                 elif tag == "attributes":
                     for key_el in children(el, "key"):
                         before = _key_map(key_el)
-                        if key_fn is not None and key_fn(key_el):
+                        if key_fn is not None and not drums and key_fn(key_el):
                             counts["keys"] = counts.get("keys", 0) + 1
                         after = _key_map(key_el)
                         number = key_el.get("number")

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from ...errors import UsageError
-from ..xmltree import build, children, insert_child, remove_child
+from ..xmltree import build, children, insert_child, remove_child, set_text
 from . import Op, option, register
 
 _HEADER_ORDER = ("work", "movement-number", "movement-title", "identification", "defaults", "credit", "part-list")
@@ -34,13 +34,10 @@ def _set_simple(parent: etree._Element, tag: str, value: str, order: tuple[str, 
             remove_child(el)
         return bool(found)
     if found:
-        el = found[0]
-        if (el.text or "") == value and len(found) == 1:
-            return False
-        el.text = value
+        changed = set_text(found[0], value) or len(found) > 1
         for extra in found[1:]:
             remove_child(extra)
-        return True
+        return changed
     insert_child(parent, build(tag, value), before_tags=_after(order, tag))
     return True
 
@@ -64,12 +61,10 @@ def _set_creator(root: etree._Element, kind: str, value: str) -> bool:
             remove_child(el)
         return bool(found)
     if found:
-        if found[0].text == value and len(found) == 1:
-            return False
-        found[0].text = value
+        changed = set_text(found[0], value) or len(found) > 1
         for extra in found[1:]:
             remove_child(extra)
-        return True
+        return changed
     insert_child(ident, build("creator", value, type=kind), before_tags=_after(_IDENT_ORDER, "creator"))
     return True
 
@@ -84,8 +79,7 @@ def _set_credits(root: etree._Element, kind: str, value: str) -> int:
         if kind not in types:
             continue
         words = credit.find("credit-words")
-        if words is not None and words.text != value:
-            words.text = value
+        if words is not None and set_text(words, value):
             n += 1
     return n
 
