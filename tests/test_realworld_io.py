@@ -174,3 +174,15 @@ def test_validate_cli_external_entity_exit_1():
     assert r.exit_code == 1, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
     assert "Traceback" not in r.output
+
+
+# --------------------------------------------------------------------------- kern readers
+
+
+def test_duplicated_staff_numbers_read_without_them(tmp_path):
+    """converter21 refused valid Humdrum whose *staffN labels repeat (Chopin op. 28/1)."""
+    s = summarise(DATA / "dup-staff.krn")
+    assert (s.notes, s.measures, s.duration_quarters, s.lowest, s.highest) == (7, 2, 4.0, "C3", "C5")
+    assert s.title == "Duplicated staff numbers"
+    for rt in _kern_and_back(DATA / "dup-staff.krn", tmp_path).values():
+        assert (rt.notes, rt.measures, rt.duration_quarters) == (7, 2, 4.0), rt.path

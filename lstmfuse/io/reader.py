@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -82,7 +83,32 @@ def _parse(path: Path, fmt: str, text: str | None):
         raise
     except Exception as exc:  # music21/converter21 raise many types; all mean "unreadable"
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if fmt == "kern" and text is not None and "duplicated staff numbers" in detail:
+            return _parse_without_staff_numbers(path, text, detail)
         raise ScoreReadError(f"cannot parse as {fmt}: {detail}", path) from None
+
+
+_STAFF_TOKEN = re.compile(r"^\*staff\d+(?:/\d+)*$")
+
+
+def _parse_without_staff_numbers(path: Path, text: str, first_error: str):
+    """Read a kern file whose ``*staffN`` labels repeat (valid Humdrum that verovio engraves;
+    Sapp's Chopin preludes) by dropping the labels: converter21 then numbers the staves in
+    spine order itself. ``*partN`` labels stay, so a piano's two staves stay one part; the
+    staff labels only lay out staves, so no note, rest or text is lost."""
+    import music21
+
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("*") and not line.startswith("**") and "*staff" in line:
+            line = "\t".join("*" if _STAFF_TOKEN.match(tok) else tok for tok in line.split("\t"))
+        lines.append(line)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return music21.converter.parseData("\n".join(lines) + "\n", format="humdrum")
+    except Exception:
+        raise ScoreReadError(f"cannot parse as kern: {first_error}", path) from None
 
 
 def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F821
