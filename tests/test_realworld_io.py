@@ -186,3 +186,14 @@ def test_duplicated_staff_numbers_read_without_them(tmp_path):
     assert s.title == "Duplicated staff numbers"
     for rt in _kern_and_back(DATA / "dup-staff.krn", tmp_path).values():
         assert (rt.notes, rt.measures, rt.duration_quarters) == (7, 2, 4.0), rt.path
+
+
+def test_piano_cut_time_ottava_round_trip(tmp_path):
+    """The shape of Chopin's op. 10/4 in OSMD's test files: two staves, alla breve with a
+    half-note metronome mark, a right hand under 8va, note dynamics attributes."""
+    src = DATA / "piano-cut-time-8va.musicxml"
+    s = summarise(src)
+    facts = lambda x: (x.notes, x.rests, x.measures, x.duration_quarters, x.lowest, x.highest, x.tempos)  # noqa: E731
+    assert facts(s) == (80, 0, 4, 16.0, "C#3", "B#6", [176.0])  # tempos in quarters: half = 88
+    for rt in _kern_and_back(src, tmp_path).values():
+        assert facts(rt) == facts(s), rt.path

@@ -133,16 +133,18 @@ def stated_bpm(mark) -> float | None:
     Counts a printed number, a kern ``*MM`` (converter21 marks it ``numberImplicit`` so it
     is not engraved) and a MusicXML ``<sound tempo>`` (music21's ``numberSounding``); not a
     number music21 made up from a word such as "Allegro" (implicit and equal to its table).
+    Returned in quarter notes per minute, whatever the mark's beat unit, so the figure is
+    the same whichever format the score was read from.
     """
-    if mark.numberSounding is not None:
-        return float(mark.numberSounding)
-    if mark.number is None:
-        return None
-    if getattr(mark, "numberImplicit", False):
-        text = mark.text
-        if text and mark._getDefaultNumber(text) == mark.number:
-            return None  # music21's guess from the tempo word
-    return float(mark.number)
+    if mark.numberSounding is None:
+        if mark.number is None:
+            return None
+        if getattr(mark, "numberImplicit", False):
+            text = mark.text
+            if text and mark._getDefaultNumber(text) == mark.number:
+                return None  # music21's guess from the tempo word
+    bpm = mark.getQuarterBPM()  # in quarter notes: a half-note mark of 88 is 176, as kern's *MM
+    return None if bpm is None else round(float(bpm), 3)
 
 
 def _hidden(el) -> bool:
