@@ -326,3 +326,193 @@ def test_batch_out_dir_killed_inside_the_write_then_resume(tmp_path, scores, tra
     assert (out / "t0.musicxml").read_bytes() == transposed and (out / "t1.musicxml").read_bytes() == transposed
     assert sorted(_listing(out)) == sorted(["t0.musicxml", "t1.musicxml", safety.JOURNAL_NAME])
     assert [f.read_bytes() for f in files] == [scores["new"]] * 2
+
+
+# ------------------------------------------------------------------------- the writers' rules
+from lstmfuse.errors import ScoreWriteError, UsageError  # noqa: E402
+from lstmfuse.io import atomic  # noqa: E402
+
+
+def test_check_writable_names_each_refusal(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ScoreWriteError, match="is a directory"):
+        atomic.check_writable(tmp_path / "d")
+    with pytest.raises(ScoreWriteError, match="is a directory"):
+        atomic.check_writable(tmp_path / "d", force=True)
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        atomic.check_writable(tmp_path / "f")
+    assert atomic.check_writable(tmp_path / "f", force=True) == tmp_path / "f"
+    with pytest.raises(ScoreWriteError, match="its folder does not exist"):
+        atomic.check_writable(tmp_path / "nowhere" / "x.musicxml")
+    assert atomic.check_writable(tmp_path / "new.musicxml") == tmp_path / "new.musicxml"
+
+
+def test_check_writable_relative_path_uses_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert atomic.check_writable("x.musicxml") == Path("x.musicxml")
+    atomic.write_bytes_atomic("x.musicxml", b"data")
+    assert (tmp_path / "x.musicxml").read_bytes() == b"data" and _listing(tmp_path) == ["x.musicxml"]
+
+
+def test_a_writer_that_writes_nothing_leaves_nothing(tmp_path):
+    dest = tmp_path / "out.musicxml"
+    with pytest.raises(ScoreWriteError, match="produced no output"):
+        with atomic.atomic_output(dest):
+            pass  # the temp file exists but is empty
+    with pytest.raises(ScoreWriteError, match="produced no output"):
+        with atomic.atomic_output(dest) as tmp:
+            tmp.unlink()
+    assert _listing(tmp_path) == []
+    with pytest.raises(RuntimeError):
+        with atomic.atomic_output(dest) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("the writer failed")
+    assert _listing(tmp_path) == []
+
+
+def test_temp_file_sits_beside_the_destination_with_the_writers_pid(tmp_path):
+    dest = tmp_path / "out.musicxml"
+    with atomic.atomic_output(dest) as tmp:
+        assert tmp.parent == tmp_path and tmp.name.startswith(f".out.musicxml.{os.getpid()}.")
+        assert tmp.name.endswith(".part.musicxml") and tmp.exists()
+        tmp.write_bytes(b"<x/>")
+    assert dest.read_bytes() == b"<x/>" and _listing(tmp_path) == ["out.musicxml"]
+
+
+def test_new_file_gets_the_umask_mode_not_the_temp_files_0600(tmp_path):
+    old = os.umask(0o027)
+    try:
+        atomic.write_bytes_atomic(tmp_path / "a", b"1")
+        safety.atomic_write(tmp_path / "b", b"1")
+        assert os.umask(0o027) == 0o027  # reading the umask left it as it was
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_file_that_appears_meanwhile_is_never_clobbered(tmp_path):
+    dest = tmp_path / "out.musicxml"
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        with atomic.atomic_output(dest) as tmp:
+            tmp.write_bytes(b"ours")
+            dest.write_bytes(b"theirs")  # another program wrote it after the check
+    assert dest.read_bytes() == b"theirs" and _listing(tmp_path) == ["out.musicxml"]
+    with atomic.atomic_output(dest, force=True) as tmp:
+        tmp.write_bytes(b"ours")
+    assert dest.read_bytes() == b"ours" and _listing(tmp_path) == ["out.musicxml"]
+
+
+def test_without_hard_links_it_still_refuses_to_clobber(tmp_path, monkeypatch):
+    """A file system without hard links (FAT, some network shares): rename, but only if the
+    destination is still absent."""
+    def no_links(*a, **k):
+        raise PermissionError("operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    dest = tmp_path / "out.musicxml"
+    atomic.write_bytes_atomic(dest, b"first")
+    assert dest.read_bytes() == b"first" and _listing(tmp_path) == ["out.musicxml"]
+    dest.unlink()
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        with atomic.atomic_output(dest) as tmp:
+            tmp.write_bytes(b"second")
+            dest.write_bytes(b"theirs")  # appeared after the check
+    assert dest.read_bytes() == b"theirs" and _listing(tmp_path) == ["out.musicxml"]
+
+
+def test_only_dead_writers_temp_files_are_swept(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    names = {
+        f".out.musicxml.{dead}.abc123.part.musicxml": False,  # its writer is gone: removed
+        f".out.musicxml.{os.getpid()}.abc123.part.musicxml": True,  # a live writer: kept
+        ".out.musicxml.abc123.part.musicxml": True,  # no pid (an older lstmfuse): kept
+        f".out.musicxml.{10**30}.x.part.musicxml": True,  # not a pid: kept
+        f".other.musicxml.{dead}.abc123.part.musicxml": True,  # another destination: kept
+        f".out.musicxml.{dead}.abc123.part.krn": True,  # another suffix: kept
+        f"out.musicxml.{dead}.abc123.part.musicxml": True,  # not hidden: not ours
+    }
+    for n in names:
+        (tmp_path / n).write_text("x")
+    atomic.write_bytes_atomic(tmp_path / "out.musicxml", b"new")
+    assert _listing(tmp_path) == sorted([n for n, kept in names.items() if kept] + ["out.musicxml"])
+
+
+def test_batch_atomic_write_exclusive_creates_and_leaves_no_temp(tmp_path):
+    dest = tmp_path / "a.txt"
+    assert safety.atomic_write(dest, b"one", exclusive=True) == dest
+    assert dest.read_bytes() == b"one" and _listing(tmp_path) == ["a.txt"]
+
+
+def test_clean_stale_temps_removes_only_ours(tmp_path):
+    dest = tmp_path / "a.musicxml"
+    ours = [f".a.musicxml.x1{safety.TEMP_MARK}", f".a.musicxml.zz{safety.TEMP_MARK}"]
+    theirs = [f".b.musicxml.x1{safety.TEMP_MARK}", ".a.musicxml.x1.tmp", f"a.musicxml.x1{safety.TEMP_MARK}", "a.musicxml"]
+    for n in ours + theirs:
+        (tmp_path / n).write_text("x")
+    safety.clean_stale_temps(dest)
+    assert _listing(tmp_path) == sorted(theirs)
+    safety.clean_stale_temps(tmp_path / "missing-folder" / "x")  # no folder: nothing to do, no error
+
+
+def test_pending_marker_round_trip(tmp_path):
+    src = tmp_path / "song.musicxml"
+    assert safety.pending_path(src) == tmp_path / ".song.musicxml.lstmfuse-pending"
+    assert safety.read_pending(src) is None
+    safety.write_pending(src, "aa", "bb")
+    assert safety.read_pending(src) == {"old": "aa", "new": "bb"}
+    safety.pending_path(src).write_text("{not json")
+    assert safety.read_pending(src) is None
+    safety.clear_pending(src)
+    safety.clear_pending(src)  # twice: no error
+    assert _listing(tmp_path) == []
+
+
+def test_hashes(tmp_path):
+    import hashlib
+
+    (tmp_path / "f").write_bytes(b"abc")
+    assert safety.sha256(b"abc") == hashlib.sha256(b"abc").hexdigest()
+    assert safety.file_sha(tmp_path / "f") == safety.sha256(b"abc")
+    assert safety.file_sha(tmp_path / "missing") is None
+
+
+def test_journal_records_and_loads_only_its_own_recipe(tmp_path):
+    recipe, options = [{"op": "transpose", "interval": "+M2"}], {"mode": "out"}
+    path = tmp_path / "j" / safety.JOURNAL_NAME
+    j = safety.Journal(path, recipe, options)
+    assert j.load() == {}
+    j.record({"source": "ignored"})  # not open yet: nothing written
+    j.open(append=False)
+    j.record({"source": "a.musicxml", "status": "ok"})
+    j.record({"source": "b.musicxml", "status": "failed"})
+    j.close()
+    j.close()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3 and '"journal": "lstmfuse batch"' in lines[0]
+    with open(path, "a") as fh:
+        fh.write('{"source": "c.musi')  # a line cut by a kill
+    again = safety.Journal(path, recipe, options)
+    assert set(again.load()) == {"a.musicxml", "b.musicxml"}
+    assert again.load()["b.musicxml"]["status"] == "failed"
+    again.open(append=True)
+    again.record({"source": "d.musicxml", "status": "ok"})
+    again.close()
+    assert path.read_text().splitlines()[:3] == lines and "d.musicxml" in path.read_text().splitlines()[-1]
+    fresh = safety.Journal(path, recipe, options)
+    fresh.open(append=False)  # not resuming: a new journal
+    fresh.close()
+    assert path.read_text().splitlines() == lines[:1]
+    with pytest.raises(UsageError, match="different batch"):
+        safety.Journal(path, [{"op": "transpose", "interval": "-m3"}], options).load()
+    with pytest.raises(UsageError, match="different batch"):
+        safety.Journal(path, recipe, {"mode": "inplace"}).load()
+    path.write_text("not a journal\n")
+    with pytest.raises(UsageError, match="not a batch journal"):
+        j.load()
+    path.write_text("")
+    assert j.load() == {}
+    j.open(append=True)  # empty: starts a new one with its header
+    j.close()
+    assert path.read_text().splitlines() == lines[:1]
