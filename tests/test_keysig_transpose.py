@@ -13,11 +13,16 @@ are altered. The score also holds one note per bar; its pitch is worked out the 
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from lxml import etree
 
 from lstmfuse import batch
-from lstmfuse.errors import LstmfuseError
+from lstmfuse.errors import LstmfuseError, UsageError
+
+REPO = Path(__file__).resolve().parent.parent
 
 KEYS = [  # one <key> per bar, and the note in that bar (step, alter, octave)
     '<key><fifths>-1</fifths><mode>major</mode></key>',  # F major
@@ -150,3 +155,181 @@ def test_unchanged_by_an_octave(score):
     assert _keys(out) == _keys(_score())
     assert _notes(out) == [(s, a, o - 1) for s, a, o in NOTES]
     assert "keys" not in changes["transpose"]
+
+
+# --------------------------------------------------------------------- --to-key, by hand
+def _doc(tmp_path, parts: list[list[str]], name: str = "s.musicxml"):
+    """A score whose part i has one measure per entry of parts[i]: the entry is the measure's
+    content after its number (attributes and notes as MusicXML text)."""
+    plist = "".join(f'<score-part id="P{i}"><part-name>p{i}</part-name></score-part>' for i in range(1, len(parts) + 1))
+    body = "".join(
+        f'<part id="P{i}">' + "".join(f'<measure number="{j}">{m}</measure>' for j, m in enumerate(ms, start=1)) + "</part>"
+        for i, ms in enumerate(parts, start=1))
+    p = tmp_path / name
+    p.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="4.0"><part-list>{plist}</part-list>{body}</score-partwise>\n')
+    return p
+
+
+def _note(step: str, octave: int, alter: int = 0) -> str:
+    a = f"<alter>{alter}</alter>" if alter else ""
+    return f"<note><pitch><step>{step}</step>{a}<octave>{octave}</octave></pitch><duration>4</duration><type>whole</type></note>"
+
+
+def _attrs(key: str = "", divisions: bool = True, time: bool = True) -> str:
+    d = "<divisions>1</divisions>" if divisions else ""
+    t = "<time><beats>4</beats><beat-type>4</beat-type></time>" if time else ""
+    return f"<attributes>{d}{key}{t}</attributes>"
+
+
+@pytest.mark.parametrize("key, to_key, interval, first_note", [
+    ("<key><fifths>-1</fifths></key>", "Eb", "-M2", ("E", -1, 4)),  # no mode: read as the target's (major): F -> Eb
+    ("<key><fifths>-1</fifths></key>", "e", "+M2", ("G", 0, 4)),  # no mode, minor target: D minor -> E minor
+    ("<key><fifths>-1</fifths><mode>none</mode></key>", "e", "+M2", ("G", 0, 4)),
+    ("<key><fifths>0</fifths><mode>dorian</mode></key>", "E", "+M2", ("G", 0, 4)),  # D dorian -> E (mode kept)
+    ("<key><fifths>0</fifths><mode>dorian</mode></key>", "E dorian", "+M2", ("G", 0, 4)),
+    ("<key><fifths>0</fifths><mode>ionian</mode></key>", "Eb", "+m3", ("A", -1, 4)),  # C ionian = C major -> Eb
+    ("<key><fifths>0</fifths><mode>aeolian</mode></key>", "c", "+m3", ("A", -1, 4)),  # A aeolian = A minor -> C minor
+    ("<key><fifths>0</fifths><mode>minor</mode></key>", "c aeolian", "+m3", ("A", -1, 4)),
+    ("<key><fifths>-1</fifths><mode>major</mode></key>", "G", "+M2", ("G", 0, 4)),  # F -> G: up a tone, not down a seventh
+])
+def test_to_key_reads_the_mode_of_the_first_key(tmp_path, key, to_key, interval, first_note):
+    src = _doc(tmp_path, [[_attrs(key) + _note("F", 4)]])
+    out, changes = batch.apply(src, [batch.Transpose(to_key=to_key)])
+    assert changes["transpose"]["interval"] == interval
+    assert _notes(out) == [first_note]
+
+
+def test_to_key_direction(tmp_path):
+    src = _doc(tmp_path, [[_attrs("<key><fifths>-1</fifths><mode>major</mode></key>") + _note("F", 4)]])
+    out, ch = batch.apply(src, [batch.Transpose(to_key="G", direction="down")])
+    assert ch["transpose"]["interval"] == "-m7" and _notes(out) == [("G", 0, 3)]
+    out, ch = batch.apply(src, [batch.Transpose(to_key="G", direction="up")])
+    assert ch["transpose"]["interval"] == "+M2" and _notes(out) == [("G", 0, 4)]
+    with pytest.raises(UsageError, match="bad direction 'sideways'"):
+        batch.Transpose(to_key="G", direction="sideways")
+
+
+@pytest.mark.parametrize("fifths, mode, to_key, message", [
+    (-2, "major", "g", "is in Bb major but --to-key names a minor key"),
+    (6, "major", "d#", "is in F# major but --to-key names a minor key"),
+    (-7, "major", "ab", "is in Cb major but --to-key names a minor key"),
+    (3, "minor", "A", "is in F# minor but --to-key names a major key"),
+    (0, "dorian", "E phrygian", "is in D dorian but --to-key names a phrygian key"),
+    (0, "major", "D dorian", "is in C major but --to-key names a dorian key"),
+])
+def test_to_key_refuses_another_mode_naming_the_key(tmp_path, fifths, mode, to_key, message):
+    src = _doc(tmp_path, [[_attrs(f"<key><fifths>{fifths}</fifths><mode>{mode}</mode></key>") + _note("C", 5)]])
+    with pytest.raises(LstmfuseError, match=re.escape(message)):
+        batch.apply(src, [batch.Transpose(to_key=to_key)])
+
+
+def test_to_key_takes_the_first_traditional_key_of_the_first_part(tmp_path):
+    nontrad = "<key><key-step>B</key-step><key-alter>-1</key-alter></key>"
+    src = _doc(tmp_path, [[_attrs(nontrad) + _note("F", 4), _attrs("<key><fifths>2</fifths><mode>major</mode></key>", False, False) + _note("D", 5)],
+                          [_attrs("<key><fifths>-3</fifths><mode>major</mode></key>") + _note("E", 4, -1)]])
+    out, ch = batch.apply(src, [batch.Transpose(to_key="E")])
+    assert ch["transpose"]["interval"] == "+M2"  # from D (part 1's first <fifths>), not Eb (part 2)
+    only_part_2 = _doc(tmp_path, [[_attrs() + _note("F", 4)], [_attrs("<key><fifths>-3</fifths></key>") + _note("E", 4, -1)]], "p2.musicxml")
+    with pytest.raises(LstmfuseError, match="has no key signature to transpose from"):
+        batch.apply(only_part_2, [batch.Transpose(to_key="E")])
+    broken = _doc(tmp_path, [[_attrs("<key><fifths>x</fifths></key>") + _note("F", 4)]], "broken.musicxml")
+    with pytest.raises(LstmfuseError, match="has no key signature to transpose from"):
+        batch.apply(broken, [batch.Transpose(to_key="E")])
+    out, ch = batch.apply(broken, [batch.Transpose("+M2")])  # an unreadable <fifths> is left alone
+    assert _keys(out) == [({}, [("fifths", {}, "x")])] and _notes(out) == [("G", 0, 4)]
+
+
+def test_transpose_needs_exactly_one_of_interval_and_key():
+    with pytest.raises(UsageError, match="exactly one of"):
+        batch.Transpose()
+    with pytest.raises(UsageError, match="exactly one of"):
+        batch.Transpose("+M2", to_key="Eb")
+    with pytest.raises(UsageError):
+        batch.Transpose("+X9")
+    with pytest.raises(UsageError):
+        batch.Transpose(to_key="H")
+
+
+def test_nontraditional_key_keeps_its_layout(tmp_path):
+    """Whitespace between the elements and a trailing <key-octave> stay where they were;
+    a lower-case step and an unreadable alteration (read as natural) are understood."""
+    key = ("<key>\n  <key-step>b</key-step>\n  <key-alter>-1</key-alter>\n  <key-step>E</key-step>\n  <key-alter>x</key-alter>\n"
+           '  <key-octave number="1">4</key-octave>\n</key>')
+    src = _doc(tmp_path, [[_attrs(key) + _note("B", 4, -1)]])
+    out, _ = batch.apply(src, [batch.Transpose("+M2")])
+    k = etree.fromstring(out).find(".//key")
+    # scale C D E F G A Bb (E read as natural) up a tone: D E F# G A B C: only F#
+    assert [(c.tag, c.text) for c in k] == [("key-step", "F"), ("key-alter", "1"), ("key-octave", "4")]
+    assert [c.tail for c in k] == ["\n  ", "\n  ", "\n"]
+    assert _notes(out) == [("C", 0, 5)]
+
+
+# --------------------------------------------------------------------- kern: through music21
+def test_kern_transposes_key_and_notes_through_music21(tmp_path):
+    """Essen's "Das Hildebrandslied" (G major, *k[f#]): g b- b- cc cc dd dd ..."""
+    from lstmfuse.io import load
+
+    src = REPO / "examples" / "essen-altdeu10-1.krn"
+    for op, sharps, first in [(batch.Transpose("+M2"), 3, ["A4", "C5", "C5", "D5", "D5", "E5"]),
+                              (batch.Transpose(to_key="Bb"), -2, ["B-4", "D-5", "D-5", "E-5", "E-5", "F5"])]:
+        out, changes = batch.apply(src, [op])
+        f = tmp_path / "out.krn"
+        f.write_bytes(out)
+        score = load(f)
+        keys = list(score.recurse().getElementsByClass("KeySignature"))
+        assert keys and keys[0].sharps == sharps
+        assert [p.nameWithOctave for p in score.pitches[:6]] == first
+        assert changes["transpose"]["pitches"] == len(load(src).pitches)
+
+
+# --------------------------------------------------------------------- set-key, by hand
+def test_set_key_replaces_opening_keys_and_inserts_missing_ones(tmp_path):
+    """Part 1 opens in F major and changes to D in bar 2; part 2 has no key (attributes
+    without one); part 3 has no attributes at all; part 4 opens with a non-traditional key;
+    part 5 has a key only after its first note (not an opening key)."""
+    mid = "<key><fifths>2</fifths><mode>major</mode></key>"
+    src = _doc(tmp_path, [
+        [_attrs("<key><fifths>-1</fifths><mode>major</mode></key>") + _note("B", 4, -1), _attrs(mid, False, False) + _note("F", 4, 1)],
+        [_attrs() + _note("C", 5)],
+        [_note("D", 5)],
+        [_attrs("<key><key-step>B</key-step><key-alter>-1</key-alter><key-accidental>flat</key-accidental></key>") + _note("B", 4, -1)],
+        [_attrs() + _note("E", 4) + _attrs("<key><fifths>1</fifths></key>", False, False) + _note("F", 4, 1)],
+    ])
+    out, changes = batch.apply(src, [batch.SetKey(key="Eb")])
+    eb = ({}, _trad(-3, "major"))
+    assert _keys(out) == [eb, ({}, _trad(2, "major")), eb, eb, eb, eb, ({}, _trad(1))]
+    root = etree.fromstring(out)
+    p2 = root.find("part[@id='P2']/measure/attributes")
+    assert [c.tag for c in p2] == ["divisions", "key", "time"]  # the key goes before <time>
+    p3 = root.find("part[@id='P3']/measure")
+    assert [c.tag for c in p3] == ["attributes", "note"]
+    p5 = root.findall("part[@id='P5']/measure/attributes")
+    assert [[c.tag for c in a] for a in p5] == [["divisions", "key", "time"], ["key"]]
+    assert _notes(out) == _notes(src.read_bytes())  # no pitch moves
+    assert changes["set-key"]["keys"] == 5
+    everything, changes = batch.apply(src, [batch.SetKey(key="Eb", all=True)])
+    assert _keys(everything) == [eb] * 7
+    again, changes = batch.apply(tmp_path / "s.musicxml", [batch.SetKey(key="F")])
+    assert _keys(again)[0] == ({}, _trad(-1, "major"))  # already F major: left as it was
+    assert changes["set-key"]["keys"] == 4
+    with pytest.raises(UsageError, match="set-key needs a key"):
+        batch.SetKey()
+    with pytest.raises(UsageError):
+        batch.SetKey(key="H")
+
+
+def test_set_key_writes_accidentals_the_new_key_needs(tmp_path):
+    """B-flat in F major needs no sign; in C major (set-key C) it needs a flat."""
+    src = _doc(tmp_path, [[_attrs("<key><fifths>-1</fifths><mode>major</mode></key>") + _note("B", 4, -1)]])
+    out, _ = batch.apply(src, [batch.SetKey(key="C")])
+    note = etree.fromstring(out).find(".//note")
+    assert note.findtext("accidental") == "flat" and _notes(out) == [("B", -1, 4)]
+    assert _keys(out) == [({}, _trad(0, "major"))]
+
+
+def test_set_key_on_a_part_without_measures_is_an_error(tmp_path):
+    p = tmp_path / "empty.musicxml"
+    p.write_text('<?xml version="1.0"?>\n<score-partwise version="4.0"><part-list><score-part id="P1"><part-name>x</part-name>'
+                 '</score-part></part-list><part id="P1"></part></score-partwise>\n')
+    with pytest.raises(LstmfuseError, match="part P1 has no measures"):
+        batch.apply(p, [batch.SetKey(key="Eb")])

@@ -232,12 +232,9 @@ class SetKey(Op):
         targets: set[int] = set()
         alive: list[etree._Element] = []  # lxml proxies keep their id() only while referenced
         for part in parts(root):
-            if self.all:
-                found = list(part.iter("key"))
-            else:
-                found = _opening_keys(part)
-            if not found:
-                found = [_insert_opening_key(part)]
+            found = list(part.iter("key")) if self.all else _opening_keys(part)
+            if not _opening_keys(part):  # (with --all too: notes before a part's first key get one)
+                found.insert(0, _insert_opening_key(part))
             alive.extend(found)
             targets.update(id(k) for k in found)
         counts: dict[str, Any] = {}
