@@ -18,7 +18,10 @@ except ImportError:  # older typer runs on click itself
     from click import exceptions as click_errors
 
 from ..errors import LstmfuseError
+from . import help_style
 from .app import app, console_err
+
+help_style.apply()  # no '<bool>' after flags, 'FILE' not '{file}' in usage lines
 
 # Importing registers the commands on ``app``.
 from . import corpus_commands, generate_commands, io_commands, metrics_commands, model_commands  # noqa: E402,F401
