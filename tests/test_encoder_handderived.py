@@ -242,3 +242,16 @@ def test_oneills_2_d_major_pickup(corpus_dir):
     assert enc.positions.tolist() == [18, 18, 21, 21, 0, 0, 9, 9, 12, 12, 21, 21, 0, 0]
     back = decode(enc.tokens, shift=enc.shift, start=F(0), start_bar_pos=F(3, 2), meter="2/4")
     assert _events(back) == _events(head.events)
+
+
+def test_decode_grammar_by_hand():
+    """Worked through token by token: <bos> is skipped; a tie joins the next duration to the
+    note before it; a duration with no pitch waiting is stray and ignored; a pitch token
+    cancels a pending tie; <eos> ends decoding."""
+    d = lambda q: V.duration_token(F(q))  # noqa: E731
+    toks = [V.BOS, V.pitch_token(60), d(1), V.TIE, d(1), d(1), V.REST, d(F(1, 2)), V.TIE, V.pitch_token(62), d(F(1, 2)),
+            V.EOS, V.pitch_token(64), d(1)]
+    got = decode(toks, shift=2, start=F(3), start_bar_pos=F(1), meter="3/4")
+    assert _events(got) == [(58, F(3), F(2), F(1)), (None, F(5), F(1, 2), F(0)), (60, F(11, 2), F(1, 2), F(1, 2))]
+    # a tie with nothing before it extends nothing; the stray duration after it is dropped
+    assert _events(decode([V.TIE, d(1), V.pitch_token(60), d(1)])) == [(60, F(0), F(1), F(0))]
