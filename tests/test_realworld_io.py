@@ -197,3 +197,25 @@ def test_piano_cut_time_ottava_round_trip(tmp_path):
     assert facts(s) == (80, 0, 4, 16.0, "C#3", "B#6", [176.0])  # tempos in quarters: half = 88
     for rt in _kern_and_back(src, tmp_path).values():
         assert facts(rt) == facts(s), rt.path
+
+
+# --------------------------------------------------------------------------- render
+
+
+def test_render_last_page_shows_the_end(tmp_path, corpus_dir):
+    """``page=LAST_PAGE``: what ``continue --png`` needs to show the new bars of a long score."""
+    from lstmfuse.io.render import LAST_PAGE, render
+
+    src = corpus_dir / "beethoven" / "opus18no1" / "movement2.krn"
+    whole = render(src, tmp_path / "all.svg")
+    assert whole.page_count > 1
+    last = render(src, tmp_path / "last.svg", page=LAST_PAGE)
+    assert last.files == [tmp_path / "last.svg"]
+    produced = sorted(tmp_path.glob("all*.svg"))
+    final = max(produced, key=lambda p: int(p.stem.split("-")[-1]) if "-" in p.stem else 1)
+    def shape(path):  # verovio numbers its ids afresh on every run: compare what is drawn
+        text = path.read_text()
+        return text.count('class="note'), text.count('class="measure'), text.count('class="rest')
+
+    assert shape(tmp_path / "last.svg") == shape(final)
+    assert shape(final) != shape(tmp_path / "all.svg")

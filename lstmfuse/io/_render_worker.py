@@ -5,7 +5,7 @@ interpreter down. So the parent starts this file as a separate Python process
 (``python _render_worker.py`` by path: it imports nothing from lstmfuse), sends one JSON
 request on stdin, and reads one JSON reply on stdout:
 
-request: {"input": path, "input_from": "humdrum"|"musicxml"|..., "pages": [1, 2] or null,
+request: {"input": path, "input_from": "humdrum"|"musicxml"|..., "pages": [1, 2] or [-1] (last) or null,
           "png": bool, "out_dir": folder, "options": {...verovio options...}}
 reply:   {"page_count": N, "written": [[page, file, notes], ...]}   exit 0
          (notes: how many engraved notes the page's SVG holds)
@@ -47,6 +47,7 @@ def main() -> None:
     if count < 1:
         _fail("verovio laid out no pages")
     pages = req.get("pages") or list(range(1, count + 1))
+    pages = [count + 1 + p if p < 0 else p for p in pages]  # -1: the last page
     for page in pages:
         if not 1 <= page <= count:
             _fail(f"there is no page {page} (the score has {count} page{'s' if count != 1 else ''})", "page")

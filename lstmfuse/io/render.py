@@ -40,6 +40,9 @@ VEROVIO_OPTIONS = {"adjustPageHeight": True, "footer": "none", "breaks": "auto"}
 
 DEFAULT_TIMEOUT_S = 300.0
 
+#: ``page=LAST_PAGE`` engraves only the last page: where continued bars are on a long score
+LAST_PAGE = -1
+
 
 class RenderError(LstmfuseError):
     """Verovio failed, crashed or timed out on a score."""
@@ -145,7 +148,8 @@ def render(
 ) -> RenderResult:
     """Render ``source`` (kern, MusicXML, .mxl, ABC, MIDI) to ``output`` (.svg or .png).
 
-    ``musicxml_importer`` picks verovio's MusicXML reader ("musicxml", or "musicxml-hum",
+    ``page=LAST_PAGE`` (-1) writes only the last page to ``output`` (a continuation's new
+    bars are there, not on page 1). ``musicxml_importer`` picks verovio's MusicXML reader ("musicxml", or "musicxml-hum",
     the humlib route that crashes on many files and exists here to exercise the crash
     handling); ``fallback=False`` turns the MusicXML -> kern fallback off. Raises
     LstmfuseError with one line naming the file on any failure.
@@ -155,7 +159,7 @@ def render(
     kind = out.suffix.lower()
     if kind not in (".svg", ".png"):
         raise UsageError(f"{out}: the output must end in .svg or .png")
-    if page is not None and page < 1:
+    if page is not None and page < 1 and page != LAST_PAGE:
         raise UsageError(f"--page must be 1 or more (got {page})")
     fmt = detect_format(src)  # missing, folder, empty, unknown -> ScoreReadError
     check_writable(out, force)
@@ -244,4 +248,4 @@ def render(
         return RenderResult(done, int(reply["page_count"]), route, notes, expected, attempts)
 
 
-__all__ = ["NoSuchPageError", "RenderError", "RenderResult", "VEROVIO_OPTIONS", "page_targets", "render"]
+__all__ = ["LAST_PAGE", "NoSuchPageError", "RenderError", "RenderResult", "VEROVIO_OPTIONS", "page_targets", "render"]
