@@ -219,3 +219,20 @@ def test_render_last_page_shows_the_end(tmp_path, corpus_dir):
 
     assert shape(tmp_path / "last.svg") == shape(final)
     assert shape(final) != shape(tmp_path / "all.svg")
+
+
+# --------------------------------------------------------------------------- size
+
+
+def test_large_score_warns_before_reading(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from lstmfuse.cli import app
+    from lstmfuse.io import limits
+
+    assert limits.large_score_note(DATA / "sound-tempo.musicxml") is None
+    monkeypatch.setattr(limits, "LARGE_SCORE_BYTES", 100)
+    note = limits.large_score_note(DATA / "sound-tempo.musicxml")
+    assert note and "Ctrl-C" in note and "\n" not in note
+    r = CliRunner().invoke(app, ["info", str(DATA / "sound-tempo.musicxml")])
+    assert r.exit_code == 0 and "note:" in r.output and "MB of score text" in r.output

@@ -18,6 +18,14 @@ from ..io import atomic, writer  # noqa: F401  (submodules used below)
 from .app import app, console, console_err
 
 
+def _warn_if_large(path: Path) -> None:
+    from ..io.limits import large_score_note
+
+    note = large_score_note(path)
+    if note:
+        console_err.print(f"[bold yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+
+
 def _live_console() -> Console:
     """A console bound to the real stderr *now*: progress bars and spinners keep drawing
     there even while the library silences music21's chatter by swapping sys.stderr."""
@@ -63,6 +71,7 @@ def convert(
         source, target = Path(sources[0]), Path(sources[1])
         io.writer.output_format(target)
         io.atomic.check_writable(target, force)
+        _warn_if_large(source)
         with _live_console().status(f"converting {escape(str(source))}", spinner="dots"):
             convert_file(source, target, force=force)
         tunes = tune_count_hint(source)
@@ -196,6 +205,7 @@ def info(
     """
     from ..io.summary import summarise
 
+    _warn_if_large(file)
     with _live_console().status(f"reading {escape(str(file))}", spinner="dots"):
         s = summarise(file, tune=tune)
     if as_json:
@@ -252,6 +262,7 @@ def render(
     """
     from ..io.render import render as render_score
 
+    _warn_if_large(file)
     with _live_console().status(f"rendering {escape(str(file))}", spinner="dots"):
         result = render_score(file, output, page=page, force=force)
     if result.attempts:
