@@ -236,3 +236,28 @@ def test_large_score_warns_before_reading(tmp_path, monkeypatch):
     assert note and "Ctrl-C" in note and "\n" not in note
     r = CliRunner().invoke(app, ["info", str(DATA / "sound-tempo.musicxml")])
     assert r.exit_code == 0 and "note:" in r.output and "MB of score text" in r.output
+
+
+def test_inexact_triplets_round_trip_through_kern(corpus_dir, tmp_path):
+    """schubert/Lindenbaum.xml stores triplet eighths as 85/256 quarters: the kern written
+    from it (``1024%43``) could not be read back."""
+    src = corpus_dir / "schubert" / "Lindenbaum.xml"
+    facts = lambda x: (x.notes, x.rests, x.measures, x.duration_quarters, x.lowest, x.highest, x.title)  # noqa: E731
+    s = summarise(src)
+    assert facts(s) == (1639, 132, 82, 246.0, "B1", "G#5", "Der Lindenbaum")
+    target = tmp_path / "l.krn"
+    from lstmfuse.convert import convert_file
+
+    convert_file(src, target)
+    assert "%43" not in target.read_text()
+    assert facts(summarise(target)) == facts(s)
+
+
+def test_exact_tuplets_snaps_only_notated_tuplets():
+    from fractions import Fraction
+
+    from lstmfuse.io.tidy import snap_time
+
+    assert snap_time(Fraction(597, 256)) == Fraction(7, 3)
+    assert snap_time(Fraction(3, 16)) == Fraction(3, 16)
+    assert snap_time(Fraction(1, 7)) == Fraction(1, 7)

@@ -177,33 +177,20 @@ def warn_if_low(melody: Melody) -> str | None:
     return message
 
 
-#: time points (quarters from the start) that need no snapping: multiples of these
-_EXACT_GRIDS = (Fraction(1, 16), Fraction(1, 12), Fraction(1, 10))
-#: where an inexact time point may be moved: the triplet/duplet grid and the quintuplet grid
-_SNAP_GRIDS = (Fraction(1, 24), Fraction(1, 10))
-#: how far a point may move (1/96 quarter: well inside any written value)
-SNAP_TOLERANCE = Fraction(1, 96)
-
-
-def _snap_point(t: Fraction) -> Fraction:
-    if any((t / g).denominator == 1 for g in _EXACT_GRIDS):
-        return t
-    best = min((round(t / g) * g for g in _SNAP_GRIDS), key=lambda c: abs(c - t))
-    return best if abs(best - t) <= SNAP_TOLERANCE else t
-
-
 def snap_inexact_tuplets(events: list[NoteEvent]) -> list[NoteEvent]:
     """Move onsets and ends that miss a tuplet by a hair onto it.
 
     Notation programs store triplets in integer divisions, so a triplet eighth in
     ``schubert/Lindenbaum.xml`` lasts 85/256 or 86/256 of a quarter instead of 1/3; the
-    encoder refused the whole melody. A point within :data:`SNAP_TOLERANCE` of the 1/24 or
-    1/10 grid moves there (durations follow from the snapped ends); exact points and
+    encoder refused the whole melody. A point within 1/96 quarter of the 1/24 or 1/10 grid
+    moves there (:func:`lstmfuse.io.tidy.snap_time`, which the MusicXML reader uses too) (durations follow from the snapped ends); exact points and
     anything further off are left alone (the encoder names what it cannot write).
     """
+    from ..io.tidy import snap_time
+
     out = []
     for e in events:
-        onset, end = _snap_point(e.onset), _snap_point(e.end)
+        onset, end = snap_time(e.onset), snap_time(e.end)
         if (onset, end) == (e.onset, e.end) or end <= onset:
             out.append(e)
             continue

@@ -9,6 +9,8 @@ depending on the file it came from, and that silently change data further on:
   (the writers turn it back into written pitch plus an ottava line).
 * music21 puts the file name into the movement title of a title-less MusicXML file, which
   the kern writer then wrote as ``!!!OMD: song.musicxml``. :func:`drop_file_name_titles`.
+* MusicXML stores triplets in integer divisions (85/256 of a quarter for 1/3):
+  :func:`exact_tuplets` gives them the length their notation says.
 * Humdrum lyrics and reference records spell umlauts the old ``**silbe`` way (``f\\u3r``,
   ``fr\\o3h-lich`` in the Bach chorales): :func:`unescape_humdrum_text` gives ``für``.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from fractions import Fraction
 from pathlib import Path
 
 #: ``\\u3`` = u with umlaut (diaeresis) in the **silbe texts of the Bach chorale editions
@@ -110,15 +113,71 @@ def mark_kern_tempos(score, text: str) -> int:
     return marked
 
 
+#: time points (quarters) that are exact already: multiples of these
+EXACT_GRIDS = (Fraction(1, 16), Fraction(1, 12), Fraction(1, 10))
+#: where an inexact time point may move: the triplet/duplet grid and the quintuplet grid
+SNAP_GRIDS = (Fraction(1, 24), Fraction(1, 10))
+#: how far a point may move (1/96 quarter: well inside any written value)
+SNAP_TOLERANCE = Fraction(1, 96)
+
+
+def snap_time(t: Fraction) -> Fraction:
+    """``t`` moved onto the tuplet grid when it misses it by a hair, else ``t`` itself."""
+    if any((t / g).denominator == 1 for g in EXACT_GRIDS):
+        return t
+    best = min((round(t / g) * g for g in SNAP_GRIDS), key=lambda c: abs(c - t))
+    return best if abs(best - t) <= SNAP_TOLERANCE else t
+
+
+def exact_tuplets(score) -> int:
+    """Give tuplet notes the length their notation says, where the file stored it inexactly.
+
+    MusicXML stores lengths in integer divisions, so a triplet eighth written at 256
+    divisions per quarter lasts 85 or 86 (``schubert/Lindenbaum.xml``). music21 keeps that
+    and the notated ``eighth`` + 3:2 side by side; the kern writer then wrote ``1024%43``,
+    which no reader takes back. A tuplet note within :data:`SNAP_TOLERANCE` of its notated
+    length gets it, and the offsets after it in its measure or voice move onto the grid.
+    Returns how many notes changed.
+    """
+    from music21 import duration, stream
+
+    changed = 0
+    for container in score.recurse(streamsOnly=True, includeSelf=False):
+        if not isinstance(container, (stream.Measure, stream.Voice)):
+            continue
+        here = 0
+        for el in container.notesAndRests:
+            d = el.duration
+            if not d.tuplets or d.isGrace or d.type in (None, "complex", "inexpressible", "zero"):
+                continue
+            exact = duration.Duration(type=d.type, dots=d.dots)
+            exact.tuplets = tuple(t for t in d.tuplets)
+            want, have = Fraction(exact.quarterLength), Fraction(d.quarterLength).limit_denominator(1 << 16)
+            if want != have and abs(want - have) <= SNAP_TOLERANCE:
+                el.duration = exact
+                here += 1
+        if here:
+            for el in list(container.elements):
+                off = Fraction(el.offset).limit_denominator(1 << 16)
+                snapped = snap_time(off)
+                if snapped != off:
+                    container.coreSetElementOffset(el, snapped)
+            container.coreElementsChanged()
+            changed += here
+    return changed
+
+
 def tidy(score, path: str | Path, fmt: str, text: str | None = None) -> None:
     """Everything above, for a score just read from ``path`` (format ``fmt``, and the
     file's text for text formats)."""
     sound_ottavas(score)
     drop_file_name_titles(score, path)
+    if fmt in ("musicxml", "mxl"):
+        exact_tuplets(score)
     if fmt == "kern":
         unescape_humdrum_text(score)
         if text:
             mark_kern_tempos(score, text)
 
 
-__all__ = ["drop_file_name_titles", "mark_kern_tempos", "sound_ottavas", "tidy", "unescape_humdrum_text", "unescape_silbe"]
+__all__ = ["SNAP_TOLERANCE", "drop_file_name_titles", "exact_tuplets", "snap_time", "mark_kern_tempos", "sound_ottavas", "tidy", "unescape_humdrum_text", "unescape_silbe"]
