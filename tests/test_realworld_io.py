@@ -261,3 +261,12 @@ def test_exact_tuplets_snaps_only_notated_tuplets():
     assert snap_time(Fraction(597, 256)) == Fraction(7, 3)
     assert snap_time(Fraction(3, 16)) == Fraction(3, 16)
     assert snap_time(Fraction(1, 7)) == Fraction(1, 7)
+
+
+def test_musicxml_writer_invents_no_title_or_composer(tmp_path):
+    target = tmp_path / "o.musicxml"
+    save(load(DATA / "no-clef.musicxml"), target)
+    text = target.read_text()
+    assert "Music21 Fragment" not in text and ">Music21<" not in text
+    s = summarise(target)
+    assert (s.title, s.composer) == (None, None)

@@ -38,7 +38,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         fill_pedal_types(score)
     add_missing_clefs(score)
     drop_empty_contributors(score)
-    with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind):
+    with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), _no_placeholders():
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -166,3 +166,17 @@ def _kern_tempos(score, kind: str) -> Iterator[None]:
         for mark, implicit in marks:
             mark._number = None
             mark.numberImplicit = implicit
+
+
+@contextlib.contextmanager
+def _no_placeholders() -> Iterator[None]:
+    """Stop music21's MusicXML writer from inventing a title ("Music21 Fragment") and a
+    composer ("Music21") for a score that has none: that was read back as real metadata."""
+    from music21 import defaults
+
+    before = defaults.title, defaults.author
+    defaults.title, defaults.author = "", ""
+    try:
+        yield
+    finally:
+        defaults.title, defaults.author = before

@@ -1,0 +1,151 @@
+"""Every real-world file x every operation: succeeds with the facts kept, or one line.
+
+Operations: ``info``; convert to kern and read back; convert to MusicXML, validate it and
+read back; engrave page 1; read the passage ``continue`` would continue (part choice,
+melody, encoding). "Facts" are what a user checks: notes, rests, measures, length, range,
+tempo, title. Run as a script for the table in docs/io.md::
+
+    .venv/bin/python tests/test_realworld_matrix.py            # the whole set
+    .venv/bin/python tests/test_realworld_matrix.py --quick    # what the test runs
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "realworld"
+EXAMPLES = HERE.parent / "examples"
+
+#: music21's bundled corpus files of the kinds issue 15 met (Sapp's kern editions of Bach,
+#: Beethoven and Chopin; MusicXML piano and song scores)
+CORPUS = [
+    "bach/bwv277.krn", "bach/bwv281.krn", "bach/bwv366.krn", "chopin/mazurka06-2.krn",
+    "beethoven/opus18no1/movement2.krn", "beethoven/opus18no1/movement3.krn",
+    "joplin/maple_leaf_rag.mxl", "schubert/Lindenbaum.xml", "schumann_clara/polonaise_op1n1.mxl",
+    "schumann_clara/polonaise_op1n4.mxl", "bach/bwv66.6.mxl", "demos/drum_sample.xml",
+    "leadSheet/fosterBrownHair.mxl",
+]
+QUICK_CORPUS = ["bach/bwv277.krn", "schubert/Lindenbaum.xml"]
+
+
+def _facts(s) -> tuple:
+    return (s.notes, s.rests, s.measures, s.duration_quarters, s.lowest, s.highest, tuple(s.tempos), s.title)
+
+
+FACT_NAMES = ("notes", "rests", "measures", "length", "lowest", "highest", "tempos", "title")
+
+
+@dataclass
+class Row:
+    name: str
+    results: dict[str, str] = field(default_factory=dict)  # op -> "ok" / "one line: ..." / "DIFF ..." / "CRASH ..."
+
+    @property
+    def bad(self) -> list[str]:
+        return [f"{op}: {r}" for op, r in self.results.items() if r.startswith(("DIFF", "CRASH"))]
+
+
+def _diff(a: tuple, b: tuple) -> str:
+    return ", ".join(f"{n} {x!r}->{y!r}" for n, x, y in zip(FACT_NAMES, a, b) if x != y)
+
+
+def run_file(path: Path, render: bool = True) -> Row:
+    """Every operation on one file; never raises."""
+    import warnings
+
+    from lstmfuse.convert import convert_file, quiet
+    from lstmfuse.encoding.extract import melody_from_part, pick_part
+    from lstmfuse.encoding.tokens import encode
+    from lstmfuse.errors import LstmfuseError
+    from lstmfuse.io import load
+    from lstmfuse.io.render import render as render_score
+    from lstmfuse.io.schema import validate_musicxml
+    from lstmfuse.io.summary import summarise
+
+    row = Row(path.name)
+
+    def attempt(op, fn):
+        try:
+            with quiet():
+                row.results[op] = fn() or "ok"
+        except LstmfuseError as err:
+            text = str(err)
+            row.results[op] = ("one line: " + text) if "\n" not in text else "CRASH multi-line error"
+        except Exception as exc:  # noqa: BLE001 - a traceback is what this looks for
+            row.results[op] = f"CRASH {type(exc).__name__}: {exc}"
+
+    base = {}
+
+    def info():
+        base["facts"] = _facts(summarise(path))
+
+    attempt("info", info)
+    with tempfile.TemporaryDirectory() as tmp:
+        for suffix in (".krn", ".musicxml"):
+            def round_trip(suffix=suffix):
+                target = Path(tmp) / f"out{suffix}"
+                convert_file(path, target)
+                if suffix == ".musicxml":
+                    errors = validate_musicxml(target)
+                    if errors:
+                        return f"DIFF invalid MusicXML: {errors[0]}"
+                if "facts" not in base:
+                    return None
+                got = _facts(summarise(target))
+                return None if got == base["facts"] else f"DIFF {_diff(base['facts'], got)}"
+
+            attempt(f"-> {suffix[1:]}", round_trip)
+        if render:
+            attempt("render", lambda: render_score(path, Path(tmp) / "p.svg", page=1) and None)
+
+    def passage():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            melody = melody_from_part(pick_part(load(path)), source=str(path))
+            encode(melody)
+        notes = [w for w in caught if w.category.__module__.startswith("lstmfuse")]
+        return f"ok, warns: {notes[0].message}" if notes else None
+
+    attempt("continue (read)", passage)
+    return row
+
+
+def all_files(quick: bool) -> list[Path]:
+    import music21
+
+    corpus = Path(music21.__file__).parent / "corpus"
+    mine = sorted(p for p in DATA.iterdir() if p.suffix in (".krn", ".musicxml", ".mxl", ".xml"))
+    return mine + [corpus / rel for rel in (QUICK_CORPUS if quick else CORPUS)] + ([] if quick else sorted(EXAMPLES.glob("*.*[!tml]")))
+
+
+@pytest.mark.slow
+def test_every_file_every_operation_succeeds_or_is_one_line():
+    rows = [run_file(p, render=False) for p in all_files(quick=True)]
+    bad = [f"{r.name}: {b}" for r in rows for b in r.bad]
+    assert not bad, "\n".join(bad)
+    by_name = {r.name: r.results for r in rows}
+    assert by_name["drumset-first.musicxml"]["continue (read)"] == "ok"  # the Flute, not the drums
+    assert by_name["bwv277.krn"]["-> krn"] == "ok"
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    rows = [run_file(p) for p in all_files(quick)]
+    ops = list(rows[0].results)
+    print("| file | " + " | ".join(ops) + " |")
+    print("| --- | " + " | ".join("---" for _ in ops) + " |")
+    for r in rows:
+        print(f"| {r.name} | " + " | ".join(r.results.get(op, "") for op in ops) + " |")
+    bad = sum(bool(r.bad) for r in rows)
+    print(f"\n{len(rows)} files, {len(ops)} operations each; files with a difference or a crash: {bad}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
