@@ -15,6 +15,7 @@ Each writer runs in a child process and is stopped inside its write by one of:
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -380,16 +381,26 @@ def test_temp_file_sits_beside_the_destination_with_the_writers_pid(tmp_path):
     assert dest.read_bytes() == b"<x/>" and _listing(tmp_path) == ["out.musicxml"]
 
 
-def test_new_file_gets_the_umask_mode_not_the_temp_files_0600(tmp_path):
-    old = os.umask(0o027)
+@pytest.mark.parametrize("umask, mode", [(0o027, 0o640), (0o002, 0o664)])
+def test_new_file_gets_the_umask_mode_not_the_temp_files_0600(tmp_path, umask, mode):
+    old = os.umask(umask)
     try:
         atomic.write_bytes_atomic(tmp_path / "a", b"1")
         safety.atomic_write(tmp_path / "b", b"1")
-        assert os.umask(0o027) == 0o027  # reading the umask left it as it was
+        assert os.umask(umask) == umask  # reading the umask left it as it was
     finally:
         os.umask(old)
-    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o640
-    assert (tmp_path / "b").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "a").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "b").stat().st_mode & 0o777 == mode
+
+
+def test_write_bytes_atomic_refuses_to_clobber_unless_forced(tmp_path):
+    dest = tmp_path / "a"
+    assert atomic.write_bytes_atomic(dest, b"1") == dest
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        atomic.write_bytes_atomic(dest, b"2")
+    atomic.write_bytes_atomic(dest, b"3", force=True)
+    assert dest.read_bytes() == b"3" and _listing(tmp_path) == ["a"]
 
 
 def test_a_file_that_appears_meanwhile_is_never_clobbered(tmp_path):
@@ -425,7 +436,7 @@ def test_without_hard_links_it_still_refuses_to_clobber(tmp_path, monkeypatch):
 def test_only_dead_writers_temp_files_are_swept(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
     names = {
-        f".out.musicxml.{dead}.abc123.part.musicxml": False,  # its writer is gone: removed
+        **{f".out.musicxml.{dead}.abc12{k}.part.musicxml": False for k in range(5)},  # their writer is gone: removed
         f".out.musicxml.{os.getpid()}.abc123.part.musicxml": True,  # a live writer: kept
         ".out.musicxml.abc123.part.musicxml": True,  # no pid (an older lstmfuse): kept
         f".out.musicxml.{10**30}.x.part.musicxml": True,  # not a pid: kept
@@ -460,7 +471,10 @@ def test_pending_marker_round_trip(tmp_path):
     src = tmp_path / "song.musicxml"
     assert safety.pending_path(src) == tmp_path / ".song.musicxml.lstmfuse-pending"
     assert safety.read_pending(src) is None
+    stale = tmp_path / f".{safety.pending_path(src).name}.x1{safety.TEMP_MARK}"
+    stale.write_text("left by a killed run")
     safety.write_pending(src, "aa", "bb")
+    assert not stale.exists()
     assert safety.read_pending(src) == {"old": "aa", "new": "bb"}
     safety.pending_path(src).write_text("{not json")
     assert safety.read_pending(src) is None
@@ -480,26 +494,30 @@ def test_hashes(tmp_path):
 
 def test_journal_records_and_loads_only_its_own_recipe(tmp_path):
     recipe, options = [{"op": "transpose", "interval": "+M2"}], {"mode": "out"}
-    path = tmp_path / "j" / safety.JOURNAL_NAME
+    path = tmp_path / "j" / "k" / safety.JOURNAL_NAME
     j = safety.Journal(path, recipe, options)
     assert j.load() == {}
     j.record({"source": "ignored"})  # not open yet: nothing written
     j.open(append=False)
     j.record({"source": "a.musicxml", "status": "ok"})
-    j.record({"source": "b.musicxml", "status": "failed"})
+    assert "a.musicxml" in path.read_text()  # on disk at once, not when the journal closes
+    j.record({"source": "b-é.musicxml", "status": "failed"})
     j.close()
     j.close()
-    lines = path.read_text().splitlines()
-    assert len(lines) == 3 and '"journal": "lstmfuse batch"' in lines[0]
-    with open(path, "a") as fh:
-        fh.write('{"source": "c.musi')  # a line cut by a kill
+    j.record({"source": "after close"})  # closed: nothing written
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and json.loads(lines[0]) == {"journal": "lstmfuse batch", "version": 1, "recipe": recipe, "options": options}
+    assert "b-é.musicxml" in lines[2]  # readable as written, not escaped
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('["a list"]\n{"status": "no source"}\n{"source": "c.musi')  # odd lines, then a line cut by a kill
     again = safety.Journal(path, recipe, options)
-    assert set(again.load()) == {"a.musicxml", "b.musicxml"}
-    assert again.load()["b.musicxml"]["status"] == "failed"
+    assert set(again.load()) == {"a.musicxml", "b-é.musicxml"}
+    assert again.load()["b-é.musicxml"]["status"] == "failed"
     again.open(append=True)
     again.record({"source": "d.musicxml", "status": "ok"})
     again.close()
-    assert path.read_text().splitlines()[:3] == lines and "d.musicxml" in path.read_text().splitlines()[-1]
+    assert path.read_text(encoding="utf-8").splitlines()[:3] == lines and "d.musicxml" in path.read_text().splitlines()[-1]
+    assert set(again.load()) == {"a.musicxml", "b-é.musicxml", "d.musicxml"}  # the cut line is skipped, not the end
     fresh = safety.Journal(path, recipe, options)
     fresh.open(append=False)  # not resuming: a new journal
     fresh.close()
@@ -516,3 +534,26 @@ def test_journal_records_and_loads_only_its_own_recipe(tmp_path):
     j.open(append=True)  # empty: starts a new one with its header
     j.close()
     assert path.read_text().splitlines() == lines[:1]
+
+
+def test_a_journal_line_cut_by_a_kill_never_makes_resume_edit_twice(tmp_path, scores, transposed):
+    """Killed while writing the journal line of the last file (its pending marker still on
+    disk): the first --resume counts that file done from the marker and journals it; its
+    line must not be glued to the cut one, or a second --resume would transpose it again."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    files = [lib / f"t{i}.musicxml" for i in range(2)]
+    for f in files:
+        f.write_bytes(scores["new"])
+    env = {**os.environ, "PYTHONPATH": str(_package_root())}
+    run = lambda *extra: subprocess.run([sys.executable, "-m", "lstmfuse", *_batch_args(files, "--in-place", *extra)],  # noqa: E731
+                                        capture_output=True, text=True, timeout=300, env=env)
+    assert run().returncode == 0
+    journal = lib / safety.JOURNAL_NAME
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][: len(lines[-1]) // 2])
+    safety.write_pending(files[1], safety.sha256(scores["new"]), safety.sha256(transposed))
+    for _ in range(2):
+        r = run("--resume")
+        assert r.returncode == 0, r.stderr
+        assert [f.read_bytes() == transposed for f in files] == [True, True]

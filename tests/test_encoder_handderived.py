@@ -176,7 +176,17 @@ def test_meter_change_switches_the_meter_id_at_its_bar():
     # unknown meter: the fallback id; an empty melody is <bos> <eos>
     assert encode(Melody([NoteEvent(60, F(0), F(3, 2))], meter="7/8")).meters.tolist() == [V.METER_OTHER] * 4
     empty = encode(Melody([], meter="3/4"))
-    assert empty.tokens.tolist() == [V.BOS, V.EOS] and empty.meters.tolist() == [1, 1]
+    assert empty.tokens.tolist() == [V.BOS, V.EOS] and empty.meters.tolist() == [1, 1] and empty.positions.tolist() == [0, 0]
+
+
+def test_unrepresentable_duration_names_the_note_and_the_file():
+    from lstmfuse.encoding.tokens import Unrepresentable
+
+    m = Melody([NoteEvent(60, F(0), F(1)), NoteEvent(62, F(1), F(1, 7), F(1))], meter="4/4", source="tune.krn")
+    with pytest.raises(Unrepresentable) as info:
+        encode(m)
+    assert "duration 1/7 quarter(s) at offset 1 cannot be encoded" in str(info.value)
+    assert info.value.path is not None and "tune.krn" in str(info.value)
 
 
 def test_normalising_shift_for_every_key_signature():

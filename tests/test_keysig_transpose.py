@@ -216,6 +216,8 @@ def test_to_key_direction(tmp_path):
     (3, "minor", "A", "is in F# minor but --to-key names a major key"),
     (0, "dorian", "E phrygian", "is in D dorian but --to-key names a phrygian key"),
     (0, "major", "D dorian", "is in C major but --to-key names a dorian key"),
+    (14, "major", "c", "is in C## major but --to-key names a minor key"),  # 7 fifths sharpen the tonic once more
+    (-14, "major", "c", "is in Cbb major but --to-key names a minor key"),
 ])
 def test_to_key_refuses_another_mode_naming_the_key(tmp_path, fifths, mode, to_key, message):
     src = _doc(tmp_path, [[_attrs(f"<key><fifths>{fifths}</fifths><mode>{mode}</mode></key>") + _note("C", 5)]])
@@ -253,15 +255,71 @@ def test_transpose_needs_exactly_one_of_interval_and_key():
 def test_nontraditional_key_keeps_its_layout(tmp_path):
     """Whitespace between the elements and a trailing <key-octave> stay where they were;
     a lower-case step and an unreadable alteration (read as natural) are understood."""
-    key = ("<key>\n  <key-step>b</key-step>\n  <key-alter>-1</key-alter>\n  <key-step>E</key-step>\n  <key-alter>x</key-alter>\n"
+    key = ("<key>\n  <key-step>b</key-step>\n\t<key-alter>-1</key-alter>\n  <key-step>E</key-step>\n  <key-alter>x</key-alter>\n"
            '  <key-octave number="1">4</key-octave>\n</key>')
     src = _doc(tmp_path, [[_attrs(key) + _note("B", 4, -1)]])
     out, _ = batch.apply(src, [batch.Transpose("+M2")])
     k = etree.fromstring(out).find(".//key")
     # scale C D E F G A Bb (E read as natural) up a tone: D E F# G A B C: only F#
     assert [(c.tag, c.text) for c in k] == [("key-step", "F"), ("key-alter", "1"), ("key-octave", "4")]
-    assert [c.tail for c in k] == ["\n  ", "\n  ", "\n"]
+    assert [c.tail for c in k] == ["\n\t", "\n\t", "\n"]  # the first old element's whitespace, then the octave's
     assert _notes(out) == [("C", 0, 5)]
+    # up a major third: listed steps first (Bb -> D, E -> G#), then C -> E, D -> F#, F -> A, G -> B, A -> C#
+    out, _ = batch.apply(src, [batch.Transpose("+M3")])
+    k = etree.fromstring(out).find(".//key")
+    assert [(c.tag, c.text) for c in k] == [("key-step", "G"), ("key-alter", "1"), ("key-step", "F"), ("key-alter", "1"),
+                                            ("key-step", "C"), ("key-alter", "1"), ("key-octave", "4")]
+
+
+def test_an_unreadable_fifths_leaves_the_cancel_transposed(tmp_path):
+    src = _doc(tmp_path, [[_attrs("<key><cancel>2</cancel><fifths>x</fifths></key>") + _note("F", 4)]])
+    out, _ = batch.apply(src, [batch.Transpose("+M2")])
+    assert _keys(out) == [({}, [("cancel", {}, "4"), ("fifths", {}, "x")])]
+
+
+def test_ops_are_frozen():
+    import dataclasses
+
+    for op in (batch.Transpose("+M2"), batch.SetKey(key="Eb")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            op.direction = "up"
+
+
+KERN_TWO_KEYS = """**kern
+*M4/4
+*k[f#]
+*G:
+=1
+4g
+4a
+4b
+4cc
+=2
+*k[b-]
+*F:
+4f
+4g
+4a
+4b-
+==
+*-
+"""
+
+
+def test_kern_to_key_starts_from_the_first_key(tmp_path):
+    """G major, then F major from bar 2: --to-key A moves from G (up a tone), so the second
+    key becomes G major and B-flat becomes C."""
+    from lstmfuse.io import load
+
+    src = tmp_path / "two.krn"
+    src.write_text(KERN_TWO_KEYS)
+    out, changes = batch.apply(src, [batch.Transpose(to_key="A")])
+    assert changes["transpose"]["interval"] == "+M2"
+    f = tmp_path / "out.krn"
+    f.write_bytes(out)
+    score = load(f)
+    assert [k.sharps for k in score.recurse().getElementsByClass("KeySignature")] == [3, 1]
+    assert [p.nameWithOctave for p in score.pitches] == ["A4", "B4", "C#5", "D5", "G4", "A4", "B4", "C5"]
 
 
 # --------------------------------------------------------------------- kern: through music21
@@ -292,12 +350,14 @@ def test_set_key_replaces_opening_keys_and_inserts_missing_ones(tmp_path):
         [_attrs("<key><fifths>-1</fifths><mode>major</mode></key>") + _note("B", 4, -1), _attrs(mid, False, False) + _note("F", 4, 1)],
         [_attrs() + _note("C", 5)],
         [_note("D", 5)],
-        [_attrs("<key><key-step>B</key-step><key-alter>-1</key-alter><key-accidental>flat</key-accidental></key>") + _note("B", 4, -1)],
+        [_attrs("<key><key-step>B</key-step><key-alter>-1</key-alter><key-accidental>flat</key-accidental><key-octave number=\"1\">4</key-octave></key>")
+         + _note("B", 4, -1)],
         [_attrs() + _note("E", 4) + _attrs("<key><fifths>1</fifths></key>", False, False) + _note("F", 4, 1)],
     ])
     out, changes = batch.apply(src, [batch.SetKey(key="Eb")])
     eb = ({}, _trad(-3, "major"))
-    assert _keys(out) == [eb, ({}, _trad(2, "major")), eb, eb, eb, eb, ({}, _trad(1))]
+    eb_octave = ({}, _trad(-3, "major") + [("key-octave", {"number": "1"}, "4")])  # the octave stays, after the mode
+    assert _keys(out) == [eb, ({}, _trad(2, "major")), eb, eb, eb_octave, eb, ({}, _trad(1))]
     root = etree.fromstring(out)
     p2 = root.find("part[@id='P2']/measure/attributes")
     assert [c.tag for c in p2] == ["divisions", "key", "time"]  # the key goes before <time>
@@ -308,7 +368,7 @@ def test_set_key_replaces_opening_keys_and_inserts_missing_ones(tmp_path):
     assert _notes(out) == _notes(src.read_bytes())  # no pitch moves
     assert changes["set-key"]["keys"] == 5
     everything, changes = batch.apply(src, [batch.SetKey(key="Eb", all=True)])
-    assert _keys(everything) == [eb] * 7
+    assert _keys(everything) == [eb] * 4 + [eb_octave] + [eb] * 2
     again, changes = batch.apply(tmp_path / "s.musicxml", [batch.SetKey(key="F")])
     assert _keys(again)[0] == ({}, _trad(-1, "major"))  # already F major: left as it was
     assert changes["set-key"]["keys"] == 4

@@ -122,3 +122,13 @@ def test_a_token_whose_weight_underflows_is_never_drawn():
     allowed = np.zeros((1, VOCAB), bool)
     allowed[0, [2, 3]] = True
     assert int(sample(logits, allowed, 1.0, 0, 1.0, Draws(0.999999))[0]) == 3
+
+
+def test_huge_logits_do_not_overflow():
+    """Weights are taken relative to the most likely token: logits of 1000 and 999.3 are
+    weights 1 : 0.497 (e^-0.7), so token 6 covers u < 0.668."""
+    logits = np.zeros((1, VOCAB))
+    logits[0, 6], logits[0, 2] = 1000.0, 999.3
+    allowed = np.zeros((1, VOCAB), bool)
+    allowed[0, [2, 6]] = True
+    assert [int(sample(logits, allowed, 1.0, 0, 1.0, Draws(u))[0]) for u in (0.6, 0.7)] == [6, 2]

@@ -161,7 +161,13 @@ class Journal:
     def open(self, append: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if append and self.path.exists() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                fh.seek(-1, os.SEEK_END)
+                cut = fh.read(1) != b"\n"
             self._fh = open(self.path, "a", encoding="utf-8")
+            if cut:  # a line cut by a kill: end it, or the next entry would be lost inside it
+                self._fh.write("\n")
+                self._fh.flush()
             return
         atomic_write(self.path, (json.dumps(self.header) + "\n").encode())
         self._fh = open(self.path, "a", encoding="utf-8")
