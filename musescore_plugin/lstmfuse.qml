@@ -24,6 +24,18 @@ MuseScore {
     //4.4 title: "lstmfuse"
     //4.4 thumbnailName: "lstmfuse.png"
     //4.4 categoryCode: "composing-arranging-tools"
+    // The 4.4.0 development build reads these lines wherever they are, not the "//4.4 " ones
+    // (verified in its plugin list); a child object holds them, since 3.x's MuseScore type has
+    // no such properties.
+    QtObject {
+        id: museScore4Metadata
+        property string title
+        property string thumbnailName
+        property string categoryCode
+        title: "lstmfuse"
+        thumbnailName: "lstmfuse.png"
+        categoryCode: "composing-arranging-tools"
+    }
     width: 500
     height: 590
 
@@ -48,7 +60,9 @@ MuseScore {
     property var pendingJob: null       // what the timer runs once the status is painted
     property bool closing: false
 
-    onStatusChanged: console.log("lstmfuse-status: " + status)
+    // Every status change is logged (console.info reaches MuseScore 4's log file, console.log does
+    // not): what the GUI tests read, and what a user can send with a bug report.
+    onStatusChanged: console.info("lstmfuse-status: " + status)
 
     function isShowing() { var w = plugin.Window.window; return !closing && (!w || w.visible); }
 
@@ -244,9 +258,11 @@ MuseScore {
         var other = Instance.claim(plugin);
         if (other) {  // one dialog: show the open one, close this copy
             other.raiseDialog();
-            console.log("lstmfuse: already open, raised it");
+            console.info("lstmfuse: already open, raised it");
             closing = true;
-            if (typeof quit === "function") quit(); else Qt.quit();
+            // Only this copy's window: MuseScore 3 shares one QML engine between plugins, so
+            // Qt.quit() would close the open dialog too.
+            closeCopy.start();
             return;
         }
         io = Core.makeFileIO(plugin);
@@ -260,18 +276,32 @@ MuseScore {
 
     Component.onDestruction: Instance.release(plugin)
 
+    Timer { id: closeCopy; interval: 0
+        onTriggered: { var w = plugin.Window.window; if (w) w.close(); else if (typeof quit === "function") quit(); } }
+
     property bool windowActive: plugin.Window.window ? plugin.Window.window.active : false
     onWindowActiveChanged: if (windowActive) recheck()
 
-    Shortcut { sequence: "Ctrl+Z"; onActivated: plugin.undoInScore() }
-    Shortcut { sequence: "Escape"; onActivated: plugin.quitPlugin() }
+    // Keys. MuseScore 4 takes Return, Escape and Ctrl+Z as its own shortcuts unless the focused
+    // item claims them in ShortcutOverride; a text field would take Ctrl+Z as its own undo.
+    // (Function-form handlers: the injected `event` parameter is deprecated in Qt 6.)
+    function ownsKey(event) {
+        return event.key === Qt.Key_Return || event.key === Qt.Key_Enter || event.key === Qt.Key_Escape ||
+               (event.key === Qt.Key_Z && (event.modifiers & Qt.ControlModifier));
+    }
+    function handleKey(event) {
+        if (event.key === Qt.Key_Escape) { quitPlugin(); return true; }
+        if (event.key === Qt.Key_Z && (event.modifiers & Qt.ControlModifier)) { undoInScore(); return true; }
+        if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter) { act("continue"); return true; }
+        return false;
+    }
 
     FocusScope {
         id: content
         anchors.fill: parent
         focus: true
-        Keys.onReturnPressed: plugin.act("continue")
-        Keys.onEnterPressed: plugin.act("continue")
+        Keys.onShortcutOverride: function (event) { event.accepted = plugin.ownsKey(event); }
+        Keys.onPressed: function (event) { event.accepted = plugin.handleKey(event); }
 
         Rectangle { anchors.fill: parent; color: "#f4f4f4" }
 
@@ -373,8 +403,8 @@ MuseScore {
                                     else plugin.seedText = text;
                                     if (plugin.badField === modelData.key) plugin.badField = "";
                                 }
-                                Keys.onReturnPressed: plugin.act("continue")
-                                Keys.onEnterPressed: plugin.act("continue")
+                                Keys.onShortcutOverride: function (event) { event.accepted = plugin.ownsKey(event); }
+                                Keys.onPressed: function (event) { event.accepted = plugin.handleKey(event); }
                             }
                         }
                     }
@@ -425,7 +455,11 @@ MuseScore {
                             else plugin.act(modelData.key);
                         }
                         Keys.onSpacePressed: press()
-                        Keys.onReturnPressed: press()
+                        Keys.onShortcutOverride: function (event) { event.accepted = plugin.ownsKey(event); }
+                        Keys.onPressed: function (event) {
+                            if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter) { press(); event.accepted = true; }
+                            else event.accepted = plugin.handleKey(event);
+                        }
                         Text { anchors.centerIn: parent; text: modelData.label; color: button.usable ? "white" : "#6a6a6a"; font.pixelSize: 13 }
                         MouseArea { id: bma; anchors.fill: parent; onClicked: button.press() }
                     }

@@ -45,6 +45,7 @@ EMPTY_CANVAS = (1200, 850)
 # Inside the dialog (its client area, 500x590, fixed layout with 5 genres).
 VARIANTS_FIELD = (220, 243)
 SEED_FIELD = (330, 243)
+BARS_FIELD = (100, 243)
 NEXT_BUTTON = (267, 301)
 DIALOG_BLANK = (250, 575)
 
@@ -156,3 +157,45 @@ def test_next_variant_never_undoes_the_users_edit(gui):
     assert len(undone[1].measures) == bars, "one Ctrl+Z did not remove the replaced variant"
     assert _first_pitch(undone) == g0 + 1, "one Ctrl+Z after Next variant undid the user's edit too"
     assert [i.key() for i in undone[1].voices[0]][1:] == [i.key() for i in orig[1].voices[0]][1:]
+
+
+def test_dialog_keys_validation_one_instance(gui):
+    """Bars = 0 is answered in the dialog (nothing sent, nothing written); Ctrl+Z pressed in the
+    dialog undoes the write in the score; Plugins > lstmfuse again raises the open dialog
+    instead of opening a second; Escape closes it and MuseScore stays open."""
+    d, ms = gui["display"], gui["ms"]
+    bars = len(R.read(gui["orig"])[1].measures)
+    wid = d.windows(r"^lstmfuse$")
+    wid = wid[-1] if wid else _open_plugin(d, ms)
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    d.click(*DIALOG_BLANK, window=wid)
+    d.click(*BARS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("0")
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^Bars to add must be a whole number from 1 to 64", after=n, timeout=10)
+    d.click(*BARS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("2")
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^wrote ", after=n, timeout=60)
+    assert len(_save(d, gui["score"])[1].measures) == bars + 2
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.key("ctrl+z")  # in the dialog
+    ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
+    assert len(_save(d, gui["score"])[1].measures) == bars
+    # One instance.
+    d.click(*EMPTY_CANVAS)
+    d.key("alt+p", pause=0.8)
+    d.key("Up", "Return", pause=1.5)
+    assert len(d.windows(r"^lstmfuse$")) == 1
+    assert "lstmfuse: already open, raised it" in ms.log()
+    # Escape closes the dialog, not MuseScore.
+    d.click(*DIALOG_BLANK, window=wid)
+    d.key("Escape", pause=1.5)
+    assert d.windows(r"^lstmfuse$") == []
+    assert ms.proc.poll() is None and d.windows(r"^MuseScore 3: work")
