@@ -518,6 +518,10 @@ def test_journal_records_and_loads_only_its_own_recipe(tmp_path):
     again.close()
     assert path.read_text(encoding="utf-8").splitlines()[:3] == lines and "d.musicxml" in path.read_text().splitlines()[-1]
     assert set(again.load()) == {"a.musicxml", "b-é.musicxml", "d.musicxml"}  # the cut line is skipped, not the end
+    assert "" not in path.read_text(encoding="utf-8").splitlines()  # the cut line was ended once, no blank line
+    again.open(append=True)  # the file ends with a newline now: nothing added
+    again.close()
+    assert "" not in path.read_text(encoding="utf-8").splitlines()
     fresh = safety.Journal(path, recipe, options)
     fresh.open(append=False)  # not resuming: a new journal
     fresh.close()
