@@ -270,3 +270,41 @@ def test_musicxml_writer_invents_no_title_or_composer(tmp_path):
     assert "Music21 Fragment" not in text and ">Music21<" not in text
     s = summarise(target)
     assert (s.title, s.composer) == (None, None)
+
+
+def _children(pid: int) -> list[str]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_terminated_render_leaves_no_worker(corpus_dir):
+    """`timeout 300 lstmfuse render` used to leave verovio's process behind, defunct."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = corpus_dir / "beethoven" / "opus18no1" / "movement2.krn"
+    code = f"from lstmfuse.io.render import render; render({str(src)!r}, '/dev/null.svg', force=True)"
+    code = code.replace("'/dev/null.svg'", repr(str(Path(os.environ.get('TMPDIR', '/tmp')) / f'lstmfuse-{os.getpid()}.svg')))
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    workers: list[str] = []
+    for _ in range(100):  # wait until verovio's worker runs
+        time.sleep(0.1)
+        workers = _children(parent.pid)
+        if workers:
+            break
+    assert workers, "the render worker never started"
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=30) != 0
+    time.sleep(0.5)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "the worker outlived lstmfuse"

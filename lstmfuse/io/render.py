@@ -20,12 +20,15 @@ existing file without ``force``; on failure nothing is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +72,40 @@ def page_targets(output: Path, pages: list[int], single_page_request: bool) -> l
     return [output if p == 1 else output.with_name(f"{output.stem}-{p}{output.suffix}") for p in pages]
 
 
+def _die_with_parent() -> None:
+    """In the worker, before verovio starts: ask Linux to kill it when the parent dies, so
+    a killed ``lstmfuse render`` (an outer ``timeout``, a closed terminal) leaves no verovio
+    running or defunct behind. Elsewhere, a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """While verovio runs, turn SIGTERM (``timeout``, ``kill``) into SystemExit, so that
+    subprocess.run kills *and reaps* the worker on the way out: in a container whose init
+    does not reap orphans, a worker left behind stayed ``<defunct>`` (issue 15)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _signal_name(rc: int) -> str:
     try:
         return signal.Signals(-rc).name
@@ -89,14 +126,16 @@ def _run_worker(
         "options": VEROVIO_OPTIONS,
     }
     try:
-        proc = subprocess.run(
-            [sys.executable, str(WORKER)],
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            errors="replace",
-        )
+        with _stop_on_sigterm():
+            proc = subprocess.run(
+                [sys.executable, str(WORKER)],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                errors="replace",
+                preexec_fn=_die_with_parent,
+            )
     except subprocess.TimeoutExpired:
         raise RenderError(f"verovio took longer than {timeout:g} s ({input_from} input) and was stopped") from None
     if proc.returncode < 0:
