@@ -190,9 +190,9 @@ def mscore() -> str | None:
     return shutil.which("mscore3") or shutil.which("musescore3")
 
 
-def install_plugin(home: Path) -> Path:
+def install_plugin(home: Path, dest: Path | None = None) -> Path:
     """Install with the real command (``lstmfuse plugin install --dir``) into a temp folder."""
-    dest = home / "Documents" / "MuseScore3" / "Plugins"
+    dest = dest or home / "Documents" / "MuseScore3" / "Plugins"
     out = subprocess.run([sys.executable, "-m", "lstmfuse", "plugin", "install", "--dir", str(dest)],
                          env=isolated_env(home), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr + out.stdout

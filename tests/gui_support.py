@@ -111,6 +111,28 @@ def prepare_musescore3_home(home: Path) -> Path:
     return plugin_dir
 
 
+MSCORE4 = Path(os.environ.get("MSCORE4_HOME", "/opt/musescore4")) / "bin" / "mscore4"
+MSCORE4_KIT = B.REPO.parent / "shared" / "musescore4"
+
+
+def prepare_musescore4_home(home: Path, *, top_level_entry: bool = True) -> Path:
+    """No first-launch wizard; the plugin installed and enabled (config.json, as Home > Plugins
+    > Enable writes it). ``top_level_entry``: drop categoryCode from the installed copy, so the
+    entry sits directly in the Plugins menu (the category submenu of the 4.4.0 development build
+    does not open under Xvfb)."""
+    cfg = home / ".config" / "MuseScore"
+    cfg.mkdir(parents=True, exist_ok=True)
+    (cfg / "MuseScore4.ini").write_text("[application]\nhasCompletedFirstLaunchSetup=true\n")
+    base = home / "Documents" / "MuseScore4" / "Plugins"
+    plugin_dir = B.install_plugin(home, base)
+    (base / "config.json").write_text('[{"uri": "muse://extensions/v1/lstmfuse/lstmfuse.qml", "actions": '
+                                      '[{"code": "main", "exec_point": "manually", "shortcut": ""}]}]')
+    if top_level_entry:
+        qml = plugin_dir / "lstmfuse.qml"
+        qml.write_text("".join(line for line in qml.read_text().splitlines(keepends=True) if "categoryCode" not in line))
+    return plugin_dir
+
+
 class MuseScore:
     """One MuseScore process on a display, its output collected in a log file."""
 
@@ -128,7 +150,8 @@ class MuseScore:
         return self.log_path.read_text(errors="replace")
 
     def statuses(self) -> list[str]:
-        return re.findall(r"lstmfuse-status: (.*)", self.log())
+        text = re.sub(r"\x1b\[[0-9;]*m", "", self.log())  # MuseScore 4 colours its log lines
+        return [m.rstrip() for m in re.findall(r"lstmfuse-status: (.*)", text)]
 
     def wait_status(self, pattern: str, after: int = 0, timeout: float = 60) -> str:
         """The first status line after the ``after``-th that matches ``pattern`` (regex)."""

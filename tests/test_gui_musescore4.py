@@ -1,0 +1,110 @@
+"""The plugin in a real MuseScore 4 window: the 4.4.0 development build kept in
+../shared/musescore4 (Qt 6), on Xvfb + openbox, driven by real clicks and keys (xdotool).
+
+The same composer's flow as tests/test_gui_musescore3.py, read from the dialog's status lines
+(MuseScore 4 cannot save a MusicXML score with Ctrl+S without a dialog, so the score is not
+re-read here; the MuseScore 3 test checks the saved file): open the plugin from the Plugins
+menu, Enter = Continue with 3 variants, the user's Ctrl+Z in the score, Next variant refused;
+Continue, Next variant replaces variant 1 by variant 2; Ctrl+Z pressed in the dialog gives
+back exactly the score before the write (the plugin's snapshot says so); Escape closes the
+dialog and MuseScore stays open.
+
+Skipped only where the MuseScore 4 build is not on this machine at all (no ../shared/musescore4
+and nothing installed); with the build present, a missing install or a failing flow fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import bridge_support as B
+import gui_support as G
+
+pytestmark = pytest.mark.slow
+
+if os.environ.get("LSTMFUSE_NO_GUI") == "1":
+    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
+if not G.MSCORE4.exists():
+    if not G.MSCORE4_KIT.exists():
+        pytest.skip("no MuseScore 4 build on this machine (../shared/musescore4 is absent)", allow_module_level=True)
+    raise RuntimeError(f"MuseScore 4 is not installed: run {G.MSCORE4_KIT / 'install.sh'} (.ci/run does)")
+if G.missing_tools():
+    raise RuntimeError(f"the GUI test needs {', '.join(G.missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
+
+PLUGINS_MENU = (291, 33)   # the menu bar's Plugins entry, 1600x1000 display
+PLUGIN_ENTRY = (330, 101)  # its second entry: lstmfuse (after Manage plugins...)
+EMPTY_CANVAS = (1300, 900)
+VARIANTS_FIELD = (220, 236)  # inside the dialog (Qt 6 metrics)
+NEXT_BUTTON = (267, 293)
+DIALOG_BLANK = (250, 570)
+
+
+@pytest.fixture(scope="module")
+def gui4(tmp_path_factory):
+    home = tmp_path_factory.mktemp("gui4home")
+    G.prepare_musescore4_home(home)
+    score = home / "work.musicxml"
+    shutil.copyfile(B.REPO / "examples" / "oneills-0001.musicxml", score)
+    bridge = B.BridgeProcess(home)
+    display = G.Display(home)
+    ms = G.MuseScore(display, home, score, exe=str(G.MSCORE4))
+    try:
+        display.wait_window(r"^work\.musicxml", timeout=180)
+        time.sleep(5)
+        shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
+        shots.mkdir(parents=True, exist_ok=True)
+        yield {"display": display, "ms": ms, "shots": shots}
+    finally:
+        ms.close()
+        display.close()
+        bridge.stop()
+
+
+def test_musescore4_continue_next_variant_undo(gui4):
+    d, ms = gui4["display"], gui4["ms"]
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    d.click(*PLUGINS_MENU, pause=1.0)
+    d.click(*PLUGIN_ENTRY)
+    wid = d.wait_window(r"^lstmfuse$", timeout=30)
+    ms.wait_status(r"^Bridge ready: \d+ genre model", timeout=30)
+    time.sleep(0.5)
+    d.screenshot(gui4["shots"] / "gui-ms4-dialog.png", wid)
+    d.click(*VARIANTS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("3")
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^Continuing with .*staff 1, voice 1", after=n, timeout=10)
+    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+z", pause=1.0)  # the user's own undo, in the score
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.click(*NEXT_BUTTON, window=wid)
+    ms.wait_status(r"score changed since", after=n, timeout=20)
+
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+    n = len(ms.statuses())
+    d.click(*NEXT_BUTTON, window=wid)
+    ms.wait_status(r"^wrote .*variant 2 of 3", after=n, timeout=20)
+    d.screenshot(gui4["shots"] / "gui-ms4-next-variant.png")
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.key("ctrl+z")  # in the dialog
+    ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
+
+    d.key("Escape", pause=1.5)
+    assert d.windows(r"^lstmfuse$") == []
+    assert ms.proc.poll() is None, "closing the dialog closed MuseScore 4"
