@@ -308,3 +308,17 @@ def test_terminated_render_leaves_no_worker(corpus_dir):
     assert parent.wait(timeout=30) != 0
     time.sleep(0.5)
     assert not any(Path(f"/proc/{w}").exists() for w in workers), "the worker outlived lstmfuse"
+
+
+def test_drum_chord_round_trips_through_kern(tmp_path):
+    """Bass drum + hi-hat at once: converter21 wrote an empty kern field, then could not read
+    the kern chord ``4Rf 4Rgg`` back."""
+    src = DATA / "drum-chord.musicxml"
+    s = summarise(src)
+    assert (s.notes, s.unpitched) == (7, 5)
+    target = tmp_path / "d.krn"
+    save(load(src), target)
+    assert "4Rf 4Rgg" in target.read_text()
+    assert all(field for line in target.read_text().splitlines() for field in line.split("\t"))
+    for rt in _kern_and_back(src, tmp_path).values():
+        assert (rt.notes, rt.unpitched, rt.duration_quarters) == (7, 5, 4.0), rt.path

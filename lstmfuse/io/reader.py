@@ -21,6 +21,29 @@ def music21_ready() -> None:
     import converter21
 
     converter21.register()
+    _read_drum_chords()
+
+
+def _read_drum_chords() -> None:
+    """converter21 reads a kern chord of unpitched notes (``4Rf 4Rgg``: bass drum and
+    hi-hat) into a pitched Chord, which music21 refuses ("Use a PercussionChord"), so the
+    whole file failed. Give such chords a PercussionChord instead (once per process)."""
+    from converter21.humdrum.humdrumfile import HumdrumFile
+    from music21 import percussion
+
+    original = HumdrumFile.__dict__["_createChord"].__func__
+
+    def create_chord(infoHash=None):
+        chord = original(infoHash)
+        heads = [t for t in (getattr(infoHash, "subtokens", None) or []) if t and "r" not in t]
+        if heads and all("R" in t for t in heads):
+            drums = percussion.PercussionChord()
+            for spanner in chord.getSpannerSites():
+                spanner.replaceSpannedElement(chord, drums)
+            return drums
+        return chord
+
+    HumdrumFile._createChord = staticmethod(create_chord)
 
 
 def _read_text(path: Path) -> str:

@@ -38,7 +38,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         fill_pedal_types(score)
     add_missing_clefs(score)
     drop_empty_contributors(score)
-    with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), _no_placeholders():
+    with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
+            _no_placeholders(), _kern_percussion_chords(kind):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -180,3 +181,41 @@ def _no_placeholders() -> Iterator[None]:
         yield
     finally:
         defaults.title, defaults.author = before
+
+
+@contextlib.contextmanager
+def _kern_percussion_chords(kind: str) -> Iterator[None]:
+    """Let converter21's kern writer write a chord of drum notes (bass drum + hi-hat), as
+    kern does: ``4Rf 4Rgg``. It knows pitched chords and single unpitched notes only and
+    wrote an empty field for these, which made the kern file unreadable."""
+    if kind != "kern":
+        yield
+        return
+    import copy
+
+    from converter21.humdrum.m21convert import M21Convert
+    from music21 import percussion
+
+    original = M21Convert.__dict__["kernTokenStringAndLayoutsFromM21GeneralNote"]
+    write = original.__func__
+
+    def with_drum_chords(m21GeneralNote, spannerBundle, owner=None):
+        if not isinstance(m21GeneralNote, percussion.PercussionChord):
+            return write(m21GeneralNote, spannerBundle, owner)
+        tokens: list[str] = []
+        layouts: list[str] = []
+        for i, head in enumerate(m21GeneralNote.notes):
+            single = copy.deepcopy(head)
+            single.duration = copy.deepcopy(m21GeneralNote.duration)
+            single.beams = copy.deepcopy(m21GeneralNote.beams) if i == 0 else single.beams.__class__()
+            token, more = write(single, spannerBundle, owner)
+            if token:
+                tokens.append(token)
+                layouts.extend(more)
+        return " ".join(tokens), layouts
+
+    M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = staticmethod(with_drum_chords)
+    try:
+        yield
+    finally:
+        M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = original
