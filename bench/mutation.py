@@ -203,6 +203,9 @@ def _copy_repo(dest: Path, worktree: bool) -> None:
         tf.extractall(dest, filter="data")
 
 
+LAST_OUTPUT = [""]
+
+
 def _run_tests(copy_root: Path, args: list[str], timeout: float) -> tuple[str, float]:
     env = {**os.environ, "PYTHONPATH": str(copy_root), "PYTHONDONTWRITEBYTECODE": "1"}
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *args]
@@ -212,6 +215,7 @@ def _run_tests(copy_root: Path, args: list[str], timeout: float) -> tuple[str, f
     except subprocess.TimeoutExpired:
         return "timeout", time.perf_counter() - t0
     seconds = time.perf_counter() - t0
+    LAST_OUTPUT[0] = proc.stdout[-4000:] + proc.stderr[-2000:]
     if proc.returncode == 0:
         return "survived", seconds
     if proc.returncode == 1:
@@ -250,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             target.write_text(plain, encoding="utf-8")
             status, base = _run_tests(root, args, timeout=1800)
             if status != "survived":
-                raise SystemExit(f"{name}: the tests fail on the unmutated module ({status}); fix that first")
+                raise SystemExit(f"{name}: the tests fail on the unmutated module ({status}); fix that first\n{LAST_OUTPUT[0]}")
             print(f"{name}: {len(mutants)} mutants, tests take {base:.1f} s unmutated", flush=True)
             for m, code in mutants:
                 target.write_text(code, encoding="utf-8")
