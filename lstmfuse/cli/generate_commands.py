@@ -12,6 +12,7 @@ from .app import app, console
 def sampling_options(
     temperature: float, top_k: int, top_p: float, seed: int | None, stay_in_key: bool, lowest: str | None,
     highest: str | None, instrument: str | None, max_leap: int, rest_density: float, end_on_stable: bool,
+    form: str = "auto",
 ):
     from ..generation.options import SamplingOptions, instrument_range, parse_pitch
 
@@ -22,7 +23,7 @@ def sampling_options(
         high = ihigh if high is None else high
     return SamplingOptions(
         temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, stay_in_key=stay_in_key, lowest=low,
-        highest=high, max_leap=max_leap or None, rest_density=rest_density, end_on_stable=end_on_stable,
+        highest=high, max_leap=max_leap or None, rest_density=rest_density, end_on_stable=end_on_stable, form=form,
     )
 
 
@@ -36,7 +37,12 @@ _HIGH = typer.Option(None, "--highest", help="Highest pitch (name like E6 or MID
 _INST = typer.Option(None, "--instrument", help="Keep to an instrument's range (violin, flute, voice, ...).")
 _LEAP = typer.Option(12, "--max-leap", help="Longest leap between notes in semitones (0: no limit).")
 _REST = typer.Option(1.0, "--rest-density", help="Multiply the odds of rests (0: no rests, 2: twice as likely).")
-_STABLE = typer.Option(True, "--end-on-stable/--free-ending", help="End the phrase on a note of the tonic triad.")
+_STABLE = typer.Option(True, "--end-on-stable/--free-ending", help="End on the tonic, with a long last note (on the tonic triad with --form free).")
+_FORM = typer.Option(
+    "auto", "--form",
+    help="Phrase plan: auto (a layout real tunes of the genre use: repeats, half cadences, a closing phrase), "
+    "free (no plan), or letters per 4-bar phrase: AABB, ABAC, AA'BA' (' = new ending).",
+)
 
 
 @app.command("continue")
@@ -52,7 +58,7 @@ def continue_cmd(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     temperature: float = _T, top_k: int = _TOPK, top_p: float = _TOPP, seed: int = _SEED, stay_in_key: bool = _KEY,
     lowest: str = _LOW, highest: str = _HIGH, instrument: str = _INST, max_leap: int = _LEAP,
-    rest_density: float = _REST, end_on_stable: bool = _STABLE,
+    rest_density: float = _REST, end_on_stable: bool = _STABLE, form: str = _FORM,
 ) -> None:
     """Continue the passage in a score, in its own key and meter, and write the result.
 
@@ -62,7 +68,7 @@ def continue_cmd(
     """
     from ..generation.service import continue_score
 
-    opts = sampling_options(temperature, top_k, top_p, seed, stay_in_key, lowest, highest, instrument, max_leap, rest_density, end_on_stable)
+    opts = sampling_options(temperature, top_k, top_p, seed, stay_in_key, lowest, highest, instrument, max_leap, rest_density, end_on_stable, form)
     written = continue_score(source, out, bars=bars, genre=genre, weights=weights, part=part, options=opts, variants=variants, force=force, png=png)
     for path in written:
         console.print(f"wrote {path}")
@@ -81,7 +87,7 @@ def fuse(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     temperature: float = _T, top_k: int = _TOPK, top_p: float = _TOPP, seed: int = _SEED, stay_in_key: bool = _KEY,
     lowest: str = _LOW, highest: str = _HIGH, instrument: str = _INST, max_leap: int = _LEAP,
-    rest_density: float = _REST, end_on_stable: bool = _STABLE,
+    rest_density: float = _REST, end_on_stable: bool = _STABLE, form: str = _FORM,
 ) -> None:
     """Fuse genres into one melody, steered by your weights (two phases, after Lee 2023).
 
@@ -90,7 +96,7 @@ def fuse(
     """
     from ..generation.service import continue_score, fuse_new
 
-    opts = sampling_options(temperature, top_k, top_p, seed, stay_in_key, lowest, highest, instrument, max_leap, rest_density, end_on_stable)
+    opts = sampling_options(temperature, top_k, top_p, seed, stay_in_key, lowest, highest, instrument, max_leap, rest_density, end_on_stable, form)
     if seed_file is not None:
         written = continue_score(seed_file, out, bars=bars, weights=weights, part="0", options=opts, variants=variants, force=force, png=png)
     else:

@@ -21,12 +21,24 @@ def reference_build(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where the corpora were built."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: the package's shipped reference data)."),
     seed: int = typer.Option(0, "--seed"),
+    only: str = typer.Option(None, "--only", help="Rebuild just one kind: 'form' (the phrase layouts that phrase plans draw from)."),
 ) -> None:
-    """Build genre profiles, originality indices and the style classifier from the corpora's training splits."""
+    """Build genre profiles, originality indices, phrase layouts and the style classifier from
+    the corpora's training splits.
+
+    Example: [bold]lstmfuse reference build --only form[/] (after [bold]lstmfuse corpus build[/])
+    """
     from ..corpora import get_genre
-    from ..metrics.reference import build_reference
+    from ..metrics.reference import build_reference, write_form_reference
 
     names = [get_genre(g.strip()).name for g in genres.split(",") if g.strip()]
+    if only is not None:
+        if only != "form":
+            raise UsageError(f"--only takes 'form' (got '{only}')")
+        with console.status("reading the phrase layouts of the training splits..."):
+            counts = write_form_reference(names, cache_dir, out, seed)
+        console.print("phrase layouts: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
+        return
     with console.status("building reference data (profiles, originality indices, classifier)..."):
         summary = build_reference(names, cache_dir, out, seed)
     c = summary["classifier"]
@@ -43,7 +55,9 @@ def metrics(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Objective metrics of melodies: pitch-class entropy, scale consistency, in-key ratio, range,
-    groove; with --against, distances to a genre's corpus, copying from its training set, and the
+    groove; form (2-bar segments that recur exactly / transposed / in rhythm, lengthened phrase
+    ends, ending on the tonic, final-note length in bars; with --from-bar, how many new bars reuse
+    a bar rhythm of the music before); with --against, distances to a genre's corpus, copying from its training set, and the
     style classifier's posterior over genres.
 
     Example: [bold]lstmfuse metrics fused.musicxml --against irish --from-bar 9[/]
@@ -58,11 +72,15 @@ def metrics(
     rows = []
     for f in files:
         melody = melody_from_part(pick_part(load(f), part), source=str(f))
+        passage = None
         if from_bar is not None:
-            melody = _from_bar(melody, from_bar)
+            whole = melody
+            melody = _from_bar(whole, from_bar)
+            passage = whole.with_events([e for e in whole.events if e.onset < (melody.events[0].onset if melody.events else whole.end)])
         row = {"file": str(f)}
         row.update(melody_metrics(
             melody,
+            passage=passage,
             against=profile(against.lower()) if against else None,
             originality=originality_index(against.lower()) if against else None,
         ))

@@ -22,9 +22,12 @@ from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
+from .motifs import Motifs
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, passage_form
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
+from .ticks import to_ticks
 from .weights import parse_weights
 
 #: share of the fusion model in the phase-2 mixture (the rest goes to the weighted genres)
@@ -45,6 +48,7 @@ class Result:
     melodies: list[Melody]
     settings: dict = field(default_factory=dict)
     seconds: float = 0.0
+    plans: list[dict] = field(default_factory=list)  # the phrase plan each melody followed
 
 
 def _prime_tokens(passage: Melody | None, meter: str, shift: int):
@@ -136,6 +140,18 @@ def continue_melody(
     ctx = _context(passage, bars, meter, minor, shift, opts)
     rng = np.random.default_rng(opts.seed)
     start = passage.end if passage is not None and passage.events else Fraction(0)
+    if genre is not None:
+        name = genre.lower()
+        if name not in known:
+            raise UsageError(f"unknown genre '{genre}' (installed: {', '.join(known)})")
+        w = {name: 1.0}
+    else:
+        w = parse_weights(weights, known)  # type: ignore[arg-type]
+    form = _passage_form(passage, ctx, shift)
+    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
+    ctx.passage_phrases = form.phrases
+    if passage is not None and passage.events and opts.form != "free":
+        ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
     settings = {
         "bars": bars,
         "meter": meter,
@@ -145,21 +161,51 @@ def continue_melody(
         "sampling": opts.to_dict(),
     }
     if genre is not None:
-        name = genre.lower()
-        if name not in known:
-            raise UsageError(f"unknown genre '{genre}' (installed: {', '.join(known)})")
         stack = LSTMStack([load_model(name)], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=variants), ctx, opts, rng=rng)
         settings["genre"] = name
     else:
-        w = parse_weights(weights, known)  # type: ignore[arg-type]
         settings["weights"] = w
         raw = _fuse(w, prime, ctx, opts, variants, rng)
     melodies = [
         Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
         for events in raw
     ]
-    return Result(melodies, settings, time.perf_counter() - started)
+    return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans])
+
+
+def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageForm:
+    """Where the passage stands in its phrase (its partial last bar counts) and its last phrases."""
+    if passage is None or not passage.events:
+        return PassageForm()
+    from ..metrics.form import bar_grid, tonic_pitch_class
+
+    grid = bar_grid(passage)
+    form = passage_form(passage.events, grid.bar, grid.start, grid.n_bars, tonic_pitch_class(passage), shift)
+    form.bars_into_phrase = (grid.n_bars + (1 if ctx.bar_pos else 0)) % PHRASE_BARS
+    return form
+
+
+def _plans(
+    opts: SamplingOptions, weights: dict[str, float], passage: PassageForm, ctx: Context,
+    bars: int, variants: int, rng: np.random.Generator,
+) -> list[FormPlan]:
+    """One phrase plan per variant; in a fusion each variant takes the layouts of a genre drawn
+    by weight, so the forms mix in the proportions the composer set."""
+    bar = to_ticks(meter_bar_length(ctx.meter))
+    budget = to_ticks(ctx.budget)
+    if opts.form == "free":  # draws nothing: the random stream stays as it was without plans
+        return [free_plan(budget, opts.end_on_stable)] * variants
+    names = list(weights)
+    shares = np.array([weights[g] for g in names], dtype=float)
+    shares = shares / shares.sum()
+    return [
+        choose_plan(
+            opts.form, names[int(rng.choice(len(names), p=shares))], meter=ctx.meter, budget_ticks=budget,
+            lead_ticks=budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
+        )
+        for _ in range(variants)
+    ]
 
 
 def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng) -> list[list[NoteEvent]]:

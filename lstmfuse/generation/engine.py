@@ -22,6 +22,8 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.tokens import decode
+from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan
+from .motifs import Motifs
 from .options import SamplingOptions
 from .sampler import sample
 from .stack import LSTMStack
@@ -45,6 +47,12 @@ class Context:
     last_pitch: int | None = None  # normalised MIDI of the last note before the new material
     low: int = 55
     high: int = 84
+    #: phrase plans (row b follows plans[b % len(plans)]); None = one free segment
+    plans: list[FormPlan] | None = None
+    #: the passage's last complete phrases as tokens, for plans that repeat them (-1 = last)
+    passage_phrases: list[list[int]] = field(default_factory=list)
+    #: the passage's rhythm cells and interval figures, favoured while sampling
+    motifs: Motifs | None = None
 
 
 @dataclass
@@ -82,6 +90,18 @@ class RowState:
     current_pitch: int | None = None
     tokens: list[int] = field(default_factory=list)
     done: bool = False
+    plan: FormPlan | None = None
+    seg: int = 0  # index of the plan segment being written
+    seg_left: int = 0  # ticks left in it
+    fresh: bool = True  # nothing written in this segment yet (no tie back across its start)
+    forced: list[int] = field(default_factory=list)  # tokens a copying segment writes first
+    forced_i: int = 0
+    current: list[int] = field(default_factory=list)  # this segment's tokens so far
+    written: list[list[int]] = field(default_factory=list)  # finished segments' tokens
+    event_pos: int = 0  # bar position of the event being written
+    first_duration: bool = False  # its next duration token is its first
+    bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
+    last_interval: int | None = None
 
 
 def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
@@ -92,29 +112,53 @@ def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: n
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
-_STABLE_MAJOR = frozenset({0, 4, 7})
-_STABLE_MINOR = frozenset({9, 0, 4})
+def _start_segment(row: RowState, ctx: Context) -> None:
+    """Enter the row's next plan segment: its length, and what it copies (if anything)."""
+    seg = row.plan.segments[row.seg]
+    row.seg_left = seg.ticks
+    row.fresh = True
+    row.forced_i = 0
+    row.forced = []
+    if seg.source is not None:
+        if seg.source >= 0:
+            src = row.written[seg.source] if seg.source < len(row.written) else []
+        else:
+            src = ctx.passage_phrases[seg.source] if -seg.source <= len(ctx.passage_phrases) else []
+        if src:
+            row.forced = copy_tokens(seg, src, ctx.low, ctx.high)
 
 
-def _stable(minor: bool) -> frozenset[int]:
-    return _STABLE_MINOR if minor else _STABLE_MAJOR
+def _end_segment(row: RowState, ctx: Context) -> None:
+    row.written.append(row.current)
+    row.current = []
+    if row.seg + 1 < len(row.plan.segments):
+        row.seg += 1
+        _start_segment(row, ctx)
 
 
-def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool) -> np.ndarray:
-    stable_now = row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor)
-    tie = bool(row.tokens) and (
-        (row.last_was_note and not (final and row.current_pitch is not None and not stable_now))
-        or (final and stable_now)
+@functools.lru_cache(maxsize=256)
+def _only(token: int) -> np.ndarray:
+    allowed = np.zeros(V.VOCAB_SIZE, bool)
+    allowed[token] = True
+    allowed.flags.writeable = False
+    return allowed
+
+
+def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None) -> np.ndarray:
+    on_target = row.current_pitch is not None and (targets is None or row.current_pitch % 12 in targets)
+    tie = bool(row.tokens) and not row.fresh and (
+        (row.last_was_note and not (final and row.current_pitch is not None and not on_target))
+        or (final and on_target)
     )
     return _pitch_mask_for(
-        ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, ctx.minor, opts.rest_density > 0, tie
+        ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, targets, opts.rest_density > 0, tie
     )
 
 
 @functools.lru_cache(maxsize=8192)
 def _pitch_mask_for(
     low: int, high: int, stay_in_key: bool, max_leap: int | None, last_pitch: int | None, final: bool,
-    minor: bool, rests: bool, tie: bool,
+    targets: frozenset[int] | None, rests: bool, tie: bool,
 ) -> np.ndarray:
     """Allowed pitch-step tokens for one situation (cached: situations repeat constantly)."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
@@ -126,8 +170,8 @@ def _pitch_mask_for(
         near = np.abs(_PITCH_MIDI - last_pitch) <= max_leap
         if (ok & near).any():
             ok &= near
-    if final:
-        stable = np.isin(_PITCH_MIDI % 12, list(_stable(minor)))
+    if final and targets is not None:
+        stable = np.isin(_PITCH_MIDI % 12, list(targets))
         if (ok & stable).any():
             ok &= stable
     allowed[_PITCH_TOKENS[ok]] = True
@@ -141,16 +185,17 @@ def _pitch_mask_for(
     return allowed
 
 
-def _duration_mask(row: RowState, final: bool, ctx: Context, end_on_stable: bool) -> np.ndarray:
-    stable = row.current_pitch is not None and row.current_pitch % 12 in _stable(ctx.minor)
-    may_end = stable or not end_on_stable
-    return _duration_mask_for(row.remaining, final and row.current_pitch is not None, may_end)
+def _duration_mask(row: RowState, final: bool, targets: frozenset[int] | None, zone: int) -> np.ndarray:
+    may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
+    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone)
 
 
 @functools.lru_cache(maxsize=8192)
-def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True) -> np.ndarray:
+def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0) -> np.ndarray:
     """Durations that fit the ticks left and leave a remainder the vocabulary can fill;
-    the phrase may end (fill the time exactly) only on a note allowed to end it."""
+    the phrase may end (fill the time exactly) only on a note allowed to end it. With a
+    ``zone``, no event may end inside the last ``zone`` ticks, so the phrase's last note,
+    which starts at or before the zone, lasts at least that long."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
     for tok, d in zip(_DUR_TOKENS.tolist(), DURATION_TICKS):
@@ -166,6 +211,13 @@ def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True) -
         allowed[exact] = True  # the stable last note lasts to the end
     elif not may_end and exact is not None and allowed.sum() > 1:
         allowed[exact] = False  # leave room for a stable last note
+    if zone and not (final_note and may_end):
+        lefts = remaining - np.asarray(DURATION_TICKS)
+        inside = (lefts > 0) & (lefts < zone)
+        keep = allowed.copy()
+        keep[_DUR_TOKENS[inside]] = False
+        if keep.any():
+            allowed = keep
     allowed.flags.writeable = False  # shared by the cache: callers copy before changing
     return allowed
 
@@ -200,7 +252,11 @@ def generate(
     beat = to_ticks(Fraction(3, 2) if ctx.meter in _COMPOUND else Fraction(1))
     start_pos = to_ticks(ctx.bar_pos % meter_bar_length(ctx.meter))
     positions = position_ids(bar)
-    rows = [RowState(remaining=to_ticks(ctx.budget), pos=start_pos, last_pitch=ctx.last_pitch) for _ in range(n_rows)]
+    budget = to_ticks(ctx.budget)
+    plans = ctx.plans or [free_plan(budget, opts.end_on_stable)]
+    rows = [RowState(remaining=budget, pos=start_pos, last_pitch=ctx.last_pitch, plan=plans[b % len(plans)]) for b in range(n_rows)]
+    for row in rows:
+        _start_segment(row, ctx)
     for k in skip_models if not mixed_mode else ():
         for row in rows[k * batch : (k + 1) * batch]:
             row.done = True
@@ -219,34 +275,60 @@ def generate(
         allowed = np.empty((len(live), V.VOCAB_SIZE), dtype=bool)
         for i, b in enumerate(live):
             row = rows[b]
-            final = opts.end_on_stable and row.remaining <= beat
+            if row.forced_i < len(row.forced):  # a repeated phrase: the plan writes it
+                allowed[i] = _only(row.forced[row.forced_i])
+                continue
+            seg = row.plan.segments[row.seg]
+            targets = cadence_pitch_classes(seg.cadence, ctx.minor)
+            zone = max(seg.end_ticks, beat if targets is not None else 0)
+            final = row.seg_left <= zone
             if row.expecting_pitch:
-                allowed[i] = _pitch_mask(row, ctx, opts, final)
+                allowed[i] = _pitch_mask(row, ctx, opts, final, targets)
                 if rest_bias:
                     scores[b, V.REST] += rest_bias
+                if ctx.motifs is not None:
+                    ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
             else:
-                allowed[i] = _duration_mask(row, final, ctx, opts.end_on_stable)
+                allowed[i] = _duration_mask(row, final, targets, zone)
+                if ctx.motifs is not None and row.first_duration:
+                    ctx.motifs.duration_bonus(scores[b], row.bar_events, row.event_pos)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
         choice = sample(scores if len(live) == n_rows else scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
         for b, tok in zip(live, choice):
             row = rows[b]
             row.tokens.append(tok)
+            row.current.append(tok)
+            row.fresh = False
+            if row.forced_i < len(row.forced):
+                row.forced_i += 1
             if tok >= V.DURATION_BASE:
                 d = DURATION_TICKS[tok - V.DURATION_BASE]
                 row.remaining -= d
+                row.seg_left -= d
                 row.elapsed += d
+                if row.first_duration:
+                    row.bar_events.append((row.event_pos, d))
+                    row.first_duration = False
+                if row.pos + d >= bar:
+                    row.bar_events = []
                 row.pos = (row.pos + d) % bar
                 row.expecting_pitch = True
                 if row.remaining == 0:
                     row.done = True
+                elif row.seg_left <= 0:
+                    _end_segment(row, ctx)
             elif tok == V.TIE:
                 row.expecting_pitch = False
             else:  # a pitch or a rest starts a new event
                 row.expecting_pitch = False
                 row.current_pitch = None if tok == V.REST else V.token_pitch(tok)
                 row.last_was_note = tok != V.REST
+                row.event_pos = row.pos
+                row.first_duration = True
                 if tok != V.REST:
+                    if row.last_pitch is not None:
+                        row.last_interval = row.current_pitch - row.last_pitch
                     row.last_pitch = row.current_pitch
             feed_rows[b] = tok
             feed_rows_p[b] = positions[row.pos]

@@ -39,9 +39,15 @@ class SamplingOptions:
     highest: int | None = None
     max_leap: int | None = 12  # semitones between consecutive notes
     rest_density: float = 1.0  # multiplies the odds of a rest
-    end_on_stable: bool = True  # last note on the tonic triad
+    end_on_stable: bool = True  # last note on the tonic (with a phrase plan) or its triad (free)
+    #: phrase plan: 'auto' (a layout real tunes of the genre use), 'free' (no plan), or an
+    #: explicit layout such as 'AABB' or "AA'BA'" (see generation/form.py)
+    form: str = "auto"
 
     def __post_init__(self) -> None:
+        from .form import parse_form
+
+        object.__setattr__(self, "form", parse_form(self.form))
         if not 0.05 <= self.temperature <= 5:
             raise UsageError(f"temperature must be between 0.05 and 5 (got {self.temperature})")
         if self.top_k < 0:

@@ -76,7 +76,7 @@ def continue_in_score(
     passage = melody_from_part(part_obj, source=source)
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
     added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
-    settings = {**result.settings, "source": source, "part": index}
+    settings = {**result.settings, "source": source, "part": index, "form": result.plans[0]}
     record_settings(score, settings)
     return {**settings, "bars_added": added}
 
@@ -103,10 +103,10 @@ def continue_score(
     passage = melody_from_part(part_obj, source=str(src))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
     written: list[Path] = []
-    for melody, path in zip(result.melodies, paths):
+    for melody, plan, path in zip(result.melodies, result.plans, paths):
         copy = load(src) if len(paths) > 1 else score
         append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
-        record_settings(copy, {**result.settings, "source": src.name, "part": index})
+        record_settings(copy, {**result.settings, "source": src.name, "part": index, "form": plan})
         written += _finish(copy, path, force, png)
     return written
 
@@ -129,9 +129,9 @@ def fuse_new(
     sharps, mode = parse_key(key)
     result: Result = continue_melody(None, bars=bars, weights=weights, options=options, variants=variants, meter=meter, sharps=sharps, mode=mode)
     written: list[Path] = []
-    for melody, path in zip(result.melodies, paths):
+    for melody, plan, path in zip(result.melodies, result.plans, paths):
         label = ", ".join(f"{g} {w:.2f}" for g, w in result.settings["weights"].items())
         score = melody_to_score(melody, title=f"lstmfuse fusion ({label})")
-        record_settings(score, result.settings)
+        record_settings(score, {**result.settings, "form": plan})
         written += _finish(score, path, force, png)
     return written

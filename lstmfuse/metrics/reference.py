@@ -22,12 +22,64 @@ def reference_dir() -> Path:
     return package_data() / "reference"
 
 
+#: phrase layouts kept per genre in form.json (a seeded sample of the training split)
+FORM_LAYOUTS = 2500
+_RELATIONS = ("new", "exact", "transposed", "varied")
+_CADENCES = ("tonic", "dominant", "other")
+
+
+def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
+    """The phrase layouts and final-note lengths of real tunes (training split) that phrase
+    plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars]."""
+    import numpy as np
+
+    from .form import ending, phrase_layout
+
+    layouts: list[dict] = []
+    finals: dict[str, list[float]] = {}
+    tonic_endings: list[float] = []
+    for pid, m in pieces:
+        if len({ts for _, ts in m.meters} | {m.meter}) > 1:  # one bar grid per tune
+            continue
+        phrases = phrase_layout(m)
+        if phrases:
+            layouts.append({
+                "id": pid, "meter": m.meter,
+                "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4)] for p in phrases],
+            })
+        end = ending(m)
+        if end["final_note_bars"] == end["final_note_bars"]:  # not nan
+            finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
+            tonic_endings.append(end["ends_on_tonic"])
+    rng = np.random.default_rng(seed)
+    if len(layouts) > FORM_LAYOUTS:
+        layouts = [layouts[i] for i in sorted(rng.choice(len(layouts), FORM_LAYOUTS, replace=False))]
+    finals = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals.items()}
+    tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
+    return {"genre": genre, "phrase_bars": 4, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+
+
+def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
+    """Build and write each genre's form.json; returns layout counts per genre."""
+    from ..corpora import load_corpus
+
+    base = out or reference_dir()
+    counts = {}
+    for g in genres:
+        data = build_form_reference(g, load_corpus(g, "train", root), seed)
+        (base / g).mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(base / g / "form.json", json.dumps(data, separators=(",", ":")).encode(), force=True)
+        counts[g] = len(data["layouts"])
+    return counts
+
+
 def build_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
-    """Profiles, originality indices (training split) and the style classifier."""
+    """Profiles, originality indices, phrase layouts (training split) and the style classifier."""
     from ..corpora import load_corpus
 
     base = out or reference_dir()
     summary: dict = {}
+    write_form_reference(genres, root, out, seed)
     for g in genres:
         train = [m for _, m in load_corpus(g, "train", root)]
         folder = base / g

@@ -34,12 +34,16 @@ class Continue(Op):
     part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
     temperature: float = field(default=0.9, metadata=option("--temperature", "-t", help="Sampling temperature."))
     seed: int = field(default=0, metadata=option("--seed", help="Random seed (the same for every file)."))
+    form: str = field(default="auto", metadata=option("--form", help="Phrase plan: auto, free, or a layout like AABB."))
 
     def __post_init__(self) -> None:
         if bool(self.genre) == bool(self.weights):
             raise UsageError("continue needs either --genre or --weights")
         if not 1 <= self.bars <= 256:
             raise UsageError(f"bars must be between 1 and 256 (got {self.bars})")
+        from ...generation.form import parse_form
+
+        parse_form(self.form)
 
     def apply_score(self, score, doc) -> dict[str, Any]:
         from ...generation.options import SamplingOptions
@@ -51,7 +55,7 @@ class Continue(Op):
             genre=self.genre or None,
             weights=self.weights or None,
             part=self.part,
-            options=SamplingOptions(temperature=self.temperature, seed=self.seed),
+            options=SamplingOptions(temperature=self.temperature, seed=self.seed, form=self.form),
             source=str(getattr(doc, "path", "")),
         )
         doc.touch()

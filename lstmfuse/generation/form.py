@@ -1,0 +1,397 @@
+"""Phrase plans: the form a generated melody follows over many bars.
+
+An LSTM primed on a passage writes idiomatic bars, but nothing makes bar 9 recall bar 1, a
+phrase close, or a tune end. A :class:`FormPlan` says, for each phrase of the new material,
+whether it is new, repeats an earlier phrase (exactly, transposed, or with a new ending), how
+it ends (tonic, a half cadence on the dominant, or open) and how long its last note lasts.
+
+Plans are not invented here: ``lstmfuse reference build`` reads the phrase layout of every
+real tune in each genre's training split (:func:`lstmfuse.metrics.form.phrase_layout`) into
+``data/reference/<genre>/form.json``, and :func:`choose_plan` draws one of those real layouts
+(one from the right meter when the genre has enough), so an Irish reel comes out AABB-like and
+an Essen song with its repeated opening phrase, as often as the corpus has them. The engine
+(:mod:`.engine`) realises the plan; ``--form free`` is the plain model without a plan.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..encoding import vocab as V
+from ..errors import LstmfuseError, UsageError
+from ..paths import package_data
+from .ticks import DURATION_TICKS
+
+#: bars per phrase (the unit the layouts were learnt in; metrics.form.PHRASE_BARS)
+PHRASE_BARS = 4
+#: how many phrases of the passage a continuation's plan may refer back to
+PASSAGE_PHRASES = 4
+#: fewest layouts of a meter before plans fall back to the genre's layouts in any meter
+MIN_SAME_METER = 30
+#: white keys of the normalised key (C major / A minor): diatonic transposition moves along them
+_WHITE = (0, 2, 4, 5, 7, 9, 11)
+_EXPLICIT = re.compile(r"^([A-Z]'*)+$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One phrase of the plan, in the engine's ticks (see :mod:`.ticks`).
+
+    ``relation``: 'new', 'exact', 'transposed' or 'varied' (the first half repeats, the ending
+    is new). ``source``: an earlier segment's index (>= 0), or a passage phrase (-1 the last,
+    -2 the one before, ...). ``steps``: diatonic transposition of a copy. ``cadence``: the pitch
+    its last note must have: 'tonic', 'dominant', 'stable' (the tonic triad), or 'open' (none).
+    ``end_ticks``: its last note (from onset to the segment's end) lasts at least this long.
+    """
+
+    ticks: int
+    relation: str = "new"
+    source: int | None = None
+    steps: int = 0
+    cadence: str = "open"
+    end_ticks: int = 0
+
+
+@dataclass(frozen=True)
+class FormPlan:
+    segments: tuple[Segment, ...]
+    label: str = "free"
+    template: str = ""  # the real tune whose layout this is
+
+    def describe(self) -> dict:
+        """What goes into the output's metadata."""
+        return {
+            "label": self.label,
+            "template": self.template,
+            "phrases": [
+                {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
+                 "cadence": s.cadence, "end_ticks": s.end_ticks}
+                for s in self.segments
+            ],
+        }
+
+
+@dataclass
+class PassageForm:
+    """What the plan needs to know of the passage being continued: how many bars of its
+    current phrase it has already played, and its last complete phrases as token lists
+    (normalised key), oldest first, each with the cadence it ends on."""
+
+    bars_into_phrase: int = 0
+    phrases: list[list[int]] = field(default_factory=list)
+    cadences: list[str] = field(default_factory=list)
+
+
+def free_plan(budget_ticks: int, end_on_stable: bool) -> FormPlan:
+    """The plain model: one segment, ending on the tonic triad if asked (the behaviour before plans)."""
+    return FormPlan((Segment(budget_ticks, cadence="stable" if end_on_stable else "open"),), "free")
+
+
+def has_layouts(genre: str) -> bool:
+    """Whether ``genre`` ships phrase layouts (a genre a user trained without
+    ``lstmfuse reference build --only form`` has none: its plans are free)."""
+    return (package_data() / "reference" / genre / "form.json").exists()
+
+
+@functools.cache
+def _layouts(genre: str) -> dict:
+    path = package_data() / "reference" / genre / "form.json"
+    if not path.exists():
+        raise LstmfuseError(f"no phrase layouts for genre '{genre}' (run 'lstmfuse reference build --only form')", path)
+    data = json.loads(path.read_text())
+    rel, cad = data["relations"], data["cadences"]
+    for t in data["layouts"]:
+        t["phrases"] = [
+            {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end}
+            for r, src, shift, c, end in t["phrases"]
+        ]
+    return data
+
+
+def form_reference(genre: str) -> dict:
+    """The learnt form data of a genre: {'layouts': [...], 'final_bars': {meter: [...]}}."""
+    return _layouts(genre)
+
+
+def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int) -> list[int]:
+    """Split the new material into phrases: first the rest of the passage's phrase (with the
+    partial bar that completes the passage's last bar), then whole phrases; a short tail joins
+    the phrase before it when it is under half a phrase."""
+    phrase = PHRASE_BARS * bar
+    out: list[int] = []
+    left = budget
+    first = lead + ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar
+    if first and first < left:
+        out.append(first)
+        left -= first
+    while left > 0:
+        take = min(phrase, left)
+        out.append(take)
+        left -= take
+    if len(out) > 1 and out[-1] < phrase // 2:
+        tail = out.pop()
+        out[-1] += tail
+    return out
+
+
+def _draw_layout(genre: str, meter: str, n: int, rng: np.random.Generator) -> tuple[list[dict], str]:
+    data = _layouts(genre)
+    pool = [t for t in data["layouts"] if len(t["phrases"]) >= n]
+    same = [t for t in pool if t["meter"] == meter]
+    if len(same) >= MIN_SAME_METER:
+        pool = same
+    if not pool:  # longer than any real tune: repeat the longest layouts' first phrase pattern
+        longest = max(len(t["phrases"]) for t in data["layouts"])
+        pool = [t for t in data["layouts"] if len(t["phrases"]) == longest]
+    t = pool[int(rng.integers(len(pool)))]
+    phrases = list(t["phrases"])
+    while len(phrases) < n:  # tile: a second strain that recalls the first
+        k = len(phrases) % len(t["phrases"])
+        base = dict(t["phrases"][k])
+        base.update(relation="exact" if k < len(t["phrases"]) else base["relation"], source=k, shift=0)
+        phrases.append(base)
+    return phrases[:n], t["id"]
+
+
+def _tonic_share(genre: str, form: str) -> float:
+    return 1.0 if form != "auto" else float(_layouts(genre)["final_tonic_share"])
+
+
+def _final_ticks(genre: str, meter: str, bar: int, rng: np.random.Generator) -> int:
+    """A final-note length drawn from the genre's real tunes in this meter (any meter if none)."""
+    finals = _layouts(genre)["final_bars"] if has_layouts(genre) else {}
+    pool = finals.get(meter) or [v for vs in finals.values() for v in vs]
+    bars = float(pool[int(rng.integers(len(pool)))]) if pool else 0.5
+    return _on_beats(min(bars, 1.0) * bar, beat_ticks(meter))
+
+
+def beat_ticks(meter: str) -> int:
+    """The beat a phrase-final note is measured in: a dotted quarter in 6/8, 9/8 and 12/8, else
+    the time signature's note value."""
+    num, den = (int(x) for x in meter.split("/"))
+    if den == 8 and num % 3 == 0 and num > 3:
+        return 180
+    return 480 // den
+
+
+def _on_beats(ticks: float, beat: int) -> int:
+    """Round down to whole beats: a phrase's last note lasts a beat, two, a bar; never 2.42 beats."""
+    return int(ticks // beat) * beat
+
+
+def _steps(semitones: int) -> int:
+    return int(round(semitones * 7 / 12))
+
+
+def label_of(relations: list[tuple[str, int | None]]) -> str:
+    """A readable layout name: AABA, ABAC, AA'BA'... (passage phrases are lower case)."""
+    letters: list[str] = []
+    next_letter = 0
+    for rel, src in relations:
+        if rel == "new" or src is None or src >= len(letters):
+            letters.append(chr(ord("A") + next_letter % 26))
+            next_letter += 1
+        else:
+            base = letters[src].rstrip("'")
+            letters.append(base + ("'" if rel in ("varied", "transposed") else ""))
+    return "".join(letters)
+
+
+def parse_form(text: str | None) -> str:
+    """'auto' (default), 'free', or an explicit layout such as AABB, ABAC, AA'BA'."""
+    value = (text or "auto").strip()
+    if value.lower() in ("auto", "free"):
+        return value.lower()
+    if not _EXPLICIT.match(value):
+        raise UsageError(f"unknown form '{text}' (use auto, free, or a layout of capital letters like AABB, ABAC, AA'BA')")
+    return value
+
+
+def _explicit_phrases(form: str, n: int) -> list[dict]:
+    letters = re.findall(r"[A-Z]'*", form)
+    out: list[dict] = []
+    first_of: dict[str, int] = {}
+    for k in range(n):
+        token = letters[k % len(letters)]
+        base = token[0]
+        if base in first_of:
+            rel = "varied" if token.endswith("'") else "exact"
+            out.append({"relation": rel, "source": first_of[base], "shift": 0, "cadence": "dominant", "end_bars": 0.5})
+        else:
+            first_of[base] = k
+            out.append({"relation": "new", "source": None, "shift": 0, "cadence": "dominant", "end_bars": 0.5})
+    return out
+
+
+def choose_plan(
+    form: str,
+    genre: str,
+    *,
+    meter: str,
+    budget_ticks: int,
+    lead_ticks: int,
+    bar_ticks: int,
+    passage: PassageForm | None,
+    end_on_stable: bool,
+    rng: np.random.Generator,
+) -> FormPlan:
+    """A plan for ``budget_ticks`` of new material in ``genre``'s manner (see module doc)."""
+    if form == "free" or (form == "auto" and not has_layouts(genre)):
+        return free_plan(budget_ticks, end_on_stable)
+    passage = passage or PassageForm()
+    lengths = _phrase_ticks(budget_ticks, lead_ticks, bar_ticks, passage.bars_into_phrase)
+    phrase = PHRASE_BARS * bar_ticks
+    n_past = min(len(passage.phrases), PASSAGE_PHRASES)
+    if form == "auto":
+        entries, template = _draw_layout(genre, meter, n_past + len(lengths), rng)
+    else:
+        entries, template = _explicit_phrases(form, n_past + len(lengths)), f"explicit {form}"
+    past_cadences = passage.cadences[-n_past:] if n_past else []
+    segments: list[Segment] = []
+    relations: list[tuple[str, int | None]] = [("new", None)] * n_past
+    for k, ticks in enumerate(lengths):
+        e = entries[n_past + k]
+        rel, src = e["relation"], e["source"]
+        last = k == len(lengths) - 1
+        cadence = {"tonic": "tonic", "dominant": "dominant"}.get(e["cadence"], "open")
+        end_ticks = _on_beats(min(float(e["end_bars"]), 1.0) * bar_ticks, beat_ticks(meter))
+        if last:
+            if end_on_stable:  # the tonic as often as the genre's real tunes end there, else its triad
+                cadence = "tonic" if rng.random() < _tonic_share(genre, form) else "stable"
+            end_ticks = _final_ticks(genre, meter, bar_ticks, rng) if end_on_stable else end_ticks
+        source: int | None = None
+        if rel != "new" and src is not None and ticks == phrase:
+            if src < n_past:
+                source = src - n_past  # -1 = the passage's last phrase
+                src_cadence = past_cadences[src]
+                if not passage.phrases[source]:  # not copyable (tied in, or off the grid)
+                    source = None
+            elif src - n_past < k and segments[src - n_past].ticks == phrase:
+                source = src - n_past
+                src_cadence = segments[source].cadence
+            else:
+                source = None
+            if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
+                rel = "varied"  # the tune must close: keep the phrase, write a new ending
+            if source is not None and rel in ("exact", "transposed"):
+                cadence, end_ticks = "copied", 0
+        if source is None:
+            rel = "new"
+        relations.append((rel, None if source is None else source + n_past))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks))
+    return FormPlan(tuple(segments), label_of(relations), template)
+
+
+# --- realising copies: token lists in the normalised key ---
+
+
+def _events(tokens: list[int]) -> list[tuple[int, int, int]]:
+    """(start index, end index, ticks) of each event in a token list (pitch/rest, durations, ties)."""
+    out: list[tuple[int, int, int]] = []
+    start, ticks = None, 0
+    for i, tok in enumerate(tokens):
+        if V.is_pitch(tok):
+            if start is not None:
+                out.append((start, i, ticks))
+            start, ticks = i, 0
+        elif V.is_duration(tok):
+            ticks += DURATION_TICKS[tok - V.DURATION_BASE]
+    if start is not None:
+        out.append((start, len(tokens), ticks))
+    return out
+
+
+def prefix(tokens: list[int], max_ticks: int) -> list[int]:
+    """The whole events at the start of ``tokens`` that end by ``max_ticks``."""
+    end, t = 0, 0
+    for a, b, ticks in _events(tokens):
+        if t + ticks > max_ticks:
+            break
+        t += ticks
+        end = b
+    return tokens[:end]
+
+
+def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list[int]:
+    """Move the pitches ``steps`` scale degrees along the white keys (the normalised key);
+    unchanged if any pitch would leave ``low``..``high``."""
+    if not steps:
+        return list(tokens)
+    out = []
+    for tok in tokens:
+        if not (V.is_pitch(tok) and tok != V.REST):
+            out.append(tok)
+            continue
+        p = V.token_pitch(tok)
+        black = p % 12 not in _WHITE
+        base = p - 1 if black else p
+        octave, idx = divmod(base, 12)
+        degree = octave * 7 + _WHITE.index(idx) + steps
+        q = (degree // 7) * 12 + _WHITE[degree % 7] + (1 if black else 0)
+        if not low <= q <= high:
+            return list(tokens)
+        out.append(V.pitch_token(q))
+    return out
+
+
+def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> list[int]:
+    """What a copying segment writes before it samples freely (all of it for an exact copy)."""
+    moved = transpose_tokens(source_tokens, seg.steps if seg.relation != "exact" else 0, low, high)
+    if seg.relation == "varied":
+        return prefix(moved, seg.ticks // 2)
+    return prefix(moved, seg.ticks)
+
+
+def passage_form(events, bar: Fraction, grid_start: Fraction, n_bars: int, tonic: int, shift: int) -> PassageForm:
+    """The passage's phrase position and its last complete phrases as tokens (see :class:`PassageForm`)."""
+    from ..encoding.tokens import decompose
+    from ..metrics.form import cadence_kind
+
+    phrases: list[list[int]] = []
+    cadences: list[str] = []
+    full = n_bars // PHRASE_BARS
+    for i in range(max(0, full - PASSAGE_PHRASES), full):
+        a = grid_start + i * PHRASE_BARS * bar
+        b = a + PHRASE_BARS * bar
+        inside = [e for e in events if a <= e.onset and e.end <= b]
+        toks: list[int] = []
+        ok = bool(inside) and inside[0].onset == a
+        t = a
+        last_pitch = None
+        for e in inside:
+            if e.onset != t:
+                ok = False
+                break
+            parts = decompose(e.duration)
+            if parts is None:
+                ok = False
+                break
+            toks.append(V.REST if e.pitch is None else V.pitch_token(min(max(e.pitch + shift, V.PITCH_LOW), V.PITCH_HIGH)))
+            for j, d in enumerate(parts):
+                if j:
+                    toks.append(V.TIE)
+                toks.append(V.duration_token(d))
+            t = e.end
+            if e.pitch is not None:
+                last_pitch = e.pitch
+        phrases.append(toks if ok and t == b else [])
+        cadences.append(cadence_kind(last_pitch, tonic))
+    return PassageForm(n_bars % PHRASE_BARS, phrases, cadences)
+
+
+def cadence_pitch_classes(cadence: str, minor: bool) -> frozenset[int] | None:
+    """Pitch classes (normalised key) a segment's last note may take; None = any."""
+    tonic = 9 if minor else 0
+    if cadence == "tonic":
+        return frozenset({tonic})
+    if cadence == "dominant":
+        return frozenset((tonic + d) % 12 for d in (7, 11, 10, 2))
+    if cadence == "stable":
+        return frozenset({9, 0, 4}) if minor else frozenset({0, 4, 7})
+    return None

@@ -1,0 +1,75 @@
+"""The passage's own material, favoured when it fits: its bar rhythms and interval figures.
+
+A composer continuing a tune reuses its rhythm cells and melodic turns; a model primed on 64
+tokens forgets them within a bar or two. :class:`Motifs` gathers the passage's bar rhythms
+(onset and duration of every note starting in a bar, in ticks) and which interval followed
+which, and during sampling adds a bonus (in nats, on the model's logits) to the duration that
+continues a passage bar rhythm the current bar has followed so far, and to the pitch that
+makes an interval the passage used after the interval just played. A bonus, not a rule: the
+models still decide, and phrase plans copy whole phrases where the form says so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..encoding import vocab as V
+from ..encoding.events import NoteEvent
+from .ticks import to_ticks
+
+#: bonus (nats) for the duration that continues one of the passage's bar rhythms
+RHYTHM_BONUS = 2.0
+#: bonus (nats) for a pitch making the interval the passage most often played next (others: by share)
+INTERVAL_BONUS = 0.8
+
+
+@dataclass
+class Motifs:
+    rhythms: list[tuple[tuple[int, int], ...]] = field(default_factory=list)  # per bar: (onset, duration) ticks
+    next_interval: dict[int, dict[int, float]] = field(default_factory=dict)  # previous interval -> {next: share}
+
+    @classmethod
+    def of(cls, events: list[NoteEvent], bar_ticks: int) -> "Motifs":
+        bars: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        downbeats: set[int] = set()
+        for e in events:
+            onset, pos, dur = to_ticks(e.onset), to_ticks(e.bar_pos), to_ticks(e.duration)
+            start = onset - pos
+            if pos + dur <= bar_ticks:
+                bars[start].append((pos, dur))
+            else:
+                bars[start].append((pos, -1))  # runs over the barline: ends the bar's pattern
+            if pos == 0:
+                downbeats.add(start)
+        rhythms = sorted({tuple(b) for s, b in bars.items() if s in downbeats})
+        pitches = [e.pitch for e in events if e.pitch is not None]
+        steps = np.diff(pitches).tolist() if len(pitches) > 1 else []
+        follow: dict[int, Counter] = defaultdict(Counter)
+        for a, b in zip(steps, steps[1:]):
+            follow[int(a)][int(b)] += 1
+        shares = {a: {b: n / max(c.values()) for b, n in c.items()} for a, c in follow.items()}
+        return cls(rhythms, shares)
+
+    def duration_bonus(self, scores: np.ndarray, bar_so_far: list[tuple[int, int]], pos: int) -> None:
+        """Favour durations that keep the current bar on one of the passage's bar rhythms."""
+        k = len(bar_so_far)
+        for r in self.rhythms:
+            if len(r) > k and r[k][0] == pos and list(r[:k]) == bar_so_far:
+                tok = _DURATION_TOKEN.get(r[k][1])
+                if tok is not None:
+                    scores[tok] += RHYTHM_BONUS
+
+    def pitch_bonus(self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None) -> None:
+        """Favour pitches that make an interval the passage played after ``last_interval``."""
+        if last_interval is None or last_pitch is None:
+            return
+        for step, share in self.next_interval.get(last_interval, {}).items():
+            p = last_pitch + step
+            if V.PITCH_LOW <= p <= V.PITCH_HIGH:
+                scores[V.pitch_token(p)] += INTERVAL_BONUS * share
+
+
+_DURATION_TOKEN = {to_ticks(d): V.duration_token(d) for d in V.DURATIONS}

@@ -1,0 +1,264 @@
+"""Form of a melody over many bars: what comes back, where phrases breathe, how it ends.
+
+Bar-to-bar statistics (pitch and rhythm histograms) cannot tell a tune from a string of
+idiomatic bars; these can. They are computed the same way for real and generated tunes, so a
+generated set is judged against the statistics of real tunes of its genre, never against a
+number we chose:
+
+- **recurrence**: the share of 2-bar segments (non-overlapping, from the first full bar) that
+  come back later in the tune: exactly, exactly or transposed, or in rhythm only;
+- **phrase-end lengthening**: at the ends of 4-bar phrases (bars 4, 8, 12, ...), whether the
+  bar's longest note (with the rest after it, a breath) lasts longer than the tune's median note;
+- **ending**: whether the last note is the key's tonic, and how long it lasts, in bars;
+- **motif reuse** (continuations): the share of the new bars whose rhythm is one of the
+  passage's bar rhythms.
+
+A segment is compared as a tuple of (onset, end, pitch) triples relative to its start, notes
+sounding into it clipped at its start; two segments "match transposed" when the rhythm and the
+rest/note pattern are equal and every pitch differs by the same non-zero interval.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.tokens import normalising_shift
+
+#: bars per phrase for the phrase-end statistics and the phrase plan
+PHRASE_BARS = 4
+#: bars per segment for recurrence
+SEGMENT_BARS = 2
+
+Segment = tuple[tuple[Fraction, Fraction, int | None], ...]
+
+
+@dataclass(frozen=True)
+class BarGrid:
+    """Where the full bars of a melody lie: the first downbeat after any pickup, the bar
+    length (of the melody's last meter) and how many full bars follow."""
+
+    start: Fraction
+    bar: Fraction
+    n_bars: int
+
+    def bar_start(self, i: int) -> Fraction:
+        return self.start + i * self.bar
+
+
+def bar_grid(melody: Melody) -> BarGrid:
+    bar = meter_bar_length(melody.meter)
+    if not melody.events:
+        return BarGrid(Fraction(0), bar, 0)
+    first = melody.events[0]
+    start = first.onset - first.bar_pos + (bar if first.bar_pos else 0)
+    n = int((melody.end - start) // bar) if melody.end > start else 0
+    return BarGrid(start, bar, n)
+
+
+def segment(events: list[NoteEvent], a: Fraction, b: Fraction) -> Segment:
+    """The events sounding in [a, b) as (onset, end, pitch) relative to ``a``, clipped."""
+    out = []
+    for e in events:
+        if e.end <= a or e.onset >= b:
+            continue
+        out.append((max(e.onset, a) - a, min(e.end, b) - a, e.pitch))
+    return tuple(out)
+
+
+def rhythm_of(seg: Segment) -> tuple:
+    return tuple((on, end, p is None) for on, end, p in seg)
+
+
+def transposition(x: Segment, y: Segment) -> int | None:
+    """The interval that maps ``x`` onto ``y`` (0 = exact), or None if they do not match."""
+    if len(x) != len(y) or rhythm_of(x) != rhythm_of(y):
+        return None
+    shifts = {q - p for (_, _, p), (_, _, q) in zip(x, y) if p is not None}
+    if len(shifts) > 1:
+        return None
+    return shifts.pop() if shifts else 0
+
+
+def _segments(melody: Melody, bars: int) -> list[Segment]:
+    grid = bar_grid(melody)
+    return [
+        segment(melody.events, grid.bar_start(i), grid.bar_start(i + bars))
+        for i in range(0, grid.n_bars - bars + 1, bars)
+    ]
+
+
+def recurrence(melody: Melody, bars: int = SEGMENT_BARS) -> dict[str, float]:
+    """Shares of ``bars``-bar segments that come back later (exact / exact or transposed /
+    rhythm only); nan for a melody shorter than two segments."""
+    segs = [s for s in _segments(melody, bars)]
+    if len(segs) < 2:
+        nan = float("nan")
+        return {"recurrence_exact": nan, "recurrence_transposed": nan, "recurrence_rhythm": nan}
+    exact = transposed = rhythm = 0
+    for i, s in enumerate(segs):
+        later = segs[i + 1 :]
+        shifts = [transposition(s, t) for t in later]
+        exact += any(k == 0 for k in shifts)
+        transposed += any(k is not None for k in shifts)
+        rhythm += any(rhythm_of(s) == rhythm_of(t) for t in later)
+    n = len(segs)
+    return {"recurrence_exact": exact / n, "recurrence_transposed": transposed / n, "recurrence_rhythm": rhythm / n}
+
+
+def _median_note(melody: Melody) -> Fraction | None:
+    durs = sorted(e.duration for e in melody.notes)
+    return durs[len(durs) // 2] if durs else None
+
+
+def phrase_end_span(events: list[NoteEvent], bar_start: Fraction, bar_end: Fraction) -> Fraction | None:
+    """The longest note starting in the bar, with the rest after it (a breath) up to the next
+    note or the bar's end (the note itself may go on past the bar). The longest, not the last:
+    a phrase's last bar often ends with the next phrase's pickup."""
+    best = None
+    for k, e in enumerate(events):
+        if e.pitch is None or not bar_start <= e.onset < bar_end:
+            continue
+        span = e.duration
+        for f in events[k + 1 :]:
+            if f.pitch is not None or f.onset >= bar_end:
+                break
+            span += f.duration
+        best = span if best is None else max(best, span)
+    return best
+
+
+def phrase_end_lengthening(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
+    """Share of phrase-final bars (every ``phrase_bars``-th full bar) whose longest note, with
+    its breath, lasts longer than the tune's median note."""
+    grid = bar_grid(melody)
+    median = _median_note(melody)
+    hits = []
+    for i in range(phrase_bars - 1, grid.n_bars, phrase_bars):
+        span = phrase_end_span(melody.events, grid.bar_start(i), grid.bar_start(i + 1))
+        if span is not None and median is not None:
+            hits.append(span > median)
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def tonic_pitch_class(melody: Melody) -> int:
+    """The key's tonic: the melody's named tonic if any, else its key signature and mode
+    (minor = the relative minor), else the signature's major key."""
+    if melody.tonic:
+        from music21 import pitch
+
+        try:
+            return int(pitch.Pitch(melody.tonic).pitchClass)
+        except Exception:  # an unreadable tonic name: fall back to the signature
+            pass
+    major = (-normalising_shift(melody.sharps)) % 12
+    return (major + 9) % 12 if melody.mode == "minor" else major
+
+
+def ending(melody: Melody) -> dict[str, float]:
+    """Whether the last note is the tonic, and its length (with any final rest) in bars."""
+    notes = melody.notes
+    if not notes:
+        return {"ends_on_tonic": float("nan"), "final_note_bars": float("nan")}
+    last = notes[-1]
+    tail = melody.end - last.onset
+    return {
+        "ends_on_tonic": float(last.pitch % 12 == tonic_pitch_class(melody)),
+        "final_note_bars": float(tail / meter_bar_length(melody.meter)),
+    }
+
+
+def bar_rhythms(melody: Melody) -> list[tuple]:
+    """The rhythm of every full bar (onset, end, is-rest within the bar)."""
+    grid = bar_grid(melody)
+    return [rhythm_of(segment(melody.events, grid.bar_start(i), grid.bar_start(i + 1))) for i in range(grid.n_bars)]
+
+
+def motif_reuse(passage: Melody, continuation: Melody) -> float:
+    """Share of the continuation's full bars whose rhythm is one of the passage's bar rhythms."""
+    known = set(bar_rhythms(passage))
+    mine = bar_rhythms(continuation)
+    return float(np.mean([r in known for r in mine])) if mine else float("nan")
+
+
+def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, float]:
+    """Every form statistic of one melody (nan where undefined); with ``passage`` (the music
+    the melody continues) also the passage's motif reuse."""
+    out = dict(recurrence(melody))
+    out["phrase_end_lengthening"] = phrase_end_lengthening(melody)
+    out.update(ending(melody))
+    if passage is not None:
+        out["motif_reuse"] = motif_reuse(passage, melody)
+    return {k: (float("nan") if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)) for k, v in out.items()}
+
+
+# --- phrase layout: how a real tune's 4-bar phrases relate (what the phrase plan learns) ---
+
+#: scale degrees (semitones above the tonic) that end a phrase on the dominant (a half cadence)
+DOMINANT_DEGREES = frozenset({7, 11, 10, 2})
+
+
+def cadence_kind(pitch: int | None, tonic: int) -> str:
+    """'tonic', 'dominant' (5th, 7th, 2nd degree) or 'other' for a phrase's last note."""
+    if pitch is None:
+        return "other"
+    degree = (pitch - tonic) % 12
+    return "tonic" if degree == 0 else "dominant" if degree in DOMINANT_DEGREES else "other"
+
+
+def _last_note_in(events: list[NoteEvent], a: Fraction, b: Fraction) -> NoteEvent | None:
+    last = None
+    for e in events:
+        if e.pitch is not None and a <= e.onset < b:
+            last = e
+    return last
+
+
+def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
+    """One entry per full phrase: how it relates to an earlier phrase ('new', 'exact',
+    'transposed' by ``shift`` semitones, or 'varied': its first half repeats an earlier
+    phrase's, exactly or transposed), how it ends (cadence kind of its last note) and how long
+    its last bar's longest note lasts with its breath, in bars."""
+    grid = bar_grid(melody)
+    tonic = tonic_pitch_class(melody)
+    events = melody.events
+    half = max(1, phrase_bars // 2)
+    phrases: list[Segment] = []
+    halves: list[Segment] = []
+    out: list[dict] = []
+    for i in range(grid.n_bars // phrase_bars):
+        a = grid.bar_start(i * phrase_bars)
+        b = grid.bar_start((i + 1) * phrase_bars)
+        seg = segment(events, a, b)
+        head = segment(events, a, grid.bar_start(i * phrase_bars + half))
+        relation, source, shift = "new", None, 0
+        for j, (earlier, earlier_head) in enumerate(zip(phrases, halves)):
+            k = transposition(earlier, seg)
+            if k is not None:
+                relation, source, shift = ("exact" if k == 0 else "transposed"), j, k
+                if k == 0:
+                    break
+                continue
+            if relation == "new":
+                k = transposition(earlier_head, head)
+                if k is not None and head:
+                    relation, source, shift = "varied", j, k
+        last_bar = grid.bar_start((i + 1) * phrase_bars - 1)
+        last = _last_note_in(events, last_bar, b)
+        span = phrase_end_span(events, last_bar, b)
+        phrases.append(seg)
+        halves.append(head)
+        out.append(
+            {
+                "relation": relation,
+                "source": source,
+                "shift": shift,
+                "cadence": cadence_kind(last.pitch if last else None, tonic),
+                "end_bars": float(span / grid.bar) if span is not None else 0.0,
+            }
+        )
+    return out

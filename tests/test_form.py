@@ -1,0 +1,216 @@
+"""Musical form: the form statistics on hand-built tunes, and phrase plans realised by the engine."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+from lstmfuse.encoding import vocab as V
+from lstmfuse.encoding.events import Melody, NoteEvent
+from lstmfuse.generation import SamplingOptions, continue_melody
+from lstmfuse.generation.form import (
+    PassageForm,
+    Segment,
+    _phrase_ticks,
+    choose_plan,
+    copy_tokens,
+    label_of,
+    parse_form,
+    prefix,
+    transpose_tokens,
+)
+from lstmfuse.generation.ticks import to_ticks
+from lstmfuse.errors import UsageError
+from lstmfuse.metrics.form import (
+    bar_grid,
+    bar_rhythms,
+    cadence_kind,
+    ending,
+    form_metrics,
+    motif_reuse,
+    phrase_end_lengthening,
+    phrase_layout,
+    recurrence,
+    tonic_pitch_class,
+)
+
+
+def line(notes: list[tuple[int | None, F]], meter: str = "4/4", sharps: int = 0, mode: str | None = "major", start: F = F(0)) -> Melody:
+    """A melody from (pitch, duration) pairs, bar positions worked out from the meter."""
+    bar = F(int(meter.split("/")[0]) * 4, int(meter.split("/")[1]))
+    events, t = [], start
+    for p, d in notes:
+        events.append(NoteEvent(p, t, F(d), t % bar))
+        t += F(d)
+    return Melody(events, meter=meter, sharps=sharps, mode=mode)
+
+
+Q, H, W, E = F(1), F(2), F(4), F(1, 2)
+BAR_A = [(60, Q), (62, Q), (64, Q), (65, Q)]
+BAR_B = [(67, H), (64, H)]
+BAR_C = [(69, Q), (67, Q), (65, Q), (64, Q)]
+BAR_END = [(60, W)]
+
+
+def test_recurrence_counts_exact_transposed_and_rhythm():
+    # segments (2 bars): [A B] [C A] [A B] [C+2 END]
+    up = [(p + 2, d) for p, d in BAR_C]
+    m = line(BAR_A + BAR_B + BAR_C + BAR_A + BAR_A + BAR_B + up + BAR_END)
+    r = recurrence(m)
+    # segment 0 comes back exactly (segment 2); segment 1 [C A] comes back nowhere as a whole;
+    # none of the later ones recur after themselves
+    assert r["recurrence_exact"] == pytest.approx(1 / 4)
+    assert r["recurrence_transposed"] == pytest.approx(1 / 4)
+    # rhythm only: [C A] (4 quarters + 4 quarters) vs [C+2 END] differ; [A B] recurs
+    assert r["recurrence_rhythm"] == pytest.approx(1 / 4)
+    # a transposed repeat: [A B] then [A+2 B+2]
+    t = line(BAR_A + BAR_B + [(p + 2, d) for p, d in BAR_A + BAR_B])
+    assert recurrence(t) == {"recurrence_exact": 0.0, "recurrence_transposed": 0.5, "recurrence_rhythm": 0.5}
+    assert all(math.isnan(v) for v in recurrence(line(BAR_A)).values())
+
+
+def test_bar_grid_skips_the_pickup():
+    m = line([(55, Q)] + BAR_A + BAR_B, start=F(3))  # a one-beat pickup in 4/4
+    g = bar_grid(m)
+    assert (g.start, g.bar, g.n_bars) == (F(4), F(4), 2)
+    assert bar_rhythms(m)[1] == ((F(0), F(2), False), (F(2), F(4), False))
+
+
+def test_phrase_end_lengthening_and_ending():
+    short = [(60, Q)] * 4
+    # phrase 1 ends with a half note (longer than the median quarter), phrase 2 with quarters
+    m = line(short * 3 + [(62, Q), (64, Q), (67, H)] + short * 4)
+    assert phrase_end_lengthening(m) == 0.5
+    # a quarter with a quarter rest after it is a breath: counted as lengthened
+    b = line(short * 3 + [(62, Q), (64, Q), (67, Q), (None, Q)])
+    assert phrase_end_lengthening(b) == 1.0
+    assert ending(line(BAR_A + BAR_END)) == {"ends_on_tonic": 1.0, "final_note_bars": 1.0}
+    assert ending(line(BAR_A + [(62, H), (None, H)])) == {"ends_on_tonic": 0.0, "final_note_bars": 1.0}
+
+
+def test_tonic_from_signature_mode_or_name():
+    assert tonic_pitch_class(Melody([], sharps=1, mode="major")) == 7  # G
+    assert tonic_pitch_class(Melody([], sharps=-2, mode="minor")) == 7  # g minor
+    assert tonic_pitch_class(Melody([], sharps=1, tonic="D")) == 2  # named tonic wins (a modal tune)
+    assert cadence_kind(67, 0) == "dominant" and cadence_kind(60, 0) == "tonic" and cadence_kind(64, 0) == "other"
+
+
+def test_phrase_layout_finds_repeats_variations_and_cadences():
+    a = BAR_A + BAR_B + BAR_C + [(67, W)]  # ends on G: a half cadence
+    a_closed = BAR_A + BAR_B + BAR_C + BAR_END  # same start, ends on C
+    b = [(72, H), (71, H)] + BAR_C + BAR_A + [(67, W)]
+    lay = phrase_layout(line(a + a_closed + b + a))
+    assert [p["relation"] for p in lay] == ["new", "varied", "new", "exact"]
+    assert [p["source"] for p in lay] == [None, 0, None, 0]
+    assert [p["cadence"] for p in lay] == ["dominant", "tonic", "dominant", "dominant"]
+    assert lay[1]["end_bars"] == 1.0
+    assert label_of([(p["relation"], p["source"]) for p in lay]) == "AA'BA"
+
+
+def test_motif_reuse():
+    passage = line(BAR_A + BAR_B)
+    cont = line(BAR_B + BAR_C + BAR_END, start=F(8))
+    # BAR_B is the passage's own bar, BAR_C has BAR_A's rhythm (four quarters), BAR_END is new
+    assert motif_reuse(passage, cont) == pytest.approx(2 / 3)
+    assert form_metrics(cont, passage)["motif_reuse"] == pytest.approx(motif_reuse(passage, cont))
+
+
+def test_transpose_tokens_moves_along_the_scale():
+    toks = [V.pitch_token(60), V.duration_token(Q), V.pitch_token(64), V.duration_token(Q), V.REST, V.duration_token(Q)]
+    up2 = transpose_tokens(toks, 2, 40, 90)
+    assert [V.token_pitch(t) for t in up2 if V.is_pitch(t) and t != V.REST] == [64, 67]  # C E -> E G
+    assert transpose_tokens(toks, 1, 40, 62) == toks  # out of range: unchanged
+    assert [V.token_pitch(t) for t in transpose_tokens([V.pitch_token(66)], 1, 40, 90)] == [68]  # F# -> G#
+
+
+def test_prefix_keeps_whole_events():
+    toks = [V.pitch_token(60), V.duration_token(H), V.pitch_token(62), V.duration_token(W), V.TIE, V.duration_token(Q)]
+    assert prefix(toks, to_ticks(F(3))) == toks[:2]
+    assert prefix(toks, to_ticks(F(7))) == toks
+    seg = Segment(to_ticks(F(16)), "varied", 0, 0, "tonic", 0)
+    assert copy_tokens(seg, toks, 40, 90) == toks  # both notes end by beat 7, inside the first half (8)
+    assert copy_tokens(Segment(to_ticks(F(8)), "varied", 0, 0), toks, 40, 90) == toks[:2]  # half = 4 beats
+
+
+# --------------------------------------------------------------- plans realised by the engine
+
+
+def _bars(m: Melody, first: int, last: int):
+    """Bars first..last (1-based, full bars) of a melody as a comparable segment."""
+    from lstmfuse.metrics.form import segment
+
+    g = bar_grid(m)
+    return segment(m.events, g.bar_start(first - 1), g.bar_start(last))
+
+
+def test_parse_form():
+    assert parse_form(None) == "auto" and parse_form(" FREE ") == "free" and parse_form("AA'BA'") == "AA'BA'"
+    for bad in ("aabb", "A-B", "12"):
+        with pytest.raises(UsageError):
+            parse_form(bad)
+    with pytest.raises(UsageError):
+        SamplingOptions(form="xyz")
+
+
+def test_phrase_ticks_complete_the_passage_phrase_first():
+    bar = 480
+    # passage stopped 1 bar into its phrase, mid-bar (lead 240): 240 + 2 bars, then whole phrases
+    assert _phrase_ticks(240 + 8 * bar, 240, bar, 2) == [240 + 2 * bar, 4 * bar, 2 * bar]
+    assert _phrase_ticks(16 * bar, 0, bar, 0) == [4 * bar] * 4
+    assert _phrase_ticks(5 * bar, 0, bar, 0) == [5 * bar]  # a 1-bar tail joins the phrase before
+
+
+@pytest.mark.parametrize("meter", ["4/4", "6/8"])
+def test_explicit_aabb_repeats_exactly_and_closes_on_the_tonic(meter):
+    for seed in range(3):
+        r = continue_melody(None, bars=16, genre="folk", meter=meter, options=SamplingOptions(seed=seed, form="AABB"))
+        m = r.melodies[0]
+        assert sum(e.duration for e in m.events) == 16 * m.bar_length
+        assert _bars(m, 5, 8) == _bars(m, 1, 4)  # A again, exactly
+        assert _bars(m, 13, 14) == _bars(m, 9, 10)  # B again; its ending is new so the tune can close
+        assert m.notes[-1].pitch % 12 == 0  # C major (no signature, major): ends on C
+        plan = r.plans[0]
+        assert plan["label"] == "AABB'" and [p["relation"] for p in plan["phrases"]] == ["new", "exact", "new", "varied"]
+        assert m.end - m.notes[-1].onset >= F(plan["phrases"][-1]["end_ticks"], 120)
+
+
+def test_auto_plans_come_from_real_layouts_and_are_recorded():
+    r = continue_melody(None, bars=16, genre="irish", meter="6/8", options=SamplingOptions(seed=4), variants=3)
+    assert len(r.plans) == 3
+    for plan, m in zip(r.plans, r.melodies):
+        assert plan["template"].startswith("irish/")
+        assert sum(p["ticks"] for p in plan["phrases"]) == int(16 * m.bar_length * 120)
+        # the tonic as often as real Irish tunes end there (form.json), else a note of its triad
+        last = plan["phrases"][-1]["cadence"]
+        assert last in ("tonic", "stable")
+        assert m.notes[-1].pitch % 12 in ({0} if last == "tonic" else {0, 4, 7})
+    free = continue_melody(None, bars=16, genre="irish", meter="6/8", options=SamplingOptions(seed=4, form="free"))
+    assert free.plans[0]["label"] == "free" and len(free.plans[0]["phrases"]) == 1
+
+
+def test_continuation_can_restate_the_passage_phrase_in_the_users_key():
+    # an 8-bar passage in G major (one sharp), two 4-bar phrases; form ABA: the new 4 bars restate phrase A
+    a = [(67, Q), (69, Q), (71, Q), (72, Q), (74, H), (71, H), (72, Q), (71, Q), (69, Q), (67, Q), (66, H), (62, H)]
+    b = [(71, Q), (72, Q), (74, Q), (76, Q), (74, H), (72, H), (71, Q), (69, Q), (67, Q), (66, Q), (67, W)]
+    passage = line(a + b, sharps=1)
+    r = continue_melody(passage, bars=4, genre="folk", options=SamplingOptions(seed=0, form="ABA", end_on_stable=False))
+    new = r.melodies[0]
+    assert [(e.pitch, e.duration) for e in new.events] == [(p, d) for p, d in a]  # restated, in G
+    assert new.events[0].onset == passage.end
+    assert r.plans[0]["phrases"][0]["source"] == -2  # two phrases back: the passage's A
+
+
+def test_motifs_pull_the_continuation_towards_the_passage_rhythms():
+    from lstmfuse.metrics.form import motif_reuse
+
+    dotted = [(67, F(3, 2)), (69, E), (71, Q), (72, Q)]
+    passage = line((dotted + [(74, H), (71, H)]) * 4, sharps=1)
+    with_motifs, without = [], []
+    for seed in range(8):
+        opts = dict(seed=seed, end_on_stable=False)
+        with_motifs.append(motif_reuse(passage, continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(form="ABCD", **opts)).melodies[0]))
+        without.append(motif_reuse(passage, continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(form="free", **opts)).melodies[0]))
+    assert np.mean(with_motifs) > np.mean(without) + 0.1
