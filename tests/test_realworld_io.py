@@ -322,3 +322,10 @@ def test_drum_chord_round_trips_through_kern(tmp_path):
     assert all(field for line in target.read_text().splitlines() for field in line.split("\t"))
     for rt in _kern_and_back(src, tmp_path).values():
         assert (rt.notes, rt.unpitched, rt.duration_quarters) == (7, 5, 4.0), rt.path
+
+
+def test_printed_tempo_holds_over_playback_only_at_same_place(corpus_dir, tmp_path):
+    """maple_leaf_rag.mxl: <sound tempo="120"/>, then "quarter = 100" with sound 100."""
+    src = corpus_dir / "joplin" / "maple_leaf_rag.mxl"
+    assert summarise(src).tempos == [100.0]
+    assert _kern_and_back(src, tmp_path)[".krn"].tempos == [100.0]

@@ -121,7 +121,8 @@ def all_files(quick: bool) -> list[Path]:
 
     corpus = Path(music21.__file__).parent / "corpus"
     mine = sorted(p for p in DATA.iterdir() if p.suffix in (".krn", ".musicxml", ".mxl", ".xml"))
-    return mine + [corpus / rel for rel in (QUICK_CORPUS if quick else CORPUS)] + ([] if quick else sorted(EXAMPLES.glob("*.*[!tml]")))
+    examples = [] if quick else sorted(p for p in EXAMPLES.iterdir() if p.suffix in (".krn", ".musicxml", ".mxl", ".abc"))
+    return mine + [corpus / rel for rel in (QUICK_CORPUS if quick else CORPUS)] + examples
 
 
 @pytest.mark.slow

@@ -108,7 +108,12 @@ def _seconds(score) -> tuple[float | None, list[float], str | None]:
             offset = float(mark.getOffsetInHierarchy(score))
         except Exception:
             continue
-        found.setdefault(offset, mark)  # the same mark repeated in every part counts once
+        # One mark per offset (the same mark repeated in every part counts once). Where a
+        # file gives a playback-only <sound tempo> and a printed mark at the same place
+        # (maple_leaf_rag: 120, then "quarter = 100" with sound 100), the printed one holds.
+        earlier = found.get(offset)
+        if earlier is None or earlier.number is None or mark.number is not None:
+            found[offset] = mark
     if not found:
         return None, [], None
     starts = sorted(found)
