@@ -129,6 +129,7 @@ BLOCKED_WRITER = r"""
 import os, signal, sys, time
 from pathlib import Path
 from lstmfuse.io.atomic import atomic_output
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as in a terminal, even if started in the background
 dest, new = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
 with atomic_output(dest, force=True) as tmp:
     with open(tmp, "wb") as fh:
