@@ -98,3 +98,21 @@ def test_cli_drum_first_refusal_is_one_line(tmp_path):
     assert r.exit_code != 0
     assert isinstance(r.exception, (UsageError, SystemExit)), r.exception
     assert not (tmp_path / "o.musicxml").exists()
+
+
+def test_png_of_a_continuation_is_its_last_page(tmp_path, monkeypatch):
+    """`continue --png` engraved page 1, so on long scores the new bars were not in it."""
+    from lstmfuse.generation import service
+    from lstmfuse.io import render as render_module
+
+    asked = {}
+
+    def fake_render(src, out, page=None, force=False, **kw):
+        asked["page"] = page
+        Path(out).write_bytes(b"png")
+
+    monkeypatch.setattr(render_module, "render", fake_render)
+    score = load(DATA / "no-clef.musicxml")
+    written = service._finish(score, tmp_path / "c.musicxml", force=False, png=True)
+    assert asked["page"] == render_module.LAST_PAGE
+    assert [p.name for p in written] == ["c.musicxml", "c.png"]

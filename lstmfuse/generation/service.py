@@ -52,10 +52,10 @@ def _finish(score, path: Path, force: bool, png: bool) -> list[Path]:
     save(score, path, force=force)
     written = [path]
     if png:
-        from ..io.render import render
+        from ..io.render import LAST_PAGE, render
 
         png_path = path.with_suffix(".png")
-        render(path, png_path, page=1, force=force)
+        render(path, png_path, page=LAST_PAGE, force=force)  # the new bars end the score
         written.append(png_path)
     return written
 
