@@ -78,11 +78,17 @@ MuseScore {
     // Show the status first, run the blocking work after the dialog has repainted.
     property bool immediate: false     // headless tests: no event loop after onRun, run at once
     function later(fn) {
-        if (immediate) { fn(); return; }
+        if (immediate) { fn(); if (retryKind) { var k = retryKind; retryKind = ""; act(k); } return; }
         pendingJob = fn; busy = true; workTimer.restart();
     }
     Timer { id: workTimer; interval: 60; repeat: false
-        onTriggered: { var fn = plugin.pendingJob; plugin.pendingJob = null; try { fn(); } finally { plugin.busy = false; } } }
+        onTriggered: {
+            var fn = plugin.pendingJob; plugin.pendingJob = null;
+            try { fn(); } finally { plugin.busy = false; }
+            var again = plugin.retryKind; plugin.retryKind = "";
+            if (again) plugin.act(again);  // the request that found the bridge down, once it runs
+        } }
+    property string retryKind: ""
 
     function saveSettings() {
         if (!settings) return;
@@ -224,7 +230,7 @@ MuseScore {
             if (!refreshModels()) return;
             var kind = pendingKind;
             pendingKind = null;
-            if (kind) act(kind);  // the request that found the bridge down, retried
+            if (kind) retryKind = kind;  // retried by the timer once this job is done
             else say("Bridge started. " + status, false);
         });
     }
@@ -334,46 +340,54 @@ MuseScore {
 
             Text { text: "Fuse weights:" + (plugin.fusionReady ? "" : " (no fusion model installed)"); font.pixelSize: 12
                    color: plugin.badField === "weights" ? "#b00000" : "#202020" }
-            Repeater {
-                model: plugin.genres
-                delegate: Row {
-                    spacing: 8
-                    property string genre: modelData
-                    Text { width: 90; text: genre; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
-                    Rectangle {
-                        id: track
-                        width: 240; height: 16; radius: 8; color: "#dddddd"
-                        anchors.verticalCenter: parent.verticalCenter
-                        border.color: activeFocus ? "#e08000" : "#bbbbbb"
-                        activeFocusOnTab: true
-                        function nudge(d) {
-                            var w = JSON.parse(JSON.stringify(plugin.weights));
-                            w[genre] = Math.round(Math.max(0, Math.min(1, (w[genre] || 0) + d)) * 20) / 20;
-                            plugin.weights = w;
-                        }
-                        Keys.onLeftPressed: nudge(-0.05)
-                        Keys.onRightPressed: nudge(0.05)
-                        Rectangle {  // the fill: exactly the weight (0% is empty)
-                            width: track.width * (plugin.weights[genre] || 0); height: parent.height; radius: 8; color: "#4a90d9"
-                        }
-                        Rectangle {  // the handle
-                            width: 6; height: parent.height + 6; radius: 2; color: "#1d3d66"
-                            anchors.verticalCenter: parent.verticalCenter
-                            x: (track.width - width) * (plugin.weights[genre] || 0)
-                        }
-                        MouseArea {
-                            id: ma
-                            anchors.fill: parent
-                            function setFrom(x) {
-                                var w = JSON.parse(JSON.stringify(plugin.weights));
-                                w[genre] = Math.round(Math.max(0, Math.min(1, x / track.width)) * 20) / 20;
-                                plugin.weights = w;
+            Item {  // room for five sliders even before the bridge answers: the layout never jumps
+                width: parent.width
+                height: Math.max(sliderColumn.implicitHeight, 5 * 17 + 4 * 7)
+                Column {
+                    id: sliderColumn
+                    spacing: 7
+                    Repeater {
+                        model: plugin.genres
+                        delegate: Row {
+                            spacing: 8
+                            property string genre: modelData
+                            Text { width: 90; text: genre; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
+                            Rectangle {
+                                id: track
+                                width: 240; height: 16; radius: 8; color: "#dddddd"
+                                anchors.verticalCenter: parent.verticalCenter
+                                border.color: activeFocus ? "#e08000" : "#bbbbbb"
+                                activeFocusOnTab: true
+                                function nudge(d) {
+                                    var w = JSON.parse(JSON.stringify(plugin.weights));
+                                    w[genre] = Math.round(Math.max(0, Math.min(1, (w[genre] || 0) + d)) * 20) / 20;
+                                    plugin.weights = w;
+                                }
+                                Keys.onLeftPressed: nudge(-0.05)
+                                Keys.onRightPressed: nudge(0.05)
+                                Rectangle {  // the fill: exactly the weight (0% is empty)
+                                    width: track.width * (plugin.weights[genre] || 0); height: parent.height; radius: 8; color: "#4a90d9"
+                                }
+                                Rectangle {  // the handle
+                                    width: 6; height: parent.height + 6; radius: 2; color: "#1d3d66"
+                                    anchors.verticalCenter: parent.verticalCenter
+                                    x: (track.width - width) * (plugin.weights[genre] || 0)
+                                }
+                                MouseArea {
+                                    id: ma
+                                    anchors.fill: parent
+                                    function setFrom(x) {
+                                        var w = JSON.parse(JSON.stringify(plugin.weights));
+                                        w[genre] = Math.round(Math.max(0, Math.min(1, x / track.width)) * 20) / 20;
+                                        plugin.weights = w;
+                                    }
+                                    onPressed: setFrom(ma.mouseX)
+                                    onPositionChanged: setFrom(ma.mouseX)
+                                }
                             }
-                            onPressed: setFrom(ma.mouseX)
-                            onPositionChanged: setFrom(ma.mouseX)
+                            Text { width: 40; text: Math.round((plugin.weights[genre] || 0) * 100) + "%"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
                         }
                     }
-                    Text { width: 40; text: Math.round((plugin.weights[genre] || 0) * 100) + "%"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
                 }
             }
 

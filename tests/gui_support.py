@@ -142,8 +142,10 @@ class MuseScore:
         self._log = open(self.log_path, "w")
         env = {**B.isolated_env(home), "DISPLAY": display.name, **(extra_env or {})}
         env.pop("QT_QPA_PLATFORM", None)
-        self.proc = subprocess.Popen([exe or B.mscore(), str(score)], env=env, stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        # Line-buffered output: the plugin's status lines must reach the log as they happen.
+        line_buffered = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []
+        self.proc = subprocess.Popen([*line_buffered, exe or B.mscore(), str(score)], env=env, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
         self._log.flush()

@@ -199,3 +199,49 @@ def test_dialog_keys_validation_one_instance(gui):
     d.key("Escape", pause=1.5)
     assert d.windows(r"^lstmfuse$") == []
     assert ms.proc.poll() is None and d.windows(r"^MuseScore 3: work")
+
+
+START_BRIDGE_BUTTON = (90, 338)
+CONTINUE_BUTTON = (57, 301)
+
+
+def test_start_bridge_from_the_dialog_then_the_request_is_retried(tmp_path):
+    """No bridge running, and MuseScore's PATH holds no lstmfuse (started from a desktop): the
+    dialog says so; Continue, then Start bridge: the status shows the work before it starts,
+    the bridge is started with the absolute command `lstmfuse plugin install` recorded, and the
+    Continue that found it down is retried and writes, with no second click."""
+    import json
+    import subprocess
+    import sys
+
+    home = tmp_path
+    plugin_dir = G.prepare_musescore3_home(home)
+    recorded = json.loads((plugin_dir / "lstmfuse-bridge.json").read_text())
+    recorded["args"] += ["--port", str(B.free_port())]  # not the default port: other bridges may hold it
+    (plugin_dir / "lstmfuse-bridge.json").write_text(json.dumps(recorded))
+    score = home / "work.mscx"
+    B.convert(home, B.REPO / "examples" / "oneills-0001.musicxml", score)
+    display = G.Display(home)
+    ms = G.MuseScore(display, home, score, extra_env={"PATH": "/usr/bin:/bin"})
+    try:
+        display.wait_window(r"^MuseScore 3: work", timeout=120)
+        time.sleep(3)
+        display.click(*EMPTY_CANVAS)
+        display.key("ctrl+a")
+        display.key("alt+p", pause=0.8)
+        display.key("Up", "Return")
+        wid = display.wait_window(r"^lstmfuse$", timeout=30)
+        ms.wait_status(r"bridge is not running", timeout=30)
+        display.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        display.click(*CONTINUE_BUTTON, window=wid)
+        ms.wait_status(r"bridge is not running", after=n, timeout=30)
+        n = len(ms.statuses())
+        display.click(*START_BRIDGE_BUTTON, window=wid)
+        first = ms.wait_status(r".", after=n, timeout=10)
+        assert first.startswith("Starting the bridge") and recorded["program"] in first, first
+        ms.wait_status(r"^wrote ", after=n, timeout=150)  # retried without another click
+    finally:
+        ms.close()
+        display.close()
+        subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, timeout=60)
