@@ -27,6 +27,7 @@ help_style.apply()  # no '<bool>' after flags, 'FILE' not '{file}' in usage line
 from . import corpus_commands, generate_commands, io_commands, metrics_commands, model_commands  # noqa: E402,F401
 from . import batch_commands  # noqa: E402,F401
 from . import bridge_commands  # noqa: E402,F401
+from . import regenerate_commands  # noqa: E402,F401
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -1,0 +1,440 @@
+"""Regenerate a passage in the middle (infilling): new bars that fit before *and* after.
+
+The models only read left to right, so the bars after the gap cannot steer sampling
+directly. Instead (sampling-importance-resampling with the models the project has):
+
+1. **Propose.** The forward models, primed on the music before the gap (the same priming,
+   constraints, genre or fusion as ``continue``), write ``candidates`` versions of the gap in
+   one batch; the engine's budget is the gap's length, so every candidate fills it exactly.
+2. **Weigh.** Each candidate is followed by the real bars after the gap, teacher-forced
+   through the same models (all candidates stepped together, :class:`FollowScorer`): its
+   weight is the log-likelihood of those bars (``lookahead_bars`` of them). Since the
+   candidates come from p(gap | before), weighting by p(after | before, gap) targets
+   p(gap | before, after), the distribution an infilling model would sample.
+3. **Draw or pick.** ``choose='draw'`` draws the variants by those weights (without
+   replacement); ``'best'`` takes the highest. Candidates whose last note leaps to the next
+   bar's first note by more than ``--max-leap`` are left out while others remain.
+
+docs/regenerate.md measures this against plain forward continuation and the original bars.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+import numpy as np
+
+from ..encoding import vocab as V
+from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.tokens import encode, normalising_shift
+from ..errors import UsageError
+from ..models.registry import FUSION, genre_names, load_model
+from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key
+from .engine import Context, generate
+from .engine import prime as engine_prime
+from .form import free_plan
+from .motifs import Motifs
+from .options import SamplingOptions
+from .stack import LSTMStack
+from .ticks import to_ticks
+from .weights import parse_weights
+
+#: candidates sampled per regeneration (the engine steps them as one batch)
+CANDIDATES = 64
+#: bars after the gap whose likelihood weighs a candidate (measured in docs/regenerate.md)
+LOOKAHEAD_BARS = 2
+#: at most this many tokens of the following bars are teacher-forced
+LOOKAHEAD_TOKENS = 64
+
+
+@dataclass
+class Span:
+    """A melody cut around a gap [start, end): the music before and after it (user key)."""
+
+    melody: Melody
+    start: Fraction
+    end: Fraction
+    meter: str  # in force over the gap
+    bar_pos: Fraction  # of the gap's start
+    before: list[NoteEvent]
+    after: list[NoteEvent]
+
+    @property
+    def length(self) -> Fraction:
+        return self.end - self.start
+
+    @property
+    def original(self) -> list[NoteEvent]:
+        """The events the gap holds now (cut at its edges), onsets absolute."""
+        return _cut(self.melody.events, self.start, self.end, self.melody)
+
+
+@dataclass
+class RegenerateResult:
+    """The new gap material per variant (user key, absolute onsets) and the whole melodies."""
+
+    gaps: list[list[NoteEvent]]
+    melodies: list[Melody]
+    follow_loglik: list[float]  # nats: log-likelihood of the following bars after each variant
+    settings: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    candidates: int = 0
+
+
+def meter_at(melody: Melody, t: Fraction) -> str:
+    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
+    current = timeline[0][1]
+    for at, m in timeline:
+        if at <= t:
+            current = m
+    return current
+
+
+def bar_starts(melody: Melody) -> tuple[list[Fraction], int]:
+    """Start times of the melody's bars and the number of the first one (0 for a pickup, as
+    notation programs number it, else 1). Meter changes start a new bar grid."""
+    if not melody.events:
+        return [], 1
+    first = melody.events[0]
+    anchor = first.onset - first.bar_pos
+    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
+    starts: list[Fraction] = []
+    for i, (at, meter) in enumerate(timeline):
+        t = anchor if i == 0 else at
+        stop = timeline[i + 1][0] if i + 1 < len(timeline) else melody.end
+        while t < stop:
+            starts.append(t)
+            t += meter_bar_length(meter)
+    return starts, (0 if anchor < first.onset else 1)
+
+
+def bar_span(melody: Melody, start_bar: int, end_bar: int) -> tuple[Fraction, Fraction]:
+    """Time span of bars ``start_bar``..``end_bar`` (inclusive, numbered as in the score)."""
+    starts, first_number = bar_starts(melody)
+    last_number = first_number + len(starts) - 1
+    if not starts:
+        raise UsageError("the melody is empty: nothing to regenerate")
+    if not first_number <= start_bar <= end_bar <= last_number:
+        raise UsageError(f"bars {start_bar}-{end_bar} are not in the melody (it has bars {first_number}-{last_number})")
+    a = max(starts[start_bar - first_number], melody.events[0].onset)
+    k = end_bar - first_number + 1
+    b = starts[k] if k < len(starts) else melody.end
+    return a, b
+
+
+def _cut(events: list[NoteEvent], a: Fraction, b: Fraction, melody: Melody) -> list[NoteEvent]:
+    """The events sounding in [a, b), clipped to it (a clipped start gets its bar position)."""
+    out = []
+    for e in events:
+        if e.end <= a or e.onset >= b:
+            continue
+        onset, end = max(e.onset, a), min(e.end, b)
+        pos = e.bar_pos
+        if onset > e.onset:
+            pos = (e.bar_pos + onset - e.onset) % meter_bar_length(meter_at(melody, onset))
+        out.append(NoteEvent(e.pitch, onset, end - onset, pos, e.spelling))
+    return out
+
+
+def split_span(melody: Melody, start: Fraction, end: Fraction) -> Span:
+    """Cut ``melody`` around the gap [start, end); a note crossing an edge is cut there."""
+    if not melody.events:
+        raise UsageError("the melody is empty: nothing to regenerate")
+    if not (melody.events[0].onset <= start < end):
+        raise UsageError(f"the gap {start}-{end} (quarters) is empty or starts before the melody")
+    meter = meter_at(melody, start)
+    changes = [at for at, m in melody.meters if start < at < end and m != meter]
+    if changes:
+        raise UsageError(f"the meter changes inside the bars to regenerate (at quarter {changes[0]}); choose bars in one meter")
+    to_ticks(end - start)  # a gap the vocabulary's durations cannot fill is refused here
+    before = _cut(melody.events, melody.events[0].onset, start, melody)
+    after = _cut(melody.events, end, melody.end, melody) if end < melody.end else []
+    bar = meter_bar_length(meter)
+    covering = [e for e in melody.events if e.onset <= start < e.end]
+    if covering:
+        e = covering[0]
+        pos = (e.bar_pos + start - e.onset) % bar
+    elif before:
+        last = before[-1]
+        pos = (last.bar_pos + last.duration) % bar
+    else:
+        pos = melody.events[0].bar_pos
+    return Span(melody, start, end, meter, pos, before, after)
+
+
+class FollowScorer:
+    """Log-likelihood of the bars after a gap, given the music before and each gap candidate.
+
+    One stack of models (a genre model, or the fusion model with the weighted genre models,
+    mixed as in phase 2 of a fusion) is primed once on the music before; all candidates are
+    then teacher-forced together (rows that finish early keep their state), and the following
+    tokens, the same for every row, are scored in one pass."""
+
+    def __init__(self, span: Span, weights: dict[str, float], lookahead_bars: int = LOOKAHEAD_BARS, fused: bool | None = None):
+        self.span = span
+        self.shift = normalising_shift(span.melody.sharps)
+        if not (len(weights) > 1 if fused is None else fused):
+            self.stack = LSTMStack([load_model(next(iter(weights)))], [None])
+            self.mix = None
+        else:
+            fusion = load_model(FUSION)
+            order = list(fusion.config.genres)
+            active = [g for g in order if g in weights]
+            style = np.array([weights.get(g, 0.0) for g in order])
+            self.stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
+            self.mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])[:, None, None]
+        prefix = span.melody.with_events(span.before)
+        self.prime = _prime_tokens(prefix if span.before else None, span.meter, self.shift)
+        horizon = span.end + lookahead_bars * meter_bar_length(span.meter)
+        follow = _cut(span.after, span.end, horizon, span.melody)
+        if follow:
+            enc = encode(span.melody.with_events(follow), bos=False, eos=False)
+            self.follow = (enc.tokens[:LOOKAHEAD_TOKENS], enc.positions[:LOOKAHEAD_TOKENS], enc.meters[:LOOKAHEAD_TOKENS])
+        else:
+            self.follow = (np.zeros(0, int), np.zeros(0, int), np.zeros(0, int))
+
+    @property
+    def follow_tokens(self) -> int:
+        return len(self.follow[0])
+
+    def _mixed_logp(self, logits: np.ndarray) -> np.ndarray:
+        z = (self.mix * logits).sum(axis=0) if self.mix is not None else logits[0]
+        z = z - z.max(axis=1, keepdims=True)
+        return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+    def score(self, gaps: list[list[NoteEvent]]) -> np.ndarray:
+        """Nats per candidate; ``gaps`` are event lists in the normalised key, onsets from 0."""
+        n = len(gaps)
+        if not self.follow_tokens or not n:
+            return np.zeros(n)
+        meter = self.span.meter
+        seqs = [encode(Melody(g, meter=meter), normalise=False, bos=False, eos=False) for g in gaps]
+        lengths = np.array([len(s) for s in seqs])
+        width = int(lengths.max())
+        toks = np.zeros((n, width), dtype=np.int64)
+        poss = np.zeros((n, width), dtype=np.int64)
+        for i, s in enumerate(seqs):
+            toks[i, : len(s)] = s.tokens
+            poss[i, : len(s)] = s.positions
+        stack = self.stack
+        m = len(stack.models)
+        logits, (hs, cs) = engine_prime(stack, *self.prime, batch=n)
+        biases: dict[int, np.ndarray] = {}
+
+        def bias(meter_id: int) -> np.ndarray:
+            if meter_id not in biases:
+                biases[meter_id] = stack.input_bias(np.full((m, n), meter_id))
+            return biases[meter_id]
+
+        gap_bias = bias(V.meter_id(meter))
+        for t in range(width):
+            live = lengths > t
+            new_logits, (nh, nc) = stack.step(np.broadcast_to(toks[:, t], (m, n)), np.broadcast_to(poss[:, t], (m, n)), gap_bias, (hs, cs))
+            if live.all():
+                logits, hs, cs = new_logits, nh, nc
+            else:
+                keep = live[None, :, None]
+                logits = np.where(keep, new_logits, logits)
+                hs = [np.where(keep, a, b) for a, b in zip(nh, hs)]
+                cs = [np.where(keep, a, b) for a, b in zip(nc, cs)]
+        total = np.zeros(n)
+        ftoks, fposs, fmets = self.follow
+        for j in range(len(ftoks)):
+            total += self._mixed_logp(logits)[:, int(ftoks[j])]
+            if j + 1 < len(ftoks):
+                logits, (hs, cs) = stack.step(
+                    np.full((m, n), int(ftoks[j])), np.full((m, n), int(fposs[j])), bias(int(fmets[j])), (hs, cs)
+                )
+        return total
+
+
+def _context(span: Span, shift: int, minor: bool, opts: SamplingOptions) -> Context:
+    """Where the gap begins, in the normalised key; its range is the whole melody's."""
+    notes = [e.pitch + shift for e in span.melody.events if e.pitch is not None]
+    low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
+    if high - low < 15:
+        mid = (low + high) // 2
+        low, high = mid - 8, mid + 8
+    if opts.lowest is not None:
+        low = opts.lowest + shift
+    if opts.highest is not None:
+        high = opts.highest + shift
+    low, high = max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
+    last_pitch = next((e.pitch + shift for e in reversed(span.before) if e.pitch is not None), None)
+    ctx = Context(meter=span.meter, bar_pos=span.bar_pos, budget=span.length, minor=minor, last_pitch=last_pitch, low=low, high=high)
+    # Inside a piece the gap leads on into the next bar: no cadence is forced. At the end of
+    # the piece it is a continuation, and ends as ``continue`` would.
+    ctx.plans = [free_plan(to_ticks(span.length), opts.end_on_stable and not span.after)]
+    if opts.form != "free":
+        outside = span.before + span.after
+        if outside:
+            ctx.motifs = Motifs.of(outside, to_ticks(meter_bar_length(span.meter)))
+    return ctx
+
+
+def _joint_leap(gap: list[NoteEvent], after: list[NoteEvent], shift: int) -> int | None:
+    last = next((e.pitch for e in reversed(gap) if e.pitch is not None), None)
+    nxt = next((e.pitch for e in after if e.pitch is not None), None)
+    if last is None or nxt is None:
+        return None
+    return abs(last - (nxt + shift))
+
+
+def _weights(genre: str | None, weights: str | dict | None) -> dict[str, float]:
+    if (genre is None) == (weights is None):
+        raise UsageError("give either a genre or genre weights")
+    known = genre_names()
+    if genre is not None:
+        name = genre.lower()
+        if name not in known:
+            raise UsageError(f"unknown genre '{genre}' (installed: {', '.join(known)})")
+        return {name: 1.0}
+    return parse_weights(weights, known)  # type: ignore[arg-type]
+
+
+def sample_candidates(
+    span: Span, w: dict[str, float], opts: SamplingOptions, n: int, rng: np.random.Generator, fused: bool | None = None,
+) -> tuple[list[list[NoteEvent]], int, bool]:
+    """``n`` forward continuations of the music before the gap, each filling it exactly
+    (normalised key, onsets from the gap's start); also the shift and mode used. One genre
+    model, or (``fused``, the default for several weights) the two-phase fusion."""
+    shift = normalising_shift(span.melody.sharps)
+    minor = _is_minor(span.melody, span.melody.mode, shift)
+    prefix = span.melody.with_events(span.before)
+    prime = _prime_tokens(prefix if span.before else None, span.meter, shift)
+    ctx = _context(span, shift, minor, opts)
+    if not (len(w) > 1 if fused is None else fused):
+        stack = LSTMStack([load_model(next(iter(w)))], [None])
+        raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)
+    else:
+        raw = _fuse(w, prime, ctx, opts, n, rng)
+    return raw, shift, minor
+
+
+def choose(scores: np.ndarray, k: int, how: str, rng: np.random.Generator, allowed: np.ndarray | None = None) -> list[int]:
+    """Indices of ``k`` candidates: drawn by weight exp(score) without replacement ('draw'),
+    or the ``k`` best ('best'); candidates not ``allowed`` only when too few others remain."""
+    order_pool = np.arange(len(scores))
+    if allowed is not None and allowed.sum() >= k:
+        order_pool = order_pool[allowed]
+    if how == "best":
+        return [int(i) for i in order_pool[np.argsort(-scores[order_pool], kind="stable")][:k]]
+    if how != "draw":
+        raise UsageError(f"choose must be 'draw' or 'best' (got '{how}')")
+    picked: list[int] = []
+    pool = list(order_pool)
+    for _ in range(min(k, len(pool))):
+        s = scores[pool]
+        p = np.exp(s - s.max())
+        i = int(rng.choice(len(pool), p=p / p.sum()))
+        picked.append(int(pool.pop(i)))
+    return picked
+
+
+def _unique(raw: list[list[NoteEvent]]) -> list[int]:
+    seen: dict[tuple, int] = {}
+    for i, events in enumerate(raw):
+        seen.setdefault(tuple((e.pitch, e.duration) for e in events), i)
+    return sorted(seen.values())
+
+
+def regenerate_span(
+    melody: Melody,
+    start: Fraction,
+    end: Fraction,
+    *,
+    genre: str | None = None,
+    weights: str | dict | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+    candidates: int = CANDIDATES,
+    lookahead_bars: int = LOOKAHEAD_BARS,
+    how: str = "draw",
+) -> RegenerateResult:
+    """Replace the melody's events in [start, end) (quarters); see the module docstring."""
+    started = time.perf_counter()
+    opts = options or SamplingOptions()
+    if not 1 <= variants <= 32:
+        raise UsageError(f"variants must be between 1 and 32 (got {variants})")
+    if not variants <= candidates <= 1024:
+        raise UsageError(f"candidates must be between the number of variants and 1024 (got {candidates})")
+    if not 0 <= lookahead_bars <= 16:
+        raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
+    w = _weights(genre, weights)
+    span = split_span(melody, start, end)
+    rng = np.random.default_rng(opts.seed)
+    fused = genre is None
+    raw, shift, minor = sample_candidates(span, w, opts, candidates, rng, fused)
+    keep = _unique(raw)
+    raw = [raw[i] for i in keep]
+    scores = FollowScorer(span, w, lookahead_bars, fused).score(raw) if lookahead_bars else np.zeros(len(raw))
+    allowed = None
+    if opts.max_leap is not None and span.after:
+        leaps = [_joint_leap(g, span.after, shift) for g in raw]
+        allowed = np.array([d is None or d <= opts.max_leap for d in leaps])
+    picked = choose(scores, variants, how, rng, allowed)
+    while len(picked) < variants:  # fewer distinct candidates than variants: repeat the best
+        picked.append(picked[0])
+    sharps = melody.sharps
+    mode = "minor" if minor else "major"
+    gaps = [_to_user_key(raw[i], span.start, sharps, shift, minor) for i in picked]
+    melodies = [melody.with_events(span.before + g + span.after) for g in gaps]
+    settings = {
+        "regenerate": {"start": str(span.start), "end": str(span.end), "candidates": candidates, "distinct": len(raw),
+                       "lookahead_bars": lookahead_bars, "choose": how},
+        "meter": span.meter,
+        "key_signature_sharps": sharps,
+        "mode": mode,
+        "variants": variants,
+        "sampling": opts.to_dict(),
+        **({"genre": next(iter(w))} if genre is not None else {"weights": w}),
+    }
+    return RegenerateResult(gaps, melodies, [float(scores[i]) for i in picked], settings, time.perf_counter() - started, candidates)
+
+
+def regenerate(
+    melody: Melody,
+    start_bar: int,
+    end_bar: int,
+    *,
+    genre: str | None = None,
+    weights: str | dict | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+    candidates: int = CANDIDATES,
+    lookahead_bars: int = LOOKAHEAD_BARS,
+    how: str = "draw",
+) -> RegenerateResult:
+    """Regenerate bars ``start_bar``..``end_bar`` (inclusive, numbered as in the score: a
+    pickup is bar 0) so they continue what comes before and lead into what comes after."""
+    a, b = bar_span(melody, start_bar, end_bar)
+    return regenerate_span(
+        melody, a, b, genre=genre, weights=weights, options=options, variants=variants,
+        candidates=candidates, lookahead_bars=lookahead_bars, how=how,
+    )
+
+
+def parse_bars(text: str) -> tuple[str, int, int]:
+    """'9-12' -> ('range', 9, 12); '9' -> ('range', 9, 9); 'last:2' -> ('last', 2, 0)."""
+    s = str(text).strip().lower().replace(" ", "")
+    try:
+        if s.startswith("last"):
+            n = int(s[4:].lstrip(":") or 1)
+            if n < 1:
+                raise ValueError
+            return "last", n, 0
+        a, _, b = s.partition("-")
+        first, last = int(a), int(b or a)
+    except ValueError:
+        raise UsageError(f"bars must look like 9-12, 9 or last:2 (got '{text}')") from None
+    if first < 0 or last < first:
+        raise UsageError(f"bars {text}: the first bar must be >= 0 and not after the last")
+    return "range", first, last
+
+
+__all__ = [
+    "CANDIDATES", "FollowScorer", "LOOKAHEAD_BARS", "RegenerateResult", "Span", "bar_span", "bar_starts",
+    "choose", "parse_bars", "regenerate", "regenerate_span", "sample_candidates", "split_span",
+]
