@@ -220,8 +220,10 @@ def render(
                 if "\x00" in text:
                     raise ScoreReadError("binary data in a Humdrum file", src)
                 check_humdrum_text(text, src)
+                from .tidy import unescape_humdrum_source
+
                 plain = tmp / "score.krn"
-                plain.write_text(text, encoding="utf-8")
+                plain.write_text(unescape_humdrum_source(text), encoding="utf-8")  # f\u3r -> für
                 reply, route = _run_worker(plain, "humdrum", pages, png, tmp, timeout, src), "kern"
             elif fmt in ("musicxml", "mxl"):
                 from .schema import parse_musicxml_score, read_musicxml_bytes

@@ -12,7 +12,9 @@ depending on the file it came from, and that silently change data further on:
 * MusicXML stores triplets in integer divisions (85/256 of a quarter for 1/3):
   :func:`exact_tuplets` gives them the length their notation says.
 * Humdrum lyrics and reference records spell umlauts the old ``**silbe`` way (``f\\u3r``,
-  ``fr\\o3h-lich`` in the Bach chorales): :func:`unescape_humdrum_text` gives ``für``.
+  ``fr\\o3h-lich`` in the Bach chorales). converter21 decodes them in lyrics but not in
+  titles (``L\\u3fte``), verovio nowhere: :func:`unescape_humdrum_text` gives ``für``
+  in the score, :func:`unescape_humdrum_source` in the kern text verovio engraves.
 """
 
 from __future__ import annotations
@@ -34,6 +36,25 @@ def unescape_silbe(text: str) -> str:
     if "\\" not in text:
         return text
     return unicodedata.normalize("NFC", _SILBE_UMLAUT.sub(lambda m: m.group(1) + "\u0308", text))
+
+
+def unescape_humdrum_source(text: str) -> str:
+    """The same decoding on kern text itself, for verovio (which prints ``f\\u3r``):
+    reference records (``!!!OTL: ... L\\u3fte``) and text tokens; **kern tokens (which start
+    with a duration, ``.``, ``*``, ``=`` or ``!``) are left alone, so a stem ``\\`` is safe."""
+    if "\\" not in text:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("!!"):
+            line = unescape_silbe(line)
+        elif line and not line.startswith(("*", "=", "!")):
+            line = "\t".join(
+                tok if not tok or tok[0].isdigit() or tok[0] in ".*=!" else unescape_silbe(tok)
+                for tok in line.split("\t")
+            )
+        out.append(line)
+    return "\n".join(out)
 
 
 def unescape_humdrum_text(score) -> int:
@@ -180,4 +201,4 @@ def tidy(score, path: str | Path, fmt: str, text: str | None = None) -> None:
             mark_kern_tempos(score, text)
 
 
-__all__ = ["SNAP_TOLERANCE", "drop_file_name_titles", "exact_tuplets", "snap_time", "mark_kern_tempos", "sound_ottavas", "tidy", "unescape_humdrum_text", "unescape_silbe"]
+__all__ = ["SNAP_TOLERANCE", "drop_file_name_titles", "exact_tuplets", "snap_time", "unescape_humdrum_source", "mark_kern_tempos", "sound_ottavas", "tidy", "unescape_humdrum_text", "unescape_silbe"]
