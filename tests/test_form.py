@@ -214,3 +214,46 @@ def test_motifs_pull_the_continuation_towards_the_passage_rhythms():
         with_motifs.append(motif_reuse(passage, continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(form="ABCD", **opts)).melodies[0]))
         without.append(motif_reuse(passage, continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(form="free", **opts)).melodies[0]))
     assert np.mean(with_motifs) > np.mean(without) + 0.1
+
+
+# --------------------------------------------------------------------- the proof's tools, the CLI
+
+
+def test_roc_auc_and_cross_validated_discriminator():
+    from lstmfuse.evaluation.form_proof import cross_validated_auc, roc_auc
+
+    y = np.array([0, 0, 1, 1])
+    assert roc_auc(np.array([0.1, 0.2, 0.8, 0.9]), y) == 1.0
+    assert roc_auc(np.array([0.9, 0.8, 0.2, 0.1]), y) == 0.0
+    assert roc_auc(np.array([0.5, 0.5, 0.5, 0.5]), y) == 0.5
+    rng = np.random.default_rng(0)
+    same = cross_validated_auc(rng.normal(size=(200, 3)), rng.normal(size=(200, 3)))
+    apart = cross_validated_auc(rng.normal(size=(200, 3)), rng.normal(size=(200, 3)) + [2, 0, 0])
+    assert abs(same - 0.5) < 0.1 and apart > 0.9
+
+
+def test_cli_form_option_and_metrics(tmp_path, examples_dir):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from lstmfuse.io import load
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        env = dict(os.environ, COLUMNS="200")
+        return subprocess.run([sys.executable, "-m", "lstmfuse", *args], capture_output=True, text=True, timeout=300, env=env)
+
+    tune = str(examples_dir / "oneills-0001.musicxml")
+    out = tmp_path / "c.musicxml"
+    bad = cli("continue", tune, "--genre", "irish", "--form", "xyz", "-o", str(out))
+    assert bad.returncode == 2 and "unknown form 'xyz'" in bad.stderr and "Traceback" not in bad.stderr + bad.stdout
+    assert len(bad.stderr.strip().splitlines()) == 1 and not out.exists()
+    ok = cli("continue", tune, "--genre", "irish", "--bars", "8", "--form", "AABB", "--seed", "1", "-o", str(out))
+    assert ok.returncode == 0, ok.stderr
+    settings = json.loads(dict(load(out).metadata.all())["lstmfuse-settings"])
+    assert settings["sampling"]["form"] == "AABB" and settings["form"]["label"] == "ABCDAA"  # letters cover the whole tune: the passage's last 4 phrases, then A, A
+    res = cli("metrics", str(out), "--from-bar", "25", "--json")
+    assert res.returncode == 0, res.stderr
+    row = json.loads(res.stdout)[0]
+    assert {"recurrence_transposed", "phrase_end_lengthening", "ends_on_tonic", "final_note_bars", "motif_reuse"} <= set(row)

@@ -41,7 +41,8 @@ _STABLE = typer.Option(True, "--end-on-stable/--free-ending", help="End on the t
 _FORM = typer.Option(
     "auto", "--form",
     help="Phrase plan: auto (a layout real tunes of the genre use: repeats, half cadences, a closing phrase), "
-    "free (no plan), or letters per 4-bar phrase: AABB, ABAC, AA'BA' (' = new ending).",
+    "free (no plan), or one letter per 4-bar phrase of the whole tune, the passage's last four phrases first: "
+    "AABB, ABAC, AA'BA' (' = same start, new ending).",
 )
 
 

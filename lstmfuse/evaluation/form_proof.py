@@ -51,6 +51,12 @@ def generated_tunes(genre: str, n: int, bars: int = 16, seed: int = 0, form: str
     return out
 
 
+def final_half_bar_share(melodies: list[Melody], meter: str = "4/4") -> float:
+    """Share of the tunes in ``meter`` whose last note (with any final rest) lasts half a bar or more."""
+    vals = [form_metrics(m)["final_note_bars"] >= 0.5 for m in melodies if m.meter == meter]
+    return round(float(np.mean(vals)), 3) if vals else float("nan")
+
+
 def feature_matrix(melodies: list[Melody]) -> np.ndarray:
     rows = []
     for m in melodies:
@@ -114,11 +120,15 @@ def run(genres: list[str], n: int, bars: int = 16, seed: int = 0, forms: tuple[s
     report: dict = {"n": n, "bars": bars, "seed": seed, "features": list(FEATURES), "genres": {}}
     for g in genres:
         started = time.perf_counter()
-        real = feature_matrix(real_tunes(g, n, seed))
+        real_tunes_ = real_tunes(g, n, seed)
+        real = feature_matrix(real_tunes_)
         entry = {"real": summarise(real), "real_n": len(real)}
+        entry["real"]["final_half_bar_4_4"] = final_half_bar_share(real_tunes_)
         for form in forms:
-            gen = feature_matrix(generated_tunes(g, n, bars, seed, form))
+            tunes = generated_tunes(g, n, bars, seed, form)
+            gen = feature_matrix(tunes)
             entry[form] = summarise(gen)
+            entry[form]["final_half_bar_4_4"] = final_half_bar_share(tunes)
             entry[form]["auc"] = round(cross_validated_auc(real, gen, seed=seed), 3)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["genres"][g] = entry
@@ -191,7 +201,7 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
 
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
-    cols = ["recurrence_transposed", "recurrence_exact", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "auc"]
+    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "auc"]
     lines = ["| genre | tunes | " + " | ".join(c.replace("_", " ") for c in cols) + " |", "| --- | --- |" + " ---: |" * len(cols)]
     for g, e in report["genres"].items():
         for label in ("real", "auto", "free"):
@@ -202,6 +212,31 @@ def markdown(report: dict) -> str:
             name = {"real": f"real (test split, n={e['real_n']})", "auto": "generated, --form auto", "free": "generated, --form free"}[label]
             lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def plot(report: dict, path: Path) -> None:
+    """Real vs generated per genre and statistic: one panel per statistic, bars per genre."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more"]
+    genres = list(report["genres"])
+    labels = [("real", "real (held-out)", "#444444"), ("auto", "--form auto", "#2b7bba"), ("free", "--form free", "#e08a2c")]
+    fig, axes = plt.subplots(1, len(stats), figsize=(3.2 * len(stats), 3.4), sharey=True)
+    x = np.arange(len(genres))
+    for ax, stat in zip(axes, stats):
+        for k, (key, name, colour) in enumerate(labels):
+            vals = [report["genres"][g].get(key, {}).get(stat, np.nan) for g in genres]
+            ax.bar(x + (k - 1) * 0.27, vals, 0.27, label=name, color=colour)
+        ax.set_title(stat.replace("_", " "), fontsize=9)
+        ax.set_xticks(x, genres, rotation=45, fontsize=8)
+        ax.set_ylim(0, 1.05)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Form of {report['bars']}-bar generated tunes vs real held-out tunes (n={report['n']} each)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
     print(markdown(report))
     if args.out:
         args.out.write_text(json.dumps(report, indent=2))
+        plot(report, args.out.with_suffix(".png"))
 
 
 if __name__ == "__main__":
