@@ -565,3 +565,69 @@ def test_a_journal_line_cut_by_a_kill_never_makes_resume_edit_twice(tmp_path, sc
         r = run("--resume")
         assert r.returncode == 0, r.stderr
         assert [f.read_bytes() == transposed for f in files] == [True, True]
+
+
+# ------------------------------------------------------------------------- durability, by spying
+needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/self/fd (Linux)")
+
+
+@pytest.fixture()
+def syscalls(monkeypatch) -> list[tuple]:
+    """Record fsync (which file, its size on disk then), replace and link, in order."""
+    events: list[tuple] = []
+    real = {name: getattr(os, name) for name in ("fsync", "replace", "link")}
+
+    def fsync(fd):
+        events.append(("fsync", Path(os.readlink(f"/proc/self/fd/{fd}")).name, os.fstat(fd).st_size))
+        return real["fsync"](fd)
+
+    def replace(src, dst, *a, **k):
+        events.append(("replace", Path(dst).name))
+        return real["replace"](src, dst, *a, **k)
+
+    def link(src, dst, *a, **k):
+        events.append(("link", Path(dst).name))
+        return real["link"](src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "link", link)
+    return events
+
+
+@needs_proc
+def test_io_data_is_on_disk_before_the_rename(tmp_path, syscalls):
+    atomic.write_bytes_atomic(tmp_path / "a.musicxml", b"12345")
+    atomic.write_bytes_atomic(tmp_path / "a.musicxml", b"123", force=True)
+    assert [e[0] for e in syscalls] == ["fsync", "link", "fsync", "replace"]
+    assert syscalls[0][1].startswith(".a.musicxml.") and syscalls[0][2] == 5 and syscalls[2][2] == 3
+    assert syscalls[1][1] == syscalls[3][1] == "a.musicxml"
+
+
+@needs_proc
+def test_batch_data_and_folder_are_synced_around_the_rename(tmp_path, syscalls):
+    safety.atomic_write(tmp_path / "a.musicxml", b"12345")
+    assert [e[0] for e in syscalls] == ["fsync", "replace", "fsync"]
+    assert syscalls[0][1].endswith(safety.TEMP_MARK) and syscalls[0][2] == 5  # flushed before the sync
+    assert syscalls[1][1] == "a.musicxml" and syscalls[2][1] == tmp_path.name  # then the folder
+    syscalls.clear()
+    j = safety.Journal(tmp_path / "j.jsonl", [], {})
+    j.open(append=False)
+    syscalls.clear()
+    j.record({"source": "x"})
+    assert syscalls == [("fsync", "j.jsonl", len((tmp_path / "j.jsonl").read_bytes()))]
+    j.close()
+
+
+@needs_proc
+def test_writes_leak_no_file_descriptors(tmp_path):
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    atomic.write_bytes_atomic(tmp_path / "warm", b"x")
+    safety.atomic_write(tmp_path / "warm2", b"x")
+    before = open_fds()
+    for i in range(10):
+        atomic.write_bytes_atomic(tmp_path / f"a{i}", b"x")
+        safety.atomic_write(tmp_path / f"b{i}", b"x")
+    assert open_fds() == before
