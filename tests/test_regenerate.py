@@ -19,7 +19,7 @@ from lstmfuse.errors import UsageError
 from lstmfuse.generation import SamplingOptions
 from lstmfuse.generation.continuation import _prime_tokens
 from lstmfuse.generation.regenerate import (
-    FollowScorer, bar_span, bar_starts, choose, parse_bars, regenerate, regenerate_span, sample_candidates, split_span,
+    FollowScorer, bar_span, bar_starts, choose, gap_tokens, parse_bars, regenerate, regenerate_span, sample_candidates, split_span,
 )
 from lstmfuse.generation.regenerate_score import regenerate_score, select_measures
 from lstmfuse.generation.stack import LSTMStack
@@ -85,7 +85,10 @@ def test_batched_scorer_matches_the_slow_reference(oneills):
     a, b = bar_span(oneills, 5, 6)
     span = split_span(oneills, a, b)
     raw, _, _ = sample_candidates(span, {"irish": 1.0}, SamplingOptions(seed=5), 6, np.random.default_rng(5))
-    lengths = {len(encode(Melody(g, meter=span.meter), normalise=False, bos=False, eos=False)) for g in raw}
+    for g in raw:  # the scorer's tick-based tokens are the encoder's
+        enc = encode(Melody(g, meter=span.meter), normalise=False, bos=False, eos=False)
+        assert gap_tokens(g, span.bar_pos, span.meter) == (enc.tokens.tolist(), enc.positions.tolist())
+    lengths = {len(gap_tokens(g, span.bar_pos, span.meter)[0]) for g in raw}
     assert len(lengths) > 1  # rows of different lengths: the masking is exercised
     fast = FollowScorer(span, {"irish": 1.0}).score(raw)
     slow = [_slow_follow_loglik(span, "irish", g) for g in raw]

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
-from ..encoding.tokens import encode, normalising_shift
+from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key
@@ -38,7 +38,7 @@ from .form import free_plan
 from .motifs import Motifs
 from .options import SamplingOptions
 from .stack import LSTMStack
-from .ticks import to_ticks
+from .ticks import position_ids, to_ticks
 from .weights import parse_weights
 
 #: candidates sampled per regeneration (the engine steps them as one batch)
@@ -210,22 +210,22 @@ class FollowScorer:
         if not self.follow_tokens or not n:
             return np.zeros(n)
         meter = self.span.meter
-        seqs = [encode(Melody(g, meter=meter), normalise=False, bos=False, eos=False) for g in gaps]
-        lengths = np.array([len(s) for s in seqs])
+        seqs = [gap_tokens(g, self.span.bar_pos, meter) for g in gaps]
+        lengths = np.array([len(t) for t, _ in seqs])
         width = int(lengths.max())
         toks = np.zeros((n, width), dtype=np.int64)
         poss = np.zeros((n, width), dtype=np.int64)
-        for i, s in enumerate(seqs):
-            toks[i, : len(s)] = s.tokens
-            poss[i, : len(s)] = s.positions
+        for i, (t, p) in enumerate(seqs):
+            toks[i, : len(t)] = t
+            poss[i, : len(p)] = p
         stack = self.stack
         m = len(stack.models)
         logits, (hs, cs) = engine_prime(stack, *self.prime, batch=n)
         biases: dict[int, np.ndarray] = {}
 
-        def bias(meter_id: int) -> np.ndarray:
+        def bias(meter_id: int) -> np.ndarray:  # (M, 1, 4U): broadcast over the rows
             if meter_id not in biases:
-                biases[meter_id] = stack.input_bias(np.full((m, n), meter_id))
+                biases[meter_id] = stack.input_bias(np.full((m, 1), meter_id))
             return biases[meter_id]
 
         gap_bias = bias(V.meter_id(meter))
@@ -248,6 +248,35 @@ class FollowScorer:
                     np.full((m, n), int(ftoks[j])), np.full((m, n), int(fposs[j])), bias(int(fmets[j])), (hs, cs)
                 )
         return total
+
+
+def gap_tokens(events: list[NoteEvent], bar_pos: Fraction, meter: str) -> tuple[list[int], list[int]]:
+    """Tokens and position features of gap events (normalised key, contiguous from
+    ``bar_pos``): what :func:`encode` gives without BOS/EOS, counted in integer ticks because
+    the scorer re-encodes every candidate of every regeneration."""
+    bar = to_ticks(meter_bar_length(meter))
+    positions = position_ids(bar)
+    pos = to_ticks(bar_pos) % bar
+    toks: list[int] = []
+    poss: list[int] = []
+    for e in events:
+        toks.append(V.REST if e.pitch is None else V.pitch_token(e.pitch))
+        poss.append(positions[pos])
+        for k, d in enumerate(_parts(e.duration)):
+            if k:
+                toks.append(V.TIE)
+                poss.append(positions[pos])
+            pos = (pos + to_ticks(d)) % bar
+            toks.append(V.duration_token(d))  # type: ignore[arg-type]
+            poss.append(positions[pos])
+    return toks, poss
+
+
+def _parts(duration: Fraction) -> list[Fraction]:
+    parts = decompose(duration)
+    if parts is None:
+        raise UsageError(f"duration {duration} quarter(s) cannot be encoded")
+    return parts
 
 
 def _context(span: Span, shift: int, minor: bool, opts: SamplingOptions) -> Context:
