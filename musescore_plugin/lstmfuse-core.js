@@ -100,6 +100,7 @@ function snapshot(ms) {
             var el = seg.elementAt(t);
             if (!el) continue;
             row += "|" + t + "," + el.type;
+            if (el.type === E.BAR_LINE) row += ",b" + el.barlineType;
             if (el.type === E.CHORD || el.type === E.REST) {
                 var d = el.duration;
                 if (d) row += "," + d.numerator + "/" + d.denominator;
@@ -370,6 +371,25 @@ function checkFree(ms, range, selection, bars) {
     return checkTarget(ms, range, selection, { start_tick: range.endTick, end_tick: end });
 }
 
+// After appending bars: the score's final (or double) barline moves from the old last bar to
+// the new one, instead of staying in the middle of the music. Repeat barlines stay.
+var BARLINE_NORMAL = 1, BARLINE_DOUBLE = 2, BARLINE_END = 0x20;  // Ms::BarLineType
+function moveFinalBarline(ms, oldLast, newLast) {
+    if (!oldLast || !newLast || oldLast === newLast) return;
+    var a = oldLast.lastSegment, b = newLast.lastSegment;
+    if (!a) return;
+    for (var staff = 0; staff < ms.curScore.nstaves; staff++) {
+        var from = a.elementAt(staff * 4), to = b ? b.elementAt(staff * 4) : null;
+        if (!from || from.type !== ms.Element.BAR_LINE) continue;
+        var t = Number(from.barlineType);  // an enum in a QVariant on 3.2 (String() gives "QVariant(...)")
+        if (t !== BARLINE_END && t !== BARLINE_DOUBLE) continue;
+        from.barlineType = BARLINE_NORMAL;
+        // The new last bar's barline is made at layout (and a plain last barline is drawn as
+        // the final one); where it already exists, give it the old type.
+        if (to && to.type === ms.Element.BAR_LINE) to.barlineType = t;
+    }
+}
+
 function setSpelling(note, tpc) {
     if (tpc === undefined || tpc === null) return;
     if (note.tpc1 === note.tpc2) { note.tpc1 = tpc; note.tpc2 = tpc; }
@@ -390,10 +410,12 @@ function writeVariant(ms, range, selection, variant, inCommand) {
     var failure = null;
     try {
         var scoreEnd = scoreEndTick(score);
+        var oldLast = null;  // the last bar before appending: its closing barline moves to the end
         if (endTick > scoreEnd) {
             var last = score.lastMeasure;
             var barTicks = meterOf(last).ticks;
             score.appendMeasures(Math.ceil((endTick - scoreEnd) / barTicks));
+            oldLast = last;
         }
         var c = cursorAt(score, range.staff, 0, variant.start_tick);
         if (!c.segment || c.tick !== variant.start_tick) throw "cannot place the cursor at tick " + variant.start_tick;
@@ -431,6 +453,7 @@ function writeVariant(ms, range, selection, variant, inCommand) {
             w.next();
         }
         for (var r = 0; r < toRemove.length; r++) ms.removeElement(toRemove[r]);
+        if (oldLast) moveFinalBarline(ms, oldLast, score.lastMeasure);  // after the notes: writing them resets it
     } catch (e) {
         failure = String(e);
     }

@@ -142,6 +142,11 @@ class MuseScore:
         self._log = open(self.log_path, "w")
         env = {**B.isolated_env(home), "DISPLAY": display.name, **(extra_env or {})}
         env.pop("QT_QPA_PLATFORM", None)
+        # MuseScore 3 is a single-instance application (a lock and socket in the temp folder):
+        # a second one would hand its score to the first and exit. A temp folder per test.
+        tmp = home / "tmp"
+        tmp.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmp)
         # Line-buffered output: the plugin's status lines must reach the log as they happen.
         line_buffered = ["stdbuf", "-oL", "-eL"] if shutil.which("stdbuf") else []
         self.proc = subprocess.Popen([*line_buffered, exe or B.mscore(), str(score)], env=env, stdout=self._log,

@@ -131,3 +131,11 @@ def merge(rows) -> list[tuple[int, Fraction, int | None]]:
         else:
             out.append([tick, length, pitch])
     return [tuple(x) for x in out]
+
+
+def barlines(path: str | Path, staff: int = 1) -> list[str | None]:
+    """Per measure of ``staff``: the subtype of an explicit barline written in it ('double',
+    'end', ...), or None for a plain one."""
+    root = etree.parse(str(path)).getroot()
+    st = next(s for s in root.find("Score").findall("Staff") if int(s.get("id")) == staff)
+    return [next((b.findtext("subtype") for b in m.iter("BarLine")), None) for m in st.findall("Measure")]

@@ -100,12 +100,18 @@ def _check_written(orig_path: Path, out_path: Path, undo_path: Path | None, repo
             if s == staff_no and vi == 0:
                 continue
             assert [i.key() for i in items] == [i.key() for i in b[s].voices.get(vi, []) if i.tick < end], (s, vi)
+    # The score's closing barline moved to the new last bar (not left in the middle).
+    before_bl, after_bl = R.barlines(orig_path, staff_no), R.barlines(out_path, staff_no)
+    if before_bl[-1] in ("double", "end"):
+        # (None at the end: MuseScore's own closing barline, which it draws as the final one.)
+        assert after_bl[len(before_bl) - 1] is None and after_bl[-1] in (before_bl[-1], None), (before_bl[-3:], after_bl[-6:])
     # One Undo restores the original exactly (the write was ONE command).
     if undo_path is not None:
         assert report.get("undoWritten")
         u = R.read(undo_path)
         assert {s: [i.key() for vv in a[s].voices.values() for i in vv] for s in a} == {s: [i.key() for vv in u[s].voices.values() for i in vv] for s in u}
         assert len(u[staff_no].measures) == len(sa.measures)
+        assert R.barlines(undo_path, staff_no) == before_bl
     return {
         "rests": sum(1 for i in written if i.kind == "rest"),
         "ties": sum(1 for i in written if i.tie_next),

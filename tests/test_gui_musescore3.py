@@ -112,6 +112,7 @@ def test_next_variant_never_undoes_the_users_edit(gui):
     d.key("Up")
 
     wid = _open_plugin(d, ms)
+    time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui["shots"] / "gui-ms3-dialog.png", wid)
     # Three variants, a fixed seed, typed into the fields; Enter = Continue.
     d.click(*VARIANTS_FIELD, window=wid)
@@ -124,6 +125,7 @@ def test_next_variant_never_undoes_the_users_edit(gui):
     d.key("Return")
     ms.wait_status(r"^Continuing with .*staff 1.*voice 1", after=n, timeout=10)  # shown before the work
     ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+    time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui["shots"] / "gui-ms3-written.png")
 
     # The user's own Ctrl+Z in the score undoes the write; then Next variant.
@@ -133,6 +135,7 @@ def test_next_variant_never_undoes_the_users_edit(gui):
     d.click(*DIALOG_BLANK, window=wid)  # bring the dialog back to the front
     d.click(*NEXT_BUTTON, window=wid)
     ms.wait_status(r"score changed since", after=n, timeout=20)
+    time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui["shots"] / "gui-ms3-refused.png")
     saved = _save(d, gui["score"])
     assert _first_pitch(saved) == g0 + 1, "the user's edit (first note raised) was undone"

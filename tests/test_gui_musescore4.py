@@ -74,6 +74,7 @@ def test_musescore4_continue_next_variant_undo(gui4):
     wid = d.wait_window(r"^lstmfuse$", timeout=30)
     ms.wait_status(r"^Bridge ready: \d+ genre model", timeout=30)
     time.sleep(0.5)
+    time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui4["shots"] / "gui-ms4-dialog.png", wid)
     d.click(*VARIANTS_FIELD, window=wid)
     d.key("ctrl+a")
@@ -99,6 +100,7 @@ def test_musescore4_continue_next_variant_undo(gui4):
     n = len(ms.statuses())
     d.click(*NEXT_BUTTON, window=wid)
     ms.wait_status(r"^wrote .*variant 2 of 3", after=n, timeout=20)
+    time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui4["shots"] / "gui-ms4-next-variant.png")
     d.click(*DIALOG_BLANK, window=wid)
     n = len(ms.statuses())
