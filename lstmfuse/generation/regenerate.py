@@ -362,6 +362,43 @@ def choose(scores: np.ndarray, k: int, how: str, rng: np.random.Generator, allow
     return picked
 
 
+def joint_leap_limit(weights: dict[str, float]) -> int | None:
+    """The genres' 95th percentile of |interval| between consecutive notes (semitones), from
+    the shipped reference profiles (weighted for a fusion); None when a genre has none."""
+    from ..errors import LstmfuseError
+    from ..metrics.reference import profile
+
+    folded = np.zeros(13)
+    try:
+        for g, share in weights.items():
+            hist = np.asarray(profile(g).histograms["interval"], dtype=float)  # -12..+12, clipped
+            for i, v in enumerate(hist):
+                folded[abs(i - 12)] += share * v / max(hist.sum(), 1e-12)
+    except (LstmfuseError, KeyError):
+        return None
+    return int(np.searchsorted(np.cumsum(folded) / folded.sum(), 0.95)) if folded.sum() > 0 else None
+
+
+def pick(
+    span: Span, raw: list[list[NoteEvent]], scores: np.ndarray, opts: SamplingOptions, variants: int, how: str,
+    rng: np.random.Generator, shift: int, leap_limit: int | None,
+) -> list[int]:
+    """Choose the variants among the candidates by weight. At the joint into the next bar the
+    candidates whose leap stays within the genre's 95th percentile are kept if there are
+    enough of them, else those within ``max_leap``, else all."""
+    allowed = None
+    if span.after:
+        leaps = [_joint_leap(g, span.after, shift) for g in raw]
+        for limit in (min(leap_limit, opts.max_leap or 127) if leap_limit is not None else None, opts.max_leap):
+            if limit is None:
+                continue
+            ok = np.array([d is None or d <= limit for d in leaps])
+            if ok.sum() >= variants:
+                allowed = ok
+                break
+    return choose(scores, variants, how, rng, allowed)
+
+
 def _unique(raw: list[list[NoteEvent]]) -> list[int]:
     seen: dict[tuple, int] = {}
     for i, events in enumerate(raw):
@@ -399,11 +436,7 @@ def regenerate_span(
     keep = _unique(raw)
     raw = [raw[i] for i in keep]
     scores = FollowScorer(span, w, lookahead_bars, fused).score(raw) if lookahead_bars else np.zeros(len(raw))
-    allowed = None
-    if opts.max_leap is not None and span.after:
-        leaps = [_joint_leap(g, span.after, shift) for g in raw]
-        allowed = np.array([d is None or d <= opts.max_leap for d in leaps])
-    picked = choose(scores, variants, how, rng, allowed)
+    picked = pick(span, raw, scores, opts, variants, how, rng, shift, joint_leap_limit(w))
     while len(picked) < variants:  # fewer distinct candidates than variants: repeat the best
         picked.append(picked[0])
     sharps = melody.sharps
@@ -465,5 +498,5 @@ def parse_bars(text: str) -> tuple[str, int, int]:
 
 __all__ = [
     "CANDIDATES", "FollowScorer", "LOOKAHEAD_BARS", "RegenerateResult", "Span", "bar_span", "bar_starts",
-    "choose", "parse_bars", "regenerate", "regenerate_span", "sample_candidates", "split_span",
+    "choose", "joint_leap_limit", "parse_bars", "pick", "regenerate", "regenerate_span", "sample_candidates", "split_span",
 ]
