@@ -1,7 +1,8 @@
 """Generation speed: lstmfuse's stepped NumPy engine vs the seeds' predict-per-step generator.
 
 Same process, same machine: a 4-bar continuation (4/4) of a bundled example with the
-shipped folk model, a 3-genre 4-bar fusion (folk, irish, scottish + the fusion model),
+shipped folk model, a 3-genre 4-bar fusion (folk, irish, scottish + the fusion model), the
+same fusion with ``--form free`` (no phrase plan, no motif bonus),
 and the seeds' generator producing the same 4 bars (64 sixteenth-note steps, one
 ``model.predict`` on the 64-step window per step; LSTM(256), weights untrained: the time
 does not depend on the values). Model time only (no file I/O), median and p95.
@@ -55,17 +56,25 @@ def main() -> None:
         lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter))),
         args.runs,
     )
+    fusion_free = timings(  # the same fusion without a phrase plan or motif bonus (the engine before plans)
+        lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter), form="free")),
+        args.runs,
+    )
     import seeds_baseline as seeds
 
     vocab = 40
     model = seeds.build_model(vocab)
     seed_ids = list(np.random.default_rng(0).integers(0, vocab, 64))
     seeds_t = timings(lambda: seeds.generate(model, seed_ids, 64, vocab), args.seed_runs)
-    rows = [("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t)]
+    rows = [
+        ("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion),
+        ("the same fusion, --form free", fusion_free), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
+    ]
     for name, ts in rows:
         print(f"{name:45s} median {1000 * statistics.median(ts):9.1f} ms   p95 {1000 * p95(ts):9.1f} ms   (n={len(ts)})")
     base = statistics.median(seeds_t)
     print(f"speed-up, continuation: {base / statistics.median(cont):.0f}x; fusion: {base / statistics.median(fusion):.0f}x")
+    print(f"phrase plan + motifs cost: fusion {statistics.median(fusion) / statistics.median(fusion_free):.2f}x the free fusion's time")
 
 
 if __name__ == "__main__":

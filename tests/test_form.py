@@ -17,6 +17,7 @@ from lstmfuse.generation.form import (
     _phrase_ticks,
     choose_plan,
     copy_tokens,
+    form_reference,
     label_of,
     parse_form,
     prefix,
@@ -183,10 +184,11 @@ def test_auto_plans_come_from_real_layouts_and_are_recorded():
     for plan, m in zip(r.plans, r.melodies):
         assert plan["template"].startswith("irish/")
         assert sum(p["ticks"] for p in plan["phrases"]) == int(16 * m.bar_length * 120)
-        # the tonic as often as real Irish tunes end there (form.json), else a note of its triad
+        # a degree real Irish tunes end on, as often as they do (form.json: the tonic about 80%)
         last = plan["phrases"][-1]["cadence"]
-        assert last in ("tonic", "stable")
-        assert m.notes[-1].pitch % 12 in ({0} if last == "tonic" else {0, 4, 7})
+        degree = 0 if last == "tonic" else int(last.removeprefix("degree"))
+        assert str(degree) in form_reference("irish")["final_degrees"]
+        assert m.notes[-1].pitch % 12 == degree
     free = continue_melody(None, bars=16, genre="irish", meter="6/8", options=SamplingOptions(seed=4, form="free"))
     assert free.plans[0]["label"] == "free" and len(free.plans[0]["phrases"]) == 1
 

@@ -280,7 +280,8 @@ def generate(
                 continue
             seg = row.plan.segments[row.seg]
             targets = cadence_pitch_classes(seg.cadence, ctx.minor)
-            zone = max(seg.end_ticks, beat if targets is not None else 0)
+            # the last note lasts at least end_ticks (a plan's phrase), else a beat (free)
+            zone = seg.end_ticks or (beat if targets is not None else 0)
             final = row.seg_left <= zone
             if row.expecting_pitch:
                 allowed[i] = _pitch_mask(row, ctx, opts, final, targets)

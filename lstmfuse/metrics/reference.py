@@ -33,11 +33,12 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars]."""
     import numpy as np
 
-    from .form import ending, phrase_layout
+    from .form import ending, phrase_layout, tonic_pitch_class
 
     layouts: list[dict] = []
     finals: dict[str, list[float]] = {}
     tonic_endings: list[float] = []
+    final_degrees: list[int] = []
     for pid, m in pieces:
         if len({ts for _, ts in m.meters} | {m.meter}) > 1:  # one bar grid per tune
             continue
@@ -51,12 +52,16 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
+            final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
     rng = np.random.default_rng(seed)
     if len(layouts) > FORM_LAYOUTS:
         layouts = [layouts[i] for i in sorted(rng.choice(len(layouts), FORM_LAYOUTS, replace=False))]
     finals = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals.items()}
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
-    return {"genre": genre, "phrase_bars": 4, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
+    degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
+    final_degree_shares = {str(d): round(float(v), 4) for d, v in enumerate(degrees) if v >= 0.03}
+    return {"genre": genre, "phrase_bars": 4, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
