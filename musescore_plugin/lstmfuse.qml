@@ -101,8 +101,9 @@ MuseScore {
     }
 
     function loadSettings() {
-        // Settings is registered under MuseScore 3.0 in MuseScore 4 (and in the 3.x builds that
-        // lack Qt.labs.settings); the second import is tried only where the first fails.
+        // Settings: registered under MuseScore 3.0 in MuseScore 4 (Qt 6 has no Qt.labs.settings);
+        // MuseScore 3.2.3 has it only in Qt.labs.settings (verified), so that import is tried at
+        // run time where the first fails -- never a file-level import, which Qt 6 would reject.
         settings = Core.createObject(plugin, "Settings",
             "category: \"lstmfuse\"; property string weights: \"{}\"; property string continueGenre: \"auto\"; property int bars: 4; " +
             "property real temperature: 0.9; property int variants: 1; property string seed: \"\"",

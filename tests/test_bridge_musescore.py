@@ -318,3 +318,20 @@ def test_bridge_down_reports_and_leaves_the_score_unchanged(world, tmp_path_fact
     # The dialog says so too.
     log = B.run_qml(home, plugin_dir / "lstmfuse.qml", world["irish"])
     assert "lstmfuse: The lstmfuse bridge is not running" in log, log[-2000:]
+
+
+def test_busy_target_bars_refused_before_the_request(world):
+    """A passage that ends before bars holding notes: the plugin says so (naming the bar) before
+    asking the bridge (its request count does not move), and writes nothing."""
+    br = world["bridge"]
+    _, before, _ = B.call(br.port, "GET", "/health", token=br.token)
+    staff = R.read(world["irish"])[1]
+    cfg = _cfg(world, "busy", 0, _measure_start(staff, 0), {"genre": _pick("irish"), "bars": 2, "seed": 1})
+    cfg["endTick"] = _measure_start(staff, 2)  # bars 1-2 selected; bar 3 on holds the tune
+    report, _ = B.run_plugin(world["home"], world["plugin"], world["irish"], cfg)
+    assert report["ok"] is False and report["status"] == -1, report
+    assert "already hold notes in staff 1, voice 1 (bar 3)" in report["message"], report["message"]
+    _, after, _ = B.call(br.port, "GET", "/health", token=br.token)
+    assert after["counts"]["requests"] == before["counts"]["requests"] + 1  # only our /health call
+    a, b = R.read(world["irish"]), R.read(Path(cfg["out"]))
+    assert [i.key() for i in a[1].voices[0]] == [i.key() for i in b[1].voices[0]]

@@ -163,8 +163,9 @@ def test_next_variant_never_undoes_the_users_edit(gui):
 
 
 def test_dialog_keys_validation_one_instance(gui):
-    """Bars = 0 is answered in the dialog (nothing sent, nothing written); Ctrl+Z pressed in the
-    dialog undoes the write in the score; Plugins > lstmfuse again raises the open dialog
+    """Bars = 0 is answered in the dialog (nothing sent, nothing written); Continue again after a
+    write extends the written bars (3.2 cannot select them: the plugin remembers the range while
+    the score is unchanged); Ctrl+Z pressed in the dialog undoes a write in the score; Plugins > lstmfuse again raises the open dialog
     instead of opening a second; Escape closes it and MuseScore stays open."""
     d, ms = gui["display"], gui["ms"]
     bars = len(R.read(gui["orig"])[1].measures)
@@ -186,10 +187,19 @@ def test_dialog_keys_validation_one_instance(gui):
     d.key("Return")
     ms.wait_status(r"^wrote ", after=n, timeout=60)
     assert len(_save(d, gui["score"])[1].measures) == bars + 2
+    # Continue again, no new selection: it extends what was just written.
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.key("Return")
+    ms.wait_status(r"^wrote ", after=n, timeout=60)
+    assert len(_save(d, gui["score"])[1].measures) == bars + 4
     d.click(*DIALOG_BLANK, window=wid)
     n = len(ms.statuses())
     d.key("ctrl+z")  # in the dialog
     ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
+    assert len(_save(d, gui["score"])[1].measures) == bars + 2
+    d.click(*DIALOG_BLANK, window=wid)
+    d.key("ctrl+z")
     assert len(_save(d, gui["score"])[1].measures) == bars
     # One instance.
     d.click(*EMPTY_CANVAS)
