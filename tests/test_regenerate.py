@@ -248,3 +248,37 @@ def test_writing_back_the_original_bars_changes_nothing(corpus_dir):
     replace_bars(part, ms, span.original, melody.sharps)
     assert _notes(part) == reference
     assert _ties_consistent(part)
+
+
+def test_joint_leap_limit_and_the_leap_filter(oneills):
+    from lstmfuse.encoding.events import NoteEvent
+    from lstmfuse.generation.regenerate import joint_leap_limit, pick
+
+    assert joint_leap_limit({"folk": 1.0}) == 5 and joint_leap_limit({"irish": 1.0}) == 7  # reference profiles
+    assert 5 <= joint_leap_limit({"folk": 0.5, "irish": 0.5}) <= 7
+    a, b = bar_span(oneills, 5, 6)
+    span = split_span(oneills, a, b)
+    nxt = next(e.pitch for e in span.after if e.pitch is not None) + 2  # normalised key (2 flats: +2)
+    far = [NoteEvent(nxt + 9, Fraction(0), b - a, Fraction(0))]
+    near = [NoteEvent(nxt + 2, Fraction(0), b - a, Fraction(0))]
+    scores = np.array([10.0, 0.0])  # the far leap is far likelier
+    opts = SamplingOptions()
+    assert pick(span, [far, near], scores, opts, 1, "best", np.random.default_rng(0), 2, 7) == [1]
+    assert pick(span, [far, near], scores, opts, 1, "best", np.random.default_rng(0), 2, 12) == [0]
+    assert pick(span, [far, near], scores, opts, 2, "best", np.random.default_rng(0), 2, 7) == [0, 1]  # too few: all
+
+
+def test_slurs_in_the_bars_and_a_second_voice(tmp_path):
+    from conftest import LILYPOND
+
+    from lstmfuse.io.schema import validate_musicxml
+
+    out = tmp_path / "slurs.musicxml"
+    regenerate_score(LILYPOND / "33c-Spanners-Slurs.xml", out, bars="2", genre="folk", options=SamplingOptions(seed=1))
+    assert validate_musicxml(out) == []
+    out = tmp_path / "voices.musicxml"
+    src = LILYPOND / "42a-MultiVoice-TwoVoicesOnStaff-Lyrics.xml"
+    regenerate_score(src, out, bars="2", genre="folk", options=SamplingOptions(seed=1))
+    voice2 = lambda s: [(n.pitch.midi if n.isNote else None, n.lyric)  # noqa: E731
+                        for n in s.parts[0].getElementsByClass("Measure")[1].voices[1].notesAndRests]
+    assert voice2(load(out)) == voice2(load(src)) and any(lyric for _, lyric in voice2(load(src)))
