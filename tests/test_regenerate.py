@@ -230,6 +230,8 @@ def test_gap_at_the_start_and_meter_checks(oneills):
         split_span(changed, Fraction(8), Fraction(12))
     with pytest.raises(UsageError, match="candidates"):
         regenerate(oneills, 5, 6, genre="irish", variants=4, candidates=2)
+    with pytest.raises(UsageError, match="form 'AABB' is for continuing"):
+        regenerate(oneills, 5, 6, genre="irish", options=SamplingOptions(form="AABB"))
 
 
 def test_writing_back_the_original_bars_changes_nothing(corpus_dir):

@@ -426,6 +426,8 @@ def regenerate_span(
         raise UsageError(f"variants must be between 1 and 32 (got {variants})")
     if not variants <= candidates <= 1024:
         raise UsageError(f"candidates must be between the number of variants and 1024 (got {candidates})")
+    if opts.form not in ("auto", "free"):
+        raise UsageError(f"form '{opts.form}' is for continuing; regenerated bars follow the piece's own form (use --form auto or free)")
     if not 0 <= lookahead_bars <= 16:
         raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
     w = _weights(genre, weights)
