@@ -1,7 +1,9 @@
 """The plugin in a real MuseScore 4 window: the 4.4.0 development build kept in
 ../shared/musescore4 (Qt 6), on Xvfb + openbox, driven by real clicks and keys (xdotool).
 
-The same composer's flow as tests/test_gui_musescore3.py, read from the dialog's status lines
+No bridge is running and MuseScore's PATH holds no lstmfuse: Continue says so, Start bridge
+runs the absolute command `lstmfuse plugin install` recorded and the Continue is retried.
+Then the same composer's flow as tests/test_gui_musescore3.py, read from the dialog's status lines
 (MuseScore 4 cannot save a MusicXML score with Ctrl+S without a dialog, so the score is not
 re-read here; the MuseScore 3 test checks the saved file): open the plugin from the Plugins
 menu, Enter = Continue with 3 variants, the user's Ctrl+Z in the score, Next variant refused;
@@ -15,8 +17,11 @@ and nothing installed); with the build present, a missing install or a failing f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -42,27 +47,30 @@ EMPTY_CANVAS = (1300, 900)
 VARIANTS_FIELD = (220, 236)  # inside the dialog (Qt 6 metrics)
 NEXT_BUTTON = (267, 293)
 DIALOG_BLANK = (250, 570)
+START_BRIDGE_BUTTON = (90, 331)
 
 
 @pytest.fixture(scope="module")
 def gui4(tmp_path_factory):
     home = tmp_path_factory.mktemp("gui4home")
-    G.prepare_musescore4_home(home)
+    plugin_dir = G.prepare_musescore4_home(home)
+    recorded = json.loads((plugin_dir / "lstmfuse-bridge.json").read_text())
+    recorded["args"] += ["--port", str(B.free_port())]  # not the default port: other bridges may hold it
+    (plugin_dir / "lstmfuse-bridge.json").write_text(json.dumps(recorded))
     score = home / "work.musicxml"
     shutil.copyfile(B.REPO / "examples" / "oneills-0001.musicxml", score)
-    bridge = B.BridgeProcess(home)
     display = G.Display(home)
-    ms = G.MuseScore(display, home, score, exe=str(G.MSCORE4))
+    ms = G.MuseScore(display, home, score, exe=str(G.MSCORE4), extra_env={"PATH": "/usr/bin:/bin"})
     try:
         display.wait_window(r"^work\.musicxml", timeout=180)
         time.sleep(5)
         shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
         shots.mkdir(parents=True, exist_ok=True)
-        yield {"display": display, "ms": ms, "shots": shots}
+        yield {"display": display, "ms": ms, "shots": shots, "program": recorded["program"]}
     finally:
         ms.close()
         display.close()
-        bridge.stop()
+        subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, timeout=60)
 
 
 def test_musescore4_continue_next_variant_undo(gui4):
@@ -72,7 +80,7 @@ def test_musescore4_continue_next_variant_undo(gui4):
     d.click(*PLUGINS_MENU, pause=1.0)
     d.click(*PLUGIN_ENTRY)
     wid = d.wait_window(r"^lstmfuse$", timeout=30)
-    ms.wait_status(r"^Bridge ready: \d+ genre model", timeout=30)
+    ms.wait_status(r"bridge is not running", timeout=30)
     time.sleep(0.5)
     time.sleep(1.0)  # let the window repaint first
     d.screenshot(gui4["shots"] / "gui-ms4-dialog.png", wid)
@@ -82,7 +90,12 @@ def test_musescore4_continue_next_variant_undo(gui4):
     n = len(ms.statuses())
     d.key("Return")
     ms.wait_status(r"^Continuing with .*staff 1, voice 1", after=n, timeout=10)
-    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=60)
+    ms.wait_status(r"bridge is not running", after=n, timeout=30)
+    n = len(ms.statuses())
+    d.click(*START_BRIDGE_BUTTON, window=wid)
+    first = ms.wait_status(r".", after=n, timeout=10)
+    assert first.startswith("Starting the bridge") and gui4["program"] in first, first
+    ms.wait_status(r"^wrote .*variant 1 of 3", after=n, timeout=150)  # the Continue, retried
 
     d.click(*EMPTY_CANVAS)
     d.key("ctrl+z", pause=1.0)  # the user's own undo, in the score
