@@ -40,6 +40,18 @@ def timings(fn, runs: int) -> list[float]:
     return out
 
 
+def interleaved(fn_a, fn_b, runs: int) -> tuple[list[float], list[float]]:
+    """Time two functions run by turns (A, B, A, B, ...), each warmed first."""
+    fn_a(), fn_b()
+    out_a, out_b = [], []
+    for _ in range(runs):
+        for fn, out in ((fn_a, out_a), (fn_b, out_b)):
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return out_a, out_b
+
+
 def p95(xs: list[float]) -> float:
     return float(np.percentile(xs, 95))
 
@@ -52,11 +64,10 @@ def main() -> None:
     passage = melody_from_part(load(EXAMPLE).parts[0])
     counter = iter(range(10**9))
     cont = timings(lambda: continue_melody(passage, bars=4, genre="folk", options=SamplingOptions(seed=next(counter))), args.runs)
-    fusion = timings(
+    # the fusion with its phrase plan, and the same without plan or motif bonus (the engine
+    # before plans), run alternately so a change in the machine's load hits both alike
+    fusion, fusion_free = interleaved(
         lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter))),
-        args.runs,
-    )
-    fusion_free = timings(  # the same fusion without a phrase plan or motif bonus (the engine before plans)
         lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter), form="free")),
         args.runs,
     )
