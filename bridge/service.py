@@ -118,6 +118,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
     write_tick = req.start_tick + int(req.length * 4 * DIVISION)
     origin_q = Fraction(0)  # the passage's onsets start at 0 = the selection start
     out_variants = []
+    new_events = []  # per variant, for the preview
     settings = None
     for v in range(variants):
         last_reason = ""
@@ -146,6 +147,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
                 continue
             settings = result.settings
             out_variants.append(_variant_json(v, s, attempt, events, notation, req, origin_q, write_tick, write_pos_w, bar_w))
+            new_events.append(events)
             break
         else:
             raise ProtocolError(
@@ -157,7 +159,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
     settings["seed"] = seed
     if auto is not None:
         settings["auto"] = auto
-    return {
+    body = {
         "protocol": PROTOCOL_VERSION,
         "ok": True,
         "kind": req.kind,
@@ -165,6 +167,22 @@ def answer(req: Request, deadline: float | None = None) -> dict:
         "seconds": round(time.perf_counter() - started, 4),
         "variants": out_variants,
     }
+    if opts.get("preview"):
+        body["preview"] = _preview(new_events, req, settings)
+    return body
+
+
+def _preview(new_events, req: Request, settings: dict) -> dict:
+    """{"png", "seconds"} of the picture of all variants, or {"error"}: a failed engraving
+    never costs the user the answer itself."""
+    from .preview import render_variants
+
+    t0 = time.perf_counter()
+    try:
+        png = render_variants(new_events, req.meter, req.sharps, settings.get("mode", req.mode))
+    except LstmfuseError as err:
+        return {"error": err.message}
+    return {"png": str(png), "seconds": round(time.perf_counter() - t0, 3)}
 
 
 def _variant_json(v, seed, attempt, events, notation, req: Request, origin_q, write_tick, write_pos_w, bar_w) -> dict:

@@ -57,6 +57,7 @@ MuseScore {
     property var last: null             // {answer, kind, written}
     property int lastVariant: 0
     property var pendingKind: null      // the action to retry after Start bridge
+    property var shown: null            // the previewed answer: {answer, range, selection, snap, where}
     property var pendingJob: null       // what the timer runs once the status is painted
     property bool closing: false
 
@@ -70,6 +71,7 @@ MuseScore {
 
     function quitPlugin() {
         closing = true;
+        previewWindow.hide();
         Instance.release(plugin);
         saveSettings();
         if (typeof quit === "function") quit(); else Qt.quit();  // MuseScore 4: Qt.quit() would close MuseScore itself
@@ -164,6 +166,8 @@ MuseScore {
     function act(kind) {
         if (busy) return;
         if (kind === "fuse" && !fusionReady) { say("Fuse needs the fusion model, which the bridge does not have.", true); return; }
+        var preview = kind === "preview";
+        if (preview) kind = "continue";
         var v = options(kind);
         badField = v.error ? v.field : "";
         if (v.error) { say(v.error, true); return; }
@@ -171,7 +175,8 @@ MuseScore {
         var range = Core.rememberedRange(plugin, last ? last.written : null);
         if (!range) { say("Select the passage to continue first: click its first note, Shift+click its last (one staff).", true); return; }
         var o = v.options;
-        say((kind === "fuse" ? "Fusing " + Object.keys(o.weights).join(" + ") : "Continuing with " + (o.genre === "auto" ? "the closest genre (auto)" : o.genre)) +
+        if (preview) o.preview = true;
+        say((preview ? "Engraving " + o.variants + " variant(s) to preview, " : "") + (kind === "fuse" ? "Fusing " + Object.keys(o.weights).join(" + ") : "Continuing with " + (o.genre === "auto" ? "the closest genre (auto)" : o.genre)) +
             ": " + where(range) + ", " + o.bars + " bar(s)" + (o.variants > 1 ? ", " + o.variants + " variants" : "") + "...");
         later(function () { generateAndWrite(kind, range, o); });
     }
@@ -185,6 +190,7 @@ MuseScore {
             return;
         }
         bridgeDown = false;
+        if (o.preview) { showPreview(g, range); return; }
         var res = Core.writeRecorded(plugin, range, g.selection, g.answer.variants[0]);
         if (!res.ok) { last = null; say("Not written: " + res.message, true); return; }
         last = { answer: g.answer, kind: kind, written: res.written, where: where(range) };
@@ -197,6 +203,43 @@ MuseScore {
         say(Core.describe(last.answer, last.answer.variants[lastVariant]) + ", " + last.where +
             (n > 1 ? " (variant " + (lastVariant + 1) + " of " + n + ": Next variant replaces it)" : "") +
             ". Ctrl+Z (here or in the score) undoes it; the written bars stay selected, so Continue extends them.", false);
+    }
+
+    // Preview, then write: all variants engraved in one picture; the user picks one.
+    function showPreview(g, range) {
+        var p = g.answer.preview || {};
+        if (!p.png) { say("The variants are ready but could not be engraved (" + (p.error || "no picture") + "); nothing was written. Use Continue.", true); return; }
+        shown = { answer: g.answer, range: range, selection: g.selection, snap: Core.snapshot(plugin), where: where(range) };
+        previewImage.source = (p.png.charAt(0) === "/" ? "file://" : "file:///") + p.png;
+        var w = plugin.Window.window;
+        previewWindow.x = Math.max(0, (w ? w.x : 800) - previewWindow.width - 12);
+        previewWindow.y = w ? w.y : 100;
+        previewWindow.show();
+        previewWindow.raise();
+        say(g.answer.variants.length + " variant(s) engraved in " + p.seconds + " s, nothing written yet: press Write N in the preview window (or keys 1-" +
+            g.answer.variants.length + " there).", false);
+    }
+
+    function pick(i) {
+        if (busy || !shown || i >= shown.answer.variants.length) return;
+        var v = shown.answer.variants[i];
+        var res;
+        if (last && last.answer === shown.answer) {
+            if (i === lastVariant) { say("Variant " + (i + 1) + " is the one written.", false); return; }
+            res = Core.replaceVariant(plugin, last.written, v);
+            if (!res.ok) { if (res.changed) { last = null; shown = null; previewWindow.hide(); } say(res.message, true); return; }
+        } else {
+            if (Core.snapshot(plugin) !== shown.snap) {
+                shown = null; previewWindow.hide();
+                say("The score changed since the preview, so nothing was written: select the passage and preview again.", true);
+                return;
+            }
+            res = Core.writeRecorded(plugin, shown.range, shown.selection, v);
+            if (!res.ok) { say("Not written: " + res.message, true); return; }
+        }
+        last = { answer: shown.answer, kind: "continue", written: res.written, where: shown.where };
+        lastVariant = i;
+        sayWritten();
     }
 
     function nextVariant() {
@@ -301,6 +344,51 @@ MuseScore {
         if (event.key === Qt.Key_Z && (event.modifiers & Qt.ControlModifier)) { undoInScore(); return true; }
         if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter) { act("continue"); return true; }
         return false;
+    }
+
+    Window {
+        id: previewWindow
+        title: "lstmfuse preview"
+        width: 620; height: 660
+        visible: false
+        color: "#ffffff"
+        flags: Qt.Tool | Qt.WindowStaysOnTopHint
+        Item {
+            anchors.fill: parent
+            focus: true
+            Keys.onPressed: function (event) {
+                var n = event.key - Qt.Key_1;
+                if (n >= 0 && n <= 8) { plugin.pick(n); event.accepted = true; }
+                else if (event.key === Qt.Key_Escape) { previewWindow.hide(); event.accepted = true; }
+            }
+            Row {
+                id: pickRow
+                x: 8; y: 8; spacing: 6
+                Repeater {
+                    model: plugin.shown ? plugin.shown.answer.variants.length : 0
+                    delegate: Rectangle {
+                        objectName: "write-" + (index + 1)
+                        width: 70; height: 28; radius: 4
+                        color: plugin.last && plugin.shown && plugin.last.answer === plugin.shown.answer && plugin.lastVariant === index ? "#2a5f9e"
+                               : (wma.pressed ? "#2a5f9e" : "#3a7bc8")
+                        Text { anchors.centerIn: parent; color: "white"; font.pixelSize: 13; text: "Write " + (index + 1) }
+                        MouseArea { id: wma; anchors.fill: parent; onClicked: plugin.pick(index) }
+                    }
+                }
+            }
+            Flickable {
+                anchors.fill: parent; anchors.topMargin: 44
+                contentWidth: width; contentHeight: previewImage.height
+                clip: true
+                Image {
+                    id: previewImage
+                    width: parent.width
+                    fillMode: Image.PreserveAspectFit
+                    asynchronous: false
+                    cache: false
+                }
+            }
+        }
     }
 
     FocusScope {
@@ -481,12 +569,25 @@ MuseScore {
                 }
             }
 
-            Rectangle {  // always takes its place, so the layout does not jump when it appears
-                width: 170; height: 30; radius: 4
-                opacity: plugin.bridgeDown ? 1 : 0
-                color: sma.pressed ? "#2f8f4f" : "#3faf5f"
-                Text { anchors.centerIn: parent; text: "Start bridge"; color: "white"; font.pixelSize: 13 }
-                MouseArea { id: sma; anchors.fill: parent; enabled: plugin.bridgeDown; onClicked: plugin.startBridge() }
+            Row {
+                spacing: 8
+                Rectangle {  // always takes its place, so the layout does not jump when it appears
+                    width: 170; height: 30; radius: 4
+                    opacity: plugin.bridgeDown ? 1 : 0
+                    color: sma.pressed ? "#2f8f4f" : "#3faf5f"
+                    Text { anchors.centerIn: parent; text: "Start bridge"; color: "white"; font.pixelSize: 13 }
+                    MouseArea { id: sma; anchors.fill: parent; enabled: plugin.bridgeDown; onClicked: plugin.startBridge() }
+                }
+                Rectangle {
+                    objectName: "button-preview"
+                    width: 150; height: 30; radius: 4
+                    color: pma.pressed ? "#2a5f9e" : "#3a7bc8"
+                    border.color: activeFocus ? "#e08000" : "transparent"; border.width: 2
+                    activeFocusOnTab: true
+                    Keys.onSpacePressed: plugin.act("preview")
+                    Text { anchors.centerIn: parent; text: "Preview variants"; color: "white"; font.pixelSize: 13 }
+                    MouseArea { id: pma; anchors.fill: parent; onClicked: plugin.act("preview") }
+                }
             }
 
             Rectangle {
@@ -496,6 +597,8 @@ MuseScore {
                        color: plugin.statusIsError ? "#9a0000" : "#202020" }
             }
             Text { text: "Enter: Continue   Esc: Close   Ctrl+Z: undo in the score   Tab: next field"; font.pixelSize: 11; color: "#666" }
+            Text { width: parent.width; wrapMode: Text.Wrap; font.pixelSize: 11; color: "#666"
+                   text: "Preview variants: the bridge engraves every variant (Continue with, Bars, Variants) and writes nothing until you pick one." }
         }
     }
 }

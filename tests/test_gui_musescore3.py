@@ -162,6 +162,49 @@ def test_next_variant_never_undoes_the_users_edit(gui):
     assert [i.key() for i in undone[1].voices[0]][1:] == [i.key() for i in orig[1].voices[0]][1:]
 
 
+PREVIEW_BUTTON = (253, 338)
+
+
+def test_preview_then_pick_a_variant(gui):
+    """Preview variants: the bridge engraves every variant into one picture shown in a window of
+    its own and nothing is written; Write 2 writes variant 2, Write 3 replaces it (the score is
+    as the plugin left it), one Ctrl+Z gives back the score before."""
+    d, ms = gui["display"], gui["ms"]
+    before = _save(d, gui["score"])
+    bars = len(before[1].measures)
+    wid = d.windows(r"^lstmfuse$")
+    wid = wid[-1] if wid else _open_plugin(d, ms)
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    d.click(*DIALOG_BLANK, window=wid)
+    d.click(*VARIANTS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("3")
+    d.click(*BARS_FIELD, window=wid)
+    d.key("ctrl+a")
+    d.type("4")
+    n = len(ms.statuses())
+    d.click(*PREVIEW_BUTTON, window=wid)
+    ms.wait_status(r"^Engraving 3 variant", after=n, timeout=10)
+    ms.wait_status(r"^3 variant\(s\) engraved .*nothing written yet", after=n, timeout=90)
+    pw = d.wait_window(r"^lstmfuse preview$", timeout=10)
+    time.sleep(1.0)
+    d.screenshot(gui["shots"] / "gui-ms3-preview.png")
+    assert len(_save(d, gui["score"])[1].measures) == bars, "the preview wrote into the score"
+    n = len(ms.statuses())
+    d.click(10 + 76 * 1 + 35, 22, window=pw)  # Write 2
+    ms.wait_status(r"^wrote .*variant 2 of 3", after=n, timeout=20)
+    assert len(_save(d, gui["score"])[1].measures) == bars + 4
+    n = len(ms.statuses())
+    d.click(10 + 76 * 2 + 35, 22, window=pw)  # Write 3: replaces 2
+    ms.wait_status(r"^wrote .*variant 3 of 3", after=n, timeout=20)
+    assert len(_save(d, gui["score"])[1].measures) == bars + 4
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+z", pause=1.0)
+    after = _save(d, gui["score"])
+    assert [i.key() for i in after[1].voices[0]] == [i.key() for i in before[1].voices[0]]
+
+
 def test_dialog_keys_validation_one_instance(gui):
     """Bars = 0 is answered in the dialog (nothing sent, nothing written); Continue again after a
     write extends the written bars (3.2 cannot select them: the plugin remembers the range while
