@@ -8,8 +8,9 @@ Then the same composer's flow as tests/test_gui_musescore3.py, read from the dia
 re-read here; the MuseScore 3 test checks the saved file): open the plugin from the Plugins
 menu, Enter = Continue with 3 variants, the user's Ctrl+Z in the score, Next variant refused;
 Continue, Next variant replaces variant 1 by variant 2; Ctrl+Z pressed in the dialog gives
-back exactly the score before the write (the plugin's snapshot says so); Escape closes the
-dialog and MuseScore stays open.
+back exactly the score before the write (the plugin's snapshot says so); Preview variants
+shows the picture of all variants in its own window and Write 2 writes variant 2; Escape
+closes the dialog and MuseScore stays open.
 
 Skipped only where the MuseScore 4 build is not on this machine at all (no ../shared/musescore4
 and nothing installed); with the build present, a missing install or a failing flow fails.
@@ -48,6 +49,7 @@ VARIANTS_FIELD = (220, 236)  # inside the dialog (Qt 6 metrics)
 NEXT_BUTTON = (267, 293)
 DIALOG_BLANK = (250, 570)
 START_BRIDGE_BUTTON = (90, 331)
+PREVIEW_BUTTON = (253, 331)
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +120,24 @@ def test_musescore4_continue_next_variant_undo(gui4):
     d.click(*DIALOG_BLANK, window=wid)
     n = len(ms.statuses())
     d.key("ctrl+z")  # in the dialog
+    ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
+
+    # Preview, then write: the picture in its own window (Qt 6 Window + Image), Write 2.
+    d.click(*EMPTY_CANVAS)
+    d.key("ctrl+a")
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.click(*PREVIEW_BUTTON, window=wid)
+    ms.wait_status(r"^3 variant\(s\) engraved .*nothing written yet", after=n, timeout=120)
+    pw = d.wait_window(r"^lstmfuse preview$", timeout=10)
+    time.sleep(1.0)
+    d.screenshot(gui4["shots"] / "gui-ms4-preview.png")
+    n = len(ms.statuses())
+    d.click(10 + 76 * 1 + 35, 22, window=pw)  # Write 2
+    ms.wait_status(r"^wrote .*variant 2 of 3", after=n, timeout=20)
+    d.click(*DIALOG_BLANK, window=wid)
+    n = len(ms.statuses())
+    d.key("ctrl+z")
     ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
 
     d.key("Escape", pause=1.5)
