@@ -17,7 +17,6 @@ from lstmfuse.encoding.extract import melody_from_part
 from lstmfuse.encoding.tokens import encode
 from lstmfuse.errors import UsageError
 from lstmfuse.generation import SamplingOptions
-from lstmfuse.generation.continuation import _prime_tokens
 from lstmfuse.generation.regenerate import (
     FollowScorer, bar_span, bar_starts, choose, gap_tokens, parse_bars, regenerate, regenerate_span, sample_candidates, split_span,
 )

@@ -21,7 +21,7 @@ docs/regenerate.md measures this against plain forward continuation and the orig
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np

@@ -64,10 +64,15 @@ def _drop_spanners_of(element) -> None:
                     pass
 
 
+def _line_notes(part) -> list:
+    """The notes of the line being regenerated: each bar's first voice (other voices keep theirs)."""
+    return [n for m in _measures(part) for n in _holder(m).notes]
+
+
 def _fix_entry_tie(part, start: Fraction) -> None:
     from music21 import tie
 
-    for n in part.recurse().notes:
+    for n in _line_notes(part):
         if not getattr(n, "tie", None) or n.tie.type not in ("start", "continue"):
             continue
         if frac(n.getOffsetInHierarchy(part)) + frac(n.quarterLength) == start:
@@ -79,7 +84,7 @@ def _fix_exit_tie(part, end: Fraction, written: list) -> None:
     has its pitch, else it starts fresh."""
     from music21 import tie
 
-    after = [n for n in part.recurse().notes if frac(n.getOffsetInHierarchy(part)) == end and getattr(n, "tie", None)]
+    after = [n for n in _line_notes(part) if frac(n.getOffsetInHierarchy(part)) == end and getattr(n, "tie", None)]
     for n in after:
         if n.tie.type not in ("stop", "continue"):
             continue
