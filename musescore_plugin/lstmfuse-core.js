@@ -179,11 +179,27 @@ function request(conn, method, path, payload) {
     var body = null;
     try { body = JSON.parse(xhr.responseText); } catch (e2) { body = null; }
     if (xhr.status !== 200 || !body || body.ok !== true) {
-        var msg = body && body.error ? body.error.message + (body.error.field ? " [" + body.error.field + "]" : "")
-                                     : "HTTP " + xhr.status;
-        return { ok: false, status: xhr.status, error: "bridge: " + msg, body: body };
+        var err = body && body.error ? body.error : null;
+        return { ok: false, status: xhr.status, error: userWords(err, xhr.status), body: body };
     }
     return { ok: true, status: 200, body: body };
+}
+
+// A refusal from the bridge in the user's words, with what to do.
+var ADVICE = {
+    unauthorized: "The bridge did not accept this dialog's key (it was restarted with a new one): close the dialog and open it again.",
+    busy: "The bridge is busy with other requests: try again in a moment.",
+    timeout: "That took too long: ask for fewer bars or variants.",
+    internal: "The bridge hit an internal error (details in ~/.local/state/lstmfuse/bridge.log): try again, or another seed.",
+    bad_host: "The plugin reached something that is not the lstmfuse bridge: restart it with  lstmfuse bridge --background."
+};
+
+function userWords(err, status) {
+    if (!err) return "The bridge answered HTTP " + status + " without a reason: restart it with  lstmfuse bridge --stop  then Start bridge.";
+    if (ADVICE[err.code]) return ADVICE[err.code];
+    var text = err.message.charAt(0).toUpperCase() + err.message.slice(1);
+    if (err.code === "invalid_field" && err.field) text += " (" + err.field.replace(/^options\./, "").replace(/^selection\./, "selection: ") + ")";
+    return text + (/[.!?)]$/.test(text) ? "" : ".");
 }
 
 // Start the bridge with MuseScore's QProcess (lstmfuse bridge --background waits until the
