@@ -259,3 +259,49 @@ def test_cli_form_option_and_metrics(tmp_path, examples_dir):
     assert res.returncode == 0, res.stderr
     row = json.loads(res.stdout)[0]
     assert {"recurrence_transposed", "phrase_end_lengthening", "ends_on_tonic", "final_note_bars", "motif_reuse"} <= set(row)
+
+
+# ------------------------------------------------- what the genres never do: rests, beats, defaults
+
+
+def test_compound_beats_are_kept_by_genres_that_never_saw_the_meter():
+    from lstmfuse.generation.form import genre_limits
+
+    assert genre_limits({"bach": 1.0}, "6/8", 1000)[1] is True
+    assert genre_limits({"bach": 1.0}, "4/4", 1000)[1] is False
+    for genre in ("bach", "palestrina"):
+        for seed in range(4):
+            m = continue_melody(None, bars=8, genre=genre, meter="6/8", options=SamplingOptions(seed=seed)).melodies[0]
+            for e in m.events:
+                off = e.bar_pos % F(3, 2)
+                assert not off or off + e.duration <= F(3, 2), (genre, seed, e)  # off the beat: ends by the next
+
+
+def test_rests_stay_within_the_genres_95th_percentile():
+    from lstmfuse.metrics.pitch import rest_ratio
+
+    p95 = form_reference("palestrina")["rest_share_p95"]
+    shares = [
+        rest_ratio(continue_melody(None, bars=8, genre="palestrina", meter="4/4", options=SamplingOptions(seed=s)).melodies[0])
+        for s in range(8)
+    ]
+    assert max(shares) <= p95 + 1e-9
+
+
+def test_fuse_without_meter_or_key_takes_the_heaviest_genres(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from lstmfuse.encoding.extract import melody_from_part
+    from lstmfuse.io import load
+
+    out = tmp_path / "f.musicxml"
+    run = subprocess.run(
+        [sys.executable, "-m", "lstmfuse", "fuse", "--weights", "irish=0.7,bach=0.3", "--bars", "8", "--seed", "2", "-o", str(out)],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="200"),
+    )
+    assert run.returncode == 0, run.stderr
+    assert "meter 6/8, key G major: the most common in irish" in run.stdout
+    m = melody_from_part(load(out).parts[0])
+    assert (m.meter, m.sharps) == ("6/8", 1)

@@ -81,8 +81,8 @@ def fuse(
     bars: int = typer.Option(8, "--bars", "-b", help="Bars to write."),
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
-    meter: str = typer.Option("4/4", "--meter", help="Meter when there is no seed file."),
-    key: str = typer.Option("C", "--key", help="Key when there is no seed file: C, G, Bb, f#m, Am ..."),
+    meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8)."),
+    key: str = typer.Option(None, "--key", help="Key when there is no seed file: C, G, Bb, f#m, Am ... (default: the heaviest genre's most common)."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants."),
     png: bool = typer.Option(False, "--png", help="Also engrave a PNG beside each score (its last page, where the new bars are)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
@@ -101,7 +101,14 @@ def fuse(
     if seed_file is not None:
         written = continue_score(seed_file, out, bars=bars, weights=weights, part="0", options=opts, variants=variants, force=force, png=png)
     else:
-        written = fuse_new(out, weights=weights, bars=bars, meter=meter, key=key, options=opts, variants=variants, force=force, png=png)
+        written, used = fuse_new(out, weights=weights, bars=bars, meter=meter, key=key, options=opts, variants=variants, force=force, png=png)
+        if used["defaulted"]:
+            from music21 import key as m21key
+
+            tonic = m21key.KeySignature(used["sharps"]).asKey(used["mode"]).tonic.name.replace("-", "b")
+            chosen = {"meter": used["meter"], "key": f"{tonic} {used['mode']}"}
+            said = ", ".join(f"{name} {chosen[name]}" for name in used["defaulted"])
+            console.print(f"{said}: the most common in {used['from_genre']}, the heaviest genre (set --meter/--key to choose)")
     for path in written:
         console.print(f"wrote {path}")
 

@@ -23,7 +23,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, passage_form
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, passage_form
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
@@ -150,6 +150,7 @@ def continue_melody(
     form = _passage_form(passage, ctx, shift)
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
     ctx.passage_phrases = form.phrases
+    ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
     settings = {

@@ -53,6 +53,11 @@ class Context:
     passage_phrases: list[list[int]] = field(default_factory=list)
     #: the passage's rhythm cells and interval figures, favoured while sampling
     motifs: Motifs | None = None
+    #: most rest (ticks) a melody may hold: the genres' 95th percentile of real rest shares
+    rest_cap: int | None = None
+    #: compound meter the genres never cross the main beat in: a note starting off the beat
+    #: ends by the next one (no 3/4 rhythms across 6/8's dotted-quarter beats)
+    strict_beats: bool = False
 
 
 @dataclass
@@ -102,6 +107,7 @@ class RowState:
     first_duration: bool = False  # its next duration token is its first
     bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
     last_interval: int | None = None
+    rest_ticks: int = 0  # rest written so far
 
 
 def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
@@ -144,14 +150,18 @@ def _only(token: int) -> np.ndarray:
     return allowed
 
 
-def _pitch_mask(row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None) -> np.ndarray:
+def _pitch_mask(
+    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int
+) -> np.ndarray:
     on_target = row.current_pitch is not None and (targets is None or row.current_pitch % 12 in targets)
-    tie = bool(row.tokens) and not row.fresh and (
+    rests = opts.rest_density > 0 and (ctx.rest_cap is None or row.rest_ticks < ctx.rest_cap)
+    off_beat = ctx.strict_beats and row.event_pos % beat != 0
+    tie = bool(row.tokens) and not row.fresh and not off_beat and (
         (row.last_was_note and not (final and row.current_pitch is not None and not on_target))
         or (final and on_target)
     )
     return _pitch_mask_for(
-        ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, targets, opts.rest_density > 0, tie
+        ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, targets, rests, tie
     )
 
 
@@ -185,17 +195,24 @@ def _pitch_mask_for(
     return allowed
 
 
-def _duration_mask(row: RowState, final: bool, targets: frozenset[int] | None, zone: int) -> np.ndarray:
+def _duration_mask(row: RowState, ctx: Context, final: bool, targets: frozenset[int] | None, zone: int, beat: int) -> np.ndarray:
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
-    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone)
+    longest = 0  # 0: no limit
+    if ctx.strict_beats and row.event_pos % beat:  # off the beat: end by the next one
+        longest = (row.event_pos // beat + 1) * beat - row.pos
+    if row.current_pitch is None and ctx.rest_cap is not None:
+        room = max(ctx.rest_cap - row.rest_ticks, DURATION_TICKS[0])
+        longest = min(longest, room) if longest else room
+    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest)
 
 
 @functools.lru_cache(maxsize=8192)
-def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0) -> np.ndarray:
+def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0, longest: int = 0) -> np.ndarray:
     """Durations that fit the ticks left and leave a remainder the vocabulary can fill;
     the phrase may end (fill the time exactly) only on a note allowed to end it. With a
     ``zone``, no event may end inside the last ``zone`` ticks, so the phrase's last note,
-    which starts at or before the zone, lasts at least that long."""
+    which starts at or before the zone, lasts at least that long. ``longest`` (ticks, 0 = any)
+    caps the duration where that leaves a choice (a beat or rest limit, never the bar's fill)."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
     for tok, d in zip(_DUR_TOKENS.tolist(), DURATION_TICKS):
@@ -216,6 +233,11 @@ def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, z
         inside = (lefts > 0) & (lefts < zone)
         keep = allowed.copy()
         keep[_DUR_TOKENS[inside]] = False
+        if keep.any():
+            allowed = keep
+    if longest:
+        keep = allowed.copy()
+        keep[_DUR_TOKENS[np.asarray(DURATION_TICKS) > longest]] = False
         if keep.any():
             allowed = keep
     allowed.flags.writeable = False  # shared by the cache: callers copy before changing
@@ -284,13 +306,13 @@ def generate(
             zone = seg.end_ticks or (beat if targets is not None else 0)
             final = row.seg_left <= zone
             if row.expecting_pitch:
-                allowed[i] = _pitch_mask(row, ctx, opts, final, targets)
+                allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat)
                 if rest_bias:
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
             else:
-                allowed[i] = _duration_mask(row, final, targets, zone)
+                allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat)
                 if ctx.motifs is not None and row.first_duration:
                     ctx.motifs.duration_bonus(scores[b], row.bar_events, row.event_pos)
             if guides:
@@ -311,6 +333,8 @@ def generate(
                 if row.first_duration:
                     row.bar_events.append((row.event_pos, d))
                     row.first_duration = False
+                if row.current_pitch is None:
+                    row.rest_ticks += d
                 if row.pos + d >= bar:
                     row.bar_events = []
                 row.pos = (row.pos + d) % bar

@@ -116,22 +116,33 @@ def fuse_new(
     *,
     weights: str | dict,
     bars: int,
-    meter: str = "4/4",
-    key: str = "C",
+    meter: str | None = None,
+    key: str | None = None,
     options: SamplingOptions | None = None,
     variants: int = 1,
     force: bool = False,
     png: bool = False,
-) -> list[Path]:
-    """A new melody fused from the weighted genres (no seed passage)."""
+) -> tuple[list[Path], dict]:
+    """A new melody fused from the weighted genres (no seed passage). Without ``meter`` or
+    ``key``, the heaviest genre's most common meter and key signature (irish: 6/8 and G major,
+    not 4/4 and C for every genre). Returns the files written and the meter and key used."""
+    from ..models.registry import genre_names
+    from .form import typical_meter_and_key
+    from .weights import parse_weights
+
     target = Path(out)
     paths = _prepare_outputs(target, variants, force, png)
-    sharps, mode = parse_key(key)
-    result: Result = continue_melody(None, bars=bars, weights=weights, options=options, variants=variants, meter=meter, sharps=sharps, mode=mode)
+    w = parse_weights(weights, genre_names())
+    heaviest = max(w, key=w.get)
+    typical_meter, typical_sharps, typical_mode = typical_meter_and_key(heaviest)
+    sharps, mode = parse_key(key) if key else (typical_sharps, typical_mode)
+    meter_given, meter = meter, meter or typical_meter
+    result: Result = continue_melody(None, bars=bars, weights=w, options=options, variants=variants, meter=meter, sharps=sharps, mode=mode)
     written: list[Path] = []
     for melody, plan, path in zip(result.melodies, result.plans, paths):
-        label = ", ".join(f"{g} {w:.2f}" for g, w in result.settings["weights"].items())
+        label = ", ".join(f"{g} {x:.2f}" for g, x in result.settings["weights"].items())
         score = melody_to_score(melody, title=f"lstmfuse fusion ({label})")
         record_settings(score, {**result.settings, "form": plan})
         written += _finish(score, path, force, png)
-    return written
+    defaulted = [name for name, given in (("meter", meter_given), ("key", key)) if not given]
+    return written, {"meter": meter, "sharps": sharps, "mode": mode, "from_genre": heaviest if defaulted else None, "defaulted": defaulted}

@@ -22,6 +22,8 @@ def reference_dir() -> Path:
     return package_data() / "reference"
 
 
+#: meters whose main beat is a dotted quarter
+COMPOUND_METERS = ("6/8", "9/8", "12/8")
 #: phrase layouts kept per genre in form.json (a seeded sample of the training split)
 FORM_LAYOUTS = 2500
 _RELATIONS = ("new", "exact", "transposed", "varied")
@@ -33,15 +35,33 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars]."""
     import numpy as np
 
+    from collections import Counter
+    from fractions import Fraction
+
     from .form import ending, phrase_layout, tonic_pitch_class
+    from .pitch import rest_ratio
 
     layouts: list[dict] = []
     finals: dict[str, list[float]] = {}
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
+    keys: Counter = Counter()
+    rest_shares: list[float] = []
+    crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
     for pid, m in pieces:
+        keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
+        share = rest_ratio(m)
+        if share == share:
+            rest_shares.append(share)
         if len({ts for _, ts in m.meters} | {m.meter}) > 1:  # one bar grid per tune
             continue
+        if m.meter in COMPOUND_METERS:
+            counts = crossing.setdefault(m.meter, [0, 0])
+            for e in m.notes:
+                off = e.bar_pos % Fraction(3, 2)
+                if off:
+                    counts[0] += 1
+                    counts[1] += off + e.duration > Fraction(3, 2)
         phrases = phrase_layout(m)
         if phrases:
             layouts.append({
@@ -61,7 +81,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
     final_degree_shares = {str(d): round(float(v), 4) for d, v in enumerate(degrees) if v >= 0.03}
-    return {"genre": genre, "phrase_bars": 4, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    typical = [[int(k.split(":")[0]), k.split(":")[1], n] for k, n in keys.most_common(5)]
+    p95 = round(float(np.percentile(rest_shares, 95)), 4) if rest_shares else 1.0
+    beat_crossing = {k: round(c / n, 4) for k, (n, c) in crossing.items() if n}
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
