@@ -27,7 +27,7 @@ from .notation import DIVISION, Unwritable, frac_str, notate
 from .protocol import ProtocolError, Request, event_json
 
 MAX_ATTEMPTS = 24
-_OPTION_FIELDS = ("temperature", "top_k", "top_p", "stay_in_key", "lowest", "highest", "max_leap", "rest_density", "end_on_stable")
+_OPTION_FIELDS = ("temperature", "top_k", "top_p", "stay_in_key", "lowest", "highest", "max_leap", "rest_density", "end_on_stable", "form")
 
 
 def derived_seed(seed: int, variant: int, attempt: int) -> int:

@@ -72,6 +72,8 @@ def test_valid_request_parses_ties_merged():
     ({"options__genre": ...}, "options.genre"),
     ({"selection": ...}, "(body)"),
     ({"client__tuplets": "yes"}, "client.tuplets"),
+    ({"options__form": "aabb"}, "options.form"),
+    ({"options__form": 4}, "options.form"),
 ])
 def test_invalid_fields_are_named(changes, field):
     with pytest.raises(ProtocolError) as e:
@@ -166,3 +168,13 @@ def test_answer_from_installed_model_follows_schema():
     if a["variants"][0]["resampled"] == 0:
         lib = continue_melody(r.passage, bars=2, genre=genres[0], options=SamplingOptions(seed=1), meter="4/4", sharps=-1, mode="major")
         assert [(e.pitch, e.duration / 4) for e in lib.melodies[0].events] == [(e.get("pitch"), F(e["duration"])) for e in a["variants"][0]["events"]]
+
+
+def test_form_option_reaches_the_plan():
+    """options.form is the phrase plan of lstmfuse continue --form: accepted, used, and recorded."""
+    from lstmfuse_bridge.service import answer
+
+    for form in ("auto", "free", "AABB"):
+        a = answer(parse_request(req(options__form=form, options__bars=8), "continue"))
+        check_schema(a, "answer")
+        assert a["settings"]["sampling"]["form"] == form
