@@ -43,6 +43,33 @@ def _as_melody(events: list[NoteEvent], meter: str, sharps: int, mode: str | Non
     return Melody(out, meter=meter, sharps=sharps, mode=mode, source="lstmfuse-preview")
 
 
+def variant_facts(variants: list[list[NoteEvent]], meter: str, sharps: int, mode: str | None) -> list[dict]:
+    """What the picture does not show at a glance, per variant: notes, range in semitones, share
+    of notes in the key, and the genre the style judge finds closest (with its probability)."""
+    from lstmfuse.metrics.pitch import in_key_ratio, pitch_range
+
+    try:
+        from lstmfuse.metrics.style import StyleClassifier
+
+        clf = StyleClassifier.load()
+    except LstmfuseError:
+        clf = None
+    out = []
+    for events in variants:
+        m = _as_melody(events, meter, sharps, mode) if events else None
+        notes = sum(1 for e in events if e.pitch is not None)
+        row: dict = {"notes": notes}
+        if m is not None and notes:
+            row["range"] = int(pitch_range(m))
+            row["in_key"] = round(float(in_key_ratio(m)), 3)
+            if clf is not None and notes >= 2:
+                post = clf.posterior(m)
+                best = int(post.argmax())
+                row["style"] = {"genre": clf.genres[best], "p": round(float(post[best]), 3)}
+        out.append(row)
+    return out
+
+
 def render_variants(variants: list[list[NoteEvent]], meter: str, sharps: int, mode: str | None) -> Path:
     """One PNG with every variant's new bars, a staff per variant. Raises LstmfuseError."""
     from music21 import metadata, stream

@@ -175,14 +175,16 @@ def answer(req: Request, deadline: float | None = None) -> dict:
 def _preview(new_events, req: Request, settings: dict) -> dict:
     """{"png", "seconds"} of the picture of all variants, or {"error"}: a failed engraving
     never costs the user the answer itself."""
-    from .preview import render_variants
+    from .preview import render_variants, variant_facts
 
     t0 = time.perf_counter()
+    mode = settings.get("mode", req.mode)
+    facts = variant_facts(new_events, req.meter, req.sharps, mode)
     try:
-        png = render_variants(new_events, req.meter, req.sharps, settings.get("mode", req.mode))
+        png = render_variants(new_events, req.meter, req.sharps, mode)
     except LstmfuseError as err:
-        return {"error": err.message}
-    return {"png": str(png), "seconds": round(time.perf_counter() - t0, 3)}
+        return {"error": err.message, "variants": facts}
+    return {"png": str(png), "seconds": round(time.perf_counter() - t0, 3), "variants": facts}
 
 
 def _variant_json(v, seed, attempt, events, notation, req: Request, origin_q, write_tick, write_pos_w, bar_w) -> dict:

@@ -220,6 +220,19 @@ MuseScore {
             g.answer.variants.length + " there).", false);
     }
 
+    // One line per variant under the Write buttons: what the picture does not show at a glance.
+    function previewFacts() {
+        if (!shown || !shown.answer.preview || !shown.answer.preview.variants) return "";
+        var rows = shown.answer.preview.variants, out = [];
+        for (var i = 0; i < rows.length; i++) {
+            var r = rows[i];
+            out.push((i + 1) + ": " + r.notes + " notes" + (r.range !== undefined ? ", range " + r.range + " semitones" : "") +
+                     (r.in_key !== undefined ? ", " + Math.round(r.in_key * 100) + "% in key" : "") +
+                     (r.style ? ", style closest to " + r.style.genre + " (" + Math.round(r.style.p * 100) + "%)" : ""));
+        }
+        return out.join("\n");
+    }
+
     function pick(i) {
         if (busy || !shown || i >= shown.answer.variants.length) return;
         var v = shown.answer.variants[i];
@@ -376,8 +389,14 @@ MuseScore {
                     }
                 }
             }
+            Text {
+                id: factsText
+                x: 10; y: 44; width: parent.width - 20
+                font.pixelSize: 12; color: "#333"; wrapMode: Text.Wrap
+                text: plugin.previewFacts()
+            }
             Flickable {
-                anchors.fill: parent; anchors.topMargin: 44
+                anchors.fill: parent; anchors.topMargin: factsText.y + factsText.height + 6
                 contentWidth: width; contentHeight: previewImage.height
                 clip: true
                 Image {

@@ -28,5 +28,13 @@ def test_preview_png_of_all_variants(tmp_path, monkeypatch):
 
     w, h = Image.open(png).size
     assert w > 300 and h > 150  # two staves of music, not an empty page
+    # A line of facts per variant beside the picture.
+    facts = shown["preview"]["variants"]
+    assert len(facts) == 2
+    for f, v in zip(facts, shown["variants"]):
+        assert f["notes"] == sum(1 for e in v["events"] if not e["rest"])
+        pitches = [e["pitch"] for e in v["events"] if not e["rest"]]
+        assert f["range"] == max(pitches) - min(pitches) and 0 <= f["in_key"] <= 1
+        assert 0 < f["style"]["p"] <= 1
     # The picture changes nothing else: the same variants as without it.
     assert [v["events"] for v in shown["variants"]] == [v["events"] for v in plain["variants"]]
