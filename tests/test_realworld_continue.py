@@ -116,3 +116,13 @@ def test_png_of_a_continuation_is_its_last_page(tmp_path, monkeypatch):
     written = service._finish(score, tmp_path / "c.musicxml", force=False, png=True)
     assert asked["page"] == render_module.LAST_PAGE
     assert [p.name for p in written] == ["c.musicxml", "c.png"]
+
+
+def test_unnamed_staff_of_a_piano_takes_its_name(corpus_dir, tmp_path):
+    """Kern names a piano on one staff only: the upper staff read back was 'Part 2'."""
+    from lstmfuse.convert import convert_file
+
+    target = tmp_path / "l.krn"
+    convert_file(corpus_dir / "schubert" / "Lindenbaum.xml", target)
+    score = load(target)
+    assert pick_part(score, "Piano") is score.parts[1]  # the upper staff, first of the two

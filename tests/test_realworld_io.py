@@ -271,7 +271,9 @@ def test_inexact_triplets_round_trip_through_kern(corpus_dir, tmp_path):
 
     convert_file(src, target)
     assert "%43" not in target.read_text()
-    assert facts(summarise(target)) == facts(s)
+    back = summarise(target)
+    assert facts(back) == facts(s)
+    assert back.parts == s.parts == ["Voice", "Piano", "Piano"]  # kern names a piano once
 
 
 def test_exact_tuplets_snaps_only_notated_tuplets():
@@ -350,3 +352,12 @@ def test_printed_tempo_holds_over_playback_only_at_same_place(corpus_dir, tmp_pa
     src = corpus_dir / "joplin" / "maple_leaf_rag.mxl"
     assert summarise(src).tempos == [100.0]
     assert _kern_and_back(src, tmp_path)[".krn"].tempos == [100.0]
+
+
+def test_part_named_only_by_abbreviation_keeps_it(corpus_dir, tmp_path):
+    """leadSheet/fosterBrownHair.mxl: a blank part name and 'E.Pno'; kern lost it, MusicXML
+    came back as 'Electric Piano'."""
+    src = corpus_dir / "leadSheet" / "fosterBrownHair.mxl"
+    assert summarise(src).parts == ["E.Pno"]
+    for rt in _kern_and_back(src, tmp_path).values():
+        assert rt.parts == ["E.Pno"], rt.path

@@ -3,7 +3,7 @@
 Operations: ``info``; convert to kern and read back; convert to MusicXML, validate it and
 read back; engrave page 1; read the passage ``continue`` would continue (part choice,
 melody, encoding). "Facts" are what a user checks: notes, rests, measures, length, range,
-tempo, title. Run as a script for the table in docs/io.md::
+tempo, title, part names. Run as a script for the table in docs/io.md::
 
     .venv/bin/python tests/test_realworld_matrix.py            # the whole set
     .venv/bin/python tests/test_realworld_matrix.py --quick    # what the test runs
@@ -35,10 +35,10 @@ QUICK_CORPUS = ["bach/bwv277.krn", "schubert/Lindenbaum.xml"]
 
 
 def _facts(s) -> tuple:
-    return (s.notes, s.rests, s.measures, s.duration_quarters, s.lowest, s.highest, tuple(s.tempos), s.title)
+    return (s.notes, s.rests, s.measures, s.duration_quarters, s.lowest, s.highest, tuple(s.tempos), s.title, tuple(s.parts))
 
 
-FACT_NAMES = ("notes", "rests", "measures", "length", "lowest", "highest", "tempos", "title")
+FACT_NAMES = ("notes", "rests", "measures", "length", "lowest", "highest", "tempos", "title", "parts")
 
 
 @dataclass

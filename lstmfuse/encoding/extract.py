@@ -45,15 +45,8 @@ def unplayable_reason(part) -> str | None:
     return None
 
 
-def part_label(part, index: int) -> str:
-    """The name ``lstmfuse info`` prints for a part (``Part 4`` when it has none)."""
-    from ..io.summary import _part_name
-
-    return _part_name(part, index)
-
-
-def _listing(parts) -> str:
-    return ", ".join(f"{i} '{part_label(p, i)}'" for i, p in enumerate(parts))
+def _listing(labels: list[str]) -> str:
+    return ", ".join(f"{i} '{name}'" for i, name in enumerate(labels))
 
 
 def pick_part(score, part: int | str | None = None):
@@ -64,25 +57,28 @@ def pick_part(score, part: int | str | None = None):
     or a tablature staff gives the first melody-capable one). Asking for a drum-set or
     tablature part is refused with one line naming the parts that can be continued.
     """
+    from ..io.summary import part_names
+
     parts = list(score.parts) or [score]
+    labels = part_names(score)
     if part is None:
         for p in parts:
             if unplayable_reason(p) is None:
                 return p
-        raise UsageError(f"no part can be continued: every part is drums or tablature (parts: {_listing(parts)})")
+        raise UsageError(f"no part can be continued: every part is drums or tablature (parts: {_listing(labels)})")
     chosen = None
     index = None
     if isinstance(part, int) or (isinstance(part, str) and part.strip().isdigit()):
         index = int(part)
         if not 0 <= index < len(parts):
             raise UsageError(
-                f"part {index} does not exist (the score has {len(parts)} part(s), numbered from 0: {_listing(parts)})"
+                f"part {index} does not exist (the score has {len(parts)} part(s), numbered from 0: {_listing(labels)})"
             )
         chosen = parts[index]
     else:
         wanted = " ".join(str(part).split()).lower()
         for i, p in enumerate(parts):
-            names = {part_label(p, i).lower(), str(p.id).lower(), str(p.partName or "").lower(), str(p.partAbbreviation or "").lower()}
+            names = {labels[i].lower(), str(p.id).lower(), str(p.partName or "").lower(), str(p.partAbbreviation or "").lower()}
             if wanted in names - {""}:
                 chosen, index = p, i
                 break
@@ -92,12 +88,12 @@ def pick_part(score, part: int | str | None = None):
                 index = int(numbered.group(1)) - 1
                 chosen = parts[index]
         if chosen is None:
-            raise UsageError(f"no part named '{part}' (parts: {_listing(parts)})")
+            raise UsageError(f"no part named '{part}' (parts: {_listing(labels)})")
     reason = unplayable_reason(chosen)
     if reason is not None:
-        playable = [f"{i} '{part_label(p, i)}'" for i, p in enumerate(parts) if unplayable_reason(p) is None]
+        playable = [f"{i} '{labels[i]}'" for i, p in enumerate(parts) if unplayable_reason(p) is None]
         hint = f"choose a pitched part with --part: {', '.join(playable)}" if playable else "the score has no pitched part"
-        raise UsageError(f"part {index} '{part_label(chosen, index)}' {reason}; {hint}")
+        raise UsageError(f"part {index} '{labels[index]}' {reason}; {hint}")
     return chosen
 
 

@@ -91,6 +91,40 @@ def _part_name(part, index: int) -> str:
     return f"Part {index + 1}"
 
 
+def part_names(score) -> list[str]:
+    """The name of each part as ``info`` prints it (``Part 3`` for one without a name).
+
+    A staff of a multi-staff instrument without a name of its own takes the name of a named
+    staff in the same group: kern names a piano once, on its lowest staff, so the upper
+    staff read back from kern was "Part 2" beside "Piano".
+    """
+    from music21 import layout, stream
+
+    parts = list(score.parts) or [score]
+    names = [_part_name(p, i) for i, p in enumerate(parts)]
+    for i, p in enumerate(parts):
+        if names[i] != f"Part {i + 1}" or not isinstance(p, stream.PartStaff):
+            continue
+        for group in score.getElementsByClass(layout.StaffGroup):
+            members = group.getSpannedElements()
+            if p not in members:
+                continue
+            for other in members:
+                if other is not p and other in parts:
+                    j = parts.index(other)
+                    if names[j] != f"Part {j + 1}":
+                        names[i] = names[j]
+                        break
+            if names[i] != f"Part {i + 1}":
+                break
+        if names[i] == f"Part {i + 1}":  # no staff group read (converter21 may drop it):
+            for j in (i + 1, i - 1):  # a neighbouring staff of the same kind
+                if 0 <= j < len(parts) and isinstance(parts[j], stream.PartStaff) and names[j] != f"Part {j + 1}":
+                    names[i] = names[j]
+                    break
+    return names
+
+
 def _seconds(score) -> tuple[float | None, list[float], str | None]:
     """Seconds through every stated tempo, or None when the file states no tempo.
 
@@ -173,7 +207,7 @@ def summarise_score(score, path: str = "", fmt: str = "") -> ScoreSummary:
         if title and path and title == Path(path).name:
             title = None  # music21 falls back to the file name; that is not a title
     parts = list(score.parts) or [score]
-    names = [_part_name(p, i) for i, p in enumerate(parts)]
+    names = part_names(score)
 
     keys_objs = list(score.recurse().getElementsByClass(m21key.KeySignature))
     keys_objs.sort(key=lambda k: k.getOffsetInHierarchy(score))
@@ -289,4 +323,4 @@ def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
     return summary
 
 
-__all__ = ["ScoreSummary", "note_content", "stated_bpm", "summarise", "summarise_score"]
+__all__ = ["ScoreSummary", "note_content", "part_names", "stated_bpm", "summarise", "summarise_score"]

@@ -38,6 +38,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         fill_pedal_types(score)
     add_missing_clefs(score)
     drop_empty_contributors(score)
+    name_parts_by_abbreviation(score)
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
             _no_placeholders(), _kern_percussion_chords(kind):
         try:
@@ -219,3 +220,15 @@ def _kern_percussion_chords(kind: str) -> Iterator[None]:
         yield
     finally:
         M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = original
+
+
+def name_parts_by_abbreviation(score) -> int:
+    """A part with only an abbreviation (``E.Pno``; its name blank) is named by it: ``info``
+    shows that name, but kern kept only the abbreviation and MusicXML wrote an instrument
+    name music21 guessed ("Electric Piano"), so the part came back named otherwise."""
+    named = 0
+    for part in score.parts:
+        if not str(part.partName or "").strip() and str(part.partAbbreviation or "").strip():
+            part.partName = str(part.partAbbreviation).strip()
+            named += 1
+    return named
