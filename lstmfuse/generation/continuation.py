@@ -226,7 +226,52 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     logits, (hs, cs) = primed
     phase1 = generate(genres_only, (logits[1:], ([h[1:] for h in hs], [c[1:] for c in cs])), ctx, opts, rng=rng)
     material = {g: phase1[k * variants : (k + 1) * variants] for k, g in enumerate(active)}
-    # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1.
+    # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1;
+    # with several genres, each half-phrase is led by one of them (blending, see docs/fusion.md).
     mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
-    guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
-    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, rng=rng)
+    guides = [[Guide(material[g][v], GUIDE_STRENGTH) for g in active] for v in range(variants)]
+    leads = None
+    if len(active) > 1:
+        leads = [_lead_schedule(plan, weights, active, order, stack, rng) for plan in (ctx.plans or [None] * variants)]
+    else:
+        guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
+    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads, rng=rng)
+
+
+#: within a unit led by a genre, that genre's share of the genre models' part of the mixture
+#: (the rest is shared by weight): enough that its rhythms are not vetoed by the others
+LEAD_SHARE = 0.6
+
+
+def lead_order(weights: dict[str, float], active: list[str], units: int, rng: np.random.Generator) -> list[str]:
+    """Which genre leads each unit: every genre as often as its weight says (largest share
+    first, spread evenly like a Bresenham line), from a random starting point per variant."""
+    w = np.array([weights[g] for g in active], dtype=float)
+    w = w / w.sum()
+    count = np.zeros(len(active))
+    offset = rng.random(len(active)) * 0.5  # break ties differently per variant
+    out = []
+    for i in range(units):
+        k = int(np.argmax(w * (i + 1) + offset * w - count))
+        count[k] += 1
+        out.append(active[k])
+    return out
+
+
+def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: list[str], order: list[str], stack: LSTMStack, rng) -> list:
+    """Lead changes at every half-phrase of the plan (2 bars in a 4-bar phrase)."""
+    from .engine import Lead
+
+    starts: list[int] = []
+    t = 0
+    for seg in (plan.segments if plan is not None else ()):
+        starts += [t, t + seg.ticks // 2] if seg.ticks >= 2 else [t]
+        t += seg.ticks
+    starts = starts or [0]
+    out = []
+    for tick, lead in zip(starts, lead_order(weights, active, len(starts), rng)):
+        shares = {g: (1 - LEAD_SHARE) * weights[g] + (LEAD_SHARE if g == lead else 0.0) for g in active}
+        model_w = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * shares[g] for g in active])
+        style = np.array([shares.get(g, 0.0) for g in order])
+        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(shares[g] for g in active)))
+    return out

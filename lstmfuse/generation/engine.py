@@ -82,6 +82,19 @@ class Guide:
             self.duration_at[a] = V.duration_token(e.duration) or -1
 
 
+@dataclass(frozen=True)
+class Lead:
+    """From ``tick`` on (ticks from the start of the new material), a mixed row mixes the models
+    with ``weights`` (one per model of the stack), the first model reads ``style_bias`` as its
+    style input term (a fusion model's weight vector, projected), and each phase-1 guide pulls
+    with its strength times ``guide_scale``."""
+
+    tick: int
+    weights: np.ndarray
+    style_bias: np.ndarray | None = None
+    guide_scale: tuple[float, ...] = ()
+
+
 @dataclass(slots=True)
 class RowState:
     """One melody being written; times in ticks."""
@@ -108,6 +121,9 @@ class RowState:
     bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
     last_interval: int | None = None
     rest_ticks: int = 0  # rest written so far
+    leads: list[Lead] = field(default_factory=list)  # the row's lead schedule (blending fusion)
+    lead_i: int = -1
+    guide_scale: tuple[float, ...] = ()
 
 
 def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
@@ -252,6 +268,7 @@ def generate(
     *,
     weights: np.ndarray | None = None,
     guides: list[list[Guide]] | None = None,
+    leads: list[list[Lead]] | None = None,
     rng: np.random.Generator | None = None,
     skip_models: tuple[int, ...] = (),
 ) -> list[list[NoteEvent]]:
@@ -268,7 +285,7 @@ def generate(
     logits, state = primed
     m, batch = logits.shape[0], logits.shape[1]
     mixed_mode = weights is not None
-    w = np.asarray(weights, dtype=np.float64)[:, None, None] if mixed_mode else None
+    w = np.repeat(np.asarray(weights, dtype=np.float64)[:, None, None], batch, axis=1) if mixed_mode else None
     n_rows = batch if mixed_mode else m * batch
     bar = to_ticks(meter_bar_length(ctx.meter))
     beat = to_ticks(Fraction(3, 2) if ctx.meter in _COMPOUND else Fraction(1))
@@ -284,6 +301,11 @@ def generate(
             row.done = True
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
     bias = stack.input_bias(np.full((m, batch), V.meter_id(ctx.meter)))
+    if mixed_mode and leads:
+        bias = bias.copy()
+        for b, row in enumerate(rows):
+            row.leads = leads[b]
+            _follow_lead(row, b, w, bias, stack)
     feed_t = np.zeros((m, batch), dtype=np.int64)  # the next input of every model's rows
     feed_p = np.zeros((m, batch), dtype=np.int64)
     feed_rows = feed_t[0] if mixed_mode else feed_t.reshape(n_rows)  # a view: one entry per row
@@ -343,6 +365,8 @@ def generate(
                     row.done = True
                 elif row.seg_left <= 0:
                     _end_segment(row, ctx)
+                if row.leads and row.lead_i + 1 < len(row.leads) and row.elapsed >= row.leads[row.lead_i + 1].tick:
+                    _follow_lead(row, b, w, bias, stack)
             elif tok == V.TIE:
                 row.expecting_pitch = False
             else:  # a pitch or a rest starts a new event
@@ -366,13 +390,28 @@ def generate(
     return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % meter_bar_length(ctx.meter), meter=ctx.meter) for r in rows]
 
 
+def _follow_lead(row: RowState, b: int, w: np.ndarray, bias: np.ndarray, stack: LSTMStack) -> None:
+    """Move a mixed row to the last lead whose tick it has reached: its model weights, its
+    first model's style input, its guide strengths."""
+    while row.lead_i + 1 < len(row.leads) and row.elapsed >= row.leads[row.lead_i + 1].tick:
+        old = row.leads[row.lead_i] if row.lead_i >= 0 else None
+        row.lead_i += 1
+        lead = row.leads[row.lead_i]
+        w[:, b, 0] = lead.weights
+        if lead.style_bias is not None:
+            previous = old.style_bias if old is not None and old.style_bias is not None else stack.style_bias[0, 0]
+            bias[0, b] += lead.style_bias - previous
+        row.guide_scale = lead.guide_scale
+
+
 def _apply_guides(scores: np.ndarray, row: RowState, guides: list[Guide]) -> None:
     """Phase-1 material pulls phase-2 sampling: a bonus for the guide's pitch sounding now,
-    or for the duration its note has when it starts here."""
+    or for the duration its note has when it starts here (scaled by the row's lead, if any)."""
     t = row.elapsed
-    for g in guides:
+    scale = row.guide_scale
+    for i, g in enumerate(guides):
         if t >= len(g.pitch_at):
             continue
         tok = g.pitch_at[t] if row.expecting_pitch else g.duration_at[t]
         if tok >= 0:
-            scores[tok] += g.strength
+            scores[tok] += g.strength * (scale[i] if scale else 1.0)

@@ -41,6 +41,11 @@ class LSTMStack:
         ).astype(np.float32)[:, None, :]
         self._mi = np.arange(len(models))[:, None]
 
+    def style_term(self, index: int, style: np.ndarray) -> np.ndarray:
+        """Model ``index``'s constant input term for another style vector (4U, float32)."""
+        proj = self.models[index].style_proj
+        return _regroup(np.asarray(style, dtype=np.float64) @ proj).astype(np.float32)
+
     def initial_state(self, batch: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         z = lambda: np.zeros((len(self.models), batch, self.units), dtype=np.float32)  # noqa: E731
         return [z() for _ in range(self.layers)], [z() for _ in range(self.layers)]
