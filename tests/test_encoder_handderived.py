@@ -145,6 +145,15 @@ def test_raw_token_ids_by_hand():
     assert enc.positions.tolist() == [0, 0, 12, 12, 18, 18, 42, 42, 0, 0]
 
 
+def test_tie_in_a_bar_of_three():
+    """3/4: D4 from beat 2 for five quarters (4 <tie> 1): the tie sits where the first part
+    ends (1 + 4 = 5, beat 3 of the next bar: 2 quarters = 24), the last part ends on a barline."""
+    m = Melody([NoteEvent(60, F(0), F(1), F(0)), NoteEvent(62, F(1), F(5), F(1))], meter="3/4")
+    enc = encode(m)
+    assert [V.token_name(t) for t in enc.tokens] == ["<bos>", "p60", "d1", "p62", "d4", "<tie>", "d1", "<eos>"]
+    assert enc.positions.tolist() == [0, 0, 12, 12, 24, 24, 0, 0]
+
+
 def test_encode_flags_and_key_normalisation_off():
     m = _by_hand("pickup_6_8_d_major")
     enc = encode(m, normalise=False, bos=False, eos=False)
