@@ -277,6 +277,13 @@ def test_an_unreadable_fifths_leaves_the_cancel_transposed(tmp_path):
     assert _keys(out) == [({}, [("cancel", {}, "4"), ("fifths", {}, "x")])]
 
 
+def test_a_key_with_neither_fifths_nor_steps_is_left_alone(tmp_path):
+    """Not valid MusicXML, but a transposition must not invent a signature for it."""
+    src = _doc(tmp_path, [[_attrs('<key print-object="no"/>') + _note("F", 4)]])
+    out, changes = batch.apply(src, [batch.Transpose("+M2")])
+    assert _keys(out) == [({"print-object": "no"}, [])] and "keys" not in changes["transpose"]
+
+
 def test_ops_are_frozen():
     import dataclasses
 
