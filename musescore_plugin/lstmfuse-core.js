@@ -387,22 +387,21 @@ function checkFree(ms, range, selection, bars) {
     return checkTarget(ms, range, selection, { start_tick: range.endTick, end_tick: end });
 }
 
-// After appending bars: the score's final (or double) barline moves from the old last bar to
-// the new one, instead of staying in the middle of the music. Repeat barlines stay.
+// Before appending bars: the last bar's explicit final (or double) barline becomes a plain one,
+// which MuseScore draws as the final barline wherever the score then ends -- so it does not stay
+// in the middle of the music. Repeat barlines stay. Same undo step as the write.
 var BARLINE_NORMAL = 1, BARLINE_DOUBLE = 2, BARLINE_END = 0x20;  // Ms::BarLineType
-function moveFinalBarline(ms, oldLast, newLast) {
-    if (!oldLast || !newLast || oldLast === newLast) return;
-    var a = oldLast.lastSegment, b = newLast.lastSegment;
+function moveFinalBarline(ms, oldLast) {
+    if (!oldLast) return;
+    var a = oldLast.lastSegment;
     if (!a) return;
     for (var staff = 0; staff < ms.curScore.nstaves; staff++) {
-        var from = a.elementAt(staff * 4), to = b ? b.elementAt(staff * 4) : null;
+        var from = a.elementAt(staff * 4);
         if (!from || from.type !== ms.Element.BAR_LINE) continue;
         var t = Number(from.barlineType);  // an enum in a QVariant on 3.2 (String() gives "QVariant(...)")
         if (t !== BARLINE_END && t !== BARLINE_DOUBLE) continue;
         from.barlineType = BARLINE_NORMAL;
-        // The new last bar's barline is made at layout (and a plain last barline is drawn as
-        // the final one); where it already exists, give it the old type.
-        if (to && to.type === ms.Element.BAR_LINE) to.barlineType = t;
+        // The new last bar needs nothing: MuseScore draws a plain last barline as the final one.
     }
 }
 
@@ -426,12 +425,11 @@ function writeVariant(ms, range, selection, variant, inCommand) {
     var failure = null;
     try {
         var scoreEnd = scoreEndTick(score);
-        var oldLast = null;  // the last bar before appending: its closing barline moves to the end
         if (endTick > scoreEnd) {
             var last = score.lastMeasure;
             var barTicks = meterOf(last).ticks;
+            moveFinalBarline(ms, last);  // before appending: on 4.4 after it logs "isFirstInSystem" asserts
             score.appendMeasures(Math.ceil((endTick - scoreEnd) / barTicks));
-            oldLast = last;
         }
         var c = cursorAt(score, range.staff, 0, variant.start_tick);
         if (!c.segment || c.tick !== variant.start_tick) throw "cannot place the cursor at tick " + variant.start_tick;
@@ -469,7 +467,6 @@ function writeVariant(ms, range, selection, variant, inCommand) {
             w.next();
         }
         for (var r = 0; r < toRemove.length; r++) ms.removeElement(toRemove[r]);
-        if (oldLast) moveFinalBarline(ms, oldLast, score.lastMeasure);  // after the notes: writing them resets it
     } catch (e) {
         failure = String(e);
     }
