@@ -150,12 +150,19 @@ class Request:
     weights: dict | None
     tuplets: bool
     client: dict
+    gap: tuple[int, int] | None = None  # /regenerate: the replaced bars, [start_tick, end_tick)
+
+    def gap_quarters(self) -> tuple[Fraction, Fraction]:
+        """The gap in quarters from the selection start (the passage's time axis)."""
+        assert self.gap is not None
+        a, b = self.gap
+        return Fraction(a - self.start_tick, DIVISION), Fraction(b - self.start_tick, DIVISION)
 
 
 def parse_request(doc: Any, kind: str) -> Request:
-    """Validate a /continue or /fuse body (already JSON-decoded)."""
+    """Validate a /continue, /fuse or /regenerate body (already JSON-decoded)."""
     check_version(doc)
-    check_schema(doc, "request")
+    check_schema(doc, "regenerateRequest" if kind == "regenerate" else "request")
     sel = doc["selection"]
     opts = doc["options"]
     meter = sel["meter"]
@@ -221,10 +228,32 @@ def parse_request(doc: Any, kind: str) -> Request:
     start_tick = sel["start_tick"]
     if start_tick + _ticks(t, "selection.events") > 2**31 - 1:
         raise ProtocolError("the selection ends past the last tick MuseScore can address", "selection.start_tick")
-    return Request(
+    req = Request(
         kind=kind, passage=passage, meter=meter, sharps=sharps, mode=mode, start_tick=start_tick, bar_pos=bar_pos, end_bar_pos=end_bar_pos,
         length=t, options=opts, genre=genre, weights=weights, tuplets=bool(client.get("tuplets", False)), client=client,
     )
+    if kind == "regenerate":
+        req.gap = _check_gap(doc["gap"], req)
+    return req
+
+
+def _check_gap(gap: dict, req: Request) -> tuple[int, int]:
+    """/regenerate: the gap lies inside the selection, is not empty, starts after its first
+    note and takes no bar count or phrase layout (it keeps the piece's own form)."""
+    a, b = gap["start_tick"], gap["end_tick"]
+    sel_end = req.start_tick + _ticks(req.length, "selection.events")
+    if b <= a:
+        raise ProtocolError(f"the gap ends (tick {b}) before it starts (tick {a})", "gap.end_tick")
+    if a < req.start_tick or b > sel_end:
+        raise ProtocolError(f"the gap (ticks {a}-{b}) is not inside the selection (ticks {req.start_tick}-{sel_end})", "gap")
+    if req.passage is None or not any(e.pitch is not None for e in req.passage.events):
+        raise ProtocolError("the selection holds no notes: there is nothing to regenerate from", "selection.events")
+    if "bars" in req.options:
+        raise ProtocolError("/regenerate replaces the gap's own bars: leave out options.bars", "options.bars")
+    form = req.options.get("form", "auto")
+    if form not in ("auto", "free"):
+        raise ProtocolError(f"form '{form}' is for continuing: regenerated bars follow the piece's own form (use auto or free)", "options.form")
+    return a, b
 
 
 def _ticks(whole: Fraction, field: str) -> int:

@@ -210,8 +210,8 @@ class Handler(BaseHTTPRequestHandler):
         if not self._guard():
             return
         path = self.path.split("?", 1)[0]
-        if path not in ("/continue", "/fuse"):
-            raise ProtocolError(f"no such endpoint: POST {path} (try /continue or /fuse)", "path", code="not_found", status=404)
+        if path not in ("/continue", "/fuse", "/regenerate"):
+            raise ProtocolError(f"no such endpoint: POST {path} (try /continue, /fuse or /regenerate)", "path", code="not_found", status=404)
         doc = self._read_json()
         req = parse_request(doc, path[1:])
         if not self.server.slots.acquire(timeout=QUEUE_WAIT):
@@ -223,7 +223,8 @@ class Handler(BaseHTTPRequestHandler):
             body = answer(req, deadline=deadline)
         finally:
             self.server.slots.release()
-        log.info("%s: %d variant(s), %d bars, %.3f s", path, len(body["variants"]), req.options["bars"], body["seconds"])
+        what = f"ticks {req.gap[0]}-{req.gap[1]}" if req.gap else f"{req.options['bars']} bars"
+        log.info("%s: %d variant(s), %s, %.3f s", path, len(body["variants"]), what, body["seconds"])
         self._send(200, body)
 
 

@@ -1,4 +1,4 @@
-"""What the bridge does for a request: continue/fuse with lstmfuse, then notate for MuseScore.
+"""What the bridge does for a request: continue/fuse/regenerate with lstmfuse, then notate for MuseScore.
 
 Generation is :func:`lstmfuse.generation.continuation.continue_melody`, the same code as
 ``lstmfuse continue`` / ``lstmfuse fuse``. Each variant is generated on its own (variant 0
@@ -6,6 +6,10 @@ with the user's seed exactly, so the bridge and the CLI agree). When a variant h
 something the client cannot write (a tuplet on MuseScore < 3.5, a note that is no single
 note value), it is drawn again with a seed derived from (seed, variant, attempt), at most
 ``MAX_ATTEMPTS`` times; the answer reports the seed used and how many draws were refused.
+
+/regenerate is :func:`lstmfuse.generation.regenerate.regenerate_span`, the engine of
+``lstmfuse regenerate``: all variants from one call with the user's seed (as the CLI), then
+only an unwritable variant is drawn again, alone, with a derived seed.
 """
 
 from __future__ import annotations
@@ -98,14 +102,20 @@ def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
     return best, {g: round(p, 4) for g, p in scores.items()}
 
 
+def _resolve_auto(req: Request) -> dict | None:
+    if req.genre != AUTO:
+        return None
+    chosen, posterior = closest_genre(req)
+    req.genre = chosen
+    return {"genre": chosen, "posterior": posterior}
+
+
 def answer(req: Request, deadline: float | None = None) -> dict:
+    if req.kind == "regenerate":
+        return answer_regenerate(req, deadline)
     started = time.perf_counter()
     opts = req.options
-    auto = None
-    if req.genre == AUTO:
-        chosen, posterior = closest_genre(req)
-        auto = {"genre": chosen, "posterior": posterior}
-        req.genre = chosen
+    auto = _resolve_auto(req)
     variants = opts.get("variants", 1)
     bars = opts["bars"]
     seed = opts.get("seed")
@@ -170,6 +180,98 @@ def answer(req: Request, deadline: float | None = None) -> dict:
     if opts.get("preview"):
         body["preview"] = _preview(new_events, req, settings)
     return body
+
+
+def _unwritable(req: Request, last_reason: str) -> ProtocolError:
+    return ProtocolError(
+        f"no writable variant in {MAX_ATTEMPTS} draws (last: {last_reason}); "
+        + ("try another seed or genre" if req.tuplets else "MuseScore 3.5+ can write tuplets; or try another seed or genre"),
+        None, code="unwritable", status=422,
+    )
+
+
+def _regenerate(req: Request, seed: int, variants: int):
+    """One call of the engine (the same as ``lstmfuse regenerate``) on the request's passage."""
+    from lstmfuse.generation.regenerate import CANDIDATES, regenerate_span
+
+    a, b = req.gap_quarters()
+    opts = req.options
+    try:
+        return regenerate_span(
+            req.passage, a, b, genre=req.genre, weights=req.weights, options=sampling_options(opts, seed),
+            variants=variants, candidates=max(variants, opts.get("candidates", CANDIDATES)),
+        )
+    except Unrepresentable as err:
+        raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None
+    except LstmfuseError as err:
+        field = "options.weights" if req.weights is not None else "options.genre"
+        if "form" in err.message:
+            field = "options.form"
+        elif "gap" in err.message or "bars" in err.message or "meter" in err.message:
+            field = "gap"
+        raise ProtocolError(err.message, field, code="generation_refused") from None
+
+
+def answer_regenerate(req: Request, deadline: float | None = None) -> dict:
+    """POST /regenerate: variants of the gap's bars, notated from the gap's start."""
+    started = time.perf_counter()
+    opts = req.options
+    auto = _resolve_auto(req)
+    variants = opts.get("variants", 1)
+    seed = opts.get("seed")
+    if seed is None:
+        seed = secrets.randbelow(2**32)
+    gap_a, gap_b = req.gap_quarters()
+    bar_q = meter_bar_length(req.meter)
+    bar_w = bar_q / 4
+    first = req.passage.events[0]
+    anchor = first.onset - first.bar_pos  # a barline of the passage, in quarters
+    write_pos_w = ((gap_a - anchor) % bar_q) / 4
+    write_tick = req.gap[0]
+    result = _regenerate(req, seed, variants)
+    settings = dict(result.settings)
+    out_variants, new_events = [], []
+    for v in range(variants):
+        gap, attempt, s, last_reason = result.gaps[v], 0, seed, ""
+        while True:
+            rows = _gap_rows(gap, gap_a, gap_b)
+            try:
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets)
+                break
+            except Unwritable as err:
+                last_reason = str(err)
+            attempt += 1
+            if attempt >= MAX_ATTEMPTS:
+                raise _unwritable(req, last_reason)
+            if deadline is not None and time.monotonic() > deadline:
+                raise ProtocolError("the request took too long; ask for fewer variants", None, code="timeout", status=503)
+            s = derived_seed(seed, v, attempt)
+            gap = _regenerate(req, s, 1).gaps[0]
+        row = _variant_json(v, s, attempt, gap, notation, req, Fraction(0), write_tick, write_pos_w, bar_w)
+        row["end_tick"] = req.gap[1]  # the written range is the gap itself
+        out_variants.append(row)
+        new_events.append(gap)
+    settings["seed"] = seed
+    settings["gap"] = {"start_tick": req.gap[0], "end_tick": req.gap[1]}
+    if auto is not None:
+        settings["auto"] = auto
+    body = {
+        "protocol": PROTOCOL_VERSION, "ok": True, "kind": "regenerate", "settings": settings,
+        "seconds": round(time.perf_counter() - started, 4), "variants": out_variants,
+    }
+    if opts.get("preview"):
+        body["preview"] = _preview(new_events, req, settings)
+    return body
+
+
+def _gap_rows(gap, gap_a: Fraction, gap_b: Fraction) -> list[tuple[Fraction, Fraction, int | None]]:
+    """The gap's events as (onset from the gap start, length, pitch) in whole notes, filling it
+    exactly (a shortfall at the end becomes a rest, so the old notes there are overwritten)."""
+    rows = [((e.onset - gap_a) / 4, e.duration / 4, e.pitch) for e in gap]
+    end = (gap[-1].onset + gap[-1].duration) if gap else gap_a
+    if end < gap_b:
+        rows.append(((end - gap_a) / 4, (gap_b - end) / 4, None))
+    return rows
 
 
 def _preview(new_events, req: Request, settings: dict) -> dict:

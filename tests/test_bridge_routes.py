@@ -17,8 +17,8 @@ import pytest
 import bridge_support as B
 
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"]
-ROUTES = {("GET", "/health"), ("GET", "/models"), ("POST", "/continue"), ("POST", "/fuse")}
-PATHS = ["/health", "/models", "/continue", "/fuse", "/", "/nope", "/health?x=1", "/continue?", "/health/", "//health", "/HEALTH"]
+ROUTES = {("GET", "/health"), ("GET", "/models"), ("POST", "/continue"), ("POST", "/fuse"), ("POST", "/regenerate")}
+PATHS = ["/health", "/models", "/continue", "/fuse", "/regenerate", "/", "/nope", "/health?x=1", "/continue?", "/health/", "//health", "/HEALTH"]
 
 #: the answer to every request without the right token, by method: GET and POST are
 #: refused for the token (401) before the path is even looked at; OPTIONS (CORS preflight)
@@ -36,6 +36,11 @@ def _with_token(method: str, path: str) -> int:
 
 def _body(path: str, genre: str) -> dict:
     options = {"weights": {genre: 1.0}} if path.startswith("/fuse") else {"genre": genre}
+    if path.startswith("/regenerate"):  # bar 2 of 3, between two bars of context
+        events = [{"rest": False, "pitch": p, "duration": "1/4"} for p in (60, 62, 64, 65, 67, 65, 64, 62, 60, 64, 67, 72)]
+        return {"protocol": 1,
+                "selection": {"start_tick": 0, "bar_pos": "0", "meter": "4/4", "key": {"fifths": 0}, "events": events},
+                "gap": {"start_tick": 1920, "end_tick": 3840}, "options": {**options, "seed": 1}}
     return {"protocol": 1,
             "selection": {"start_tick": 0, "bar_pos": "0", "meter": "4/4", "key": {"fifths": 0},
                           "events": [{"rest": False, "pitch": 60, "duration": "1/4"}, {"rest": False, "pitch": 64, "duration": "1/4"}]},

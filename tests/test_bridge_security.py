@@ -240,7 +240,7 @@ def _fuzz_ok(srv, status, doc, authorised: bool = True):
 
 
 @FUZZ
-@given(body=st.binary(max_size=2000), path=st.sampled_from(["/continue", "/fuse", "/health", "/x"]))
+@given(body=st.binary(max_size=2000), path=st.sampled_from(["/continue", "/fuse", "/regenerate", "/health", "/x"]))
 def fuzz_raw_bodies(srv, body, path):
     status, doc, _ = B.call(srv.port, "POST", path, body, token=srv.token)
     _fuzz_ok(srv, status, doc)
@@ -318,7 +318,7 @@ TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.
 
 @FUZZ
 @given(edit=st.sampled_from(["replace", "delete", "insert", "truncate", "append", "case"]), where=st.integers(0, 10**6),
-       char=st.sampled_from(TOKEN_CHARS), route=st.sampled_from([("GET", "/health"), ("GET", "/models"), ("POST", "/continue"), ("POST", "/fuse")]))
+       char=st.sampled_from(TOKEN_CHARS), route=st.sampled_from([("GET", "/health"), ("GET", "/models"), ("POST", "/continue"), ("POST", "/fuse"), ("POST", "/regenerate")]))
 def fuzz_near_miss_tokens(srv, edit, where, char, route):
     """The real token with one edit is refused (401) on every route; never a 2xx."""
     t = srv.token
