@@ -34,7 +34,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key
 from .engine import Context, generate
 from .engine import prime as engine_prime
-from .form import free_plan
+from .form import free_plan, genre_limits
 from .motifs import Motifs
 from .options import SamplingOptions
 from .stack import LSTMStack
@@ -334,6 +334,8 @@ def sample_candidates(
     prefix = span.melody.with_events(span.before)
     prime = _prime_tokens(prefix if span.before else None, span.meter, shift)
     ctx = _context(span, shift, minor, opts)
+    ctx.plans = ctx.plans * n  # one per row, as continue gives each variant its own
+    ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
     if not (len(w) > 1 if fused is None else fused):
         stack = LSTMStack([load_model(next(iter(w)))], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)
