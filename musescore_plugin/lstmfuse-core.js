@@ -55,8 +55,8 @@ function capabilities(ms) {
 
 // One undoable command. MuseScore 4.5+ names it in the undo menu; 3.x and 4.4 take no name
 // (the 4.4 build logs "Too many arguments" for one).
-function startCommand(ms, score) {
-    if (ms.mscoreMajorVersion > 4 || (ms.mscoreMajorVersion === 4 && ms.mscoreMinorVersion >= 5)) score.startCmd("lstmfuse continuation");
+function startCommand(ms, score, name) {
+    if (ms.mscoreMajorVersion > 4 || (ms.mscoreMajorVersion === 4 && ms.mscoreMinorVersion >= 5)) score.startCmd(name || "lstmfuse continuation");
     else score.startCmd();
 }
 
@@ -414,14 +414,14 @@ function setSpelling(note, tpc) {
 // Write one variant of the bridge's answer as ONE undoable command. Returns null or an error.
 function writeVariant(ms, range, selection, variant, inCommand) {
     var score = ms.curScore;
-    var problem = checkTarget(ms, range, selection, variant);
+    var problem = range.original !== undefined ? checkGap(ms, range) : checkTarget(ms, range, selection, variant);
     if (problem) return problem;
     var caps = capabilities(ms);
     var ops = variant.write;
     if (!ops.length) return "the bridge sent nothing to write";
     var lastOp = ops[ops.length - 1];
     var endTick = lastOp.tick + fracToTicks(lastOp.value);
-    if (!inCommand) startCommand(ms, score);
+    if (!inCommand) startCommand(ms, score, range.original !== undefined ? "lstmfuse regenerate" : null);
     var failure = null;
     try {
         var scoreEnd = scoreEndTick(score);
@@ -532,6 +532,91 @@ function rememberedRange(ms, written) {
     return null;
 }
 
+// ---------------------------------------------------------------- regenerating bars in place
+// The staves the selection touches (elements carry their track: staff * 4 + voice).
+function selectedStaves(ms) {
+    var els = ms.curScore.selection.elements;
+    var seen = {}, out = [];
+    for (var i = 0; i < els.length; i++) {
+        var t = els[i].track;
+        if (t === undefined || t === null) continue;
+        var st = Math.floor(t / 4);
+        if (!seen[st]) { seen[st] = true; out.push(st); }
+    }
+    return out;
+}
+
+// The measure holding `tick` (the last one starting at or before it).
+function measureAt(score, tick) {
+    var found = null;
+    for (var m = score.firstMeasure; m && measureStart(m) <= tick; m = m.nextMeasure) found = m;
+    return found;
+}
+
+function measureEnd(score, m) {
+    return m.nextMeasure ? measureStart(m.nextMeasure) : scoreEndTick(score);
+}
+
+function sameMeter(a, b) {
+    var x = meterOf(a), y = meterOf(b);
+    return x.num === y.num && x.den === y.den;
+}
+
+var CONTEXT_BEFORE = 16, CONTEXT_AFTER = 8;  // bars sent around the gap (the engine looks 2 bars ahead)
+
+// The selected bars (whole bars: a selection inside bars takes them whole) and the bars around
+// them in the same meter: {gap: range, context: range, first, last (bar numbers)} or {error}.
+function regenerateRanges(ms, range) {
+    var score = ms.curScore;
+    var a = measureAt(score, range.startTick);
+    var b = measureAt(score, Math.max(range.startTick, range.endTick - 1));
+    if (!a || !b) return { error: "select the bars to regenerate (a range in one staff)" };
+    // (measures compared by tick: the plugin API hands out a new wrapper object per access)
+    for (var m = a; m && m.nextMeasure && measureStart(m) < measureStart(b); m = m.nextMeasure)
+        if (!sameMeter(m.nextMeasure, a)) return { error: "the time signature changes inside the selected bars: select bars in one meter" };
+    var before = a, after = b;
+    for (var i = 0; i < CONTEXT_BEFORE && before.prevMeasure && sameMeter(before.prevMeasure, a); i++) before = before.prevMeasure;
+    for (var j = 0; j < CONTEXT_AFTER && after.nextMeasure && sameMeter(after.nextMeasure, a); j++) after = after.nextMeasure;
+    var gap = { staff: range.staff, voice: range.voice, startTick: measureStart(a), endTick: measureEnd(score, b) };
+    var context = { staff: range.staff, voice: range.voice, startTick: measureStart(before), endTick: measureEnd(score, after) };
+    return { gap: gap, context: context, first: measureNumber(score, a), last: measureNumber(score, b) };
+}
+
+// What the gap holds now, as the protocol's events: sent with the request, compared before writing.
+function gapContent(ms, gap) {
+    var p = readPassage(ms, gap);
+    return p.error ? p.error : JSON.stringify(p.events);
+}
+
+// Before writing over the gap: it still holds exactly what was sent to the bridge.
+function checkGap(ms, range) {
+    if (gapContent(ms, range) !== range.original)
+        return "the selected bars changed since they were sent to the bridge: select them and press Regenerate again";
+    return null;
+}
+
+// Regenerate the selected bars of one staff: returns {ok, answer, selection, range, bars} where
+// range is the gap (with `original`, its content) for writeVariant / writeRecorded.
+function regenerate(ms, io, range, options, folder) {
+    if (!ms.curScore) return { ok: false, message: "open a score first" };
+    if (!range) return { ok: false, message: "select the bars to regenerate (a range in one staff)" };
+    var staves = selectedStaves(ms);
+    if (staves.length > 1) return { ok: false, status: -1, message: "Select bars of ONE staff to regenerate (the selection spans staves " +
+                                    staves.map(function (x) { return x + 1; }).join(", ") + ")." };
+    var r = regenerateRanges(ms, range);
+    if (r.error) return { ok: false, status: -1, message: r.error };
+    var selection = readPassage(ms, r.context);
+    if (selection.error) return { ok: false, status: -1, message: selection.error };
+    var gap = r.gap;
+    gap.original = gapContent(ms, gap);
+    var conn = connection(io, folder);
+    var body = buildRequest(ms, selection, options);
+    body.gap = { start_tick: gap.startTick, end_tick: gap.endTick };
+    var res = request(conn, "POST", "/regenerate", body);
+    if (!res.ok) return { ok: false, message: res.error, status: res.status, selection: selection };
+    return { ok: true, answer: res.body, selection: selection, range: gap, bars: r.first === r.last ? "bar " + r.first : "bars " + r.first + "-" + r.last };
+}
+
 // ---------------------------------------------------------------- one whole action
 // kind: "continue" or "fuse"; options: protocol options. Returns {ok, message, answer}.
 function generate(ms, io, range, kind, options, folder) {
@@ -570,7 +655,7 @@ function runHeadless(ms, io, cfg) {
         if (range.endTick === undefined || range.endTick === null) range.endTick = scoreEndTick(ms.curScore);
     }
     report.range = range;
-    var g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    var g = cfg.kind === "regenerate" ? regenerate(ms, io, range, cfg.options, cfg.folder) : generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
     if (!g.ok && g.status === 0 && cfg.startBridge) {  // what the dialog's Start bridge button does
         // "recorded": the command `lstmfuse plugin install` wrote beside the plugin (cfg.commandUrl)
         var s = startBridge(ms, cfg.startBridge === "recorded" ? bridgeCommand(io, cfg.commandUrl) : (cfg.startBridge === true ? null : cfg.startBridge));
@@ -584,7 +669,7 @@ function runHeadless(ms, io, cfg) {
         report.status = g.status;
     } else {
         report.answer = g.answer;
-        var err = writeVariant(ms, range, g.selection, g.answer.variants[cfg.variant || 0], false);
+        var err = writeVariant(ms, g.range || range, g.selection, g.answer.variants[cfg.variant || 0], false);
         report.ok = err === null;
         report.message = err === null ? describe(g.answer, g.answer.variants[cfg.variant || 0]) : err;
     }
