@@ -64,8 +64,8 @@ def main() -> None:
     passage = melody_from_part(load(EXAMPLE).parts[0])
     counter = iter(range(10**9))
     cont = timings(lambda: continue_melody(passage, bars=4, genre="folk", options=SamplingOptions(seed=next(counter))), args.runs)
-    # the fusion with its phrase plan, and the same without plan or motif bonus (the engine
-    # before plans), run alternately so a change in the machine's load hits both alike
+    # the fusion with its phrase plan, and the same without plan or motif bonus (--form free),
+    # run alternately so a change in the machine's load hits both alike
     fusion, fusion_free = interleaved(
         lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter))),
         lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter), form="free")),
