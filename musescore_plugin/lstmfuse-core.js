@@ -557,6 +557,10 @@ function measureEnd(score, m) {
     return m.nextMeasure ? measureStart(m.nextMeasure) : scoreEndTick(score);
 }
 
+function regular(m) {
+    return actualTicks(m) === meterOf(m).ticks;
+}
+
 function sameMeter(a, b) {
     var x = meterOf(a), y = meterOf(b);
     return x.num === y.num && x.den === y.den;
@@ -572,11 +576,16 @@ function regenerateRanges(ms, range) {
     var b = measureAt(score, Math.max(range.startTick, range.endTick - 1));
     if (!a || !b) return { error: "select the bars to regenerate (a range in one staff)" };
     // (measures compared by tick: the plugin API hands out a new wrapper object per access)
-    for (var m = a; m && m.nextMeasure && measureStart(m) < measureStart(b); m = m.nextMeasure)
-        if (!sameMeter(m.nextMeasure, a)) return { error: "the time signature changes inside the selected bars: select bars in one meter" };
+    for (var m = a; m; m = m.nextMeasure) {
+        if (!sameMeter(m, a)) return { error: "the time signature changes inside the selected bars: select bars in one meter" };
+        if (!regular(m)) return { error: "bar " + measureNumber(score, m) + " is shorter or longer than its time signature (a pickup or a split bar): " +
+                                  "select bars of full length" };
+        if (measureStart(m) >= measureStart(b)) break;
+    }
+    // Context: full bars of the same meter only, so the bar grid the bridge derives is the score's.
     var before = a, after = b;
-    for (var i = 0; i < CONTEXT_BEFORE && before.prevMeasure && sameMeter(before.prevMeasure, a); i++) before = before.prevMeasure;
-    for (var j = 0; j < CONTEXT_AFTER && after.nextMeasure && sameMeter(after.nextMeasure, a); j++) after = after.nextMeasure;
+    for (var i = 0; i < CONTEXT_BEFORE && before.prevMeasure && sameMeter(before.prevMeasure, a) && regular(before.prevMeasure); i++) before = before.prevMeasure;
+    for (var j = 0; j < CONTEXT_AFTER && after.nextMeasure && sameMeter(after.nextMeasure, a) && regular(after.nextMeasure); j++) after = after.nextMeasure;
     var gap = { staff: range.staff, voice: range.voice, startTick: measureStart(a), endTick: measureEnd(score, b) };
     var context = { staff: range.staff, voice: range.voice, startTick: measureStart(before), endTick: measureEnd(score, after) };
     return { gap: gap, context: context, first: measureNumber(score, a), last: measureNumber(score, b) };
@@ -607,6 +616,7 @@ function regenerate(ms, io, range, options, folder) {
     if (r.error) return { ok: false, status: -1, message: r.error };
     var selection = readPassage(ms, r.context);
     if (selection.error) return { ok: false, status: -1, message: selection.error };
+    delete selection.end_bar_pos;  // full bars from a barline: the bar grid runs from bar_pos (0)
     var gap = r.gap;
     gap.original = gapContent(ms, gap);
     var conn = connection(io, folder);

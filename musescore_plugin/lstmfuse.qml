@@ -1,5 +1,6 @@
 // lstmfuse for MuseScore 3.x and 4.x: continue the selected passage with a genre LSTM, or
-// fuse genres by weight, written in place right after the selection as ONE undoable step.
+// fuse genres by weight, written in place right after the selection as ONE undoable step; or
+// regenerate the selected bars of one staff in place (new bars that fit before and after).
 //
 // Needs the lstmfuse bridge running on this computer (lstmfuse bridge --background); the
 // dialog starts it (with the command `lstmfuse plugin install` recorded) when it is not.
@@ -17,7 +18,7 @@ import "lstmfuse-instance.js" as Instance
 MuseScore {
     id: plugin
     version: "1.1.0"
-    description: "Continue the selected passage with a genre model, or fuse genres by weight (needs the lstmfuse bridge)."
+    description: "Continue the selected passage with a genre model, fuse genres by weight, or regenerate selected bars (needs the lstmfuse bridge)."
     pluginType: "dialog"
     requiresScore: true
     menuPath: "Plugins.lstmfuse"
@@ -37,7 +38,7 @@ MuseScore {
         categoryCode: "composing-arranging-tools"
     }
     width: 500
-    height: 590
+    height: 640
 
     property var io: null
     property var settings: null
@@ -48,6 +49,7 @@ MuseScore {
     property string barsText: "4"
     property string variantsText: "1"
     property string seedText: ""
+    property string formText: "auto"    // the phrase plan: auto, free or a layout like AABB
     property real temperature: 0.9
     property string status: "Select a passage (a range in one staff), then Continue or Fuse."
     property bool statusIsError: false
@@ -100,6 +102,7 @@ MuseScore {
         settings.temperature = temperature;
         settings.variants = parseInt(variantsText, 10) || 1;
         settings.seed = seedText;
+        settings.form = formText;
     }
 
     function loadSettings() {
@@ -108,12 +111,13 @@ MuseScore {
         // run time where the first fails -- never a file-level import, which Qt 6 would reject.
         settings = Core.createObject(plugin, "Settings",
             "category: \"lstmfuse\"; property string weights: \"{}\"; property string continueGenre: \"auto\"; property int bars: 4; " +
-            "property real temperature: 0.9; property int variants: 1; property string seed: \"\"",
+            "property real temperature: 0.9; property int variants: 1; property string seed: \"\"; property string form: \"auto\"",
             ["import MuseScore 3.0", "import Qt.labs.settings 1.0"]);
         if (!settings) return;
         try { weights = JSON.parse(settings.weights) || {}; } catch (e) { weights = {}; }
         continueGenre = settings.continueGenre || "auto";
         barsText = String(settings.bars); temperature = settings.temperature; variantsText = String(settings.variants); seedText = settings.seed;
+        formText = settings.form || "auto";
     }
 
     function refreshModels() {
@@ -134,10 +138,19 @@ MuseScore {
     // The dialog's fields, checked before anything is sent: {options} or {error, field}.
     function options(kind) {
         var bars = Number(barsText);
-        if (!/^[0-9]+$/.test(barsText) || bars < 1 || bars > 64) return { error: "Bars to add must be a whole number from 1 to 64.", field: "bars" };
+        if (kind !== "regenerate" && (!/^[0-9]+$/.test(barsText) || bars < 1 || bars > 64)) return { error: "Bars to add must be a whole number from 1 to 64.", field: "bars" };
         var variants = Number(variantsText);
         if (!/^[0-9]+$/.test(variantsText) || variants < 1 || variants > 8) return { error: "Variants must be a whole number from 1 to 8.", field: "variants" };
-        var o = { bars: bars, temperature: temperature, variants: variants };
+        var o = { temperature: temperature, variants: variants };
+        if (kind !== "regenerate") o.bars = bars;  // Regenerate replaces the selected bars themselves
+        var form = formText.replace(/\s+/g, "");
+        if (form !== "") {
+            if (!/^(auto|free|([A-Z]'*){1,16})$/.test(form))
+                return { error: "Form must be auto, free or a layout of capital letters like AABB or ABA'B (at most 16 phrases).", field: "form" };
+            if (kind === "regenerate" && form !== "auto" && form !== "free")
+                return { error: "Regenerate keeps the piece's own form: set Form to auto or free (a layout like " + form + " is for Continue).", field: "form" };
+            o.form = form;
+        }
         if (seedText !== "") {
             if (!/^[0-9]+$/.test(seedText) || Number(seedText) > 4294967295) return { error: "Seed must be empty (a new one each time) or a whole number from 0 to 4294967295.", field: "seed" };
             o.seed = Number(seedText);
@@ -166,6 +179,7 @@ MuseScore {
     function act(kind) {
         if (busy) return;
         if (kind === "fuse" && !fusionReady) { say("Fuse needs the fusion model, which the bridge does not have.", true); return; }
+        if (kind === "regenerate") { actRegenerate(); return; }
         var preview = kind === "preview";
         if (preview) kind = "continue";
         var v = options(kind);
@@ -181,6 +195,32 @@ MuseScore {
         later(function () { generateAndWrite(kind, range, o); });
     }
 
+    // Regenerate: the selected bars of one staff, previewed like Preview variants (nothing is
+    // written until Write N); the written variant replaces those bars in place, one undo step.
+    function actRegenerate() {
+        var v = options("regenerate");
+        badField = v.error ? v.field : "";
+        if (v.error) { say(v.error, true); return; }
+        saveSettings();
+        var range = Core.rememberedRange(plugin, last ? last.written : null);
+        if (!range) { say("Select the bars to regenerate first: click a bar, Shift+click the last one (one staff).", true); return; }
+        var o = v.options;
+        o.preview = true;
+        say("Regenerating the selected bars with " + (o.genre === "auto" ? "the closest genre (auto)" : o.genre) + ": " + where(range) +
+            (o.variants > 1 ? ", " + o.variants + " variants" : "") + "...");
+        later(function () {
+            var g = Core.regenerate(plugin, io, range, o);
+            if (!g.ok) {
+                bridgeDown = g.status === 0;
+                pendingKind = bridgeDown ? "regenerate" : null;
+                say(g.message, true);
+                return;
+            }
+            bridgeDown = false;
+            showPreview(g, g.range, "Regenerated " + g.bars + ": ");
+        });
+    }
+
     function generateAndWrite(kind, range, o) {
         var g = Core.generate(plugin, io, range, kind, o);
         if (!g.ok) {
@@ -193,30 +233,32 @@ MuseScore {
         if (o.preview) { showPreview(g, range); return; }
         var res = Core.writeRecorded(plugin, range, g.selection, g.answer.variants[0]);
         if (!res.ok) { last = null; say("Not written: " + res.message, true); return; }
-        last = { answer: g.answer, kind: kind, written: res.written, where: where(range) };
+        last = { answer: g.answer, kind: kind, written: res.written, where: where(range), label: "" };
         lastVariant = 0;
         sayWritten();
     }
 
     function sayWritten() {
         var n = last.answer.variants.length;
-        say(Core.describe(last.answer, last.answer.variants[lastVariant]) + ", " + last.where +
+        say(last.label + Core.describe(last.answer, last.answer.variants[lastVariant]) + ", " + last.where +
             (n > 1 ? " (variant " + (lastVariant + 1) + " of " + n + ": Next variant replaces it)" : "") +
-            ". Ctrl+Z (here or in the score) undoes it; the written bars stay selected, so Continue extends them.", false);
+            (last.kind === "regenerate" ? ". Ctrl+Z (here or in the score) gives back the old bars; Write N in the preview tries another variant."
+                                        : ". Ctrl+Z (here or in the score) undoes it; the written bars stay selected, so Continue extends them."), false);
     }
 
     // Preview, then write: all variants engraved in one picture; the user picks one.
-    function showPreview(g, range) {
+    function showPreview(g, range, label) {
         var p = g.answer.preview || {};
         if (!p.png) { say("The variants are ready but could not be engraved (" + (p.error || "no picture") + "); nothing was written. Use Continue.", true); return; }
-        shown = { answer: g.answer, range: range, selection: g.selection, snap: Core.snapshot(plugin), where: where(range) };
+        shown = { answer: g.answer, range: range, selection: g.selection, snap: Core.snapshot(plugin), where: where(range), label: label || "",
+                  kind: g.answer.kind || "continue" };
         previewImage.source = (p.png.charAt(0) === "/" ? "file://" : "file:///") + p.png;
         var w = plugin.Window.window;
         previewWindow.x = Math.max(0, (w ? w.x : 800) - previewWindow.width - 12);
         previewWindow.y = w ? w.y : 100;
         previewWindow.show();
         previewWindow.raise();
-        say(g.answer.variants.length + " variant(s) engraved in " + p.seconds + " s, nothing written yet: press Write N in the preview window (or keys 1-" +
+        say((label || "") + g.answer.variants.length + " variant(s) engraved in " + p.seconds + " s, nothing written yet: press Write N in the preview window (or keys 1-" +
             g.answer.variants.length + " there).", false);
     }
 
@@ -250,7 +292,7 @@ MuseScore {
             res = Core.writeRecorded(plugin, shown.range, shown.selection, v);
             if (!res.ok) { say("Not written: " + res.message, true); return; }
         }
-        last = { answer: shown.answer, kind: "continue", written: res.written, where: shown.where };
+        last = { answer: shown.answer, kind: shown.kind, written: res.written, where: shown.where, label: shown.label };
         lastVariant = i;
         sayWritten();
     }
@@ -424,7 +466,7 @@ MuseScore {
             anchors.margins: 12
             spacing: 7
 
-            Text { text: "lstmfuse: continue or fuse the selected passage"; font.bold: true; font.pixelSize: 15 }
+            Text { text: "lstmfuse: continue, fuse or regenerate the selection"; font.bold: true; font.pixelSize: 15 }
 
             Text { text: "Continue with (Enter):"; font.pixelSize: 12 }
             Flow {
@@ -502,7 +544,8 @@ MuseScore {
             Row {
                 spacing: 10
                 Repeater {
-                    model: [{ key: "bars", label: "Bars to add", w: 44 }, { key: "variants", label: "Variants", w: 34 }, { key: "seed", label: "Seed", w: 96 }]
+                    model: [{ key: "bars", label: "Bars to add", w: 44 }, { key: "variants", label: "Variants", w: 34 }, { key: "seed", label: "Seed", w: 96 },
+                            { key: "form", label: "Form", w: 58 }]
                     delegate: Row {
                         spacing: 5
                         Text { text: modelData.label; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter
@@ -517,11 +560,14 @@ MuseScore {
                                 anchors.fill: parent; anchors.margins: 4
                                 activeFocusOnTab: true
                                 selectByMouse: true
-                                maximumLength: modelData.key === "seed" ? 10 : 2
-                                text: modelData.key === "bars" ? plugin.barsText : (modelData.key === "variants" ? plugin.variantsText : plugin.seedText)
+                                maximumLength: modelData.key === "seed" ? 10 : (modelData.key === "form" ? 20 : 2)
+                                clip: true
+                                text: modelData.key === "bars" ? plugin.barsText : (modelData.key === "variants" ? plugin.variantsText
+                                      : (modelData.key === "form" ? plugin.formText : plugin.seedText))
                                 onTextChanged: {
                                     if (modelData.key === "bars") plugin.barsText = text;
                                     else if (modelData.key === "variants") plugin.variantsText = text;
+                                    else if (modelData.key === "form") plugin.formText = text;
                                     else plugin.seedText = text;
                                     if (plugin.badField === modelData.key) plugin.badField = "";
                                 }
@@ -607,6 +653,16 @@ MuseScore {
                     Text { anchors.centerIn: parent; text: "Preview variants"; color: "white"; font.pixelSize: 13 }
                     MouseArea { id: pma; anchors.fill: parent; onClicked: plugin.act("preview") }
                 }
+                Rectangle {
+                    objectName: "button-regenerate"
+                    width: 130; height: 30; radius: 4
+                    color: rma.pressed ? "#7a4a1e" : "#b5712f"
+                    border.color: activeFocus ? "#e08000" : "transparent"; border.width: 2
+                    activeFocusOnTab: true
+                    Keys.onSpacePressed: plugin.act("regenerate")
+                    Text { anchors.centerIn: parent; text: "Regenerate"; color: "white"; font.pixelSize: 13 }
+                    MouseArea { id: rma; anchors.fill: parent; onClicked: plugin.act("regenerate") }
+                }
             }
 
             Rectangle {
@@ -617,7 +673,9 @@ MuseScore {
             }
             Text { text: "Enter: Continue   Esc: Close   Ctrl+Z: undo in the score   Tab: next field"; font.pixelSize: 11; color: "#666" }
             Text { width: parent.width; wrapMode: Text.Wrap; font.pixelSize: 11; color: "#666"
-                   text: "Preview variants: the bridge engraves every variant (Continue with, Bars, Variants) and writes nothing until you pick one." }
+                   text: "Preview variants: the bridge engraves every variant (Continue with, Bars, Variants) and writes nothing until you pick one. " +
+                         "Regenerate: new versions of the selected bars of one staff that fit the bars before and after; previewed the same way, " +
+                         "written in place. Form: auto, free or a layout like AABB (Continue only)." }
         }
     }
 }

@@ -105,3 +105,17 @@ def test_bach_alto_bars_3_4_other_voices_untouched(world):
     """Four staves: the alto's bars 3-4 change, soprano, tenor and bass stay as they were."""
     report, gap = _regenerate(world, world["bach"], "bach", 1, 2, 3, {"genre": "auto", "variants": 1, "seed": 9})
     _check_all(world, world["bach"], "bach", report, gap, 2)
+
+
+def test_bars_of_irregular_length_are_refused(world):
+    """The Irish tune's short bar before its B part: regenerating it is refused in one line,
+    and nothing is written."""
+    home = world["home"]
+    staff = R.read(world["irish"])[1]
+    k = next(i for i, (_, length) in enumerate(staff.measures) if i and length != staff.measures[0][1])
+    a, b = _bar_ticks(staff, k, k)
+    cfg = {"staff": 0, "voice": 0, "startTick": a, "endTick": b, "kind": "regenerate", "options": {"genre": "auto", "seed": 1},
+           "out": str(home / "short-out.mscx"), "report": str(home / "short.json")}
+    report, _ = B.run_plugin(home, world["plugin"], world["irish"], cfg)
+    assert report["ok"] is False and f"bar {k + 1} is shorter or longer than its time signature" in report["message"], report
+    assert [i.key() for i in R.read(home / "short-out.mscx")[1].voices[0]] == [i.key() for i in staff.voices[0]]
