@@ -665,12 +665,15 @@ function runHeadless(ms, io, cfg) {
         if (range.endTick === undefined || range.endTick === null) range.endTick = scoreEndTick(ms.curScore);
     }
     report.range = range;
-    var g = cfg.kind === "regenerate" ? regenerate(ms, io, range, cfg.options, cfg.folder) : generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    var ask = function () {
+        return cfg.kind === "regenerate" ? regenerate(ms, io, range, cfg.options, cfg.folder) : generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+    };
+    var g = ask();
     if (!g.ok && g.status === 0 && cfg.startBridge) {  // what the dialog's Start bridge button does
         // "recorded": the command `lstmfuse plugin install` wrote beside the plugin (cfg.commandUrl)
         var s = startBridge(ms, cfg.startBridge === "recorded" ? bridgeCommand(io, cfg.commandUrl) : (cfg.startBridge === true ? null : cfg.startBridge));
         report.started = s;
-        if (s.ok) g = generate(ms, io, range, cfg.kind, cfg.options, cfg.folder);
+        if (s.ok) g = ask();
     }
     report.selection = g.selection || null;
     if (!g.ok) {
