@@ -1,0 +1,101 @@
+"""Regenerate in a real MuseScore 4 window: the 4.4.0 development build kept in
+../shared/musescore4 (Qt 6), on Xvfb + openbox, driven by real clicks and keys (xdotool), with
+a real bridge process.
+
+Bars 3-4 of the Irish tune are selected with the keyboard (click the first note, Ctrl+Right
+twice, Shift+Ctrl+Right twice); Regenerate with 2 variants shows "Regenerated bars 3-4: 2
+variant(s) engraved" and the preview window; Write 1 writes variant 1 in place; Ctrl+Z pressed
+in the dialog gives back exactly the score before the write (the plugin's snapshot of every
+segment and track says so). MuseScore 4 cannot save a MusicXML score with Ctrl+S without a
+dialog, so the file is not re-read here (tests/test_gui_regenerate.py does that on 3.2.3).
+Screenshots gui-ms4-regenerate-*.png go to the test's temp folder or $LSTMFUSE_GUI_SHOTS.
+
+Skipped only where the MuseScore 4 build is not on this machine at all (no ../shared/musescore4
+and nothing installed); with the build present, a missing install or a failing flow fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import bridge_support as B
+import gui_support as G
+
+pytestmark = pytest.mark.slow
+
+if os.environ.get("LSTMFUSE_NO_GUI") == "1":
+    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
+if not G.MSCORE4.exists():
+    if not G.MSCORE4_KIT.exists():
+        pytest.skip("no MuseScore 4 build on this machine (../shared/musescore4 is absent)", allow_module_level=True)
+    raise RuntimeError(f"MuseScore 4 is not installed: run {G.MSCORE4_KIT / 'install.sh'} (.ci/run does)")
+if G.missing_tools():
+    raise RuntimeError(f"the GUI test needs {', '.join(G.missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
+
+PLUGINS_MENU = (291, 33)   # as tests/test_gui_musescore4.py: 1600x1000 display, 4.4.0 layout
+PLUGIN_ENTRY = (330, 101)
+EMPTY_CANVAS = (1300, 900)
+FIRST_NOTE = (466, 341)    # the first note of bar 1
+VARIANTS_FIELD = (220, 236)  # inside the dialog (Qt 6 metrics)
+SEED_FIELD = (330, 236)
+DIALOG_BLANK = (250, 570)
+REGENERATE_BUTTON = (413, 331)
+
+
+def test_musescore4_regenerate_bars_3_4(tmp_path):
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    score = home / "work.musicxml"
+    shutil.copyfile(B.REPO / "examples" / "oneills-0001.musicxml", score)
+    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    bridge = B.BridgeProcess(home)
+    d = G.Display(home)
+    ms = G.MuseScore(d, home, score, exe=str(G.MSCORE4))
+    try:
+        d.wait_window(r"^work\.musicxml", timeout=180)
+        time.sleep(5)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        d.click(*PLUGINS_MENU, pause=1.0)
+        d.click(*PLUGIN_ENTRY)
+        wid = d.wait_window(r"^lstmfuse$", timeout=30)
+        ms.wait_status(r"Bridge ready", timeout=60)
+        time.sleep(1.0)
+        d.click(*VARIANTS_FIELD, window=wid)
+        d.key("ctrl+a")
+        d.type("2")
+        d.click(*SEED_FIELD, window=wid)
+        d.key("ctrl+a")
+        d.type("3")
+        d.click(*EMPTY_CANVAS)
+        d.key("Escape")
+        d.click(*FIRST_NOTE)
+        d.key("ctrl+Right", "ctrl+Right", "shift+ctrl+Right", "shift+ctrl+Right")
+        n = len(ms.statuses())
+        d.click(*DIALOG_BLANK, window=wid)
+        d.click(*REGENERATE_BUTTON, window=wid)
+        ms.wait_status(r"^Regenerated bars 3-4: 2 variant\(s\) engraved .*nothing written yet", after=n, timeout=120)
+        pw = d.wait_window(r"^lstmfuse preview$", timeout=10)
+        d.xdotool("windowmove", pw, "300", "620")  # below the first system: bars 3-4 stay visible
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-regenerate-preview.png")
+        n = len(ms.statuses())
+        d.click(10 + 35, 22, window=pw)  # Write 1
+        ms.wait_status(r"^Regenerated bars 3-4: wrote .*variant 1 of 2.*gives back the old bars", after=n, timeout=30)
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-regenerate-written.png")
+        d.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        d.key("ctrl+z")  # in the dialog
+        ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
+        assert ms.proc.poll() is None
+    finally:
+        ms.close()
+        d.close()
+        bridge.stop()
