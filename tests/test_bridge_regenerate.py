@@ -102,3 +102,15 @@ def test_route_over_http_with_preview():
         assert srv.server.counts["errors"] == 0
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("gap", [(0, 3840), (7680, 11520), (0, 11520)], ids=["first bars", "last bars", "everything"])
+def test_gap_at_the_edges(gap):
+    """No bars before, no bars after, or neither: still an answer that fills the gap exactly."""
+    from lstmfuse_bridge.service import answer
+
+    a = answer(parse_request(doc(gap={"start_tick": gap[0], "end_tick": gap[1]}), "regenerate"))
+    check_schema(a, "answer")
+    for v in a["variants"]:
+        last = v["write"][-1]
+        assert v["write"][0]["tick"] == gap[0] and last["tick"] + F(last["value"]) * 1920 == gap[1]
