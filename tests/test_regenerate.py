@@ -283,3 +283,15 @@ def test_slurs_in_the_bars_and_a_second_voice(tmp_path):
     voice2 = lambda s: [(n.pitch.midi if n.isNote else None, n.lyric)  # noqa: E731
                         for n in s.parts[0].getElementsByClass("Measure")[1].voices[1].notesAndRests]
     assert voice2(load(out)) == voice2(load(src)) and any(lyric for _, lyric in voice2(load(src)))
+
+
+def test_proof_measures_one_real_tune(oneills):
+    """The proof's per-tune measurement (lstmfuse/evaluation/regenerate_proof.py) on a real tune."""
+    from lstmfuse.evaluation.regenerate_proof import evaluate_tune, gap_of
+
+    a, b = gap_of(oneills)
+    assert b - a == 2 * oneills.bar_length and a > 4 * oneills.bar_length
+    r = evaluate_tune(oneills, "irish", seed=0, candidates=8)
+    assert r["follow_tokens"] > 8 and all(np.isfinite(r[k]) for k in ("original", "forward", "regenerated", "best"))
+    assert r["best"] >= r["regenerated"] - 1e-9  # the best allowed candidate vs the one drawn among the same
+    assert r["leap_regenerated"] is None or r["leap_regenerated"] <= 7
