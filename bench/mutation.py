@@ -42,7 +42,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "safety": ("lstmfuse/batch/safety.py", [
         "tests/test_crash_safety.py", "tests/test_batch_runner.py",
-        "-k", "crash_safety and (batch or journal or pending or clean_stale or hashes or umask) or batch_runner",
+        "-k", "crash_safety and (batch or journal or pending or clean_stale or hashes or umask or leak) or batch_runner",
     ]),
     "tokens": ("lstmfuse/encoding/tokens.py", [
         "tests/test_encoder_handderived.py", "tests/test_encoding.py", "tests/test_engine_parts.py",
