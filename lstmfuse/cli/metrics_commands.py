@@ -21,7 +21,7 @@ def reference_build(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where the corpora were built."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: the package's shipped reference data)."),
     seed: int = typer.Option(0, "--seed"),
-    only: str = typer.Option(None, "--only", help="Rebuild just one kind: 'form' (the phrase layouts that phrase plans draw from)."),
+    only: str = typer.Option(None, "--only", help="Rebuild just one kind: 'form' (the phrase layouts that phrase plans draw from) or 'judge' (the sequence style judge; trains with TensorFlow, a few minutes)."),
 ) -> None:
     """Build genre profiles, originality indices, phrase layouts and the style classifier from
     the corpora's training splits.
@@ -33,8 +33,16 @@ def reference_build(
 
     names = [get_genre(g.strip()).name for g in genres.split(",") if g.strip()]
     if only is not None:
-        if only != "form":
-            raise UsageError(f"--only takes 'form' (got '{only}')")
+        if only not in ("form", "judge"):
+            raise UsageError(f"--only takes 'form' or 'judge' (got '{only}')")
+        if only == "judge":
+            from ..models.judge_train import write_judge
+
+            with console.status("training the style judge on the training splits..."):
+                held = write_judge(names, cache_dir, out, seed)["heldout"]
+            console.print(f"style judge held-out accuracy: {held['accuracy']:.3f} (" + ", ".join(f"{g} {a:.3f}" for g, a in held["per_genre"].items()) + ")")
+            console.print(f"confusion (rows = true genre): {held['confusion']}")
+            return
         with console.status("reading the phrase layouts of the training splits..."):
             counts = write_form_reference(names, cache_dir, out, seed)
         console.print("phrase layouts: " + ", ".join(f"{g} {n}" for g, n in counts.items()))
@@ -44,6 +52,8 @@ def reference_build(
     c = summary["classifier"]
     console.print(f"style classifier held-out accuracy: {c['heldout_accuracy']:.3f} over {', '.join(c['genres'])}")
     console.print(f"confusion (rows = true genre): {c['confusion']}")
+    j = summary["judge"]
+    console.print(f"style judge held-out accuracy: {j['accuracy']:.3f}, confusion {j['confusion']}")
 
 
 @app.command()
@@ -58,7 +68,7 @@ def metrics(
     groove; form (2-bar segments that recur exactly / transposed / in rhythm, lengthened phrase
     ends, ending on the tonic, final-note length in bars; with --from-bar, how many new bars reuse
     a bar rhythm of the music before); with --against, distances to a genre's corpus, copying from its training set, and the
-    style classifier's posterior over genres.
+    style judge's posterior over genres.
 
     Example: [bold]lstmfuse metrics fused.musicxml --against irish --from-bar 9[/]
     """
