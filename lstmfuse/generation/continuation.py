@@ -232,7 +232,8 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     guides = [[Guide(material[g][v], GUIDE_STRENGTH) for g in active] for v in range(variants)]
     leads = None
     if len(active) > 1:
-        leads = [_lead_schedule(plan, weights, active, order, stack, rng) for plan in (ctx.plans or [None] * variants)]
+        plans = ctx.plans or [None]  # row v follows plans[v % len(plans)], as in the engine
+        leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng) for v in range(variants)]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
     return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads, rng=rng)
