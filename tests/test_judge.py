@@ -69,11 +69,11 @@ def test_numpy_forward_matches_keras(heldout):
 def test_judge_loads_and_runs_without_tensorflow():
     code = (
         "import sys\n"
-        "from lstmfuse.metrics.reference import classifier\n"
+        "from lstmfuse.metrics.reference import judge\n"
         "from lstmfuse.encoding.events import Melody, NoteEvent\n"
         "from fractions import Fraction as F\n"
         "m = Melody([NoteEvent(60 + i % 5, F(i), F(1), F(i % 4)) for i in range(32)])\n"
-        "p = classifier().posterior(m)\n"
+        "p = judge().posterior(m)\n"
         "assert abs(p.sum() - 1) < 1e-9, p\n"
         "bad = [k for k in ('tensorflow', 'keras') if k in sys.modules]\n"
         "assert not bad, bad\n"
@@ -110,3 +110,16 @@ def test_reference_build_only_takes_form_or_judge():
     assert r.returncode != 0
     assert "--only takes 'form' or 'judge'" in r.stdout + r.stderr
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_metrics_command_reports_the_judges_posterior(examples_dir, judge):
+    from lstmfuse.encoding.extract import melody_from_part, pick_part
+    from lstmfuse.io import load
+
+    f = examples_dir / "oneills-0001.musicxml"
+    r = subprocess.run([sys.executable, "-m", "lstmfuse", "metrics", str(f), "--json"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    row = json.loads(r.stdout)[0]
+    expect = judge.posterior(melody_from_part(pick_part(load(f), "0"), source=str(f)))
+    assert [row[f"style_{g}"] for g in judge.genres] == pytest.approx(expect, abs=1e-4)
+    assert max(judge.genres, key=lambda g: row[f"style_{g}"]) == "irish"

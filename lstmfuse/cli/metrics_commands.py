@@ -75,7 +75,7 @@ def metrics(
     from ..encoding.extract import melody_from_part, pick_part
     from ..io import load
     from ..metrics import melody_metrics
-    from ..metrics.reference import classifier, known_genres, originality_index, profile
+    from ..metrics.reference import judge, known_genres, originality_index, profile
 
     if against is not None and against.lower() not in known_genres():
         raise UsageError(f"no reference data for genre '{against}' (have: {', '.join(known_genres()) or 'none'})")
@@ -95,10 +95,10 @@ def metrics(
             originality=originality_index(against.lower()) if against else None,
         ))
         try:
-            clf = classifier()
+            clf = judge()
             post = clf.posterior(melody)
             row.update({f"style_{g}": round(float(p), 4) for g, p in zip(clf.genres, post)})
-        except Exception as exc:  # no classifier installed: metrics still useful
+        except Exception as exc:  # no judge installed: metrics still useful
             row["style_error"] = str(exc)
         rows.append(row)
     if as_json:

@@ -1,7 +1,9 @@
 """Reference data the metrics judge against, built from the corpora and shipped.
 
 Per genre: a :class:`Profile` (histograms and scalar distributions of the training split)
-and an :class:`OriginalityIndex` (its interval strings); for all genres: the style classifier.
+and an :class:`OriginalityIndex` (its interval strings); for all genres: the style judge
+(``judge.npz``, sequence CNNs with the histogram regression; ``lstmfuse metrics``) and the
+histogram classifier alone (``style.json``; the proofs, the sweep and the bridge's 'auto' genre).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from ..errors import LstmfuseError
 from ..io.atomic import write_bytes_atomic
 from ..paths import package_data
 from .distances import Profile, reference_profile
+from .judge import SequenceJudge
 from .originality import OriginalityIndex
 from .style import StyleClassifier, train_classifier
 
@@ -102,7 +105,7 @@ def write_form_reference(genres: list[str], root: Path | None = None, out: Path 
 
 
 def build_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
-    """Profiles, originality indices, phrase layouts (training split) and the style classifier."""
+    """Profiles, originality indices, phrase layouts (training split), the style classifier and the style judge."""
     from ..corpora import load_corpus
 
     base = out or reference_dir()
@@ -122,6 +125,9 @@ def build_reference(genres: list[str], root: Path | None = None, out: Path | Non
     clf = train_classifier(genres, root, seed=seed)
     write_bytes_atomic(base / "style.json", json.dumps(clf.to_dict()).encode(), force=True)
     summary["classifier"] = {"heldout_accuracy": clf.heldout_accuracy, "confusion": clf.heldout_confusion, "genres": clf.genres}
+    from ..models.judge_train import write_judge  # TensorFlow: imported only to train
+
+    summary["judge"] = write_judge(genres, root, out, seed)["heldout"]
     return summary
 
 
@@ -169,7 +175,13 @@ def originality_index(genre: str) -> OriginalityIndex:
 
 @functools.cache
 def classifier() -> StyleClassifier:
+    """The histogram classifier (``style.json``), still the judge of the proofs and the sweep."""
     return StyleClassifier.load()
+
+
+def judge() -> SequenceJudge:
+    """The sequence style judge (``judge.npz``): the style posterior of ``lstmfuse metrics``."""
+    return SequenceJudge.load()
 
 
 def known_genres() -> list[str]:
