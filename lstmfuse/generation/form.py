@@ -211,10 +211,11 @@ def _final_ticks(genre: str, meter: str, bar: int, rng: np.random.Generator) -> 
     finals = _layouts(genre)["final_bars"] if has_layouts(genre) else {}
     pool = finals.get(meter) or [v for vs in finals.values() for v in vs]
     bars = float(pool[int(rng.integers(len(pool)))]) if pool else 0.5
-    # to the nearest whole beat: a real jig's final quarter (a bar whose pickup the tune's
-    # opening took) becomes the dotted quarter a tune played once ends on
-    beat = beat_ticks(meter)
-    return int(round(min(bars, FINAL_BARS_MAX) * bar / beat)) * beat
+    # to the nearest quarter (dotted quarter in 6/8, 9/8, 12/8), at least one: a reel's final
+    # eighth or a jig's final quarter (a last bar whose pickup the repeat took back) becomes
+    # the quarter or dotted quarter a tune played once ends on
+    unit = 180 if beat_ticks(meter) == 180 else 120
+    return max(unit, int(min(bars, FINAL_BARS_MAX) * bar / unit + 0.5) * unit)
 
 
 def beat_ticks(meter: str) -> int:
