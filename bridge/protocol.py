@@ -14,12 +14,16 @@ from fractions import Fraction
 from importlib import resources
 from typing import Any
 
+from lstmfuse import GenreWeights
 from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length
+from lstmfuse.errors import LstmfuseError
+from lstmfuse.generation.options import json_schema as sampling_schema
+from lstmfuse.theory import name_to_midi, name_to_tpc, tpc_to_name
 
 from . import PROTOCOL_VERSION
 from .notation import DIVISION, frac_str
 
-_LETTERS = "FCGDAEB"  # tpc order: tpc = index - 1 + 7 * (alter + 2)
+__all__ = ["ProtocolError", "Request", "check_schema", "name_to_midi", "name_to_tpc", "parse_request", "schema", "tpc_to_name"]
 MAX_SELECTION_WHOLE = Fraction(512)  # longest selection we accept (512 whole notes)
 MAX_EVENT_WHOLE = Fraction(64)
 
@@ -40,8 +44,21 @@ class ProtocolError(Exception):
 
 @functools.cache
 def schema() -> dict:
+    """protocol.schema.json with the sampling options' fields derived from their one
+    declaration (``SamplingOptions``); tests/test_bridge_protocol.py keeps the published file
+    equal to this (:func:`write_schema` rewrites it after a new control)."""
     text = resources.files("lstmfuse_bridge").joinpath("protocol.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    full = json.loads(text)
+    full["$defs"]["optionFields"]["properties"].update(sampling_schema())
+    return full
+
+
+def write_schema(path) -> None:
+    """Write the derived schema (for bridge/protocol.schema.json after a new sampling control)."""
+    from pathlib import Path
+
+    text = json.dumps(schema(), indent=2, ensure_ascii=False)
+    Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 @functools.cache
@@ -103,37 +120,6 @@ def parse_fraction(text: str, field: str, *, positive: bool = False) -> Fraction
     return f
 
 
-def tpc_to_name(tpc: int, pitch: int) -> str:
-    """MuseScore tonal pitch class + MIDI pitch -> music21 name with octave ('B-4')."""
-    letter = _LETTERS[(tpc + 1) % 7]
-    alter = (tpc + 1) // 7 - 2
-    octave = (pitch - alter) // 12 - 1
-    acc = "#" * alter if alter > 0 else "-" * (-alter)
-    return f"{letter}{acc}{octave}"
-
-
-def name_to_tpc(name: str) -> int:
-    """'B-4' / 'F#5' / 'Bb3' -> MuseScore tpc."""
-    letter = name[0].upper()
-    body = name[1:].rstrip("0123456789")
-    alter = body.count("#") - body.count("-") - body.count("b")
-    return _LETTERS.index(letter) - 1 + 7 * (alter + 2)
-
-
-_STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
-
-def name_to_midi(name: str) -> int:
-    letter = name[0].upper()
-    i = 1
-    alter = 0
-    while i < len(name) and name[i] in "#-b":
-        alter += 1 if name[i] == "#" else -1
-        i += 1
-    octave = int(name[i:])
-    return 12 * (octave + 1) + _STEP[letter] + alter
-
-
 @dataclass
 class Request:
     kind: str  # "continue" or "fuse"
@@ -147,7 +133,7 @@ class Request:
     length: Fraction  # selection length, whole notes
     options: dict
     genre: str | None
-    weights: dict | None
+    weights: GenreWeights | None
     tuplets: bool
     client: dict
     gap: tuple[int, int] | None = None  # /regenerate: the replaced bars, [start_tick, end_tick)
@@ -216,7 +202,7 @@ def parse_request(doc: Any, kind: str) -> Request:
     mode = key.get("mode")
     passage = Melody(events, meter=meter, sharps=sharps, mode=mode, source="musescore") if events else None
     genre = opts.get("genre")
-    weights = opts.get("weights")
+    weights = _weights(opts.get("weights"))
     if kind == "fuse":
         if weights is None:
             raise ProtocolError("/fuse needs options.weights (genre name -> weight)", "options.weights")
@@ -235,6 +221,16 @@ def parse_request(doc: Any, kind: str) -> Request:
     if kind == "regenerate":
         req.gap = _check_gap(doc["gap"], req)
     return req
+
+
+def _weights(raw: dict | None) -> GenreWeights | None:
+    """options.weights parsed at the edge (installed genres are checked where they are known)."""
+    if raw is None:
+        return None
+    try:
+        return GenreWeights.parse(raw)
+    except LstmfuseError as err:
+        raise ProtocolError(err.message, "options.weights") from None
 
 
 def _check_gap(gap: dict, req: Request) -> tuple[int, int]:

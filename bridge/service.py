@@ -1,7 +1,8 @@
 """What the bridge does for a request: continue/fuse/regenerate with lstmfuse, then notate for MuseScore.
 
-Generation is :func:`lstmfuse.generation.continuation.continue_melody`, the same code as
-``lstmfuse continue`` / ``lstmfuse fuse``. Each variant is generated on its own (variant 0
+Generation is :func:`lstmfuse.continue_passage` (the public API over
+``generation.continuation.continue_melody``), the same code as ``lstmfuse continue`` /
+``lstmfuse fuse``. Each variant is generated on its own (variant 0
 with the user's seed exactly, so the bridge and the CLI agree). When a variant holds
 something the client cannot write (a tuplet on MuseScore < 3.5, a note that is no single
 note value), it is drawn again with a seed derived from (seed, variant, attempt), at most
@@ -19,11 +20,11 @@ import secrets
 import time
 from fractions import Fraction
 
+from lstmfuse import SamplingOptions, continue_passage
 from lstmfuse.encoding.events import meter_bar_length
 from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
-from lstmfuse.generation.continuation import continue_melody
-from lstmfuse.generation.options import SamplingOptions
+from lstmfuse.generation.options import json_schema as sampling_schema
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
 from . import PROTOCOL_VERSION
@@ -31,7 +32,8 @@ from .notation import DIVISION, Unwritable, frac_str, notate
 from .protocol import ProtocolError, Request, event_json
 
 MAX_ATTEMPTS = 24
-_OPTION_FIELDS = ("temperature", "top_k", "top_p", "stay_in_key", "lowest", "highest", "max_leap", "rest_density", "end_on_stable", "form")
+#: the sampling controls a request's options may hold (the seed is drawn per variant)
+_OPTION_FIELDS = tuple(name for name in sampling_schema() if name != "seed")
 
 
 def derived_seed(seed: int, variant: int, attempt: int) -> int:
@@ -138,7 +140,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             s = derived_seed(seed, v, attempt)
             options = sampling_options(opts, s)
             try:
-                result = continue_melody(
+                result = continue_passage(
                     req.passage, bars=bars, genre=req.genre, weights=req.weights, options=options, variants=1,
                     meter=req.meter, sharps=req.sharps, mode=req.mode,
                 )

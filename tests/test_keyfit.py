@@ -8,10 +8,11 @@ import music21
 import pytest
 
 from lstmfuse.corpora.genres import GENRES
-from lstmfuse.corpora.keyfit import fitted_sharps, out_of_key_share, refit, scale_of
+from lstmfuse.corpora.keyfit import fitted_sharps, out_of_key_share, refit
 from lstmfuse.encoding.events import Melody, NoteEvent
 from lstmfuse.encoding.extract import melody_from_part
 from lstmfuse.io import load_all
+from lstmfuse.theory import scale_pitch_classes as scale_of
 
 ESSEN = __import__("pathlib").Path(music21.__file__).parent / "corpus" / "essenFolksong" / "altdeu10.abc"
 

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from ..generation.options import SamplingOptions
 from .app import app, console
-from .generate_commands import _FORM, _HIGH, _INST, _KEY, _LEAP, _LOW, _REST, _SEED, _STABLE, _T, _TOPK, _TOPP, sampling_options
+from .sampling import genre_weights, with_sampling_options
 
 
 @app.command()
+@with_sampling_options
 def regenerate(
     source: Path = typer.Argument(..., help="Score to edit (.krn, .musicxml, .mxl, .abc, .mid)."),
     bars: str = typer.Option(..., "--bars", "-b", help="Bars to replace, numbered as the score shows them: 9-12, 9, or last:2."),
@@ -20,9 +22,7 @@ def regenerate(
     part: str = typer.Option("0", "--part", "-p", help="Part to edit: index from 0 or its name."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
-    temperature: float = _T, top_k: int = _TOPK, top_p: float = _TOPP, seed: int = _SEED, stay_in_key: bool = _KEY,
-    lowest: str = _LOW, highest: str = _HIGH, instrument: str = _INST, max_leap: int = _LEAP,
-    rest_density: float = _REST, end_on_stable: bool = _STABLE, form: str = _FORM,
+    options: SamplingOptions = None,
 ) -> None:
     """Replace bars of a part with new ones that continue the music before them and lead into the music after them; everything outside those bars stays as it was.
 
@@ -34,7 +34,7 @@ def regenerate(
     """
     from ..generation.regenerate_score import regenerate_score
 
-    opts = sampling_options(temperature, top_k, top_p, seed, stay_in_key, lowest, highest, instrument, max_leap, rest_density, end_on_stable, form)
-    written = regenerate_score(source, out, bars=bars, genre=genre, weights=weights, part=part, options=opts, variants=variants, force=force)
+    written = regenerate_score(source, out, bars=bars, genre=genre, weights=genre_weights(weights), part=part, options=options,
+                               variants=variants, force=force)
     for path in written:
         console.print(f"wrote {path}")

@@ -21,23 +21,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..encoding.events import Melody
+from ..theory import scale_pitch_classes
 
 #: a tune is refitted only when more than this share of its notes is outside its signature...
 OUT_OF_KEY_LIMIT = 0.15
 #: ...and another signature at least halves that share
 MIN_IMPROVEMENT = 0.5
 
-_MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-
-
-def scale_of(sharps: int) -> frozenset[int]:
-    """Pitch classes of the major scale with ``sharps`` sharps (negative: flats)."""
-    tonic = (7 * sharps) % 12
-    return frozenset((tonic + step) % 12 for step in _MAJOR_SCALE)
-
 
 def out_of_key_share(pitches: list[int], sharps: int) -> float:
-    scale = scale_of(sharps)
+    scale = scale_pitch_classes(sharps)
     return sum(p % 12 not in scale for p in pitches) / len(pitches) if pitches else 0.0
 
 

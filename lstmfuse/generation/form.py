@@ -26,6 +26,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..errors import LstmfuseError, UsageError
 from ..paths import package_data
+from ..theory import MAJOR_SCALE
 from .ticks import DURATION_TICKS
 
 #: bars per phrase (the unit the layouts were learnt in; metrics.form.PHRASE_BARS)
@@ -37,7 +38,7 @@ FINAL_BARS_MAX = 2.0
 #: fewest layouts of a meter before plans fall back to the genre's layouts in any meter
 MIN_SAME_METER = 30
 #: white keys of the normalised key (C major / A minor): diatonic transposition moves along them
-_WHITE = (0, 2, 4, 5, 7, 9, 11)
+_WHITE = MAJOR_SCALE
 _EXPLICIT = re.compile(r"^([A-Z]'*)+$")
 
 

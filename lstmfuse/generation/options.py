@@ -1,8 +1,18 @@
-"""Sampling controls, all optional with defaults that sound musical."""
+"""Sampling controls, all optional with defaults that sound musical: declared ONCE here.
+
+Each field of :class:`SamplingOptions` carries, in its metadata, what every edge needs: the
+command-line flags and help (``lstmfuse continue/fuse/regenerate`` and the ``batch continue``
+and ``batch regenerate`` ops build their options from them: :func:`edge_options`) and the
+JSON schema of the bridge's field (``lstmfuse_bridge.protocol`` derives its schema from
+:func:`json_schema`). A new control is one field here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
 
 from ..errors import UsageError
 
@@ -24,25 +34,64 @@ INSTRUMENT_RANGES: dict[str, tuple[int, int]] = {
     "piano": (21, 108),
 }
 
+_MISSING = object()
+
+
+def _control(default: Any, *flags: str, help: str, schema: dict, edge_type: Any = None, edge_default: Any = _MISSING):
+    """A sampling field with what the edges derive from it: CLI ``flags`` and ``help``, the
+    bridge's JSON ``schema``, and, where the command line takes another form than the value
+    (a pitch name for a MIDI number, 0 for "no limit"), ``edge_type``/``edge_default``."""
+    meta = {"flags": flags, "help": help, "schema": schema}
+    if edge_type is not None:
+        meta["edge_type"] = edge_type
+    if edge_default is not _MISSING:
+        meta["edge_default"] = edge_default
+    return field(default=default, metadata=meta)
+
+
+_MIDI_OR_NULL = {"type": ["integer", "null"], "minimum": 0, "maximum": 127}
+
 
 @dataclass(frozen=True)
 class SamplingOptions:
     """How to sample. ``temperature`` < 1 is safer, > 1 more surprising; ``top_p`` keeps the
     smallest set of tokens holding that much probability; ``seed`` makes a result repeatable."""
 
-    temperature: float = 0.9
-    top_k: int = 0
-    top_p: float = 0.95
-    seed: int | None = None
-    stay_in_key: bool = False
-    lowest: int | None = None  # MIDI, in the user's key
-    highest: int | None = None
-    max_leap: int | None = 12  # semitones between consecutive notes
-    rest_density: float = 1.0  # multiplies the odds of a rest
-    end_on_stable: bool = True  # last note on the tonic (with a phrase plan) or its triad (free)
+    temperature: float = _control(
+        0.9, "--temperature", "-t", help="Below 1: safer, more typical; above 1: more surprising.",
+        schema={"type": "number", "minimum": 0.05, "maximum": 5})
+    top_k: int = _control(
+        0, "--top-k", help="Sample among the k likeliest tokens only (0: off).",
+        schema={"type": "integer", "minimum": 0, "maximum": 1000})
+    top_p: float = _control(
+        0.95, "--top-p", help="Sample among the likeliest tokens holding this much probability.",
+        schema={"type": "number", "exclusiveMinimum": 0, "maximum": 1})
+    seed: int | None = _control(
+        None, "--seed", help="Random seed: the same seed gives the same result.",
+        schema={"type": ["integer", "null"], "minimum": 0, "maximum": 4294967295})
+    stay_in_key: bool = _control(
+        False, "--stay-in-key", help="Only notes of the key signature's scale.", schema={"type": "boolean"})
+    lowest: int | None = _control(  # MIDI, in the user's key
+        None, "--lowest", help="Lowest pitch (name like G3 or MIDI number).", schema=_MIDI_OR_NULL, edge_type=str)
+    highest: int | None = _control(
+        None, "--highest", help="Highest pitch (name like E6 or MIDI number).", schema=_MIDI_OR_NULL, edge_type=str)
+    max_leap: int | None = _control(  # semitones between consecutive notes
+        12, "--max-leap", help="Longest leap between notes in semitones (0: no limit).",
+        schema={"type": ["integer", "null"], "minimum": 1, "maximum": 48}, edge_type=int)
+    rest_density: float = _control(  # multiplies the odds of a rest
+        1.0, "--rest-density", help="Multiply the odds of rests (0: no rests, 2: twice as likely).",
+        schema={"type": "number", "minimum": 0, "maximum": 10})
+    end_on_stable: bool = _control(  # last note on the tonic (with a phrase plan) or its triad (free)
+        True, "--end-on-stable/--free-ending",
+        help="End on the tonic, with a long last note (on the tonic triad with --form free).", schema={"type": "boolean"})
     #: phrase plan: 'auto' (a layout real tunes of the genre use), 'free' (no plan), or an
     #: explicit layout such as 'AABB' or "AA'BA'" (see generation/form.py)
-    form: str = "auto"
+    form: str = _control(
+        "auto", "--form",
+        help="Phrase plan: auto (a layout real tunes of the genre use: repeats, half cadences, a closing phrase), "
+        "free (no plan), or one letter per 4-bar phrase of the whole tune, the passage's last four phrases first: "
+        "AABB, ABAC, AA'BA' (' = same start, new ending).",
+        schema={"type": "string", "pattern": "^(auto|free|([A-Z]'*){1,16})$"})
 
     def __post_init__(self) -> None:
         from .form import parse_form
@@ -68,6 +117,62 @@ class SamplingOptions:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_edge(cls, values: Mapping[str, Any]) -> "SamplingOptions":
+        """Options from what a command line or recipe gives (:func:`edge_options` names):
+        pitch names for ``lowest``/``highest``, an ``instrument`` range filling whichever of
+        them is not given, ``max_leap`` 0 for no limit. Missing names keep their defaults."""
+        kw = {k: v for k, v in values.items() if k != "instrument" and v is not None}
+        for name in ("lowest", "highest"):
+            if name in kw:
+                kw[name] = parse_pitch(kw[name])
+        instrument = values.get("instrument")
+        if instrument:
+            low, high = instrument_range(instrument)
+            kw.setdefault("lowest", low)
+            kw.setdefault("highest", high)
+        if "max_leap" in kw:
+            kw["max_leap"] = kw["max_leap"] or None
+        unknown = sorted(set(kw) - {f.name for f in fields(cls)})
+        if unknown:
+            raise UsageError(f"unknown sampling option(s): {', '.join(unknown)}")
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class EdgeOption:
+    """One sampling control as a command line or a recipe takes it."""
+
+    name: str
+    type: Any  # the edge's value type (str for a pitch name), without None
+    default: Any
+    flags: tuple[str, ...]
+    help: str
+
+
+#: the one control that is not a field: it fills lowest/highest (see SamplingOptions.from_edge)
+_INSTRUMENT = EdgeOption("instrument", str, None, ("--instrument",), "Keep to an instrument's range (violin, flute, voice, ...).")
+
+
+def edge_options() -> list[EdgeOption]:
+    """The sampling controls in help order, for the CLI commands and the batch ops."""
+    hints = typing.get_type_hints(SamplingOptions)
+    out = []
+    for f in fields(SamplingOptions):
+        meta = f.metadata
+        hint = meta.get("edge_type") or hints[f.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        default = meta.get("edge_default", f.default if f.default is not MISSING else None)
+        out.append(EdgeOption(f.name, args[0] if args else hint, default, tuple(meta["flags"]), meta["help"]))
+        if f.name == "highest":
+            out.append(_INSTRUMENT)
+    return out
+
+
+def json_schema() -> dict[str, dict]:
+    """Field name -> JSON schema of every sampling control (the bridge's option fields)."""
+    return {f.name: dict(f.metadata["schema"]) for f in fields(SamplingOptions)}
+
 
 def instrument_range(name: str) -> tuple[int, int]:
     try:
@@ -83,9 +188,9 @@ def parse_pitch(text: str | int | None) -> int | None:
     s = str(text).strip()
     if s.lstrip("-").isdigit():
         return int(s)
-    from music21 import pitch
+    from ..theory import name_to_midi
 
     try:
-        return int(pitch.Pitch(s.replace("b", "-") if len(s) > 1 and s[1] == "b" else s).midi)
-    except Exception:
+        return name_to_midi(s)
+    except UsageError:
         raise UsageError(f"not a pitch: '{text}' (use a name like C4, F#5, Bb3 or a MIDI number)") from None

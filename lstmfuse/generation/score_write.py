@@ -10,6 +10,7 @@ import json
 from fractions import Fraction
 
 from ..encoding.events import Melody, NoteEvent, frac, meter_bar_length
+from ..theory import key_alters
 
 
 def _make(e: NoteEvent, length: Fraction, tie: str | None):
@@ -39,18 +40,12 @@ def _split(events: list[NoteEvent], barlines: list[Fraction]):
             yield bounds[i], bounds[i + 1] - bounds[i], e, tie
 
 
-def _key_alters(sharps: int) -> dict[str, float]:
-    from music21 import key
-
-    return {p.step: p.accidental.alter for p in key.KeySignature(sharps).alteredPitches}
-
-
 def show_accidentals(notes: list, sharps: int, earlier: list | None = None) -> None:
     """Show an accidental only where the key signature and earlier notes of the bar do not
     already imply it (a natural where one is needed), as an engraver would."""
     from music21 import pitch
 
-    implied = _key_alters(sharps)
+    implied = key_alters(sharps)
     in_bar: dict[tuple[str, int | None], float] = {}
     for n in earlier or []:
         if getattr(n, "isNote", False):

@@ -13,9 +13,11 @@ from ..errors import UsageError
 from ..io import load, save
 from ..io.atomic import check_writable
 from ..io.writer import output_format
+from ..theory import Key, parse_key
 from .continuation import Result, continue_melody
 from .options import SamplingOptions
 from .score_write import append_to_part, melody_to_score, record_settings
+from .weights import GenreWeights
 
 
 def variant_paths(out: Path, variants: int) -> list[Path]:
@@ -24,18 +26,13 @@ def variant_paths(out: Path, variants: int) -> list[Path]:
     return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, variants + 1)]
 
 
-def parse_key(text: str) -> tuple[int, str]:
-    """'C', 'G', 'Bb', 'F#', 'Am', 'f#m', 'e minor' -> (sharps, mode)."""
-    from music21 import key
-
-    s = text.strip().replace("minor", "m").replace("major", "").replace(" ", "")
-    minor = s.endswith("m") and len(s) > 1
-    tonic = s[:-1] if minor else s
-    if not tonic or tonic[0].upper() not in "ABCDEFG" or any(c not in "#b-" for c in tonic[1:]):
-        raise UsageError(f"not a key: '{text}' (use e.g. C, G, Bb, F#, Am, f#m)")
-    name = tonic[0] + tonic[1:].replace("b", "-")
-    k = key.Key(name.lower() if minor else name.upper())
-    return k.sharps, k.mode
+def major_or_minor_key(key: str | Key) -> Key:
+    """A key for a new melody (``theory.parse_key``'s grammar: ``c`` is C minor): generation
+    writes major and minor keys, so a church mode is refused in one line."""
+    k = parse_key(key) if isinstance(key, str) else key
+    if k.major_or_minor is None:
+        raise UsageError(f"key '{key}': lstmfuse writes major or minor keys, not {k.mode} (e.g. {k.tonic} or {k.tonic.lower()} minor)")
+    return Key(k.tonic_step, k.tonic_alter, k.major_or_minor)
 
 
 def _prepare_outputs(out: Path, variants: int, force: bool, png: bool) -> list[Path]:
@@ -65,7 +62,7 @@ def continue_in_score(
     *,
     bars: int,
     genre: str | None = None,
-    weights: str | dict | None = None,
+    weights: GenreWeights | None = None,
     part: str | int = 0,
     options: SamplingOptions | None = None,
     source: str = "",
@@ -87,7 +84,7 @@ def continue_score(
     *,
     bars: int,
     genre: str | None = None,
-    weights: str | dict | None = None,
+    weights: GenreWeights | None = None,
     part: str | int = 0,
     options: SamplingOptions | None = None,
     variants: int = 1,
@@ -111,38 +108,56 @@ def continue_score(
     return written
 
 
+def fuse_melody(
+    weights: GenreWeights,
+    *,
+    bars: int,
+    meter: str | None = None,
+    key: str | Key | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+) -> tuple[Result, dict]:
+    """A new melody fused from the weighted genres (no seed passage), in memory. Without
+    ``meter`` or ``key``, the heaviest genre's most common meter and key signature (irish:
+    6/8 and G major, not 4/4 and C for every genre). Returns the result and what was used:
+    meter, sharps, mode, the :class:`~lstmfuse.theory.Key`, and which were defaulted from
+    which genre."""
+    from ..models.registry import genre_names
+    from .form import typical_meter_and_key
+
+    w = GenreWeights.parse(weights, genre_names())
+    heaviest = w.heaviest
+    typical_meter, typical_sharps, typical_mode = typical_meter_and_key(heaviest)
+    chosen = major_or_minor_key(key) if key else Key.from_signature(typical_sharps, typical_mode)
+    meter_given, meter = meter, meter or typical_meter
+    result = continue_melody(None, bars=bars, weights=w, options=options, variants=variants, meter=meter,
+                             sharps=chosen.fifths, mode=chosen.mode)
+    defaulted = [name for name, given in (("meter", meter_given), ("key", key)) if not given]
+    used = {"meter": meter, "sharps": chosen.fifths, "mode": chosen.mode, "key": chosen,
+            "from_genre": heaviest if defaulted else None, "defaulted": defaulted}
+    return result, used
+
+
 def fuse_new(
     out: str | Path,
     *,
-    weights: str | dict,
+    weights: GenreWeights,
     bars: int,
     meter: str | None = None,
-    key: str | None = None,
+    key: str | Key | None = None,
     options: SamplingOptions | None = None,
     variants: int = 1,
     force: bool = False,
     png: bool = False,
 ) -> tuple[list[Path], dict]:
-    """A new melody fused from the weighted genres (no seed passage). Without ``meter`` or
-    ``key``, the heaviest genre's most common meter and key signature (irish: 6/8 and G major,
-    not 4/4 and C for every genre). Returns the files written and the meter and key used."""
-    from ..models.registry import genre_names
-    from .form import typical_meter_and_key
-    from .weights import parse_weights
-
-    target = Path(out)
-    paths = _prepare_outputs(target, variants, force, png)
-    w = parse_weights(weights, genre_names())
-    heaviest = max(w, key=w.get)
-    typical_meter, typical_sharps, typical_mode = typical_meter_and_key(heaviest)
-    sharps, mode = parse_key(key) if key else (typical_sharps, typical_mode)
-    meter_given, meter = meter, meter or typical_meter
-    result: Result = continue_melody(None, bars=bars, weights=w, options=options, variants=variants, meter=meter, sharps=sharps, mode=mode)
+    """:func:`fuse_melody` written to ``out`` (one file per variant, plus PNGs if asked).
+    Returns the files written and what :func:`fuse_melody` used."""
+    paths = _prepare_outputs(Path(out), variants, force, png)
+    result, used = fuse_melody(weights, bars=bars, meter=meter, key=key, options=options, variants=variants)
     written: list[Path] = []
     for melody, plan, path in zip(result.melodies, result.plans, paths):
         label = ", ".join(f"{g} {x:.2f}" for g, x in result.settings["weights"].items())
         score = melody_to_score(melody, title=f"lstmfuse fusion ({label})")
         record_settings(score, {**result.settings, "form": plan})
         written += _finish(score, path, force, png)
-    defaulted = [name for name, given in (("meter", meter_given), ("key", key)) if not given]
-    return written, {"meter": meter, "sharps": sharps, "mode": mode, "from_genre": heaviest if defaulted else None, "defaulted": defaulted}
+    return written, used

@@ -1,44 +1,89 @@
-"""Composer's genre weights: parse, validate, normalise (one place for CLI, bridge, batch)."""
+"""Composer's genre weights: parsed once, at the edge, into a :class:`GenreWeights`.
+
+The CLI (``--weights folk=0.7,irish=0.3``), the bridge (``options.weights``, a JSON object),
+batch ops and recipes all call :meth:`GenreWeights.parse`; below the edge the weights travel
+as that typed, validated, normalised value.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from ..errors import UsageError
 
 
-def parse_weights(text: str | Mapping[str, float], known: list[str]) -> dict[str, float]:
-    """'folk=0.7,irish=0.3' (or a mapping) -> normalised weights over known genres.
+@dataclass(frozen=True, eq=False)
+class GenreWeights(Mapping[str, float]):
+    """Normalised weights (summing to 1) over genres, lower-case names, zero weights dropped.
 
-    Unknown genres, negative or non-numeric values and an all-zero set are clear errors;
-    zero-weight genres are dropped.
-    """
-    if isinstance(text, Mapping):
-        items = list(text.items())
-    else:
-        items = []
-        for part in str(text).split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" not in part:
-                raise UsageError(f"weight '{part}' must look like genre=number (e.g. folk=0.7,irish=0.3)")
-            name, value = part.split("=", 1)
-            items.append((name.strip(), value.strip()))
-    weights: dict[str, float] = {}
-    for name, value in items:
-        key = str(name).lower()
-        if key not in known:
-            raise UsageError(f"unknown genre '{name}' in weights (choose from {', '.join(known)})")
-        try:
-            w = float(value)
-        except (TypeError, ValueError):
-            raise UsageError(f"weight of '{name}' is not a number: '{value}'") from None
-        if not math.isfinite(w) or w < 0:
-            raise UsageError(f"weight of '{name}' must be a finite number >= 0 (got {value})")
-        weights[key] = weights.get(key, 0.0) + w
-    total = sum(weights.values())
-    if total <= 0:
-        raise UsageError("all genre weights are zero: give at least one genre a positive weight")
-    return {k: v / total for k, v in weights.items() if v > 0}
+    A read-only mapping (``w["folk"]``, ``dict(w)``); ``str(w)`` gives ``folk=0.7,irish=0.3``."""
+
+    pairs: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def parse(cls, value: "str | Mapping[str, float] | GenreWeights", known: Sequence[str] | None = None) -> "GenreWeights":
+        """'folk=0.7,irish=0.3' or a mapping -> normalised weights (over ``known`` genres if given).
+
+        Unknown genres, negative or non-numeric values and an all-zero set are one-line
+        errors; a genre named twice adds up; zero-weight genres are dropped."""
+        if isinstance(value, GenreWeights):
+            items: list[tuple[object, object]] = list(value.pairs)
+        elif isinstance(value, Mapping):
+            items = list(value.items())
+        else:
+            items = []
+            for part in str(value).split(","):
+                part = part.strip()
+                if not part:
+                    continue
+                if "=" not in part:
+                    raise UsageError(f"weight '{part}' must look like genre=number (e.g. folk=0.7,irish=0.3)")
+                name, number = part.split("=", 1)
+                items.append((name.strip(), number.strip()))
+        weights: dict[str, float] = {}
+        for name, number in items:
+            key = str(name).lower()
+            if known is not None and key not in known:
+                raise UsageError(f"unknown genre '{name}' in weights (choose from {', '.join(known)})")
+            try:
+                w = float(number)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise UsageError(f"weight of '{name}' is not a number: '{number}'") from None
+            if not math.isfinite(w) or w < 0:
+                raise UsageError(f"weight of '{name}' must be a finite number >= 0 (got {number})")
+            weights[key] = weights.get(key, 0.0) + w
+        total = sum(weights.values())
+        if total <= 0:
+            raise UsageError("all genre weights are zero: give at least one genre a positive weight")
+        return cls(tuple((k, v / total) for k, v in weights.items() if v > 0))
+
+    @property
+    def heaviest(self) -> str:
+        """The genre with the largest weight (the first named among equals)."""
+        return max(self.pairs, key=lambda kv: kv[1])[0]
+
+    def __getitem__(self, genre: str) -> float:
+        for k, v in self.pairs:
+            if k == genre:
+                return v
+        raise KeyError(genre)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self.pairs)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __hash__(self) -> int:
+        return hash(self.pairs)
+
+    def __str__(self) -> str:
+        return ",".join(f"{k}={v:g}" for k, v in self.pairs)
+
+
+def parse_weights(text: "str | Mapping[str, float]", known: Sequence[str]) -> dict[str, float]:
+    """'folk=0.7,irish=0.3', a mapping or a :class:`GenreWeights` -> normalised weights over
+    the ``known`` genres, as a plain dict (what the generation settings record)."""
+    return dict(GenreWeights.parse(text, known))

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..encoding.events import Melody
+from ..theory import MAJOR_SCALE, NATURAL_MINOR_SCALE, scale_pitch_classes
 
 __all__ = [
     "INTERVAL_CLIP",
@@ -32,8 +33,8 @@ __all__ = [
     "scale_consistency",
 ]
 
-MAJOR = (0, 2, 4, 5, 7, 9, 11)
-NATURAL_MINOR = (0, 2, 3, 5, 7, 8, 10)
+MAJOR = MAJOR_SCALE
+NATURAL_MINOR = NATURAL_MINOR_SCALE
 INTERVAL_CLIP = 12  # interval histogram bins: -12..+12 semitones, larger leaps clipped
 
 _SCALES = np.zeros((24, 12), dtype=bool)  # rows: 12 major then 12 natural-minor scales
@@ -92,11 +93,7 @@ def key_pitch_classes(sharps: int, mode: str | None) -> frozenset[int]:
     Minor: the natural minor scale of the signature plus the raised seventh (leading note),
     since harmonic-minor cadences are idiomatic and should not count as out of key.
     """
-    major_tonic = (7 * sharps) % 12
-    if mode == "minor":
-        tonic = (major_tonic + 9) % 12
-        return frozenset({(tonic + s) % 12 for s in NATURAL_MINOR} | {(tonic + 11) % 12})
-    return frozenset((major_tonic + s) % 12 for s in MAJOR)
+    return scale_pitch_classes(sharps, mode, leading_note=mode == "minor")
 
 
 def in_key_ratio(melody: Melody) -> float:

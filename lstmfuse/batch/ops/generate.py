@@ -1,7 +1,8 @@
 """Generation ops: ``continue`` (a genre model or a weighted fusion appends N bars).
 
 Calls the same score-level function as ``lstmfuse continue`` (generation.service), so a
-batch continuation is exactly what the single-file command would write.
+batch continuation is exactly what the single-file command would write; it takes the same
+sampling options (declared once in generation.options).
 """
 
 from __future__ import annotations
@@ -11,51 +12,49 @@ from typing import Any, ClassVar
 
 from ...errors import UsageError
 from . import Op, option, register
+from ._sampling import sampling_of, weights_of, with_sampling_fields
 
 
 @register
 @dataclass(frozen=True)
+@with_sampling_fields()
 class Continue(Op):
     """Append bars written by a genre model or a weighted fusion of genres."""
 
     name: ClassVar[str] = "continue"
     help: ClassVar[str] = (
         "Continue a part by N bars with a genre model (--genre) or a fusion (--weights folk=0.7,irish=0.3), "
-        "in the score's own key and meter; the settings are stored in each file's metadata."
+        "in the score's own key and meter, with the sampling options of 'lstmfuse continue'; the settings "
+        "are stored in each file's metadata."
     )
     examples: ClassVar[tuple[str, ...]] = (
         "lstmfuse batch continue 'tunes/*.musicxml' --genre irish --bars 8 --seed 1 --out-dir extended",
-        "lstmfuse batch continue 'tunes/*.krn' --weights folk=0.5,scottish=0.5 --bars 4 --out-dir fused -j 2",
+        "lstmfuse batch continue 'tunes/*.krn' --weights folk=0.5,scottish=0.5 --bars 4 --top-k 8 --out-dir fused -j 2",
     )
 
     bars: int = field(default=4, metadata=option("--bars", "-b", help="Whole bars to add."))
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
     weights: str = field(default="", metadata=option("--weights", "-w", help="Or a fusion: genre=weight,..."))
     part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
-    temperature: float = field(default=0.9, metadata=option("--temperature", "-t", help="Sampling temperature."))
-    seed: int = field(default=0, metadata=option("--seed", help="Random seed (the same for every file)."))
-    form: str = field(default="auto", metadata=option("--form", help="Phrase plan: auto, free, or a layout like AABB."))
 
     def __post_init__(self) -> None:
         if bool(self.genre) == bool(self.weights):
             raise UsageError("continue needs either --genre or --weights")
         if not 1 <= self.bars <= 256:
             raise UsageError(f"bars must be between 1 and 256 (got {self.bars})")
-        from ...generation.form import parse_form
-
-        parse_form(self.form)
+        weights_of(self)
+        sampling_of(self)
 
     def apply_score(self, score, doc) -> dict[str, Any]:
-        from ...generation.options import SamplingOptions
         from ...generation.service import continue_in_score
 
         settings = continue_in_score(
             score,
             bars=self.bars,
             genre=self.genre or None,
-            weights=self.weights or None,
+            weights=weights_of(self),
             part=self.part,
-            options=SamplingOptions(temperature=self.temperature, seed=self.seed, form=self.form),
+            options=sampling_of(self),
             source=str(getattr(doc, "path", "")),
         )
         doc.touch()

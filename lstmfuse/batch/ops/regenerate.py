@@ -1,7 +1,8 @@
 """Generation op: ``regenerate`` (replace bars of a part, e.g. the last two of every tune).
 
 Calls the same score-level functions as ``lstmfuse regenerate`` (generation.regenerate_score),
-so a batch regeneration is exactly what the single-file command would write.
+so a batch regeneration is exactly what the single-file command would write; it takes the
+same sampling options (declared once in generation.options).
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any, ClassVar
 
 from ...errors import UsageError
 from . import Op, option, register
+from ._sampling import sampling_of, weights_of, with_sampling_fields
 
 
 @register
 @dataclass(frozen=True)
+@with_sampling_fields()
 class Regenerate(Op):
     """Replace bars of a part with new ones that fit the music before and after them."""
 
@@ -33,8 +36,6 @@ class Regenerate(Op):
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
     weights: str = field(default="", metadata=option("--weights", "-w", help="Or a fusion: genre=weight,..."))
     part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
-    temperature: float = field(default=0.9, metadata=option("--temperature", "-t", help="Sampling temperature."))
-    seed: int = field(default=0, metadata=option("--seed", help="Random seed (the same for every file)."))
     candidates: int = field(default=64, metadata=option("--candidates", help="Candidates sampled per file."))
 
     def __post_init__(self) -> None:
@@ -45,15 +46,16 @@ class Regenerate(Op):
         parse_bars(self.bars)
         if not 1 <= self.candidates <= 1024:
             raise UsageError(f"candidates must be between 1 and 1024 (got {self.candidates})")
+        weights_of(self)
+        sampling_of(self)
 
     def apply_score(self, score, doc) -> dict[str, Any]:
-        from ...generation.options import SamplingOptions
         from ...generation.regenerate_score import apply_variant, regenerate_in_score
 
         source = str(getattr(doc, "path", ""))
         result, index, numbers = regenerate_in_score(
-            score, bars=self.bars, genre=self.genre or None, weights=self.weights or None, part=self.part,
-            options=SamplingOptions(temperature=self.temperature, seed=self.seed), candidates=self.candidates, source=source,
+            score, bars=self.bars, genre=self.genre or None, weights=weights_of(self), part=self.part,
+            options=sampling_of(self), candidates=self.candidates, source=source,
         )
         apply_variant(score, index, self.bars, result, 0, source=source.rsplit("/", 1)[-1])
         doc.touch()

@@ -14,19 +14,20 @@ from typing import Any, ClassVar
 from lxml import etree
 
 from ...errors import LstmfuseError, UsageError
-from ..pitch import (
+from ...theory import (
+    KEY_GRAMMAR_HELP,
     STEPS,
     Interval,
-    KeySpec,
-    accidental_name,
-    fmt_alter,
+    Key,
     interval_between,
     parse_interval,
     parse_key,
     tonic_of,
+    tonic_text,
     transpose_fifths,
     transpose_pitch,
 )
+from ..pitch import accidental_name, fmt_alter
 from ..xmltree import build, children, insert_child, parts, remove_child, rewrite_pitches, text_of
 from . import Op, option, register
 
@@ -44,7 +45,7 @@ def _first_key_xml(root: etree._Element) -> tuple[int, str | None] | None:
     return None
 
 
-def _to_key_interval(first: tuple[int, str | None] | None, target: KeySpec, direction: str, path) -> Interval:
+def _to_key_interval(first: tuple[int, str | None] | None, target: Key, direction: str, path) -> Interval:
     if first is None:
         raise LstmfuseError("has no key signature to transpose from (use an interval instead of --to-key)", path)
     fifths, mode = first
@@ -55,14 +56,10 @@ def _to_key_interval(first: tuple[int, str | None] | None, target: KeySpec, dire
                 and not (mode in ("minor", "aeolian") and target.mode in ("minor", "aeolian")):
             src = tonic_of(fifths, mode)
             raise LstmfuseError(
-                f"is in {_name(src)} {mode} but --to-key names a {target.mode} key "
+                f"is in {tonic_text(*src)} {mode} but --to-key names a {target.mode} key "
                 f"(give a {mode} key, e.g. lower case for minor)", path)
     src = tonic_of(fifths, mode)
     return interval_between(src, (target.tonic_step, target.tonic_alter), direction)
-
-
-def _name(tonic: tuple[str, float]) -> str:
-    return tonic[0] + {1.0: "#", 2.0: "##", -1.0: "b", -2.0: "bb"}.get(tonic[1], "")
 
 
 def transpose_key_element(key_el: etree._Element, iv: Interval) -> bool:
@@ -156,7 +153,7 @@ class Transpose(Op):
         "--interval", "-i", help="Interval like +M2, -m3, P5, A4, -P8, or semitones like +2, -3 (write --interval=-m3 for downward ones).",
         metavar="INTERVAL"))
     to_key: str | None = field(default=None, metadata=option(
-        "--to-key", "-k", help="Target key: Eb, F#, f# (lower case = minor), 'Bb minor', 'D dorian'; the first key signature moves there.",
+        "--to-key", "-k", help=f"Target key ({KEY_GRAMMAR_HELP}); the first key signature moves there.",
         metavar="KEY"))
     direction: str = field(default="nearest", metadata=option(
         "--direction", help="With --to-key: nearest (default; ties go up), up or down."))
@@ -217,7 +214,7 @@ class SetKey(Op):
     )
 
     key: str | None = field(default=None, metadata=option(
-        "--key", "-k", help="The key (required): C, Eb, F#, f# (lower case = minor), 'Bb minor', 'D dorian'.",
+        "--key", "-k", help=f"The key (required; {KEY_GRAMMAR_HELP}).",
         metavar="KEY"))
     all: bool = field(default=False, metadata=option(
         "--all", help="Replace every key signature, not only the opening one of each part."))
@@ -282,7 +279,7 @@ def _insert_opening_key(part: etree._Element) -> etree._Element:
     return key_el
 
 
-def _write_key(key_el: etree._Element, spec: KeySpec) -> bool:
+def _write_key(key_el: etree._Element, spec: Key) -> bool:
     fifths = key_el.find("fifths")
     mode = key_el.find("mode")
     if fifths is not None and text_of(fifths) == str(spec.fifths) and mode is not None and text_of(mode) == spec.mode:

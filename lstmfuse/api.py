@@ -1,0 +1,107 @@
+"""The public Python API, re-exported by ``lstmfuse`` (``import lstmfuse; lstmfuse.fuse(...)``).
+
+Scores in and out (:func:`load_score`, :func:`save_score`), a passage continued by a genre or
+a weighted fusion (:func:`continue_passage`), a new fused melody (:func:`fuse`), and the values
+they take (:class:`SamplingOptions`, :class:`GenreWeights`, :class:`Key`). The command line,
+the bridge and the benchmarks call the same functions; the README shows them in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .encoding.events import Melody
+from .generation.continuation import Result, continue_melody
+from .generation.options import SamplingOptions
+from .generation.weights import GenreWeights
+from .theory import Key
+
+__all__ = ["GenreWeights", "Key", "Melody", "Result", "SamplingOptions", "continue_passage", "fuse", "load_score",
+           "passage_of", "save_score", "to_score"]
+
+
+def load_score(path: str | Path, index: int = 0):
+    """A music21 score from any readable file (.krn, .musicxml/.xml, .mxl, .abc, .mid);
+    ``index`` picks a tune of an ABC collection."""
+    from .io import load
+
+    return load(path, index)
+
+
+def save_score(score, path: str | Path, *, force: bool = False) -> Path:
+    """Write a score atomically in the format its suffix names; never overwrites unless ``force``."""
+    from .io import save
+
+    return save(score, path, force=force)
+
+
+def passage_of(source: Any, part: int | str | None = 0) -> Melody:
+    """The melody of one part (index from 0 or name) of a score, a file, or a music21 part."""
+    from .encoding.extract import melody_from_part, pick_part
+
+    if isinstance(source, Melody):
+        return source
+    where = ""
+    if isinstance(source, (str, Path)):
+        where = str(source)
+        source = load_score(source)
+    if hasattr(source, "parts") and len(source.parts):
+        source = pick_part(source, part)
+    return melody_from_part(source, source=where)
+
+
+def _weights(weights: str | Mapping[str, float] | GenreWeights | None) -> GenreWeights | None:
+    if weights is None:
+        return None
+    from .models.registry import genre_names
+
+    return GenreWeights.parse(weights, genre_names())
+
+
+def continue_passage(
+    passage: Any,
+    *,
+    bars: int,
+    genre: str | None = None,
+    weights: str | Mapping[str, float] | GenreWeights | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+    part: int | str | None = 0,
+    meter: str | None = None,
+    sharps: int | None = None,
+    mode: str | None = None,
+) -> Result:
+    """Continue a passage (a :class:`Melody`, a score, a part or a file; ``part`` picks one)
+    by ``bars`` whole bars with one ``genre`` or a fusion of ``weights``
+    (``{"irish": 0.7, "scottish": 0.3}`` or ``"irish=0.7,scottish=0.3"``), in its key and meter.
+    ``passage=None`` starts from nothing in ``meter`` and the key signature ``sharps``/``mode``
+    (which also override a passage's own, as the bridge does with MuseScore's)."""
+    melody = None if passage is None else passage_of(passage, part)
+    return continue_melody(melody, bars=bars, genre=genre, weights=_weights(weights), options=options, variants=variants,
+                           meter=meter, sharps=sharps, mode=mode)
+
+
+def fuse(
+    weights: str | Mapping[str, float] | GenreWeights,
+    *,
+    bars: int = 8,
+    meter: str | None = None,
+    key: str | Key | None = None,
+    options: SamplingOptions | None = None,
+    variants: int = 1,
+) -> Result:
+    """A new melody fused from the weighted genres; without ``meter``/``key`` (``'G'``, ``'e'``
+    = E minor, ``'Bb major'``), the heaviest genre's most common."""
+    from .generation.service import fuse_melody
+
+    result, _used = fuse_melody(_weights(weights), bars=bars, meter=meter, key=key, options=options, variants=variants)
+    return result
+
+
+def to_score(melody: Melody, title: str = "lstmfuse"):
+    """A one-part music21 score holding a melody (with its key signature and meter)."""
+    from .generation.score_write import melody_to_score
+
+    return melody_to_score(melody, title=title)
