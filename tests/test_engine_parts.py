@@ -119,8 +119,13 @@ def test_priming_uses_the_passages_last_tokens_only(examples_dir):
     passage = melody_from_part(load(examples_dir / "oneills-0001.musicxml").parts[0])
     full = encode(passage, eos=False)
     assert len(full.tokens) > PRIMING_TOKENS  # the example is long enough to be cut
-    toks, poss, mets = _prime_tokens(passage, passage.meter, 0)
+    toks, poss, mets, structure, _ = _prime_tokens(passage, passage.meter, 0)
     assert toks.tolist() == full.tokens[-PRIMING_TOKENS:].tolist()
+    # the structure inputs were read over the whole passage, then cut like the tokens
+    from lstmfuse.encoding.structure import features, tracker_for
+
+    whole = features(full.tokens, tracker_for(passage.meter, passage.events[0].bar_pos, None))
+    assert structure.tolist() == whole[-PRIMING_TOKENS:].tolist()
     assert poss.tolist() == full.positions[-PRIMING_TOKENS:].tolist()
     assert mets.tolist() == full.meters[-PRIMING_TOKENS:].tolist()
     short = replace(passage, events=passage.events[:5])

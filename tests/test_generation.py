@@ -39,8 +39,14 @@ def test_numpy_engine_matches_keras_to_1e5(folk_passage):
     set_weights_from_dict(keras_model, model.config, arrays)
     enc = encode(folk_passage)
     x = {"tokens": enc.tokens[None], "positions": enc.positions[None], "meters": enc.meters[None]}
+    structure = None
+    if model.config.structure:  # lookback and phrase inputs (encoding.structure)
+        from lstmfuse.encoding.structure import piece_features
+
+        structure = piece_features(enc.tokens, enc.meters, enc.positions)[None]
+        x["structure"] = structure
     keras_p = np.exp(log_softmax(np.asarray(keras_model(x, training=False), dtype=np.float64)))[0]
-    numpy_p = np.exp(log_softmax(model.sequence_logits(enc.tokens, enc.positions, enc.meters)))[0]
+    numpy_p = np.exp(log_softmax(model.sequence_logits(enc.tokens, enc.positions, enc.meters, None, structure)))[0]
     assert np.abs(keras_p - numpy_p).max() < 1e-5
 
 

@@ -66,15 +66,19 @@ def _slow_follow_loglik(span, model_name, gap_events) -> float:
     every target (no batching, no state carried between calls)."""
     stack = LSTMStack([load_model(model_name)], [None])
     scorer = FollowScorer(span, {model_name: 1.0})
-    p_tok, p_pos, p_met = scorer.prime
+    p_tok, p_pos, p_met, p_struct, tracker = scorer.prime
     g = encode(Melody(gap_events, meter=span.meter), normalise=False, bos=False, eos=False)
     f_tok, f_pos, f_met = scorer.follow
+    # structure inputs: the priming tracker reads on through the gap and the following tokens
+    tracker = tracker.copy()
+    later = np.array([tracker.push(t) for t in np.r_[g.tokens, f_tok].tolist()]).reshape(-1, 3)
+    struct = np.concatenate([p_struct, later])
     total = 0.0
     for j in range(len(f_tok)):
         toks = np.r_[p_tok, g.tokens, f_tok[:j]]
         poss = np.r_[p_pos, g.positions, f_pos[:j]]
         mets = np.r_[p_met, g.meters, f_met[:j]]
-        logits, _ = stack.run_sequence(toks, poss, mets)
+        logits, _ = stack.run_sequence(toks, poss, mets, struct[: len(toks)])
         z = logits[0, 0].astype(np.float64)
         total += z[f_tok[j]] - z.max() - np.log(np.exp(z - z.max()).sum())
     return total

@@ -70,6 +70,30 @@ def test_train_resume_seed_and_card(small_corpus, tmp_path):
     assert abs(a["val_loss"] - b["val_loss"]) < 1e-3
 
 
+def test_a_structure_model_grows_from_a_plain_one(small_corpus, tmp_path):
+    """--init-from: the structure inputs start at zero, so the fine-tune begins exactly at the
+    plain model's validation loss (logged as epoch 0) and can only ship something as good."""
+    root, _ = small_corpus
+    plain, run = tmp_path / "plain", tmp_path / "run"
+    first = _train(root, plain, run, "--epochs", "2", "--seed", "3", "--no-structure")
+    assert first.returncode == 0, first.stderr[-2000:]
+    plain_card = json.loads((plain / "card.json").read_text())
+    assert plain_card["config"]["structure"] is False
+    grown, run2 = tmp_path / "grown", tmp_path / "run2"
+    second = _train(root, grown, run2, "--epochs", "1", "--seed", "3", "--init-from", str(plain), "--learning-rate", "0.001")
+    assert second.returncode == 0, second.stderr[-2000:]
+    log = [json.loads(x) for x in (run2 / "log.jsonl").read_text().splitlines()]
+    assert log[0]["epoch"] == 0 and log[0]["start"]
+    assert abs(log[0]["val_loss"] - plain_card["training"]["best_val_loss_nats"]) < 1e-3
+    card = json.loads((grown / "card.json").read_text())
+    assert card["config"]["structure"] is True
+    assert card["settings"]["init_from"] == str(plain)
+    assert card["training"]["best_val_loss_nats"] <= log[0]["val_loss"] + 1e-6
+    # a model of another shape is refused in one line
+    bad = _train(root, tmp_path / "bad", tmp_path / "run3", "--epochs", "1", "--units", "24", "--init-from", str(plain))
+    assert bad.returncode != 0 and "does not match" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_killed_training_resumes(small_corpus, tmp_path):
     root, _ = small_corpus
     out, run = tmp_path / "model", tmp_path / "run"

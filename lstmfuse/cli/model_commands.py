@@ -28,12 +28,18 @@ def train(
     genres: str = typer.Option("folk,irish,scottish,bach,palestrina", "--genres", help="For 'fusion': the genres it learns, comma-separated."),
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where the corpora were built (default: ~/.cache/lstmfuse)."),
     fresh: bool = typer.Option(False, "--fresh", help="Ignore an interrupted run in --run-dir and start over."),
+    structure: bool = typer.Option(True, "--structure/--no-structure", help="Give the model the lookback and phrase inputs (what the bars one and two back did, place in the 4-bar phrase, bars to the end) that let it learn repetition and cadences."),
+    init_from: Path = typer.Option(None, "--init-from", help="Start from a trained model (its folder or weights.npz) of the same shape, or the same without structure inputs: a fine-tune. Its validation loss is the one to beat."),
+    learning_rate: float = typer.Option(None, "--learning-rate", min=1e-6, help="Adam learning rate (default 0.003; 0.001 suits a fine-tune)."),
 ) -> None:
     """Train a genre model (or the fusion model) on its built corpus; resumes after a kill.
 
     Needs the corpus first: [bold]lstmfuse corpus build folk[/], then [bold]lstmfuse train folk[/].
     Each epoch is logged as a JSON line in RUN_DIR/log.jsonl; at the end the best weights are
     exported to OUT/weights.npz with a model card (data, split, hyperparameters, held-out figures).
+
+    Grow a structure model from a plain one:
+    [bold]lstmfuse train folk --init-from lstmfuse/data/models/folk --learning-rate 0.001 --epochs 4[/]
     """
     from dataclasses import replace
 
@@ -47,7 +53,7 @@ def train(
     fusion_genres = tuple(get_genre(g.strip()).name for g in genres.split(",") if g.strip()) if key == FUSION else ()
     if key == FUSION and len(fusion_genres) < 2:
         raise UsageError("the fusion model needs at least two genres (--genres)")
-    config = DEFAULT_CONFIG
+    config = replace(DEFAULT_CONFIG, structure=structure)
     if units:
         config = replace(config, units=units)
     if layers:
@@ -55,8 +61,12 @@ def train(
     settings = replace(
         DEFAULT_SETTINGS,
         seed=seed,
-        **{k: v for k, v in {"epochs": epochs, "patience": patience, "batch_size": batch_size}.items() if v},
+        **{k: v for k, v in {"epochs": epochs, "patience": patience, "batch_size": batch_size, "learning_rate": learning_rate}.items() if v},
     )
+    if init_from is not None:
+        if not init_from.exists():
+            raise UsageError(f"--init-from {init_from}: no such model folder or weight file")
+        settings = replace(settings, init_from=str(init_from))
     if epochs or batch_size:
         settings = replace(settings, min_steps=0)  # the user chose: no automatic scaling for small corpora
     out_dir = out or user_models_dir() / key

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..encoding.structure import piece_features
 from ..encoding.tokens import Encoded
 
 
@@ -43,12 +44,17 @@ def context_curve(
         pieces += 1
         targets = np.arange(first, min(n, first + span))
         y = e.tokens[targets]
-        logp = log_softmax(model.sequence_logits(e.tokens[None, :-1], e.positions[None, :-1], e.meters[None, :-1]))[0]
+        # structure inputs (if the model reads them) come from the whole piece in both cases:
+        # the curve measures what the recurrent state remembers, not what lookback supplies
+        struct = piece_features(e.tokens, e.meters, e.positions) if model.config.structure else None
+        full = None if struct is None else struct[None, :-1]
+        logp = log_softmax(model.sequence_logits(e.tokens[None, :-1], e.positions[None, :-1], e.meters[None, :-1], None, full))[0]
         full_bits.extend((-logp[targets - 1, y] / np.log(2)).tolist())
         for k in contexts:
             # one window of the k tokens before each target, all windows as one batch
             idx = targets[:, None] - k + np.arange(k)[None, :]
-            lp = log_softmax(model.sequence_logits(e.tokens[idx], e.positions[idx], e.meters[idx]))[:, -1]
+            windowed = None if struct is None else struct[idx]
+            lp = log_softmax(model.sequence_logits(e.tokens[idx], e.positions[idx], e.meters[idx], None, windowed))[:, -1]
             by_k[k].extend((-lp[np.arange(len(y)), y] / np.log(2)).tolist())
     return ContextCurve(
         model=model.name,

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..encoding import vocab as V
+from ..encoding.structure import piece_features
 from ..encoding.tokens import Encoded
 
 
@@ -70,7 +71,11 @@ def evaluate_lstm(model, encoded: list[Encoded], batch: int = 64, style: np.ndar
         poss = np.stack([pad(encoded[i].positions) for i in idx])
         mets = np.stack([pad(encoded[i].meters) for i in idx])
         st = None if style is None else np.repeat(style[None, :], len(idx), axis=0)
-        logp = log_softmax(model.sequence_logits(toks, poss, mets, st))
+        struct = None
+        if model.config.structure:
+            padded = lambda a: np.pad(a[:-1], ((0, n - len(a) + 1), (0, 0)))  # noqa: E731
+            struct = np.stack([padded(piece_features(encoded[i].tokens, encoded[i].meters, encoded[i].positions)) for i in idx])
+        logp = log_softmax(model.sequence_logits(toks, poss, mets, st, struct))
         for row, i in enumerate(idx):
             y = encoded[i].tokens[1:]
             lp = logp[row, : len(y)]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
-from ..encoding.tokens import encode, normalising_shift
+from ..encoding.structure import StructureTracker, features, tracker_for
+from ..encoding.tokens import Unrepresentable, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
@@ -51,13 +53,37 @@ class Result:
     plans: list[dict] = field(default_factory=list)  # the phrase plan each melody followed
 
 
-def _prime_tokens(passage: Melody | None, meter: str, shift: int):
+class Prime(NamedTuple):
+    """What the models read before the new material: the passage's last tokens, their
+    structure inputs, and the tracker that read the whole passage (it reads on, per row)."""
+
+    tokens: np.ndarray
+    positions: np.ndarray
+    meters: np.ndarray
+    structure: np.ndarray
+    tracker: StructureTracker
+
+
+def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: Fraction | None = None) -> Prime:
+    """``length_after``: quarters from the passage's end to the end of the piece (the new
+    material's length for a continuation), so the models know how many bars are left."""
     if passage is None or not passage.events:
-        return (np.array([V.BOS]), np.array([0]), np.array([V.meter_id(meter)]))
-    # every event is at least two tokens, so the last PRIMING_TOKENS events hold the tail
-    enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+        tracker = tracker_for(meter, Fraction(0), length_after)
+        toks = np.array([V.BOS])
+        return Prime(toks, np.array([0]), np.array([V.meter_id(meter)]), features(toks, tracker), tracker)
+    # The whole passage is read for the structure inputs (the lookbacks and the place in the
+    # phrase count from its start); the models are primed on its tail only.
+    first = passage.events[0]
+    try:
+        enc = encode(passage, eos=False)
+    except Unrepresentable:  # an early value the vocabulary cannot write: read the tail only
+        first = passage.events[-PRIMING_TOKENS:][0]
+        enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+    total = None if length_after is None else passage.end - first.onset + length_after
+    tracker = tracker_for(meter, first.bar_pos, total)
+    structure = features(enc.tokens, tracker)
     keep = slice(-PRIMING_TOKENS, None)
-    return enc.tokens[keep], enc.positions[keep], enc.meters[keep]
+    return Prime(enc.tokens[keep], enc.positions[keep], enc.meters[keep], structure[keep], tracker)
 
 
 def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions) -> Context:
@@ -136,8 +162,9 @@ def continue_melody(
     mode = mode or (passage.mode if passage else None)
     shift = normalising_shift(sharps)
     minor = _is_minor(passage, mode, shift)
-    prime = _prime_tokens(passage, meter, shift)
     ctx = _context(passage, bars, meter, minor, shift, opts)
+    prime = _prime_tokens(passage, meter, shift, ctx.budget)
+    ctx.tracker = prime.tracker
     rng = np.random.default_rng(opts.seed)
     start = passage.end if passage is not None and passage.events else Fraction(0)
     if genre is not None:

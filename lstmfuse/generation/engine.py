@@ -21,6 +21,7 @@ import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
+from ..encoding.structure import UNKNOWN, StructureTracker
 from ..encoding.tokens import decode
 from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan
 from .motifs import Motifs
@@ -58,6 +59,8 @@ class Context:
     #: compound meter the genres never cross the main beat in: a note starting off the beat
     #: ends by the next one (no 3/4 rhythms across 6/8's dotted-quarter beats)
     strict_beats: bool = False
+    #: structure inputs (encoding.structure) after the priming tokens; each row reads on from a copy
+    tracker: StructureTracker | None = None
 
 
 @dataclass
@@ -124,11 +127,17 @@ class RowState:
     leads: list[Lead] = field(default_factory=list)  # the row's lead schedule (blending fusion)
     lead_i: int = -1
     guide_scale: tuple[float, ...] = ()
+    tracker: StructureTracker | None = None
 
 
-def prime(stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, batch: int):
-    """Run every model over the priming tokens (batch 1) and copy the state to ``batch`` rows."""
-    logits, state = stack.run_sequence(tokens, positions, meters)
+def prime(
+    stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray,
+    structure: np.ndarray | None = None, tracker: StructureTracker | None = None, *, batch: int,
+):
+    """Run every model over the priming tokens (batch 1) and copy the state to ``batch`` rows.
+    ``structure``: the tokens' structure inputs; ``tracker`` (what read them) is not needed here:
+    it travels in the Context, so a priming tuple can be passed whole."""
+    logits, state = stack.run_sequence(tokens, positions, meters, structure)
     tile = lambda a: np.repeat(a, batch, axis=1)  # noqa: E731
     hs, cs = state
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
@@ -296,6 +305,10 @@ def generate(
     rows = [RowState(remaining=budget, pos=start_pos, last_pitch=ctx.last_pitch, plan=plans[b % len(plans)]) for b in range(n_rows)]
     for row in rows:
         _start_segment(row, ctx)
+    structured = stack.structured and ctx.tracker is not None
+    if structured:
+        for row in rows:
+            row.tracker = ctx.tracker.copy()
     for k in skip_models if not mixed_mode else ():
         for row in rows[k * batch : (k + 1) * batch]:
             row.done = True
@@ -310,6 +323,8 @@ def generate(
     feed_p = np.zeros((m, batch), dtype=np.int64)
     feed_rows = feed_t[0] if mixed_mode else feed_t.reshape(n_rows)  # a view: one entry per row
     feed_rows_p = feed_p[0] if mixed_mode else feed_p.reshape(n_rows)
+    feed_s = np.broadcast_to(np.asarray(UNKNOWN), (m, batch, 3)).copy() if structured else None
+    feed_rows_s = None if feed_s is None else feed_s[0] if mixed_mode else feed_s.reshape(n_rows, 3)
     while True:
         # Logits, not log-probabilities: each model's normaliser is a constant per row, and a
         # constant per row changes nothing once the sampler renormalises (the weighted
@@ -381,12 +396,16 @@ def generate(
                     row.last_pitch = row.current_pitch
             feed_rows[b] = tok
             feed_rows_p[b] = positions[row.pos]
+            if structured:
+                feed_rows_s[b] = row.tracker.push(tok)
         if all(r.done for r in rows):
             break
         if mixed_mode:  # every model reads the row's one token
             feed_t[1:] = feed_rows
             feed_p[1:] = feed_rows_p
-        logits, state = stack.step(feed_t, feed_p, bias, state)
+            if structured:
+                feed_s[1:] = feed_rows_s
+        logits, state = stack.step(feed_t, feed_p, bias, state, feed_s)
     return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % meter_bar_length(ctx.meter), meter=ctx.meter) for r in rows]
 
 

@@ -186,7 +186,7 @@ class FollowScorer:
             self.stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
             self.mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])[:, None, None]
         prefix = span.melody.with_events(span.before)
-        self.prime = _prime_tokens(prefix if span.before else None, span.meter, self.shift)
+        self.prime = _prime_tokens(prefix if span.before else None, span.meter, self.shift, _length_after(span, prefix))
         horizon = span.end + lookahead_bars * meter_bar_length(span.meter)
         follow = _cut(span.after, span.end, horizon, span.melody)
         if follow:
@@ -229,9 +229,25 @@ class FollowScorer:
             return biases[meter_id]
 
         gap_bias = bias(V.meter_id(meter))
+        trackers = [self.prime.tracker.copy() for _ in range(n)] if stack.structured else []
+        last = np.zeros((n, 3), dtype=np.int64)
+
+        def structure(column: np.ndarray, live: np.ndarray) -> np.ndarray | None:
+            """(M, n, 3) structure inputs of each row's token; a finished row reads padding
+            whose result is thrown away, so its tracker must not read it."""
+            if not trackers:
+                return None
+            for i, tok in enumerate(column.tolist()):
+                if live[i]:
+                    last[i] = trackers[i].push(tok)
+            return np.broadcast_to(last, (m, n, 3))
+
         for t in range(width):
             live = lengths > t
-            new_logits, (nh, nc) = stack.step(np.broadcast_to(toks[:, t], (m, n)), np.broadcast_to(poss[:, t], (m, n)), gap_bias, (hs, cs))
+            new_logits, (nh, nc) = stack.step(
+                np.broadcast_to(toks[:, t], (m, n)), np.broadcast_to(poss[:, t], (m, n)), gap_bias, (hs, cs),
+                structure(toks[:, t], live),
+            )
             if live.all():
                 logits, hs, cs = new_logits, nh, nc
             else:
@@ -245,9 +261,15 @@ class FollowScorer:
             total += self._mixed_logp(logits)[:, int(ftoks[j])]
             if j + 1 < len(ftoks):
                 logits, (hs, cs) = stack.step(
-                    np.full((m, n), int(ftoks[j])), np.full((m, n), int(fposs[j])), bias(int(fmets[j])), (hs, cs)
+                    np.full((m, n), int(ftoks[j])), np.full((m, n), int(fposs[j])), bias(int(fmets[j])), (hs, cs),
+                    structure(np.full(n, int(ftoks[j])), np.ones(n, bool)),
                 )
         return total
+
+
+def _length_after(span: Span, prefix: Melody) -> Fraction:
+    """Quarters from the end of the music before the gap to the end of the melody."""
+    return span.melody.end - (prefix.end if span.before else span.start)
 
 
 def gap_tokens(events: list[NoteEvent], bar_pos: Fraction, meter: str) -> tuple[list[int], list[int]]:
@@ -332,8 +354,9 @@ def sample_candidates(
     shift = normalising_shift(span.melody.sharps)
     minor = _is_minor(span.melody, span.melody.mode, shift)
     prefix = span.melody.with_events(span.before)
-    prime = _prime_tokens(prefix if span.before else None, span.meter, shift)
+    prime = _prime_tokens(prefix if span.before else None, span.meter, shift, _length_after(span, prefix))
     ctx = _context(span, shift, minor, opts)
+    ctx.tracker = prime.tracker
     ctx.plans = ctx.plans * n  # one per row, as continue gives each variant its own
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
     if not (len(w) > 1 if fused is None else fused):

@@ -11,6 +11,7 @@ import functools
 
 import numpy as np
 
+from ..encoding.structure import UNKNOWN
 from ..models.numpy_lstm import MelodyLSTM
 
 
@@ -27,6 +28,11 @@ class LSTMStack:
         self.token_proj = arrays["token_proj"]
         self.position_proj = arrays["position_proj"]
         self.meter_proj = arrays["meter_proj"]
+        self.lookback1_proj = arrays["lookback1_proj"]
+        self.lookback2_proj = arrays["lookback2_proj"]
+        self.context_proj = arrays["context_proj"]
+        #: do any of the models read structure inputs (encoding.structure)? else skip them
+        self.structured = any(m.config.structure for m in models)
         self.bias = arrays["bias"]
         self.recurrent = arrays["recurrent"]
         self.kernels = arrays["kernels"]
@@ -55,10 +61,20 @@ class LSTMStack:
         per step: (M, B) meter ids -> (M, B, 4U)."""
         return self.meter_proj[self._mi, meters] + self.style_bias
 
-    def step(self, tokens: np.ndarray, positions: np.ndarray, bias: np.ndarray, state):
-        """tokens/positions: (M, B) ints, ``bias`` from :meth:`input_bias` -> logits (M, B, V), new state."""
+    def structure_term(self, structure: np.ndarray) -> np.ndarray:
+        """Input term of structure inputs (..., 3) laid out (M, B, 3) -> (M, B, 4U)."""
+        mi = self._mi
+        s = np.asarray(structure)
+        return self.lookback1_proj[mi, s[..., 0]] + self.lookback2_proj[mi, s[..., 1]] + self.context_proj[mi, s[..., 2]]
+
+    def step(self, tokens: np.ndarray, positions: np.ndarray, bias: np.ndarray, state, structure: np.ndarray | None = None):
+        """tokens/positions: (M, B) ints, ``bias`` from :meth:`input_bias` -> logits (M, B, V), new state.
+        ``structure``: (M, B, 3) inputs of encoding.structure (None: unknown)."""
         mi = self._mi
         x = self.token_proj[mi, tokens] + self.position_proj[mi, positions] + bias
+        if self.structured:
+            s = np.broadcast_to(UNKNOWN, (*np.shape(tokens), 3)) if structure is None else structure
+            x += self.structure_term(s)
         hs, cs = state
         new_h, new_c = [], []
         for i in range(self.layers):
@@ -82,13 +98,16 @@ class LSTMStack:
         cell = gates[..., u : 2 * u] * c + gates[..., :u] * t[..., 3 * u :]
         return gates[..., 2 * u :] * np.tanh(cell), cell
 
-    def run_sequence(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray):
+    def run_sequence(self, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray, structure: np.ndarray | None = None):
         """Feed one known sequence (a passage) to every model: logits (M, 1, V) after the last
         token and the state (batch 1). Input projections for all steps are computed at once
         and each layer runs over the whole sequence before the next, so only the recurrence
-        itself is stepped."""
+        itself is stepped. ``structure``: (T, 3) inputs of encoding.structure (None: unknown)."""
         tokens, positions, meters = (np.asarray(a, dtype=np.int64) for a in (tokens, positions, meters))
         x = self.token_proj[:, tokens] + self.position_proj[:, positions] + self.meter_proj[:, meters] + self.style_bias
+        if self.structured:
+            s = np.broadcast_to(UNKNOWN, (len(tokens), 3)) if structure is None else np.asarray(structure, dtype=np.int64)
+            x = x + self.lookback1_proj[:, s[:, 0]] + self.lookback2_proj[:, s[:, 1]] + self.context_proj[:, s[:, 2]]
         u = self.units
         m = len(self.models)
         hs, cs = [], []
@@ -133,6 +152,9 @@ def _stacked(models: tuple[MelodyLSTM, ...]) -> dict:
         "token_proj": _regroup(stack(lambda m: m.token_proj + m.bias[0])),
         "position_proj": _regroup(stack(lambda m: m.position_proj)),
         "meter_proj": _regroup(stack(lambda m: m.meter_proj)),
+        "lookback1_proj": _regroup(stack(lambda m: m.lookback1_proj)),
+        "lookback2_proj": _regroup(stack(lambda m: m.lookback2_proj)),
+        "context_proj": _regroup(stack(lambda m: m.context_proj)),
         "bias": [None] + [_regroup(stack(lambda m, i=i: m.bias[i]))[:, None, :] for i in range(1, layers)],
         "recurrent": [_regroup(stack(lambda m, i=i: m.recurrent[i])) for i in range(layers)],
         "kernels": [None] + [_regroup(stack(lambda m, i=i: m.kernels[i])) for i in range(1, layers)],

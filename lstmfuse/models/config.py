@@ -10,7 +10,8 @@ from ..encoding import vocab as V
 @dataclass(frozen=True)
 class ModelConfig:
     """Shape of a melody LSTM. ``genres`` is empty for a genre model and lists the style
-    dimensions for the fusion model (whose every step also sees a genre-weight vector)."""
+    dimensions for the fusion model (whose every step also sees a genre-weight vector).
+    ``structure`` models also read the lookback and phrase inputs of encoding.structure."""
 
     vocab_size: int = V.VOCAB_SIZE
     n_positions: int = V.N_POSITIONS
@@ -22,6 +23,9 @@ class ModelConfig:
     layers: int = 1
     dropout: float = 0.2
     genres: tuple[str, ...] = field(default_factory=tuple)
+    structure: bool = False
+    lookback_dim: int = 16
+    context_dim: int = 12
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -36,4 +40,13 @@ class ModelConfig:
 
     @property
     def input_dim(self) -> int:
+        return self.base_input_dim + (self.structure_dim if self.structure else 0)
+
+    @property
+    def base_input_dim(self) -> int:
+        """Token, position, meter and style inputs: the part every model has."""
         return self.token_dim + self.position_dim + self.meter_dim + len(self.genres)
+
+    @property
+    def structure_dim(self) -> int:
+        return 2 * self.lookback_dim + self.context_dim

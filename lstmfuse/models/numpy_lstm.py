@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import LstmfuseError
+from ..encoding.structure import N_CONTEXT, UNKNOWN
 from .config import ModelConfig
 
 
@@ -49,7 +50,20 @@ class MelodyLSTM:
         self.token_proj = arrays["token_embedding"].astype(np.float64) @ k0[:t]
         self.position_proj = arrays["position_embedding"].astype(np.float64) @ k0[t : t + p]
         self.meter_proj = arrays["meter_embedding"].astype(np.float64) @ k0[t + p : t + p + m]
-        self.style_proj = k0[t + p + m :] if c.genres else None
+        base = c.base_input_dim
+        self.style_proj = k0[t + p + m : base] if c.genres else None
+        # Structure inputs (encoding.structure): lookback tokens one and two bars back, and the
+        # phrase context. A model without them gets zero tables, so every model steps alike.
+        units4 = k0.shape[1]
+        if c.structure:
+            lb, lbd = arrays["lookback_embedding"].astype(np.float64), c.lookback_dim
+            self.lookback1_proj = lb @ k0[base : base + lbd]
+            self.lookback2_proj = lb @ k0[base + lbd : base + 2 * lbd]
+            self.context_proj = arrays["context_embedding"].astype(np.float64) @ k0[base + 2 * lbd :]
+        else:
+            self.lookback1_proj = np.zeros((c.vocab_size, units4))
+            self.lookback2_proj = np.zeros((c.vocab_size, units4))
+            self.context_proj = np.zeros((N_CONTEXT, units4))
         self.bias = [arrays[f"lstm_{i}_bias"].astype(np.float64) for i in range(c.layers)]
         self.recurrent = [arrays[f"lstm_{i}_recurrent"].astype(np.float64) for i in range(c.layers)]
         self.kernels = [None] + [arrays[f"lstm_{i}_kernel"].astype(np.float64) for i in range(1, c.layers)]
@@ -63,6 +77,11 @@ class MelodyLSTM:
             "position_embedding": (c.n_positions, c.position_dim),
             "meter_embedding": (c.n_meters, c.meter_dim),
             "lstm_0_kernel": (c.input_dim, 4 * c.units),
+            **(
+                {"lookback_embedding": (c.vocab_size, c.lookback_dim), "context_embedding": (N_CONTEXT, c.context_dim)}
+                if c.structure
+                else {}
+            ),
             "logits_kernel": (c.units, c.vocab_size),
             "logits_bias": (c.vocab_size,),
         }
@@ -107,10 +126,13 @@ class MelodyLSTM:
         zeros = lambda: np.zeros((batch, u))  # noqa: E731
         return LSTMState([zeros() for _ in range(self.config.layers)], [zeros() for _ in range(self.config.layers)])
 
-    def step(self, tokens, positions, meters, state: LSTMState, style: np.ndarray | None = None):
-        """One step for a batch: int arrays of shape (B,) in, logits (B, V) and new state out."""
+    def step(self, tokens, positions, meters, state: LSTMState, style: np.ndarray | None = None, structure=None):
+        """One step for a batch: int arrays of shape (B,) in, logits (B, V) and new state out.
+        ``structure``: (B, 3) inputs of encoding.structure (None: unknown)."""
         tokens = np.asarray(tokens)
         x = self.token_proj[tokens] + self.position_proj[positions] + self.meter_proj[meters]
+        s = np.broadcast_to(UNKNOWN, (len(tokens), 3)) if structure is None else np.asarray(structure)
+        x = x + self.lookback1_proj[s[:, 0]] + self.lookback2_proj[s[:, 1]] + self.context_proj[s[:, 2]]
         if self.style_proj is not None:
             if style is None:
                 raise LstmfuseError(f"model '{self.name}' needs genre weights")
@@ -129,15 +151,17 @@ class MelodyLSTM:
         logits = x @ self.out_w + self.out_b
         return logits, LSTMState(new_h, new_c)
 
-    def sequence_logits(self, tokens, positions, meters, style=None) -> np.ndarray:
-        """Logits for every step of padded sequences (B, T): used by evaluation."""
+    def sequence_logits(self, tokens, positions, meters, style=None, structure=None) -> np.ndarray:
+        """Logits for every step of padded sequences (B, T): used by evaluation.
+        ``structure``: (B, T, 3) inputs of encoding.structure (None: unknown)."""
         tokens, positions, meters = (np.atleast_2d(np.asarray(a)) for a in (tokens, positions, meters))
         b, t = tokens.shape
         state = self.initial_state(b)
         out = np.empty((b, t, self.config.vocab_size))
         for j in range(t):
             st = None if style is None else np.asarray(style)[:, j] if np.ndim(style) == 3 else style
-            out[:, j], state = self.step(tokens[:, j], positions[:, j], meters[:, j], state, st)
+            sj = None if structure is None else np.asarray(structure)[:, j]
+            out[:, j], state = self.step(tokens[:, j], positions[:, j], meters[:, j], state, st, sj)
         return out
 
 

@@ -34,7 +34,7 @@ LICENCE = (
 )
 
 #: the shipped defaults (what `lstmfuse train` uses unless told otherwise)
-DEFAULT_CONFIG = ModelConfig(units=192)
+DEFAULT_CONFIG = ModelConfig(units=192, structure=True)
 DEFAULT_SETTINGS = TrainSettings(epochs=15, patience=3)
 FUSION_TOKENS_PER_GENRE = 150_000
 
@@ -51,6 +51,20 @@ def _subsample(melodies: list, max_tokens: int, seed: int) -> list:
         out.append(m)
         total += 2 * len(m[1].events) + 2
     return out
+
+
+def load_init_arrays(path: Path, config: ModelConfig) -> dict[str, np.ndarray]:
+    """A trained model's arrays to fine-tune from: the same shape as ``config``, or the same
+    without structure inputs (a structure model grown from a plain one)."""
+    from ..errors import UsageError
+
+    weights = path / WEIGHTS if path.is_dir() else path
+    base = MelodyLSTM.load(weights, name=str(path))
+    same = dict(base.config.to_dict(), structure=config.structure, lookback_dim=config.lookback_dim, context_dim=config.context_dim)
+    if ModelConfig.from_dict(same) != config or (base.config.structure and not config.structure):
+        raise UsageError(f"--init-from {path}: its model ({base.config.to_dict()}) does not match the one to train ({config.to_dict()})")
+    with np.load(weights, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files if k != "__config__"}
 
 
 def heldout_table(model: MelodyLSTM, genre: str, root: Path | None, style: np.ndarray | None = None) -> dict[str, Any]:
@@ -110,17 +124,24 @@ def train_and_ship(
             va += [m for _, m in v]
             styles_tr += [k] * len(t)
             styles_va += [k] * len(v)
-        train_w = make_windows(encode_all(tr), settings.window, styles_tr, len(genres))
-        valid_w = make_windows(encode_all(va), settings.window, styles_va, len(genres))
+        train_w = make_windows(encode_all(tr), settings.window, styles_tr, len(genres), structure=config.structure)
+        valid_w = make_windows(encode_all(va), settings.window, styles_va, len(genres), structure=config.structure)
         data_note = {g: corpus_report(g, corpus_root) for g in genres}
     else:
         genre = get_genre(name)
         config = base_config
-        train_w = make_windows(encode_all(m for _, m in load_corpus(genre.name, "train", corpus_root)), settings.window)
-        valid_w = make_windows(encode_all(m for _, m in load_corpus(genre.name, "valid", corpus_root)), settings.window)
+        train_w = make_windows(
+            encode_all(m for _, m in load_corpus(genre.name, "train", corpus_root)), settings.window, structure=config.structure
+        )
+        valid_w = make_windows(
+            encode_all(m for _, m in load_corpus(genre.name, "valid", corpus_root)), settings.window, structure=config.structure
+        )
         data_note = {genre.name: corpus_report(genre.name, corpus_root)}
     settings = settings.scaled_for(len(train_w))
-    result, arrays = train_model(config, train_w, valid_w, run_dir, settings, resume=resume, on_epoch=on_epoch)
+    init_arrays = load_init_arrays(Path(settings.init_from), config) if settings.init_from else None
+    result, arrays = train_model(
+        config, train_w, valid_w, run_dir, settings, resume=resume, on_epoch=on_epoch, init_arrays=init_arrays
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = save_weights(out_dir / WEIGHTS, config, arrays)
     model = MelodyLSTM(config, arrays, name=name)

@@ -33,6 +33,8 @@ class TrainSettings:
     max_minutes: float | None = None  # stop after this much wall time (still keeps the best)
     min_steps: int = 1000  # small corpora get more epochs (and smaller batches) to reach this
     max_epochs: int = 100
+    #: a trained model's weight file to start from (fine-tuning; see set_weights_from_dict)
+    init_from: str | None = None
 
     def scaled_for(self, n_windows: int) -> "TrainSettings":
         """Settings for a corpus of ``n_windows``: a corpus too small for ``min_steps`` optimizer
@@ -67,6 +69,8 @@ def _dataset(w: Windows, batch: int, shuffle: bool, seed: int):
     feats: dict[str, Any] = {"tokens": w.tokens, "positions": w.positions, "meters": w.meters}
     if w.style is not None:
         feats["style"] = w.style
+    if w.structure is not None:
+        feats["structure"] = w.structure
     ds = tf.data.Dataset.from_tensor_slices((feats, w.targets))
     if shuffle:
         ds = ds.shuffle(len(w), seed=seed, reshuffle_each_iteration=True)
@@ -91,12 +95,16 @@ def train_model(
     settings: TrainSettings,
     resume: bool = True,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    init_arrays: dict[str, np.ndarray] | None = None,
 ) -> tuple[TrainResult, dict[str, np.ndarray]]:
-    """Train (or resume) and return the result plus the best weights as NumPy arrays."""
+    """Train (or resume) and return the result plus the best weights as NumPy arrays.
+
+    With ``init_arrays`` (a trained model's weights) a fresh run starts from them, and their
+    validation loss is the one to beat: a fine-tune that does not improve ships them unchanged."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from .keras_model import build_model, weights_dict
+    from .keras_model import build_model, set_weights_from_dict, weights_dict
 
     run_dir.mkdir(parents=True, exist_ok=True)
     state_path = run_dir / "state.json"
@@ -121,6 +129,8 @@ def train_model(
             optimizer=keras.optimizers.Adam(settings.learning_rate, clipnorm=1.0),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
         )
+        if init_arrays is not None:
+            set_weights_from_dict(model, config, init_arrays)
     train_ds = _dataset(train, settings.batch_size, True, settings.seed)
     valid_ds = _dataset(valid, settings.batch_size, False, settings.seed)
     started = time.perf_counter()
@@ -129,6 +139,13 @@ def train_model(
     total_tokens = 0
     train_seconds = 0.0
     epoch = state["epoch"]
+    if init_arrays is not None and epoch == 0 and not best_path.exists():
+        start_loss = float(model.evaluate(valid_ds, verbose=0))
+        state["best_val_loss"] = start_loss
+        model.save_weights(best_path)
+        history.append({"epoch": 0, "val_loss": start_loss, "val_bits_per_token": start_loss / np.log(2), "start": True})
+        with open(log_path, "a") as fh:
+            fh.write(json.dumps(history[-1]) + "\n")
     while epoch < settings.epochs and state["wait"] < settings.patience:
         if settings.max_minutes and (time.perf_counter() - started) / 60 > settings.max_minutes:
             break
