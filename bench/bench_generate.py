@@ -22,10 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from lstmfuse.encoding.extract import melody_from_part  # noqa: E402
-from lstmfuse.generation.continuation import continue_melody  # noqa: E402
-from lstmfuse.generation.options import SamplingOptions  # noqa: E402
-from lstmfuse.io import load  # noqa: E402
+from lstmfuse import GenreWeights, SamplingOptions, continue_passage, load_score, passage_of  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "essen-altdeu10-1.krn"
 
@@ -61,14 +58,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--seed-runs", type=int, default=3)
     args = ap.parse_args()
-    passage = melody_from_part(load(EXAMPLE).parts[0])
+    passage = passage_of(load_score(EXAMPLE))
+    weights = GenreWeights.parse("folk=0.5,irish=0.3,scottish=0.2")
     counter = iter(range(10**9))
-    cont = timings(lambda: continue_melody(passage, bars=4, genre="folk", options=SamplingOptions(seed=next(counter))), args.runs)
+    cont = timings(lambda: continue_passage(passage, bars=4, genre="folk", options=SamplingOptions(seed=next(counter))), args.runs)
     # the fusion with its phrase plan, and the same without plan or motif bonus (--form free),
     # run alternately so a change in the machine's load hits both alike
     fusion, fusion_free = interleaved(
-        lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter))),
-        lambda: continue_melody(passage, bars=4, weights="folk=0.5,irish=0.3,scottish=0.2", options=SamplingOptions(seed=next(counter), form="free")),
+        lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(counter))),
+        lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(counter), form="free")),
         args.runs,
     )
     import seeds_baseline as seeds

@@ -20,10 +20,8 @@ from pathlib import Path
 import lstmfuse  # noqa: F401  - first: it pins BLAS to one thread before NumPy loads (see lstmfuse/__init__.py)
 import numpy as np
 
-from lstmfuse.encoding.extract import melody_from_part
+from lstmfuse import SamplingOptions, load_score, passage_of
 from lstmfuse.generation import regenerate as R
-from lstmfuse.generation.options import SamplingOptions
-from lstmfuse.io import load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -59,8 +57,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=40)
     args = ap.parse_args()
-    bach = melody_from_part(load(EXAMPLES / "bach-bwv277.krn").parts[0])
-    tune = melody_from_part(load(EXAMPLES / "oneills-0001.musicxml").parts[0])
+    bach = passage_of(load_score(EXAMPLES / "bach-bwv277.krn"))
+    tune = passage_of(load_score(EXAMPLES / "oneills-0001.musicxml"))
     cases = [
         ("bach chorale soprano, bars 3-6 (4/4), bach", bach, (3, 6), {"genre": "bach"}),
         ("O'Neill tune, bars 9-12 (2/4), irish", tune, (9, 12), {"genre": "irish"}),
