@@ -21,6 +21,7 @@ from .options import SamplingOptions
 from .regenerate import RegenerateResult, parse_bars, regenerate_span
 from .score_write import _beam, _make, _split, record_settings, show_accidentals
 from .service import _finish, _prepare_outputs
+from .weights import GenreWeights
 
 
 def _measures(part) -> list:
@@ -134,7 +135,7 @@ def regenerate_in_score(
     *,
     bars: str,
     genre: str | None = None,
-    weights: str | dict | None = None,
+    weights: GenreWeights | None = None,
     part: str | int = 0,
     options: SamplingOptions | None = None,
     variants: int = 1,
@@ -168,7 +169,7 @@ def regenerate_score(
     *,
     bars: str,
     genre: str | None = None,
-    weights: str | dict | None = None,
+    weights: GenreWeights | None = None,
     part: str | int = 0,
     options: SamplingOptions | None = None,
     variants: int = 1,

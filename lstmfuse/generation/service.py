@@ -1,7 +1,9 @@
 """Score-level generation: file in -> passage -> continuation/fusion -> file out.
 
-The CLI and batch edits call these; the bridge calls :mod:`continuation` directly with the
-events MuseScore sends. Nothing is written unless generation succeeded, and writes are atomic.
+The CLI, batch edits and the public API (``lstmfuse.fuse``) call these; the bridge calls
+``lstmfuse.continue_passage`` with the events MuseScore sends. Weights arrive parsed
+(:class:`~.weights.GenreWeights`, at the edge), keys in :mod:`lstmfuse.theory`'s grammar.
+Nothing is written unless generation succeeded, and writes are atomic.
 """
 
 from __future__ import annotations
