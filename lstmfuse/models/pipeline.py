@@ -191,12 +191,30 @@ def train_and_ship(
         "weights_file": WEIGHTS,
         "weights_sha1": __import__("hashlib").sha1(weights_path.read_bytes()).hexdigest(),
     }
+    if settings.init_from:
+        card["base"] = base_model_summary(Path(settings.init_from))
     log = run_dir / "log.jsonl"
     if log.exists():  # the per-epoch JSON log travels with the weights it produced
         write_bytes_atomic(out_dir / "training_log.jsonl", log.read_bytes(), force=True)
     write_bytes_atomic(out_dir / "card.json", json.dumps(card, indent=2).encode(), force=True)
     write_bytes_atomic(out_dir / "MODEL_CARD.md", render_card_md(card).encode(), force=True)
     return card
+
+
+def base_model_summary(path: Path) -> dict[str, Any]:
+    """What a fine-tune started from: the base model's command, weights and held-out figures,
+    so the card shows before and after side by side."""
+    folder = path if path.is_dir() else path.parent
+    card_path = folder / "card.json"
+    base = json.loads(card_path.read_text()) if card_path.exists() else {}
+    return {
+        "path": str(path),
+        "command": base.get("command", "?"),
+        "weights_sha1": base.get("weights_sha1", "?"),
+        "epochs_run": base.get("training", {}).get("epochs_run"),
+        "best_val_bits_per_token": base.get("training", {}).get("best_val_bits_per_token"),
+        "heldout_bits_per_token": {g: h["lstm"]["bits_per_token"] for g, h in base.get("heldout", {}).items()},
+    }
 
 
 def render_card_md(card: dict[str, Any]) -> str:
@@ -213,11 +231,27 @@ def render_card_md(card: dict[str, Any]) -> str:
         )
     lines += ["", f"Split: {card['split']}.", ""]
     lines += ["## Hyperparameters", "", f"```json\n{json.dumps(card['config'])}\n{json.dumps(card['settings'])}\n```", ""]
+    if card["config"].get("structure"):
+        lines += [
+            "Structure inputs (`lstmfuse/encoding/structure.py`): at every step the model also reads the token "
+            "that came next at the same moment one and two bars back (one shared embedding of "
+            f"{card['config']['lookback_dim']}), and one context id (embedding {card['config']['context_dim']}) for "
+            "whether the bar so far repeats the bar one or two back, the bar's place in its 4-bar phrase "
+            "and the bars left to the end.",
+            "",
+        ]
     t = card["training"]
     lines += [
         "## Training",
         "",
-        f"Command: `{card['command']}`. {t['epochs_run']} epochs, {t['seconds']} s on {t['machine']} "
+        f"Command: `{card['command']}`. {t['epochs_run']} epochs"
+        + (
+            f" (the run was resumed at epoch {t['resumed_from_epoch']} from its checkpoint in the run folder; "
+            f"the time counts the resumed part)"
+            if t.get("resumed_from_epoch")
+            else ""
+        )
+        + f", {t['seconds']} s on {t['machine']} "
         f"(TensorFlow {t['tensorflow']}, Keras {t['keras']}), {t['tokens_per_second']} target tokens/s, "
         f"{card['train_tokens_per_epoch']} training tokens per epoch; best validation "
         f"{t['best_val_bits_per_token']} bits/token.",
@@ -234,5 +268,24 @@ def render_card_md(card: dict[str, Any]) -> str:
                 f"| {g} | {'LSTM' if key == 'lstm' else r['model']} | {r['bits_per_token']:.3f} | "
                 f"{r['bits_per_note']:.3f} | {r['pitch_accuracy']:.3f} | {r['duration_accuracy']:.3f} |"
             )
+    base = card.get("base")
+    if base:
+        before = base["heldout_bits_per_token"]
+        lines += [
+            "",
+            "## Fine-tuned from",
+            "",
+            f"This model started from `{base['path']}` (weights sha1 {base['weights_sha1']}, made by "
+            f"`{base['command']}`, {base['epochs_run']} epochs, best validation {base['best_val_bits_per_token']} "
+            "bits/token), whose weights it kept; the new inputs started at zero, so epoch 0 of the fine-tune "
+            "scores exactly what the base did.",
+            "",
+            "| genre | held-out bits/token before | after | change |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for g, h in card["heldout"].items():
+            if g in before:
+                after = h["lstm"]["bits_per_token"]
+                lines.append(f"| {g} | {before[g]:.3f} | {after:.3f} | {after - before[g]:+.3f} |")
     lines += ["", "## Licence", "", card["licence"], ""]
     return "\n".join(lines)
