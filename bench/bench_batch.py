@@ -27,7 +27,7 @@ from pathlib import Path
 import music21
 
 from lstmfuse import batch
-from lstmfuse.batch.safety import atomic_write
+from lstmfuse.io.atomic import write_bytes_atomic
 
 CORPUS = Path(music21.__file__).parent / "corpus"
 OP133 = CORPUS / "beethoven" / "opus133.mxl"
@@ -38,7 +38,7 @@ def bench_op133(repeat: int, m21_repeat: int, tmp: Path) -> dict:
     for i in range(repeat):
         t0 = time.perf_counter()
         data, changes = batch.apply(OP133, [batch.Transpose("+M2")])
-        atomic_write(tmp / f"direct-{i}.mxl", data)
+        write_bytes_atomic(tmp / f"direct-{i}.mxl", data, force=True)
         direct.append(time.perf_counter() - t0)
     m21 = []
     parse_s, transpose_s, write_s = [], [], []

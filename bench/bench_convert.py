@@ -5,8 +5,9 @@ Three ways, one after the other in the same process run, over the same files:
 1. plain loop   converter21.register(); s = music21.converter.parse(f, forceSource=True);
                 s.write('musicxml', fp=...)   (forceSource: music21 would otherwise reuse
                 pickles it stored on an earlier run, which is caching)
-2. lstmfuse -j 1   lstmfuse.convert.convert_many(jobs, workers=1) (in this process)
-3. lstmfuse -j 2   lstmfuse.convert.convert_many(jobs, workers=2) (a process pool)
+2. lstmfuse -j 1   lstmfuse.batch.run(files, [Convert("musicxml")], jobs=1), what
+                   ``lstmfuse convert --out-dir`` runs (in this process)
+3. lstmfuse -j 2   the same with jobs=2 (a process pool)
 
 lstmfuse does more per file than the plain loop: a Humdrum spine check, padding of pickup
 bars (without it the MusicXML is wrong), an atomic write with fsync, and its output
@@ -51,7 +52,7 @@ def plain_loop(files: list[Path], out: Path) -> tuple[float, int]:
     import converter21
     import music21
 
-    from lstmfuse.convert import quiet
+    from lstmfuse.io import quiet
 
     converter21.register()
     failed = 0
@@ -68,11 +69,10 @@ def plain_loop(files: list[Path], out: Path) -> tuple[float, int]:
 
 
 def lstmfuse_batch(files: list[Path], out: Path, workers: int) -> tuple[float, int]:
-    from lstmfuse.convert import convert_many, plan_batch
+    from lstmfuse import batch
 
-    jobs = plan_batch([str(f) for f in files], "musicxml", out)
-    result = convert_many(jobs, workers=workers)
-    return result.seconds, len(result.failed)
+    result = batch.run([str(f) for f in files], [batch.Convert("musicxml")], out_dir=out, jobs=workers, journal=False)
+    return result.finished - result.started, len(result.failed)
 
 
 def loadavg() -> str:

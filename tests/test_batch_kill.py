@@ -17,6 +17,7 @@ from conftest import CORPUS
 
 from lstmfuse import batch
 from lstmfuse.batch import safety
+from lstmfuse.io.atomic import is_temp_name
 
 SOURCE = CORPUS / "beethoven" / "opus133.mxl"  # ~9,700 notes: each file takes a noticeable moment
 COPIES = 8
@@ -61,7 +62,7 @@ def _wait_for_entries(journal: Path, n: int, proc: subprocess.Popen, timeout: fl
 
 
 def _no_temps(folder: Path) -> None:
-    assert not [p for p in folder.rglob("*") if p.name.endswith(safety.TEMP_MARK)]
+    assert not [p for p in folder.rglob("*") if is_temp_name(p.name)]
 
 
 def test_sigkill_out_dir_then_resume(tmp_path, expected):

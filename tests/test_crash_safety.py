@@ -28,6 +28,7 @@ import pytest
 from lstmfuse import batch
 from lstmfuse.batch import safety
 from lstmfuse.io import load, save
+from lstmfuse.io.atomic import is_temp_name
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file-size limits and signals are POSIX")
 
@@ -202,15 +203,15 @@ def test_a_live_writers_temp_file_is_never_swept(tmp_path, scores):
         proc.communicate(timeout=60)
 
 
-# ------------------------------------------------------------------------- batch.safety
+# ------------------------------------------------------------------------- the batch's writes (io.atomic, mode kept)
 SIZE_LIMITED_BATCH_WRITE = r"""
 import resource, signal, sys
 from pathlib import Path
-from lstmfuse.batch import safety
+from lstmfuse.io.atomic import write_bytes_atomic
 dest, new = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes()
 signal.signal(signal.SIGXFSZ, signal.SIG_DFL if sys.argv[3] == "kill" else signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (len(new) // 2, resource.RLIM_INFINITY))
-safety.atomic_write(dest, new, mode=0o640)
+write_bytes_atomic(dest, new, force=True, mode=0o640)
 """
 
 
@@ -220,9 +221,9 @@ def test_batch_atomic_write_killed_inside_the_write(tmp_path, scores):
     r = _run(SIZE_LIMITED_BATCH_WRITE, dest, scores["new_path"], "kill")
     assert r.returncode == -signal.SIGXFSZ, r.stderr[-2000:]
     assert dest.read_bytes() == scores["old"]
-    temps = [p for p in tmp_path.iterdir() if p.name.endswith(safety.TEMP_MARK)]
+    temps = [p for p in tmp_path.iterdir() if is_temp_name(p.name)]
     assert [p.stat().st_size for p in temps] == [len(scores["new"]) // 2]  # the kill landed in the write
-    safety.clean_stale_temps(dest)  # what every batch does before it writes a file
+    atomic.write_bytes_atomic(dest, scores["new"], force=True)  # what every write does first: sweep dead writers' temps
     assert _listing(tmp_path) == ["tune.musicxml"]
 
 
@@ -237,12 +238,12 @@ def test_batch_atomic_write_on_a_full_disk(tmp_path, scores):
 
 def test_batch_atomic_write_keeps_mode_and_refuses_to_clobber_when_exclusive(tmp_path):
     dest = tmp_path / "a.txt"
-    safety.atomic_write(dest, b"one", mode=0o640)
+    atomic.write_bytes_atomic(dest, b"one", mode=0o640)
     assert dest.read_bytes() == b"one" and dest.stat().st_mode & 0o777 == 0o640
-    with pytest.raises(FileExistsError):
-        safety.atomic_write(dest, b"two", exclusive=True)
+    with pytest.raises(ScoreWriteError, match="already exists"):
+        atomic.write_bytes_atomic(dest, b"two")
     assert dest.read_bytes() == b"one"
-    safety.atomic_write(dest, b"three")
+    atomic.write_bytes_atomic(dest, b"three", force=True)
     assert dest.read_bytes() == b"three"
     assert _listing(tmp_path) == ["a.txt"]
 
@@ -250,19 +251,19 @@ def test_batch_atomic_write_keeps_mode_and_refuses_to_clobber_when_exclusive(tmp
 BATCH_KILLED_IN_THE_WRITE = r"""
 import os, resource, signal, sys
 from pathlib import Path
-from lstmfuse.batch import safety
+from lstmfuse.batch import runner
 target, how = Path(sys.argv[1]).resolve(), sys.argv[2]
-real_write, real_replace = safety.atomic_write, os.replace
-def write(dest, data, **kw):
+real_write, real_replace = runner.write_bytes_atomic, os.replace
+def write(dest, data, *a, **kw):
     if Path(dest).resolve() == target and how == "inside":
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
         resource.setrlimit(resource.RLIMIT_FSIZE, (len(data) // 2, resource.RLIM_INFINITY))
-    return real_write(dest, data, **kw)
+    return real_write(dest, data, *a, **kw)
 def replace(src, dst, *a, **k):
     if Path(dst).resolve() == target and how == "rename":
         os.kill(os.getpid(), signal.SIGKILL)
     return real_replace(src, dst, *a, **k)
-safety.atomic_write, os.replace = write, replace
+runner.write_bytes_atomic, os.replace = write, replace
 from lstmfuse.cli import main
 sys.argv = ["lstmfuse", *sys.argv[3:]]
 main()
@@ -297,7 +298,7 @@ def test_batch_in_place_killed_while_writing_a_file_then_resume(tmp_path, scores
     assert files[2].read_bytes() == scores["new"]
     assert (lib / "t1.musicxml.bak").read_bytes() == scores["new"]
     assert safety.pending_path(files[1]).exists()  # the marker that makes --resume safe
-    temps = [p for p in lib.iterdir() if p.name.endswith(safety.TEMP_MARK)]
+    temps = [p for p in lib.iterdir() if is_temp_name(p.name)]
     assert len(temps) == 1 and temps[0].name.startswith(".t1.musicxml.")
     done = subprocess.run([sys.executable, "-m", "lstmfuse", *_batch_args(files, "--in-place", "--resume")],
                           capture_output=True, text=True, timeout=300,
@@ -387,7 +388,7 @@ def test_new_file_gets_the_umask_mode_not_the_temp_files_0600(tmp_path, umask, m
     old = os.umask(umask)
     try:
         atomic.write_bytes_atomic(tmp_path / "a", b"1")
-        safety.atomic_write(tmp_path / "b", b"1")
+        atomic.write_bytes_atomic(tmp_path / "b", b"1", mode=None, force=True)
         assert os.umask(umask) == umask  # reading the umask left it as it was
     finally:
         os.umask(old)
@@ -456,26 +457,26 @@ def test_only_dead_writers_temp_files_are_swept(tmp_path):
 
 def test_batch_atomic_write_exclusive_creates_and_leaves_no_temp(tmp_path):
     dest = tmp_path / "a.txt"
-    assert safety.atomic_write(dest, b"one", exclusive=True) == dest
+    assert atomic.write_bytes_atomic(dest, b"one") == dest
     assert dest.read_bytes() == b"one" and _listing(tmp_path) == ["a.txt"]
 
 
-def test_clean_stale_temps_removes_only_ours(tmp_path):
-    dest = tmp_path / "a.musicxml"
-    ours = [f".a.musicxml.x1{safety.TEMP_MARK}", f".a.musicxml.zz{safety.TEMP_MARK}"]
-    theirs = [f".b.musicxml.x1{safety.TEMP_MARK}", ".a.musicxml.x1.tmp", f"a.musicxml.x1{safety.TEMP_MARK}", "a.musicxml"]
+def test_temp_names_are_recognised_so_batches_never_take_them_as_inputs(tmp_path):
+    ours = [".a.musicxml.123.x1ab_9zz.part.musicxml", ".a.krn.4.abcdefgh.part.krn", ".j.jsonl.77.k2.part.jsonl"]
+    theirs = [".a.musicxml.x1.tmp", "a.musicxml.123.x1.part.musicxml", "a.musicxml", ".a.musicxml.lstmfuse-pending"]
+    assert [is_temp_name(n) for n in ours] == [True] * 3
+    assert [is_temp_name(n) for n in theirs] == [False] * 4
     for n in ours + theirs:
         (tmp_path / n).write_text("x")
-    safety.clean_stale_temps(dest)
-    assert _listing(tmp_path) == sorted(theirs)
-    safety.clean_stale_temps(tmp_path / "missing-folder" / "x")  # no folder: nothing to do, no error
+    assert [p.name for p in batch.expand_inputs([tmp_path / n for n in ours + theirs])] == theirs[:3]
 
 
 def test_pending_marker_round_trip(tmp_path):
     src = tmp_path / "song.musicxml"
     assert safety.pending_path(src) == tmp_path / ".song.musicxml.lstmfuse-pending"
     assert safety.read_pending(src) is None
-    stale = tmp_path / f".{safety.pending_path(src).name}.x1{safety.TEMP_MARK}"
+    dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1 if Path("/proc/sys/kernel/pid_max").exists() else 2**22 + 1
+    stale = tmp_path / f".{safety.pending_path(src).name}.{dead}.x1.part.lstmfuse-pending"
     stale.write_text("left by a killed run")
     safety.write_pending(src, "aa", "bb")
     assert not stale.exists()
@@ -599,16 +600,17 @@ def syscalls(monkeypatch) -> list[tuple]:
 def test_io_data_is_on_disk_before_the_rename(tmp_path, syscalls):
     atomic.write_bytes_atomic(tmp_path / "a.musicxml", b"12345")
     atomic.write_bytes_atomic(tmp_path / "a.musicxml", b"123", force=True)
-    assert [e[0] for e in syscalls] == ["fsync", "link", "fsync", "replace"]
-    assert syscalls[0][1].startswith(".a.musicxml.") and syscalls[0][2] == 5 and syscalls[2][2] == 3
-    assert syscalls[1][1] == syscalls[3][1] == "a.musicxml"
+    assert [e[0] for e in syscalls] == ["fsync", "link", "fsync", "fsync", "replace", "fsync"]
+    assert syscalls[0][1].startswith(".a.musicxml.") and syscalls[0][2] == 5 and syscalls[3][2] == 3
+    assert syscalls[1][1] == syscalls[4][1] == "a.musicxml"
+    assert syscalls[2][1] == syscalls[5][1] == tmp_path.name  # the folder, after each rename
 
 
 @needs_proc
 def test_batch_data_and_folder_are_synced_around_the_rename(tmp_path, syscalls):
-    safety.atomic_write(tmp_path / "a.musicxml", b"12345")
+    atomic.write_bytes_atomic(tmp_path / "a.musicxml", b"12345", force=True, mode=0o644)
     assert [e[0] for e in syscalls] == ["fsync", "replace", "fsync"]
-    assert syscalls[0][1].endswith(safety.TEMP_MARK) and syscalls[0][2] == 5  # flushed before the sync
+    assert is_temp_name(syscalls[0][1]) and syscalls[0][2] == 5  # flushed before the sync
     assert syscalls[1][1] == "a.musicxml" and syscalls[2][1] == tmp_path.name  # then the folder
     syscalls.clear()
     j = safety.Journal(tmp_path / "j.jsonl", [], {})
@@ -625,9 +627,9 @@ def test_writes_leak_no_file_descriptors(tmp_path):
         return len(os.listdir("/proc/self/fd"))
 
     atomic.write_bytes_atomic(tmp_path / "warm", b"x")
-    safety.atomic_write(tmp_path / "warm2", b"x")
+    atomic.write_bytes_atomic(tmp_path / "warm2", b"x", force=True, mode=0o600)
     before = open_fds()
     for i in range(10):
         atomic.write_bytes_atomic(tmp_path / f"a{i}", b"x")
-        safety.atomic_write(tmp_path / f"b{i}", b"x")
+        atomic.write_bytes_atomic(tmp_path / f"b{i}", b"x", force=True, mode=0o600)
     assert open_fds() == before

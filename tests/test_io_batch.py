@@ -1,13 +1,15 @@
-"""Batch conversion: library (lstmfuse.convert) and ``lstmfuse convert ... --out-dir``."""
+"""Batch conversion: ``lstmfuse convert ... --out-dir`` and the batch engine it runs on
+(``lstmfuse.batch.run`` with a ``Convert`` op: the same rules as ``lstmfuse batch convert``)."""
 
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from test_io_cli_errors import run_cli
 
-from lstmfuse.convert import collect_sources, convert_many, plan_batch
+from lstmfuse import batch
 from lstmfuse.errors import UsageError
 from lstmfuse.io import load
 from lstmfuse.io.schema import validate_musicxml
@@ -33,8 +35,8 @@ def tree(tmp_path, examples_dir, corpus_dir):
 
 
 def test_plan_keeps_sub_folders_and_skips_non_scores(tree, tmp_path):
-    jobs = plan_batch([tree], "musicxml", tmp_path / "out")
-    rel = sorted(str(j.target.relative_to(tmp_path / "out")) for j in jobs)
+    plan = batch.run([tree], [batch.Convert("musicxml")], out_dir=tmp_path / "out", dry_run=True)
+    rel = sorted(str(Path(f.output).relative_to(tmp_path / "out")) for f in plan.files)
     assert rel == [
         "chorales/bach-bwv277.musicxml",
         "chorales/bwv66.6.musicxml",
@@ -46,20 +48,22 @@ def test_plan_keeps_sub_folders_and_skips_non_scores(tree, tmp_path):
 
 
 def test_globs_and_bad_inputs(tree, tmp_path):
-    pairs = collect_sources([str(tree / "**" / "*.krn")])
-    assert sorted(str(rel) for _, rel in pairs) == [
+    files = batch.expand_inputs([str(tree / "**" / "*.krn")])
+    assert sorted(str(f.relative_to(tree)) for f in files) == [
         "chorales/bach-bwv277.krn",
         "folk/broken.krn",
         "folk/deep/essen-altdeu10-1.krn",
     ]
+    # a glob that matches folders takes the score files under them
+    assert len(batch.expand_inputs([str(tree / "fol*")])) == 4
     with pytest.raises(UsageError, match="no such file or folder"):
-        collect_sources([str(tmp_path / "nope")])
-    with pytest.raises(UsageError, match="matches no files"):
-        collect_sources([str(tmp_path / "*.nothing")])
+        batch.expand_inputs([str(tmp_path / "nope")])
+    with pytest.raises(UsageError, match="no file matches"):
+        batch.expand_inputs([str(tmp_path / "*.nothing")])
     with pytest.raises(UsageError, match="unknown format"):
-        plan_batch([tree], "pdf", tmp_path / "out")
+        batch.Convert("pdf")
     with pytest.raises(UsageError, match="cannot write abc"):
-        plan_batch([tree], "abc", tmp_path / "out")
+        batch.Convert("abc")
 
 
 def test_batch_cli_two_processes_reports_failures(tree, tmp_path):
@@ -100,25 +104,29 @@ def test_batch_cli_two_processes_reports_failures(tree, tmp_path):
 
 def test_same_output_name_twice_is_refused_not_overwritten(tmp_path, examples_dir):
     a = tmp_path / "a"
-    b = tmp_path / "b"
     a.mkdir()
-    b.mkdir()
     shutil.copy(examples_dir / "essen-altdeu10-1.krn", a / "song.krn")
-    shutil.copy(examples_dir / "bach-bwv277.krn", b / "song.krn")
-    jobs = plan_batch([a / "song.krn", b / "song.krn"], "musicxml", tmp_path / "out")
-    result = convert_many(jobs, workers=1)
-    assert [o.ok for o in result.outcomes] == [True, False]
-    assert "would overwrite the output of" in result.outcomes[1].reason
-    assert len(load(tmp_path / "out" / "song.musicxml").parts) == 1  # the first one's
+    shutil.copy(examples_dir / "oneills-0001.musicxml", a / "song.musicxml")
+    shutil.copy(examples_dir / "bach-bwv277.krn", a / "other.krn")
+    result = batch.run([a / "song.krn", a / "song.musicxml", a / "other.krn"], [batch.Convert("musicxml")],
+                       out_dir=tmp_path / "out", journal=False)
+    assert [f.status for f in result.files] == ["ok", "failed", "ok"]
+    assert "would overwrite the output of" in result.files[1].error
+    assert note_content(load(tmp_path / "out" / "song.musicxml")) == note_content(load(a / "song.krn"))  # the first one's
+    # in place, a.krn -> a.musicxml would replace the a.musicxml being edited: refused too
+    result = batch.run([a / "song.musicxml", a / "song.krn"], [batch.Convert("musicxml")], in_place=True)
+    assert [f.status for f in result.files] == ["unchanged", "failed"]
+    assert (a / "song.musicxml").read_bytes() == (examples_dir / "oneills-0001.musicxml").read_bytes()
 
 
 def test_outputs_inside_the_input_folder_are_not_reconverted(tmp_path, examples_dir):
     shutil.copy(examples_dir / "essen-altdeu10-1.krn", tmp_path / "song.krn")
-    jobs = plan_batch([tmp_path], "krn", tmp_path / "out")
-    assert [j.source.name for j in jobs] == ["song.krn"]
-    assert convert_many(jobs, workers=1).outcomes[0].ok
-    again = plan_batch([tmp_path], "krn", tmp_path / "out")
-    assert [j.source.name for j in again] == ["song.krn"]  # out/song.krn is not an input
+    first = batch.run([tmp_path], [batch.Convert("krn")], out_dir=tmp_path / "out", journal=False)
+    assert [Path(f.source).name for f in first.files] == ["song.krn"]
+    assert first.files[0].status in ("ok", "unchanged") and (tmp_path / "out" / "song.krn").exists()
+    assert [f.name for f in batch.expand_inputs([tmp_path], skip=tmp_path / "out")] == ["song.krn"]  # out/song.krn is not an input
+    again = batch.run([tmp_path], [batch.Convert("krn")], out_dir=tmp_path / "out", dry_run=True)
+    assert [Path(f.source).name for f in again.files] == ["song.krn"]
 
 
 def test_batch_cli_usage_errors(tmp_path, examples_dir):

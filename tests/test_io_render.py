@@ -82,7 +82,7 @@ def test_multi_page_names_and_single_page(tmp_path, corpus_dir):
 def test_a_verovio_crash_is_survived_and_falls_back_to_kern(tmp_path, examples_dir):
     """verovio's humlib MusicXML importer ("musicxml-hum") segfaults on music21-written
     MusicXML: the child dies, the parent reports it in one line or renders via kern."""
-    from lstmfuse.convert import convert_file
+    from lstmfuse.io import convert_file
 
     xml = convert_file(examples_dir / "bach-bwv277.krn", tmp_path / "m21.musicxml")
     with pytest.raises(RenderError) as info:

@@ -26,7 +26,7 @@ import music21
 import pytest
 from music21.musicxml import lilypondTestSuite
 
-from lstmfuse.convert import quiet, save_converted
+from lstmfuse.io import quiet, save_converted
 from lstmfuse.errors import LstmfuseError
 from lstmfuse.io import load
 from lstmfuse.io.schema import validate_musicxml

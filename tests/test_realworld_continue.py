@@ -120,7 +120,7 @@ def test_png_of_a_continuation_is_its_last_page(tmp_path, monkeypatch):
 
 def test_unnamed_staff_of_a_piano_takes_its_name(corpus_dir, tmp_path):
     """Kern names a piano on one staff only: the upper staff read back was 'Part 2'."""
-    from lstmfuse.convert import convert_file
+    from lstmfuse.io import convert_file
 
     target = tmp_path / "l.krn"
     convert_file(corpus_dir / "schubert" / "Lindenbaum.xml", target)

@@ -20,7 +20,7 @@ DATA = Path(__file__).resolve().parent / "data" / "realworld"
 
 def _kern_and_back(src: Path, tmp_path: Path):
     """src -> kern -> summary, and src -> MusicXML -> summary."""
-    from lstmfuse.convert import convert_file
+    from lstmfuse.io import convert_file
 
     out = {}
     for suffix in (".krn", ".musicxml"):
@@ -267,7 +267,7 @@ def test_inexact_triplets_round_trip_through_kern(corpus_dir, tmp_path):
     s = summarise(src)
     assert facts(s) == (1639, 132, 82, 246.0, "B1", "G#5", "Der Lindenbaum")
     target = tmp_path / "l.krn"
-    from lstmfuse.convert import convert_file
+    from lstmfuse.io import convert_file
 
     convert_file(src, target)
     assert "%43" not in target.read_text()

@@ -59,7 +59,7 @@ def run_file(path: Path, render: bool = True) -> Row:
     """Every operation on one file; never raises."""
     import warnings
 
-    from lstmfuse.convert import convert_file, quiet
+    from lstmfuse.io import convert_file, quiet
     from lstmfuse.encoding.extract import melody_from_part, pick_part
     from lstmfuse.encoding.tokens import encode
     from lstmfuse.errors import LstmfuseError

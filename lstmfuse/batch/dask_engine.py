@@ -49,12 +49,15 @@ def _probe(address: str) -> None:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}") from None
 
 
-def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], None], *,
-                address: str | None, jobs: int, stop=None) -> None:
-    """Submit every task to the cluster at ``address`` (or a local one with ``jobs``
-    worker processes) and hand each result to ``handle`` as it finishes."""
+def run_on_dask(tasks: list[dict[str, Any]], work: Callable[[dict[str, Any]], dict[str, Any]],
+                handle: Callable[[dict[str, Any]], None], *, address: str | None, jobs: int, stop=None) -> None:
+    """Run ``work`` on every task on the cluster at ``address`` (or a local one with ``jobs``
+    worker processes) and hand each result to ``handle`` as it finishes.
+
+    ``work`` is given, not imported, so this module knows nothing of the runner (which
+    imports it): the workers import ``work`` by its module name when they unpickle it.
+    """
     distributed = _import_distributed()
-    from .runner import process_task
 
     cluster = None
     if address:
@@ -71,7 +74,7 @@ def run_on_dask(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], 
     try:
         if not tasks:
             return
-        futures = client.map(process_task, tasks, pure=False, key=[f"lstmfuse-batch-{i}-{id(tasks)}" for i in range(len(tasks))])
+        futures = client.map(work, tasks, pure=False, key=[f"lstmfuse-batch-{i}-{id(tasks)}" for i in range(len(tasks))])
         for fut in distributed.as_completed(futures):
             if stop is not None and stop.is_set():
                 client.cancel([f for f in futures if not f.done()])

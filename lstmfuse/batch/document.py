@@ -11,22 +11,14 @@ from __future__ import annotations
 import io as _io
 import tempfile
 import warnings
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lxml import etree
 
 from ..errors import ScoreReadError, ScoreWriteError, UsageError
-from ..io.formats import EXTENSIONS, WRITABLE, detect_format, normalise_format
-
-_PARSER_OPTS = dict(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False,
-                    strip_cdata=False)
-_MXL_MIME = b"application/vnd.recordare.musicxml"
-_CONTAINER = "META-INF/container.xml"
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(**_PARSER_OPTS)
+from ..io import musicxml
+from ..io.conversion import quiet
+from ..io.formats import EXTENSIONS, WRITABLE, abc_tune_count, detect_format, normalise_format
 
 
 class Document:
@@ -47,8 +39,6 @@ class Document:
         self._epilogue = b""
         self._encoding = "UTF-8"
         self._mxl_rootfile: str | None = None
-        self._mxl_infos: list[zipfile.ZipInfo] = []
-        self._mxl_members: dict[str, bytes] = {}
         self._xml_bytes: bytes | None = None  # original MusicXML bytes (inside .mxl too)
         if fmt == "musicxml":
             self._load_xml(data)
@@ -60,20 +50,35 @@ class Document:
     @classmethod
     def read(cls, path: str | Path) -> "Document":
         p = Path(path)
-        fmt = sniff_format(p)
+        fmt = detect_format(p)
         try:
             data = p.read_bytes()
         except OSError as exc:
             raise ScoreReadError(f"cannot read: {exc.strerror}", p) from None
         return cls(p, data, fmt)
 
+    @classmethod
+    def read_all(cls, path: str | Path) -> list["Document"]:
+        """One document per score in the file: one per tune of an ABC collection (each is
+        edited and written on its own), else just :meth:`read`'s."""
+        doc = cls.read(path)
+        if doc.source_format != "abc" or abc_tune_count(doc.source_bytes) < 2:
+            return [doc]
+        from ..io.reader import load_all
+
+        with quiet(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            scores = list(load_all(doc.path))
+        docs = []
+        for score in scores:
+            tune = cls(doc.path, doc.source_bytes, "abc")
+            tune.score, tune.state = score, "score"
+            docs.append(tune)
+        return docs
+
     def _load_xml(self, data: bytes) -> None:
         self._xml_bytes = data
-        try:
-            tree = etree.parse(_io.BytesIO(data), _parser())
-        except etree.XMLSyntaxError as exc:
-            msg = (exc.msg or "malformed XML").split(", line")[0]
-            raise ScoreReadError(f"malformed XML: {msg}", self.path, getattr(exc, "lineno", None)) from None
+        tree = musicxml.parse(data, self.path)
         root = tree.getroot()
         tag = etree.QName(root).localname if isinstance(root.tag, str) else ""
         if tag == "score-timewise":
@@ -103,19 +108,8 @@ class Document:
         self._epilogue = data[end + len(end_tag):]
 
     def _load_mxl(self, data: bytes) -> None:
-        try:
-            zf = zipfile.ZipFile(_io.BytesIO(data))
-            infos = zf.infolist()
-            members = {i.filename: zf.read(i) for i in infos}
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            raise ScoreReadError(f"not a valid .mxl (zip) archive: {exc}", self.path) from None
-        rootfile = _find_rootfile(members)
-        if rootfile is None:
-            raise ScoreReadError("the .mxl archive holds no MusicXML score", self.path)
-        self._mxl_infos = infos
-        self._mxl_members = members
-        self._mxl_rootfile = rootfile
-        self._load_xml(members[rootfile])
+        xml, self._mxl_rootfile = musicxml.read_mxl(data, self.path)
+        self._load_xml(xml)
 
     # ------------------------------------------------------------------ views
 
@@ -134,7 +128,7 @@ class Document:
                 raise ScoreWriteError(f"music21 cannot export this score to MusicXML: {_one_line(exc)}", self.path) from None
         self._prolog = None
         self._xml_bytes = None
-        tree = etree.parse(_io.BytesIO(data), _parser())
+        tree = etree.parse(_io.BytesIO(data), musicxml.parser())
         self.root = tree.getroot()
         self._encoding = tree.docinfo.encoding or "UTF-8"
         self._split_prolog(data, "score-partwise")
@@ -153,14 +147,15 @@ class Document:
             import music21
 
             data = self.xml_bytes()
-            with warnings.catch_warnings():
+            with quiet(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 try:
                     score = music21.converter.parseData(data, format="musicxml")
                 except Exception as exc:
                     raise ScoreReadError(f"music21 cannot read this MusicXML: {_one_line(exc)}", self.path) from None
         else:
-            scores = list(load_all(self.path))
+            with quiet():
+                scores = list(load_all(self.path))
             if len(scores) != 1:
                 raise ScoreReadError(f"the file holds {len(scores)} tunes; batch edits need one score per file", self.path)
             score = scores[0]
@@ -200,104 +195,26 @@ class Document:
 
     def _mxl_bytes(self) -> bytes:
         xml = self.xml_bytes()
-        out = _io.BytesIO()
         if self._mxl_rootfile is not None and self.source_format == "mxl":
-            with zipfile.ZipFile(out, "w") as zf:
-                for info in self._mxl_infos:
-                    data = xml if info.filename == self._mxl_rootfile else self._mxl_members[info.filename]
-                    zf.writestr(_copy_info(info), data)
-            return out.getvalue()
-        name = self.path.stem + ".musicxml"
-        container = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<container>\n  <rootfiles>\n'
-            f'    <rootfile full-path="{_xml_attr(name)}" media-type="application/vnd.recordare.musicxml+xml"/>\n'
-            "  </rootfiles>\n</container>\n"
-        ).encode()
-        with zipfile.ZipFile(out, "w") as zf:
-            zf.writestr(zipfile.ZipInfo("mimetype", (1980, 1, 1, 0, 0, 0)), b"application/vnd.recordare.musicxml")
-            zf.writestr(_deflated(_CONTAINER), container)
-            zf.writestr(_deflated(name), xml)
-        return out.getvalue()
+            return musicxml.replace_mxl_member(self.source_bytes, self._mxl_rootfile, xml)
+        return musicxml.write_mxl(xml, self.path.stem + ".musicxml")
 
     def _music21_bytes(self, fmt: str) -> bytes:
-        from ..io.writer import save
+        """Written by music21 as every conversion is (:func:`lstmfuse.io.save_converted`)."""
+        from ..io.conversion import save_converted
 
         score = self.music21()
+        if not score.recurse().notesAndRests:
+            raise ScoreReadError("the score holds no notes or rests", self.path)
         suffix = EXTENSIONS[fmt][0]
         with tempfile.TemporaryDirectory(prefix="lstmfuse-batch-") as tmp:
             target = Path(tmp) / f"out{suffix}"
-            save(score, target, fmt=fmt, force=True)
+            save_converted(score, target, fmt=fmt, force=True)
             return target.read_bytes()
-
-
-def sniff_format(path: str | Path) -> str:
-    """:func:`lstmfuse.io.detect_format`, plus MusicXML saved as UTF-16 (it has a BOM;
-    several files of music21's trecento corpus are like that)."""
-    try:
-        return detect_format(path)
-    except ScoreReadError as err:
-        try:
-            with open(path, "rb") as fh:
-                head = fh.read(4096)
-        except OSError:
-            raise err from None
-        for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-            if head.startswith(bom):
-                text = head[2:].decode(codec, errors="ignore").lower()
-                if "<score-partwise" in text or "<!doctype score-" in text or "<score-timewise" in text:
-                    return "musicxml"
-        raise
-
-
-def _find_rootfile(members: dict[str, bytes]) -> str | None:
-    container = members.get(_CONTAINER)
-    if container is not None:
-        try:
-            root = etree.fromstring(container, _parser())
-            for rf in root.iter("{*}rootfile", "rootfile"):
-                path = rf.get("full-path")
-                media = (rf.get("media-type") or "").encode()
-                if path and path in members and (not media or media.startswith(_MXL_MIME)):
-                    return path
-        except etree.XMLSyntaxError:
-            pass
-    for name in members:  # no usable container: the first XML member at the top level
-        if "/" not in name and PurePosixPath(name).suffix.lower() in (".xml", ".musicxml"):
-            return name
-    return None
-
-
-def _copy_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    new = zipfile.ZipInfo(info.filename, info.date_time)
-    new.compress_type = info.compress_type
-    new.external_attr = info.external_attr
-    new.create_system = info.create_system
-    new.comment = info.comment
-    new.extra = info.extra
-    return new
-
-
-def _deflated(name: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info
-
-
-def _xml_attr(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
-def format_for_output(path: str | Path) -> str | None:
-    """Writable format named by a path's suffix."""
-    from ..io.formats import format_from_suffix
-
-    fmt = format_from_suffix(path)
-    return fmt if fmt in WRITABLE else None
-
-
-__all__ = ["Document", "format_for_output"]
+__all__ = ["Document"]

@@ -4,7 +4,12 @@ The coordinator (this process) expands the inputs, plans every output path, skip
 journal says is done (``--resume``), hands each file to :func:`process_task` (here, in a
 process pool, or on Dask workers), journals each result as it arrives and writes the
 report at the end. Workers never write the journal: only the target file, its backup and,
-in place, a pending marker, all atomically (see :mod:`lstmfuse.batch.safety`).
+in place, a pending marker, all with the one atomic writer (:mod:`lstmfuse.io.atomic`;
+resuming: :mod:`lstmfuse.batch.safety`).
+
+``lstmfuse convert --out-dir`` and ``lstmfuse batch ...`` both run here, so which files a
+folder or glob yields, where each result goes and when a file is refused are one set of
+rules (:func:`expand_inputs`, :func:`output_path`, :func:`run`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import LstmfuseError, UsageError
-from ..io.formats import EXTENSIONS, READABLE
+from ..errors import LstmfuseError, ScoreWriteError, UsageError
+from ..io.atomic import is_temp_name, write_bytes_atomic
+from ..io.formats import EXTENSIONS, READABLE, detect_format, normalise_format
 from . import safety
+from .dask_engine import run_on_dask
 from .ops import Op, op_from_spec
 
 ENGINES = ("local", "dask")
@@ -46,6 +53,7 @@ class FileResult:
     seconds: float = 0.0
     source_sha: str | None = None
     output_sha: str | None = None
+    written: list[str] = field(default_factory=list)  # every file written (an ABC collection: one per tune)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -99,11 +107,19 @@ class BatchResult:
 # --------------------------------------------------------------------------- planning
 
 
-def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files, folders (every score file under them) and globs (``**`` recurses), in order,
-    without duplicates, backups (``*.bak``) or this tool's temp/journal files."""
+def expand_inputs(inputs: Iterable[str | os.PathLike[str]], skip: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Files, folders (every score file under them) and globs (``**`` recurses; a folder a
+    glob matches is searched too), in order, without duplicates.
+
+    Never picked up: hidden files and folders, backups (``*.bak``), this tool's temporary
+    files, pending markers and journal, and anything under ``skip`` (the output folder, so
+    a re-run never takes its own results as inputs). A named file that does not exist
+    fails alone when the run goes on (the batch goes on); when nothing named exists, or a
+    folder or glob yields nothing, it is a UsageError.
+    """
     out: list[Path] = []
     seen: set[str] = set()
+    skip_abs = os.path.abspath(skip) if skip is not None else None
 
     def add(p: Path) -> None:
         key = os.path.abspath(p)
@@ -111,32 +127,48 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]]) -> list[Path]:
             seen.add(key)
             out.append(p)
 
+    missing: list[str] = []
     for raw in inputs:
         text = os.fspath(raw)
         if any(c in text for c in _GLOB_CHARS) and not Path(text).exists():
-            hits = sorted(glob.glob(text, recursive=True))
-            files = [Path(h) for h in hits if Path(h).is_file()]
+            hits = [Path(h) for h in sorted(glob.glob(text, recursive=True))]
+            files = [f for h in hits for f in ([h] if h.is_file() else _walk(h, skip_abs) if h.is_dir() else [])]
             if not files:
                 raise UsageError(f"no file matches '{text}'")
             for f in files:
                 add(f)
         elif Path(text).is_dir():
-            found = sorted(p for p in Path(text).rglob("*") if p.is_file() and p.suffix.lower() in _SCORE_SUFFIXES
-                           and not any(part.startswith(".") for part in p.relative_to(text).parts))
+            found = _walk(Path(text), skip_abs)
             if not found:
-                raise UsageError(f"no score files in the folder '{text}'")
+                raise UsageError(f"no score files in the folder '{text}' ({', '.join(sorted(_SCORE_SUFFIXES))})")
             for f in found:
                 add(f)
         else:
+            if not Path(text).exists():
+                missing.append(text)
             add(Path(text))  # missing files fail one by one, the batch goes on
+    if missing and len(missing) == len(out):
+        raise UsageError(f"{missing[0]}: no such file or folder")
     if not out:
         raise UsageError("no input files")
     return out
 
 
+def _walk(folder: Path, skip_abs: str | None) -> list[Path]:
+    """The score files under ``folder`` (sorted), leaving out hidden ones and ``skip_abs``."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and (skip_abs is None or os.path.abspath(here / d) != skip_abs))
+        found.extend(here / n for n in sorted(filenames)
+                     if not n.startswith(".") and Path(n).suffix.lower() in _SCORE_SUFFIXES)
+    return sorted(found)
+
+
 def _ignored(p: Path) -> bool:
     name = p.name
-    return (name.endswith(".bak") or name.endswith(safety.TEMP_MARK) or name.endswith(safety.PENDING_SUFFIX)
+    return (name.endswith(".bak") or is_temp_name(name) or name.endswith(safety.PENDING_SUFFIX)
             or name == safety.JOURNAL_NAME)
 
 
@@ -149,13 +181,9 @@ def target_format(src: Path, ops: Sequence[Op]) -> str | None:
     """The format a file will be written in: the last ``convert`` step's, else its own."""
     for op in reversed(ops):
         if op.name == "convert":
-            from ..io.formats import normalise_format
-
             return normalise_format(op.to)  # type: ignore[attr-defined]
-    from .document import sniff_format
-
     try:
-        return sniff_format(src)
+        return detect_format(src)
     except LstmfuseError:
         return None
 
@@ -187,7 +215,8 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
     """Run the recipe on one file and write the result; never raises for a bad file.
 
     ``task``: source, output, ops (JSON list of specs), mode ('out', 'inplace' or 'dry'),
-    backup, force, pending (write an in-place pending marker).
+    backup, force, pending (write an in-place pending marker). An ABC file holding several
+    tunes gives one result per tune: ``OUT-1.ext``, ``OUT-2.ext``...
     """
     from .document import Document
 
@@ -197,21 +226,34 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
     res = FileResult(source=str(src), status="failed", output=str(dst) if dst else None)
     try:
         ops = _ops_from_json(task["ops"])
-        doc = Document.read(src)
-        res.source_sha = safety.sha256(doc.source_bytes)
-        changes: dict[str, Any] = {}
-        for i, op in enumerate(ops):
-            got = op.apply(doc)
-            key = op.name if op.name not in changes else f"{op.name}#{i + 1}"
-            changes[key] = got
-        res.changes = {k: v for k, v in changes.items() if v}
-        res.notes = list(doc.notes)
+        docs = Document.read_all(src)
+        res.source_sha = safety.sha256(docs[0].source_bytes)
+        for n, doc in enumerate(docs):
+            changes: dict[str, Any] = {}
+            for i, op in enumerate(ops):
+                got = op.apply(doc)
+                key = op.name if op.name not in changes else f"{op.name}#{i + 1}"
+                changes[key] = got
+            if n == 0:  # the report shows the first tune's changes, every tune's notes
+                res.changes = {k: v for k, v in changes.items() if v}
+            res.notes.extend(note for note in doc.notes if note not in res.notes)
         if task["mode"] == "dry":
             res.status = "dry-run"
             return _done(res, t0)
+        assert dst is not None
+        if len(docs) > 1:
+            targets = [dst.with_name(f"{dst.stem}-{k}{dst.suffix}") for k in range(1, len(docs) + 1)]
+            for doc, target in zip(docs, targets):
+                data = doc.output_bytes()
+                _write_result(src, target, data, bool(task.get("force")))
+                res.written.append(str(target))
+            res.output_sha = safety.sha256(data)
+            res.status = "ok"
+            return _done(res, t0)
+        doc = docs[0]
         data = doc.output_bytes()
         res.output_sha = safety.sha256(data)
-        same_file = dst is not None and os.path.abspath(dst) == os.path.abspath(src)
+        same_file = os.path.abspath(dst) == os.path.abspath(src)
         if task["mode"] == "inplace" and same_file:
             if data == doc.source_bytes:
                 res.status = "unchanged"
@@ -220,35 +262,38 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
             if task.get("backup", True):
                 bak = src.with_name(src.name + ".bak")
                 if not bak.exists():  # never overwrite the oldest original
-                    safety.clean_stale_temps(bak)
-                    safety.atomic_write(bak, doc.source_bytes, mode=mode)
+                    write_bytes_atomic(bak, doc.source_bytes, mode=mode)
             if task.get("pending"):
                 safety.write_pending(src, res.source_sha, res.output_sha)
-            safety.clean_stale_temps(src)
             if safety.file_sha(src) != res.source_sha:
                 raise LstmfuseError("changed while the batch was editing it; left as it is", src)
-            safety.atomic_write(src, data, mode=mode)
+            write_bytes_atomic(src, data, force=True, mode=mode)
         else:
-            assert dst is not None
-            if os.path.abspath(dst) == os.path.abspath(src):
-                raise UsageError("the output would overwrite the input (use --in-place)")
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            safety.clean_stale_temps(dst)
-            if dst.exists() and not task.get("force"):
-                raise LstmfuseError("already exists (use --force to overwrite)", dst)
-            safety.atomic_write(dst, data)
+            _write_result(src, dst, data, bool(task.get("force")))
+        res.written = [str(dst)]
         res.status = "ok" if doc.modified or data != doc.source_bytes else "unchanged"
     except LstmfuseError as exc:
         res.status = "failed"
         res.error = str(exc) if exc.path else f"{src}: {exc}"
     except KeyboardInterrupt:
         raise
+    except OSError as exc:  # the disk, not the score: one line naming the file
+        res.status = "failed"
+        res.error = f"{exc.filename or dst or src}: cannot write: {exc.strerror or type(exc).__name__}"
     except Exception as exc:  # a bug, or a library failing on odd input: report, go on
         res.status = "failed"
         detail = " ".join(str(exc).split())[:300]
         res.error = f"{src}: internal error {type(exc).__name__}: {detail}"
         res.notes.append("".join(traceback.format_exception_only(type(exc), exc)).strip()[:500])
     return _done(res, t0)
+
+
+def _write_result(src: Path, dst: Path, data: bytes, force: bool) -> None:
+    """Write a result beside the inputs' tree (never over its own source)."""
+    if os.path.abspath(dst) == os.path.abspath(src):
+        raise UsageError("the output would overwrite the input (use --in-place)")
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(dst, data, force=force)
 
 
 def _done(res: FileResult, t0: float) -> dict[str, Any]:
@@ -273,7 +318,7 @@ def run(
     engine: str = "local",
     address: str | None = None,
     force: bool = False,
-    journal: str | os.PathLike[str] | None = None,
+    journal: str | os.PathLike[str] | None | bool = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> BatchResult:
@@ -281,8 +326,9 @@ def run(
 
     ``out_dir`` mirrors the inputs' folders under a new folder; ``in_place`` rewrites each
     file (keeping ``FILE.bak`` unless ``backup=False``). A file that fails is left as it was
-    and reported; the batch goes on. Returns a :class:`BatchResult` (``exit_code`` 1 if any
-    file failed).
+    and reported; the batch goes on. Two files whose results would land on one path: the
+    second is refused. ``journal=False`` keeps no journal (no ``--resume``; ``lstmfuse
+    convert``). Returns a :class:`BatchResult` (``exit_code`` 1 if any file failed).
     """
     op_list = [op_from_spec(o) for o in ops]
     if not op_list:
@@ -297,10 +343,10 @@ def run(
         raise UsageError("-j must be 1 or more")
     if address and engine != "dask":
         raise UsageError("--address needs --engine dask")
-    sources = expand_inputs(files)
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None and out_path.exists() and not out_path.is_dir():
         raise UsageError(f"--out-dir {out_path} is a file, not a folder")
+    sources = expand_inputs(files, skip=out_path)
     if out_path is not None:
         out_abs = os.path.abspath(out_path)
         sources = [s for s in sources if not os.path.abspath(s).startswith(out_abs + os.sep)]
@@ -323,14 +369,21 @@ def run(
         plan.append({"source": str(src), "output": str(dst) if dst else None, "ops": ops_json, "mode": mode,
                      "backup": bool(backup), "force": bool(force or resume), "pending": mode == "inplace"})
 
+    results: dict[str, FileResult] = _refuse_collisions(plan)
+    if out_path is not None and mode != "dry":
+        try:
+            out_path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ScoreWriteError(f"cannot create the output folder: {exc.strerror or exc}", out_path) from None
     jr: safety.Journal | None = None
-    results: dict[str, FileResult] = {}
-    if mode != "dry":
+    if mode != "dry" and journal is not False:
         jpath = Path(journal) if journal else (out_path if out_path is not None else base) / safety.JOURNAL_NAME
         jr = safety.Journal(jpath, recipe, options)
         if resume:
             done = jr.load()
             for task in plan:
+                if task["source"] in results:  # refused above
+                    continue
                 skipped = _resume_check(task, done.get(task["source"]), mode)
                 if skipped is not None:
                     results[task["source"]] = skipped
@@ -375,9 +428,7 @@ def run(
     interrupted = False
     try:
         if engine == "dask":
-            from .dask_engine import run_on_dask
-
-            run_on_dask(todo, handle, address=address, jobs=jobs, stop=stop)
+            run_on_dask(todo, process_task, handle, address=address, jobs=jobs, stop=stop)
         elif jobs == 1 or len(todo) <= 1:
             for task in todo:
                 if stop.is_set():
@@ -405,6 +456,24 @@ def run(
     if report is not None:
         write_report(result, report)
     return result
+
+
+def _refuse_collisions(plan: list[dict[str, Any]]) -> dict[str, FileResult]:
+    """A 'failed' result for each file whose output another file of the batch already
+    claims (``a.krn`` and ``a.musicxml`` both to MusicXML), so neither is overwritten."""
+    claimed: dict[str, str] = {}
+    refused: dict[str, FileResult] = {}
+    for task in plan:
+        if not task["output"]:
+            continue
+        key = os.path.abspath(task["output"])
+        if key in claimed:
+            refused[task["source"]] = FileResult(
+                source=task["source"], status="failed", output=task["output"],
+                error=f"{task['source']}: its output {task['output']} would overwrite the output of {claimed[key]}")
+        else:
+            claimed[key] = task["source"]
+    return refused
 
 
 def _journal_entry(r: FileResult) -> dict[str, Any]:
@@ -456,7 +525,10 @@ def _run_pool(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], No
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["lstmfuse.batch.runner", "lstmfuse.batch.ops.transpose"])
+    preload = ["lstmfuse.batch.runner", "lstmfuse.batch.ops.transpose"]
+    if any(_needs_music21(t) for t in tasks):  # import music21 once in the server, not in each worker
+        preload += ["lstmfuse.io", "music21", "converter21"]
+    ctx.set_forkserver_preload(preload)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
     pending: set = set()
 
@@ -487,11 +559,18 @@ def _run_pool(tasks: list[dict[str, Any]], handle: Callable[[dict[str, Any]], No
     pool.shutdown(wait=True)
 
 
+def _needs_music21(task: dict[str, Any]) -> bool:
+    """Whether a task goes through music21 (anything but MusicXML/.mxl in and out)."""
+    xml = (".musicxml", ".xml", ".mxl")
+    out = task.get("output") or task["source"]
+    return not (task["source"].lower().endswith(xml) and out.lower().endswith(xml))
+
+
 def write_report(result: BatchResult, path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True, exist_ok=True)
-    return safety.atomic_write(p, (json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n").encode())
+    return write_bytes_atomic(p, (json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n").encode(), force=True)
 
 
 __all__ = ["BatchResult", "FileResult", "READABLE", "expand_inputs", "output_path", "process_task", "run",

@@ -1,9 +1,9 @@
-"""Crash-safe file writing for batches: atomic replace, backups, the journal, pending markers.
+"""What makes a batch resumable: content hashes, the journal, pending markers.
 
 A batch can be killed at any instant (Ctrl-C, SIGKILL, power loss) and every file must
-then be fully old or fully new. Every write goes to a temporary file in the target's
-folder, is flushed to disk, then renamed over the target (rename is atomic on POSIX);
-the folder is synced after the rename.
+then be fully old or fully new: every file a batch writes (results, backups, markers, the
+journal's first line, the report) goes through the one atomic writer,
+:func:`lstmfuse.io.atomic.write_bytes_atomic` (temporary file, fsync, rename, folder sync).
 
 For ``--in-place`` edits a small *pending marker* (``.NAME.lstmfuse-pending``) records the
 hashes of the old and the new content just before the rename, so ``--resume`` can tell a
@@ -17,13 +17,13 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..io.atomic import write_bytes_atomic
+
 JOURNAL_NAME = ".lstmfuse-batch-journal.jsonl"
 PENDING_SUFFIX = ".lstmfuse-pending"
-TEMP_MARK = ".lstmfuse-tmp"
 
 
 def sha256(data: bytes) -> str:
@@ -38,70 +38,13 @@ def file_sha(path: str | Path) -> str | None:
         return None
 
 
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write(dest: str | Path, data: bytes, *, mode: int | None = None, exclusive: bool = False) -> Path:
-    """Write ``data`` to ``dest`` atomically (temp file, fsync, rename, fsync folder).
-
-    ``mode`` keeps a file's permissions when it is replaced; ``exclusive`` refuses to
-    replace an existing file (FileExistsError), checked at the final link.
-    """
-    dest = Path(dest)
-    folder = dest.parent if str(dest.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=TEMP_MARK, dir=folder)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(tmp, mode)
-        if exclusive:
-            os.link(tmp, dest)
-        else:
-            os.replace(tmp, dest)
-        _fsync_dir(folder)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    return dest
-
-
-def clean_stale_temps(dest: str | Path) -> None:
-    """Remove temp files a killed earlier run left beside ``dest`` (ours only, by name)."""
-    dest = Path(dest)
-    folder = dest.parent if str(dest.parent) else Path(".")
-    try:
-        for p in folder.glob(f".{dest.name}.*{TEMP_MARK}"):
-            with contextlib.suppress(OSError):
-                p.unlink()
-    except OSError:
-        pass
-
-
 def pending_path(src: str | Path) -> Path:
     src = Path(src)
     return src.with_name(f".{src.name}{PENDING_SUFFIX}")
 
 
 def write_pending(src: str | Path, old_sha: str, new_sha: str) -> None:
-    clean_stale_temps(pending_path(src))
-    atomic_write(pending_path(src), json.dumps({"old": old_sha, "new": new_sha}).encode())
+    write_bytes_atomic(pending_path(src), json.dumps({"old": old_sha, "new": new_sha}).encode(), force=True)
 
 
 def read_pending(src: str | Path) -> dict[str, str] | None:
@@ -169,7 +112,7 @@ class Journal:
                 self._fh.write("\n")
                 self._fh.flush()
             return
-        atomic_write(self.path, (json.dumps(self.header) + "\n").encode())
+        write_bytes_atomic(self.path, (json.dumps(self.header) + "\n").encode(), force=True)
         self._fh = open(self.path, "a", encoding="utf-8")
 
     def record(self, entry: dict[str, Any]) -> None:

@@ -163,29 +163,6 @@ def parts(root: etree._Element) -> list[etree._Element]:
 # --------------------------------------------------------------------------- pitches
 
 
-def read_pitch(pitch_el: etree._Element) -> tuple[str, float, int] | None:
-    step = text_of(pitch_el.find("step")).upper()
-    octave = text_of(pitch_el.find("octave"))
-    if step not in STEPS or not octave.lstrip("-").isdigit():
-        return None
-    alter_txt = text_of(pitch_el.find("alter"))
-    try:
-        alter = float(alter_txt) if alter_txt else 0.0
-    except ValueError:
-        alter = 0.0
-    return step, alter, int(octave)
-
-
-def write_pitch(pitch_el: etree._Element, old: tuple[str, float, int], new: tuple[str, float, int]) -> None:
-    step_el = pitch_el.find("step")
-    if new[0] != old[0]:
-        step_el.text = new[0]
-    if new[2] != old[2]:
-        pitch_el.find("octave").text = str(new[2])
-    if new[1] != old[1]:
-        _set_alter(pitch_el, "alter", new[1], after=step_el)
-
-
 def _set_alter(parent: etree._Element, tag: str, alter: float, after: etree._Element) -> None:
     el = parent.find(tag)
     if alter == 0:

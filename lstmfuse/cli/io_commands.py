@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from .. import io
-from ..errors import ScoreWriteError, UsageError
+from ..errors import UsageError
 from ..io import atomic, writer  # noqa: F401  (submodules used below)
 from .app import app, console, console_err
 
@@ -60,7 +60,7 @@ def convert(
 
     Many files: [bold]lstmfuse convert DIR_OR_GLOB... --to musicxml --out-dir out/ -j 2[/] writes out/<sub-folders>/<name>.musicxml for every score file found, in parallel, with a progress bar, then lists the files that failed and why (exit status 1 if any did). An ABC file holding several tunes becomes <name>-1, <name>-2, ... Nothing is overwritten without --force.
     """
-    from ..convert import convert_file, tune_count_hint
+    from ..io.formats import tune_count_hint
 
     batch = out_dir is not None or to is not None
     if not batch:
@@ -73,7 +73,7 @@ def convert(
         io.atomic.check_writable(target, force)
         _warn_if_large(source)
         with _live_console().status(f"converting {escape(str(source))}", spinner="dots"):
-            convert_file(source, target, force=force)
+            io.convert_file(source, target, force=force)
         tunes = tune_count_hint(source)
         if tunes > 1:
             console_err.print(
@@ -89,13 +89,10 @@ def convert(
 
 
 def _convert_batch(sources: list[str], to: str, out_dir: Path, jobs: int, force: bool) -> None:
-    from ..convert import convert_many, plan_batch
+    """Many files: the batch engine (``lstmfuse batch convert``'s rules) with no journal."""
+    from ..batch import Convert, run
 
-    planned = plan_batch(sources, to, out_dir, force=force)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScoreWriteError(f"cannot create the output folder: {exc.strerror or exc}", out_dir) from None
+    op = Convert(to)  # an unknown or unwritable format is a usage error before anything runs
     live = _live_console()
     progress = Progress(
         SpinnerColumn(),
@@ -110,32 +107,49 @@ def _convert_batch(sources: list[str], to: str, out_dir: Path, jobs: int, force:
         transient=not live.is_terminal,  # a log file gets the summary, not a frozen bar
     )
     with progress:
-        task = progress.add_task(f"converting to {to}", total=len(planned), failed=0)
+        task = progress.add_task(f"converting to {to}", total=None, failed=0)
         failures = 0
 
-        def on_done(outcome) -> None:
+        def on_start(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_result(r) -> None:
             nonlocal failures
-            failures += not outcome.ok
+            failures += r.status == "failed"
             progress.update(task, advance=1, failed=failures)
 
-        result = convert_many(planned, workers=jobs, on_done=on_done)
+        result = run(sources, [op], out_dir=out_dir, jobs=jobs, force=force, journal=False,
+                     on_start=on_start, on_result=on_result)
 
-    written = sum(len(o.written) for o in result.converted)
+    done = [r for r in result.files if r.status in ("ok", "unchanged")]
+    written = sum(len(r.written) for r in done)
     if result.failed:
         table = Table(title=f"{len(result.failed)} file(s) failed", title_justify="left", show_lines=False)
         table.add_column("file", overflow="fold")
         table.add_column("reason", overflow="fold")
-        for o in result.failed:
-            table.add_row(escape(o.job.label), escape(o.reason))
+        for r in result.failed:
+            table.add_row(escape(r.source), escape(_reason(r.error or "", r.source)))
         console.print(table)
+    seconds = result.finished - result.started
+    rate = len(result.files) / seconds if seconds > 0 else 0.0
     console.print(
-        f"converted {len(result.converted)} of {len(result.outcomes)} file(s) "
-        f"({written} written to {escape(str(out_dir))}) in {result.seconds:.1f} s "
-        f"with {jobs} process(es): {result.files_per_second:.2f} files/s",
+        f"converted {len(done)} of {len(result.files)} file(s) "
+        f"({written} written to {escape(str(out_dir))}) in {seconds:.1f} s "
+        f"with {jobs} process(es): {rate:.2f} files/s",
         highlight=False,
     )
     if result.failed:
         raise typer.Exit(1)
+
+
+def _reason(error: str, source: str) -> str:
+    """A file's error without its path (the table's first column shows it), its line kept:
+    ``song.krn:3: bad spine`` -> ``line 3: bad spine``."""
+    if not error.startswith(f"{source}:"):
+        return error
+    rest = error[len(source) + 1:]
+    line, sep, message = rest.partition(": ")
+    return f"line {line}: {message}" if sep and line.isdigit() else rest.lstrip()
 
 
 # --------------------------------------------------------------------------- validate

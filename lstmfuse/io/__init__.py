@@ -1,6 +1,7 @@
 """Score input/output: the only place files become scores and scores become files."""
 
 from .atomic import atomic_output, write_bytes_atomic
+from .conversion import convert_file, quiet, save_converted
 from .formats import READABLE, WRITABLE, detect_format, normalise_format
 from .reader import load, load_all
 from .writer import save
@@ -9,10 +10,13 @@ __all__ = [
     "READABLE",
     "WRITABLE",
     "atomic_output",
+    "convert_file",
     "detect_format",
     "load",
     "load_all",
     "normalise_format",
+    "quiet",
     "save",
+    "save_converted",
     "write_bytes_atomic",
 ]

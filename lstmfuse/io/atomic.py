@@ -1,21 +1,26 @@
 """Atomic file writes: a reader (or a crash) sees the old file or the new one, never half.
 
-Everything the project writes goes through :func:`atomic_output`: the content is written
-to a temporary file in the destination folder, flushed to disk, then renamed over the
-target (or linked into place when clobbering is not allowed). A writer killed outright
-(SIGKILL, power loss) cannot remove its temporary file; its name carries the writer's pid,
-so the next write to the same destination removes it once that process is gone.
+Everything the project writes (scores, images, batch results and backups, the batch
+journal and report) goes through :func:`atomic_output`: the content is written to a
+temporary file in the destination folder, flushed to disk, then renamed over the target
+(or linked into place when clobbering is not allowed), and the folder is synced so the
+rename itself survives a power loss. A writer killed outright (SIGKILL, power loss)
+cannot remove its temporary file; its name carries the writer's pid, so the next write
+to the same destination removes it once that process is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ScoreWriteError
+
+_TEMP = re.compile(r"^\..+\.\d+\.[^.]+\.part(\.[^.]*)?$")
 
 
 def check_writable(dest: str | Path, force: bool = False) -> Path:
@@ -34,10 +39,13 @@ def check_writable(dest: str | Path, force: bool = False) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_output(dest: str | Path, force: bool = False) -> Iterator[Path]:
+def atomic_output(dest: str | Path, force: bool = False, *, mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; on success it becomes ``dest`` atomically.
 
-    On any exception the temporary file is removed and ``dest`` is untouched.
+    ``force`` replaces an existing ``dest`` (else it is never clobbered, even by a file
+    that appears meanwhile); ``mode`` gives the file these permissions (the umask's
+    default otherwise; a batch keeps an edited file's own). On any exception the temporary
+    file is removed and ``dest`` is untouched.
     """
     p = check_writable(dest, force)
     _remove_dead_temps(p)
@@ -53,8 +61,7 @@ def atomic_output(dest: str | Path, force: bool = False) -> Iterator[Path]:
             raise ScoreWriteError("the writer produced no output", p)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
-        mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
+        os.chmod(tmp, 0o666 & ~_umask() if mode is None else mode)
         if force:
             os.replace(tmp, p)
         else:
@@ -66,15 +73,37 @@ def atomic_output(dest: str | Path, force: bool = False) -> Iterator[Path]:
                 if p.exists():
                     raise ScoreWriteError("already exists (use --force to overwrite)", p) from None
                 os.replace(tmp, p)
+        _fsync_folder(p.parent if str(p.parent) else Path("."))
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
 
 
-def write_bytes_atomic(dest: str | Path, data: bytes, force: bool = False) -> Path:
-    with atomic_output(dest, force) as tmp:
-        tmp.write_bytes(data)
+def write_bytes_atomic(dest: str | Path, data: bytes, force: bool = False, *, mode: int | None = None) -> Path:
+    """Write ``data`` to ``dest`` with :func:`atomic_output` (same ``force`` and ``mode``)."""
+    with atomic_output(dest, force, mode=mode) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
     return Path(dest)
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether a file name is one of :func:`atomic_output`'s temporary files."""
+    return name.startswith(".") and ".part" in name and _TEMP.match(name) is not None
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Sync a folder's entries (the rename) to disk; a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _remove_dead_temps(p: Path) -> None:

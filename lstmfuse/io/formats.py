@@ -50,14 +50,17 @@ def sniff(head: bytes) -> str | None:
         return "mxl"
     if head.startswith(b"MThd"):
         return "midi"
-    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
-    if text.startswith(b"<"):
-        lowered = text[:4096].lower()
+    from .musicxml import text_head
+
+    xml = text_head(head)  # XML in any encoding, UTF-16 included
+    if xml.startswith(b"<"):
+        lowered = xml.lower()
         if b"<score-partwise" in lowered or b"<score-timewise" in lowered or b"<!doctype score-" in lowered:
             return "musicxml"
         if b"<?xml" in lowered[:10]:
             return "musicxml"  # an XML file of another kind fails later with a clear message
         return None
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     for line in text.splitlines()[:200]:
         if line.startswith(b"**"):
             return "kern"
@@ -89,3 +92,15 @@ def detect_format(path: str | Path) -> str:
     raise ScoreReadError(
         "not a recognised score format (expected **kern, MusicXML, .mxl, ABC or MIDI)", p
     )
+
+
+def tune_count_hint(path: str | Path) -> int:
+    """How many scores a file holds (ABC collections hold many); 1 for most files."""
+    if detect_format(path) != "abc":
+        return 1
+    return abc_tune_count(Path(path).read_bytes())
+
+
+def abc_tune_count(data: bytes) -> int:
+    """How many tunes (``X:`` headers) an ABC text holds; at least 1."""
+    return max(1, sum(1 for line in data.splitlines() if line.startswith(b"X:")))

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ScoreReadError
+from . import musicxml
 from .formats import detect_format
 from .humdrum_check import check_humdrum_text
+from .repairs import mark_partial_measures
 
 
 @functools.cache
@@ -46,7 +48,8 @@ def _read_drum_chords() -> None:
     HumdrumFile._createChord = staticmethod(create_chord)
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A text score's content (kern, ABC): UTF-8 (with or without a BOM), else Latin-1."""
     data = path.read_bytes()
     for enc in ("utf-8-sig", "latin-1"):
         try:
@@ -59,20 +62,13 @@ def _read_text(path: Path) -> str:
 def _precheck(path: Path, fmt: str) -> str | None:
     """Fast structural checks that give a line number; returns the text for text formats."""
     if fmt == "kern":
-        text = _read_text(path)
+        text = read_text(path)
         if "\x00" in text:
             raise ScoreReadError("binary data in a Humdrum file", path)
         check_humdrum_text(text, path)
         return text
     if fmt == "musicxml":
-        from lxml import etree
-
-        try:
-            etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-        except etree.XMLSyntaxError as exc:
-            line = exc.lineno if getattr(exc, "lineno", None) else None
-            msg = exc.msg.split(", line")[0] if exc.msg else "malformed XML"
-            raise ScoreReadError(f"malformed XML: {msg}", path, line) from None
+        musicxml.parse(path.read_bytes(), path)  # malformed -> one line with its line number
         return None
     if fmt == "mxl":
         try:
@@ -82,9 +78,11 @@ def _precheck(path: Path, fmt: str) -> str | None:
                     raise ScoreReadError(f"corrupt member '{bad}' in the .mxl archive", path)
         except zipfile.BadZipFile as exc:
             raise ScoreReadError(f"not a valid .mxl (zip) archive: {exc}", path) from None
+        xml, member = musicxml.read_mxl(path.read_bytes(), path)  # the rootfile exists
+        musicxml.parse(xml, path, member)
         return None
     if fmt == "abc":
-        text = _read_text(path)
+        text = read_text(path)
         if "\x00" in text:
             raise ScoreReadError("binary data in an ABC file", path)
         return text
@@ -157,8 +155,6 @@ def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F82
         score.insert(0, parsed)
         parsed = score
     if fmt == "kern":
-        from ..convert import mark_partial_measures
-
         mark_partial_measures(parsed)  # converter21 leaves pickups unpadded: every reader needs this
     tidy(parsed, p, fmt, text)  # sounding ottavas, no file-name titles, decoded Humdrum text
     yield parsed

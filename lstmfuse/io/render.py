@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -33,8 +32,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LstmfuseError, ScoreReadError, ScoreWriteError, UsageError
+from . import musicxml
 from .atomic import check_writable, write_bytes_atomic
+from .conversion import convert_file
 from .formats import detect_format
+from .humdrum_check import check_humdrum_text
+from .reader import read_text
+from .tidy import unescape_humdrum_source
 
 WORKER = Path(__file__).resolve().with_name("_render_worker.py")
 
@@ -155,24 +159,9 @@ def _run_worker(
     return reply
 
 
-def _musicxml_note_count(xml_bytes: bytes) -> int:
-    """Pitched (non-rest) <note> elements in a MusicXML document."""
-    from lxml import etree
-
-    from .schema import _xml_parser
-
-    root = etree.fromstring(xml_bytes, _xml_parser())
-    return sum(1 for n in root.iter("note") if n.find("rest") is None)
-
-
 def _score_to_temp(source: Path, folder: Path, fmt: str) -> Path:
     """Read any score with lstmfuse.io and write it as ``fmt`` (kern/musicxml) into folder."""
-    from ..convert import quiet, save_converted
-    from . import load
-
-    with quiet():
-        score = load(source)
-    return save_converted(score, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt)
+    return convert_file(source, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt)
 
 
 def render(
@@ -213,26 +202,19 @@ def render(
         expected: int | None = None
         try:
             if fmt == "kern":
-                from .humdrum_check import check_humdrum_text
-                from .reader import _read_text
-
-                text = _read_text(src)
+                text = read_text(src)
                 if "\x00" in text:
                     raise ScoreReadError("binary data in a Humdrum file", src)
                 check_humdrum_text(text, src)
-                from .tidy import unescape_humdrum_source
-
                 plain = tmp / "score.krn"
                 plain.write_text(unescape_humdrum_source(text), encoding="utf-8")  # f\u3r -> für
                 reply, route = _run_worker(plain, "humdrum", pages, png, tmp, timeout, src), "kern"
             elif fmt in ("musicxml", "mxl"):
-                from .schema import parse_musicxml_score, read_musicxml_bytes
-
-                data, label, member = read_musicxml_bytes(src)
-                parse_musicxml_score(data, label, member)  # malformed -> one line with the line
-                expected = _musicxml_note_count(data)
+                data, label, member = musicxml.read_score_bytes(src)
+                musicxml.parse_score(data, label, member)  # malformed -> one line with the line
+                expected = musicxml.note_count(data)
                 plain = tmp / "score.musicxml"
-                plain.write_bytes(data)
+                plain.write_bytes(musicxml.as_utf8(data))  # verovio reads UTF-8 only
                 try:
                     reply = _run_worker(plain, musicxml_importer, pages, png, tmp, timeout, src)
                     notes = sum(int(n) for _, _, n in reply["written"])

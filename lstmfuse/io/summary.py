@@ -308,8 +308,9 @@ def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
     ``tune`` picks the tune of an ABC collection (1-based). Raises LstmfuseError (one
     line, naming the file) for anything unreadable.
     """
-    from ..convert import quiet, tune_count_hint
     from ..errors import UsageError
+    from .conversion import quiet
+    from .formats import tune_count_hint
     from .reader import load
 
     p = Path(path)

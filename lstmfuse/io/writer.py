@@ -11,6 +11,7 @@ from ..errors import ScoreWriteError, UsageError
 from .atomic import atomic_output, check_writable
 from .formats import WRITABLE, format_from_suffix, normalise_format
 from .reader import music21_ready
+from .repairs import add_missing_clefs, drop_empty_contributors, fill_pedal_types, name_parts_by_abbreviation
 
 _M21_FORMAT = {"kern": "humdrum", "musicxml": "musicxml", "mxl": "mxl", "midi": "midi"}
 
@@ -57,74 +58,11 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     return target
 
 
-def fill_pedal_types(score) -> int:
-    """Give pedal marks without a pedal type the damper (sustain) pedal.
-
-    Humdrum's ``*ped``/``*Xped`` mean the damper pedal, but converter21 leaves the type
-    unset, and music21 then writes ``<pedal type="sustain">``, which MusicXML 4.0 does not
-    allow (lilypond suite 33a through kern). Returns how many marks were filled in.
-    """
-    from music21 import expressions
-
-    filled = 0
-    for mark in score.recurse().getElementsByClass(expressions.PedalMark):
-        if mark.pedalType is None:
-            mark.pedalType = expressions.PedalType.Sustain
-            filled += 1
-    return filled
-
-
 def _check_kern_output(tmp: Path, target: Path) -> None:
     """music21 alone writes a repr instead of kern; make sure real Humdrum came out."""
     head = tmp.read_text(encoding="utf-8", errors="replace")[:4096]
     if "**kern" not in head:
         raise ScoreWriteError("the Humdrum writer produced no **kern spine", target)
-
-
-def add_missing_clefs(score) -> int:
-    """Give each part without any clef the one that fits its notes (percussion for drums).
-
-    A source with no clef (ABC tunes, many generated files) was written without one, and
-    engravers then drew the key signature below the staff. Returns how many were added.
-    """
-    from music21 import clef, note, percussion, stream
-
-    added = 0
-    for part in list(score.parts) or [score]:
-        if part.recurse().getElementsByClass(clef.Clef).first() is not None:
-            continue
-        notes = list(part.recurse().notes)
-        if not notes:
-            continue
-        if any(isinstance(n, (note.Unpitched, percussion.PercussionChord)) for n in notes):
-            chosen = clef.PercussionClef()
-        else:
-            try:
-                chosen = clef.bestClef(part, recurse=True)
-            except Exception:  # a clef is cosmetic; never fail a write over it
-                chosen = clef.TrebleClef()
-        first = part.getElementsByClass(stream.Measure).first()
-        (first if first is not None else part).insert(0, chosen)
-        added += 1
-    return added
-
-
-def drop_empty_contributors(score) -> int:
-    """Remove creators without a name (``<creator type="lyricist"/>``, common in MuseScore
-    exports): converter21's kern writer fails on them with 'list index out of range'."""
-    md = score.metadata
-    if md is None:
-        return 0
-    removed = 0
-    for key, values in list(md._contents.items()):  # music21 keeps contributors by role
-        kept = [v for v in values if not (hasattr(v, "names") and not any(str(n).strip() for n in v.names))]
-        if len(kept) != len(values):
-            removed += len(values) - len(kept)
-            if kept:
-                md._contents[key] = kept
-            else:
-                del md._contents[key]
-    return removed
 
 
 @contextlib.contextmanager
@@ -220,15 +158,3 @@ def _kern_percussion_chords(kind: str) -> Iterator[None]:
         yield
     finally:
         M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = original
-
-
-def name_parts_by_abbreviation(score) -> int:
-    """A part with only an abbreviation (``E.Pno``; its name blank) is named by it: ``info``
-    shows that name, but kern kept only the abbreviation and MusicXML wrote an instrument
-    name music21 guessed ("Electric Piano"), so the part came back named otherwise."""
-    named = 0
-    for part in score.parts:
-        if not str(part.partName or "").strip() and str(part.partAbbreviation or "").strip():
-            part.partName = str(part.partAbbreviation).strip()
-            named += 1
-    return named
