@@ -140,19 +140,11 @@ class Document:
         """The score as a music21 Score (parsing the current tree or the source file)."""
         if self.state == "score":
             return self.score
-        from ..io.reader import load_all, music21_ready
+        from ..io.reader import load_all, load_musicxml_bytes
 
-        music21_ready()
         if self.state == "xml":
-            import music21
-
-            data = self.xml_bytes()
-            with quiet(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    score = music21.converter.parseData(data, format="musicxml")
-                except Exception as exc:
-                    raise ScoreReadError(f"music21 cannot read this MusicXML: {_one_line(exc)}", self.path) from None
+            with quiet():
+                score = load_musicxml_bytes(self.xml_bytes(), self.path)
         else:
             with quiet():
                 scores = list(load_all(self.path))

@@ -160,6 +160,29 @@ def load_all(path: str | Path) -> Iterator["music21.stream.Score"]:  # noqa: F82
     yield parsed
 
 
+def load_musicxml_bytes(data: bytes, label: str | Path):
+    """A MusicXML document held in memory (a batch's edited tree), read as :func:`load`
+    reads a file: any encoding, the same tidying; ScoreReadError naming ``label``."""
+    import music21
+
+    music21_ready()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            score = music21.converter.parseData(musicxml.as_utf8(data), format="musicxml")
+    except Exception as exc:  # music21 raises many types; all mean "unreadable"
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise ScoreReadError(f"cannot parse as musicxml: {detail}", label) from None
+    if not isinstance(score, music21.stream.Score):
+        wrapped = music21.stream.Score()
+        wrapped.insert(0, score)
+        score = wrapped
+    from .tidy import tidy
+
+    tidy(score, label, "musicxml")
+    return score
+
+
 def load(path: str | Path, index: int = 0):
     """Read one score (the ``index``-th tune of an ABC collection) from any supported file.
 
