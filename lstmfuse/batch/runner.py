@@ -114,8 +114,8 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]], skip: str | os.PathL
     Never picked up: hidden files and folders, backups (``*.bak``), this tool's temporary
     files, pending markers and journal, and anything under ``skip`` (the output folder, so
     a re-run never takes its own results as inputs). A named file that does not exist
-    fails alone when the run goes on (the batch goes on); when nothing named exists, or a
-    folder or glob yields nothing, it is a UsageError.
+    fails alone and the batch goes on; when nothing named exists, or a folder or glob
+    yields nothing, it is a UsageError.
     """
     out: list[Path] = []
     seen: set[str] = set()
@@ -127,7 +127,6 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]], skip: str | os.PathL
             seen.add(key)
             out.append(p)
 
-    missing: list[str] = []
     for raw in inputs:
         text = os.fspath(raw)
         if any(c in text for c in _GLOB_CHARS) and not Path(text).exists():
@@ -144,11 +143,9 @@ def expand_inputs(inputs: Iterable[str | os.PathLike[str]], skip: str | os.PathL
             for f in found:
                 add(f)
         else:
-            if not Path(text).exists():
-                missing.append(text)
             add(Path(text))  # missing files fail one by one, the batch goes on
-    if missing and len(missing) == len(out):
-        raise UsageError(f"{missing[0]}: no such file or folder")
+    if out and not any(p.exists() for p in out):  # a typo, not a batch with one bad file
+        raise UsageError(f"{out[0]}: no such file or folder")
     if not out:
         raise UsageError("no input files")
     return out
