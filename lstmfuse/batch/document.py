@@ -8,7 +8,6 @@ music21; the switch happens lazily, at the first op that needs it.
 
 from __future__ import annotations
 
-import io as _io
 import tempfile
 import warnings
 from pathlib import Path
@@ -128,7 +127,7 @@ class Document:
                 raise ScoreWriteError(f"music21 cannot export this score to MusicXML: {_one_line(exc)}", self.path) from None
         self._prolog = None
         self._xml_bytes = None
-        tree = etree.parse(_io.BytesIO(data), musicxml.parser())
+        tree = musicxml.parse(data, self.path)
         self.root = tree.getroot()
         self._encoding = tree.docinfo.encoding or "UTF-8"
         self._split_prolog(data, "score-partwise")
