@@ -192,3 +192,24 @@ def test_batch_runner_and_dask_engine_form_no_circle():
 def test_convert_module_is_gone():
     assert "lstmfuse.convert" not in modules()
     assert not [m for m, targets in import_graph().items() if "lstmfuse.convert" in targets]
+
+
+def private_imports(prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+    """``module: [package.module._name, ...]`` for each ``from X import _name`` of another
+    lstmfuse module, in the modules under ``prefixes``."""
+    found: dict[str, list[str]] = {}
+    for module, path in modules().items():
+        if not module.startswith(prefixes):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = _resolve(node.module or "", module, node.level, path.name == "__init__.py")
+                if base.startswith(PACKAGE) and base != module:
+                    found.setdefault(module, []).extend(
+                        f"{base}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__"))
+    return {m: names for m, names in found.items() if names}
+
+
+def test_io_and_batch_use_only_public_names_of_other_modules():
+    assert private_imports(("lstmfuse.io", "lstmfuse.batch")) == {}
