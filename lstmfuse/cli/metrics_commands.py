@@ -61,7 +61,7 @@ def metrics(
     files: list[Path] = typer.Argument(..., help="Scores to measure."),
     against: str = typer.Option(None, "--against", help="Compare with this genre's corpus (histogram distances, originality)."),
     part: str = typer.Option("0", "--part", "-p", help="Part to measure: index from 0 or name."),
-    from_bar: int = typer.Option(None, "--from-bar", help="Measure only from this bar on (e.g. the generated bars)."),
+    from_bar: int = typer.Option(None, "--from-bar", help="Measure only from this bar on (e.g. the generated bars): the measure number printed in the score, as MuseScore shows it (a pickup numbered 0 is bar 0)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Objective metrics of melodies: pitch-class entropy, scale consistency, in-key ratio, range,
@@ -81,11 +81,12 @@ def metrics(
         raise UsageError(f"no reference data for genre '{against}' (have: {', '.join(known_genres()) or 'none'})")
     rows = []
     for f in files:
-        melody = melody_from_part(pick_part(load(f), part), source=str(f))
+        part_obj = pick_part(load(f), part)
+        melody = melody_from_part(part_obj, source=str(f))
         passage = None
         if from_bar is not None:
             whole = melody
-            melody = _from_bar(whole, from_bar)
+            melody = _from_bar(whole, part_obj, from_bar)
             passage = whole.with_events([e for e in whole.events if e.onset < (melody.events[0].onset if melody.events else whole.end)])
         row = {"file": str(f)}
         row.update(melody_metrics(
@@ -114,14 +115,14 @@ def metrics(
         console.print(table)
 
 
-def _from_bar(melody, bar_number: int):
-    """Events from the given bar (1-based, counting the first full bar as 1) on."""
-    bar = melody.bar_length
-    starts = [e.onset for e in melody.events if e.bar_pos == 0]
-    if bar_number < 1 or bar_number > len(starts):
-        raise UsageError(f"--from-bar {bar_number} is outside the melody's {len(starts)} bars")
-    t0 = starts[bar_number - 1]
-    del bar
+def _from_bar(melody, part, bar_number: int):
+    """Events from the measure printed as ``bar_number`` on (see :func:`bar_start`)."""
+    from ..encoding.extract import bar_start
+
+    try:
+        t0 = bar_start(part, bar_number)
+    except UsageError as err:
+        raise UsageError(f"--from-bar {bar_number}: {err}") from None
     return melody.with_events([e for e in melody.events if e.onset >= t0])
 
 

@@ -97,6 +97,25 @@ def pick_part(score, part: int | str | None = None):
     return chosen
 
 
+def bar_start(part, number: int) -> Fraction:
+    """Where the measure printed as ``number`` starts (quarters from the part's start).
+
+    Printed numbers are those in the file (MusicXML ``number``, kern ``=N``), the ones a
+    MuseScore user sees: a pickup numbered 0 is bar 0, and bar 1 is the first full bar.
+    Counting melody bars instead was off by one after a pickup and by many when numbering
+    does not start at 1. A number the part does not print is refused in one line.
+    """
+    from music21 import stream
+
+    measures = list(part.getElementsByClass(stream.Measure))
+    for m in measures:
+        if m.number == number:
+            return frac(m.getOffsetInHierarchy(part))
+    numbers = [m.number for m in measures]
+    shown = f"{min(numbers)}-{max(numbers)}" if numbers else "none"
+    raise UsageError(f"bar {number} is not a measure number of the part (its measures are numbered {shown})")
+
+
 def _key_context(part) -> tuple[int, str | None, str | None]:
     """Key signature sharps, mode and tonic name from the first key in the part."""
     from music21 import key

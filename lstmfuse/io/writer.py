@@ -12,6 +12,7 @@ from .atomic import atomic_output, check_writable
 from .formats import WRITABLE, format_from_suffix, normalise_format
 from .reader import music21_ready
 from .repairs import add_missing_clefs, drop_empty_contributors, fill_pedal_types, name_parts_by_abbreviation
+from .voice_gaps import fill_voice_gaps
 
 _M21_FORMAT = {"kern": "humdrum", "musicxml": "musicxml", "mxl": "mxl", "midi": "midi"}
 
@@ -38,6 +39,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     if kind in ("musicxml", "mxl"):
         fill_pedal_types(score)
     add_missing_clefs(score)
+    if kind == "kern":
+        fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
     drop_empty_contributors(score)
     name_parts_by_abbreviation(score)
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
