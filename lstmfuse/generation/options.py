@@ -9,10 +9,11 @@ JSON schema of the bridge's field (``lstmfuse_bridge.protocol`` derives its sche
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import UsageError
 
@@ -139,8 +140,7 @@ class SamplingOptions:
         return cls(**kw)
 
 
-@dataclass(frozen=True)
-class EdgeOption:
+class EdgeOption(NamedTuple):
     """One sampling control as a command line or a recipe takes it."""
 
     name: str
@@ -154,7 +154,8 @@ class EdgeOption:
 _INSTRUMENT = EdgeOption("instrument", str, None, ("--instrument",), "Keep to an instrument's range (violin, flute, voice, ...).")
 
 
-def edge_options() -> list[EdgeOption]:
+@functools.cache
+def edge_options() -> tuple[EdgeOption, ...]:
     """The sampling controls in help order, for the CLI commands and the batch ops."""
     hints = typing.get_type_hints(SamplingOptions)
     out = []
@@ -166,7 +167,7 @@ def edge_options() -> list[EdgeOption]:
         out.append(EdgeOption(f.name, args[0] if args else hint, default, tuple(meta["flags"]), meta["help"]))
         if f.name == "highest":
             out.append(_INSTRUMENT)
-    return out
+    return tuple(out)
 
 
 def json_schema() -> dict[str, dict]:

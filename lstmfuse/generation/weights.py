@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
 from ..errors import UsageError
 
 
-@dataclass(frozen=True, eq=False)
-class GenreWeights(Mapping[str, float]):
+class GenreWeights(Mapping):
     """Normalised weights (summing to 1) over genres, lower-case names, zero weights dropped.
 
-    A read-only mapping (``w["folk"]``, ``dict(w)``); ``str(w)`` gives ``folk=0.7,irish=0.3``."""
+    An immutable, hashable, read-only mapping (``w["folk"]``, ``dict(w)``, ``w == {...}``);
+    ``str(w)`` gives ``folk=0.7,irish=0.3``. Build it with :meth:`parse`."""
 
+    __slots__ = ("pairs",)
     pairs: tuple[tuple[str, float], ...]
+
+    def __init__(self, pairs: tuple[tuple[str, float], ...]):
+        object.__setattr__(self, "pairs", tuple(pairs))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("GenreWeights is immutable")
+
+    def __repr__(self) -> str:
+        return f"GenreWeights({dict(self.pairs)!r})"
 
     @classmethod
     def parse(cls, value: "str | Mapping[str, float] | GenreWeights", known: Sequence[str] | None = None) -> "GenreWeights":

@@ -8,8 +8,9 @@ mode word wins over the case (``c major``, ``Am``, ``f#m``, ``Bb minor``, ``D do
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import UsageError
 from .pitches import NATURAL_SEMITONES, STEPS, Interval, fifths_of, from_fifths, transpose_pitch
@@ -76,9 +77,9 @@ def tonic_text(step: str, alter: float) -> str:
     return step + {1.0: "#", 2.0: "##", -1.0: "b", -2.0: "bb"}.get(alter, "")
 
 
-@dataclass(frozen=True)
-class Key:
-    """A key: tonic and mode (``major``, ``minor`` or a church mode)."""
+class Key(NamedTuple):
+    """A key: tonic and mode (``major``, ``minor`` or a church mode); an immutable value
+    (a NamedTuple: cheaper to build than a dataclass when the command line starts)."""
 
     tonic_step: str
     tonic_alter: float
@@ -108,16 +109,21 @@ class Key:
         return f"{self.tonic} {self.mode}"
 
 
-_KEY_RE = re.compile(
-    r"^\s*([A-Ga-g])\s*(#{1,2}|b{1,2}|-{1,2}|s|is|es|x)?\s*"
-    r"(m|M|(?i:min|minor|maj|major|dorian|phrygian|lydian|mixolydian|aeolian|ionian|locrian))?\s*$"
-)
+@functools.cache
+def _key_pattern() -> re.Pattern:
+    """Compiled on first use: importing theory (the bridge, ``lstmfuse --help``) needs no pattern."""
+    return re.compile(
+        r"^\s*([A-Ga-g])\s*(#{1,2}|b{1,2}|-{1,2}|s|is|es|x)?\s*"
+        r"(m|M|(?i:min|minor|maj|major|dorian|phrygian|lydian|mixolydian|aeolian|ionian|locrian))?\s*$"
+    )
+
+
 _ACCIDENTALS = {"": 0, "#": 1, "##": 2, "s": 1, "is": 1, "x": 2, "b": -1, "bb": -2, "-": -1, "--": -2, "es": -1}
 
 
 def parse_key(spec: str) -> Key:
     """``Eb`` (E-flat major), ``f#`` (F-sharp minor), ``c`` (C minor), ``Bb minor``, ``D dorian``, ``c#m``."""
-    m = _KEY_RE.match(str(spec))
+    m = _key_pattern().match(str(spec))
     if not m:
         raise UsageError(f"bad key '{spec}' ({KEY_GRAMMAR_HELP})")
     letter, acc, mode = m.group(1), m.group(2) or "", m.group(3)

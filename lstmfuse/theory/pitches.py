@@ -10,8 +10,9 @@ same spellings; tests/test_batch_transpose.py checks that pitch by pitch against
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import UsageError
 
@@ -58,16 +59,21 @@ def tpc_of(step: str, alter: float) -> int:
 
 
 _ACCIDENTAL_TEXT = {"": 0, "#": 1, "##": 2, "###": 3, "-": -1, "--": -2, "---": -3, "b": -1, "bb": -2, "bbb": -3}
-_NAME_RE = re.compile(r"^\s*([A-Ga-g])(#{1,3}|-{1,3}|b{1,3})?(-?\d+)?\s*$")
 
 
 def parse_name(text: str) -> tuple[str, float, int | None]:
-    """``'B-4'``, ``'Bb4'``, ``'F#5'``, ``'C'`` -> (step, alter, octave or None)."""
-    m = _NAME_RE.match(str(text))
-    if not m:
+    """``'B-4'``, ``'Bb4'``, ``'F#5'``, ``'C'`` -> (step, alter, octave or None).
+
+    Read by hand, not by a regular expression: the bridge spells every answer's notes with
+    it, and compiling patterns at import would be most of what importing this module costs.
+    (As in music21's names, ``'C-1'`` reads as C-flat 1.)"""
+    s = str(text).strip()
+    step, rest = s[:1].upper(), s[1:]
+    body = rest.rstrip("0123456789")
+    octave = rest[len(body):]
+    if step not in STEP_INDEX or body not in _ACCIDENTAL_TEXT:
         raise UsageError(f"not a pitch: '{text}' (use a name like C4, F#5, Bb3 or B-3)")
-    octave = None if m.group(3) is None else int(m.group(3))
-    return m.group(1).upper(), float(_ACCIDENTAL_TEXT[m.group(2) or ""]), octave
+    return step, float(_ACCIDENTAL_TEXT[body]), int(octave) if octave else None
 
 
 def name_of(step: str, alter: float, octave: int | None = None) -> str:
@@ -125,12 +131,12 @@ def spell_ps(ps: float) -> tuple[str, float, int]:
 # --------------------------------------------------------------------------- intervals
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """A transposition: a staff distance (lines and spaces moved) and a size in semitones.
 
     ``chromatic`` intervals (given in semitones) respell every result the way music21's
-    ``ChromaticInterval`` does (C, C#, D, E-, E, F, F#, G, G#, A, B-, B).
+    ``ChromaticInterval`` does (C, C#, D, E-, E, F, F#, G, G#, A, B-, B). (A NamedTuple, not
+    a dataclass: it is built when ``lstmfuse --help`` starts, where a dataclass costs a ms.)
     """
 
     staff: int
@@ -152,8 +158,11 @@ class Interval:
         return transpose_pitch(step, alter, octave, self)
 
 
-_INTERVAL_RE = re.compile(r"^\s*([+-]?)\s*(P|M|m|A+|d+)\s*(\d+)\s*$")
-_SEMITONES_RE = re.compile(r"^\s*([+-]?\d+)\s*(st|semitones?)?\s*$", re.IGNORECASE)
+@functools.cache
+def _interval_patterns() -> tuple[re.Pattern, re.Pattern]:
+    """(quality-and-number, semitones) patterns, compiled on first use, not at import."""
+    return (re.compile(r"^\s*([+-]?)\s*(P|M|m|A+|d+)\s*(\d+)\s*$"),
+            re.compile(r"^\s*([+-]?\d+)\s*(st|semitones?)?\s*$", re.IGNORECASE))
 
 
 def parse_interval(spec: str | int) -> Interval:
@@ -166,11 +175,12 @@ def parse_interval(spec: str | int) -> Interval:
     if isinstance(spec, int):
         return Interval(0, float(spec), chromatic=True, text=f"{spec:+d} semitones")
     text = str(spec).strip()
-    m = _SEMITONES_RE.match(text)
+    interval_re, semitones_re = _interval_patterns()
+    m = semitones_re.match(text)
     if m:
         n = int(m.group(1))
         return Interval(0, float(n), chromatic=True, text=f"{n:+d} semitones")
-    m = _INTERVAL_RE.match(text)
+    m = interval_re.match(text)
     if not m:
         raise UsageError(
             f"bad interval '{spec}' (use a quality and number like +M2, -m3, P5, A4, -P8, "

@@ -8,7 +8,6 @@ from dataclasses import field
 from typing import Any, Optional
 
 from ...generation.options import SamplingOptions, edge_options
-from ...generation.weights import GenreWeights
 from . import Op, option
 
 #: help of a batch seed: one seed for every file (the command line's default is a random one)
@@ -37,6 +36,9 @@ def sampling_of(op: Any) -> SamplingOptions:
     return SamplingOptions.from_edge({opt.name: getattr(op, opt.name) for opt in edge_options()})
 
 
-def weights_of(op: Any) -> GenreWeights | None:
-    """The op's ``weights`` parsed at the edge (syntax and numbers; genres when generating)."""
+def weights_of(op: Any):
+    """The op's ``weights`` parsed at the edge into GenreWeights (syntax and numbers; the
+    installed genres are checked when generating), or None."""
+    from ...generation.weights import GenreWeights
+
     return GenreWeights.parse(op.weights) if op.weights else None
