@@ -64,3 +64,89 @@ def test_from_bar_is_the_printed_measure_number():
 def test_from_bar_help_says_printed_numbers():
     res = _cli("metrics", "--help")
     assert "measure number printed in the score" in " ".join(res.stdout.split())
+
+
+def _long_score(path: Path, measures: int) -> Path:
+    """A one-part MusicXML of ``measures`` bars of four quarter notes, a tie and a rest
+    every tenth bar, a tempo and an ottava (written here, like the 50 MB score of issue 15)."""
+    steps = "CDEFGAB"
+    body = []
+    for i in range(measures):
+        attrs = ('<attributes><divisions>2</divisions><key><fifths>-2</fifths><mode>major</mode></key>'
+                 '<time><beats>4</beats><beat-type>4</beat-type></time><clef><sign>G</sign><line>2</line></clef></attributes>'
+                 '<direction placement="above"><direction-type><metronome><beat-unit>quarter</beat-unit><per-minute>96</per-minute>'
+                 '</metronome></direction-type><sound tempo="96"/></direction>') if i == 0 else ""
+        notes = []
+        for j in range(4):
+            if i % 10 == 9 and j == 3:
+                notes.append('<note><rest/><duration>2</duration><voice>1</voice><type>quarter</type></note>')
+                continue
+            tie = '<tie type="stop"/>' if (i % 10 == 5 and j == 0) else ""
+            tie += '<tie type="start"/>' if (i % 10 == 4 and j == 3) else ""
+            step = "C" if tie else steps[(i + j) % 7]
+            octave = 6 if i == 7 else 4
+            notes.append(f'<note><pitch><step>{step}</step><octave>{octave}</octave></pitch><duration>2</duration>{tie}'
+                         f'<voice>1</voice><type>quarter</type></note>')
+        body.append(f'<measure number="{i + 1}">{attrs}{"".join(notes)}</measure>')
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<score-partwise version="4.0"><work><work-title>Long</work-title></work>'
+                    '<part-list><score-part id="P1"><part-name>Flute</part-name></score-part></part-list>'
+                    f'<part id="P1">{"".join(body)}</part></score-partwise>\n', encoding="utf-8")
+    return path
+
+
+def test_large_musicxml_info_streams(tmp_path, monkeypatch):
+    """A 50 MB MusicXML ran 20 minutes in ``info`` with no output. Above the large-score size
+    info reads it in one streaming pass (here the limit is lowered to 1 MB for a 3 MB file)."""
+    import json
+    import time
+
+    from typer.testing import CliRunner
+
+    import lstmfuse.io.limits as limits
+    from lstmfuse.cli import app
+
+    big = _long_score(tmp_path / "long.musicxml", 12_000)
+    assert big.stat().st_size > 2_500_000
+    monkeypatch.setattr(limits, "LARGE_SCORE_BYTES", 1024 * 1024)
+    started = time.perf_counter()
+    res = CliRunner().invoke(app, ["info", str(big), "--json"])
+    took = time.perf_counter() - started
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.stdout.strip().splitlines()[-1])
+    assert s["streamed"] is True and took < 60
+    ties = 12_000 // 10
+    assert (s["measures"], s["notes"], s["rests"], s["duration_quarters"]) == (12_000, 48_000 - ties - ties, ties, 48_000.0)
+    assert (s["title"], s["parts"], s["key"], s["meters"], s["tempos"], s["highest"]) == ("Long", ["Flute"], "Bb major", ["4/4"], [96.0], "F6")
+
+
+def test_streamed_info_agrees_with_music21(tmp_path):
+    """The streaming pass gives the facts music21 gives (both ways on the same files)."""
+    from lstmfuse.io.summary import summarise
+
+    files = [*sorted(DATA.glob("*.musicxml")), _long_score(tmp_path / "short.musicxml", 30)]
+    keys = ("title", "composer", "parts", "key", "keys", "meters", "measures", "notes", "rests", "lowest", "highest",
+            "duration_quarters", "duration_seconds", "tempos", "unpitched")
+    for f in files:
+        if "entity" in f.name:
+            continue  # music21 cannot read an unexpanded entity; the streaming pass never expands one
+        slow, fast = summarise(f, streamed=False).to_dict(), summarise(f, streamed=True).to_dict()
+        assert fast["streamed"] and not slow["streamed"]
+        assert {k: fast[k] for k in keys} == {k: slow[k] for k in keys}, f.name
+
+
+def test_info_interrupted_is_one_line_exit_130():
+    """Ctrl-C during a long read: one line, exit status 130, no traceback."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, lstmfuse.io.summary as s\n"
+        "def stop(*a, **k):\n    raise KeyboardInterrupt\n"
+        "s.summarise = stop\n"
+        f"sys.argv = ['lstmfuse', 'info', {str(DATA / 'no-clef.musicxml')!r}]\n"
+        "from lstmfuse.cli import main\nmain()\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 130
+    assert not res.stdout and "Traceback" not in res.stderr
+    assert res.stderr.strip().splitlines() == [f"interrupted reading {DATA / 'no-clef.musicxml'}; nothing was written"]

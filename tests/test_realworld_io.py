@@ -255,8 +255,10 @@ def test_large_score_warns_before_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(limits, "LARGE_SCORE_BYTES", 100)
     note = limits.large_score_note(DATA / "sound-tempo.musicxml")
     assert note and "Ctrl-C" in note and "\n" not in note
-    r = CliRunner().invoke(app, ["info", str(DATA / "sound-tempo.musicxml")])
+    r = CliRunner().invoke(app, ["info", str(DATA / "chorale-mm-title.krn")])  # kern is read by converter21: a warning first
     assert r.exit_code == 0 and "note:" in r.output and "MB of score text" in r.output
+    r = CliRunner().invoke(app, ["info", str(DATA / "sound-tempo.musicxml")])  # MusicXML: streamed, seconds
+    assert r.exit_code == 0 and "read in one streaming pass" in r.output and "MB of score text" not in r.output
 
 
 def test_inexact_triplets_round_trip_through_kern(corpus_dir, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -24,6 +25,17 @@ def _warn_if_large(path: Path) -> None:
     note = large_score_note(path)
     if note:
         console_err.print(f"[bold yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _stoppable(what: str):
+    """Ctrl-C during a long read, conversion or engraving: one line and exit status 130.
+    (typer turns a KeyboardInterrupt into a silent exit 130, so the user saw nothing.)"""
+    try:
+        yield
+    except KeyboardInterrupt:
+        console_err.print(f"[bold red]interrupted[/] {escape(what)}; nothing was written", highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
 
 
 def _live_console() -> Console:
@@ -72,7 +84,7 @@ def convert(
         io.writer.output_format(target)
         io.atomic.check_writable(target, force)
         _warn_if_large(source)
-        with _live_console().status(f"converting {escape(str(source))}", spinner="dots"):
+        with _stoppable(f"converting {source}"), _live_console().status(f"converting {escape(str(source))}", spinner="dots"):
             io.convert_file(source, target, force=force)
         tunes = tune_count_hint(source)
         if tunes > 1:
@@ -216,12 +228,24 @@ def info(
     """Show what a score holds: title, composer, parts, key, meter(s), measures, notes, pitch range and length (in quarter notes, and in seconds when the file states a tempo).
 
     A note is a sounding note: each pitch of a chord counts, a tied note counts once, grace notes do not count.
+    A MusicXML file of more than 10 MB is read in one streaming pass (seconds, not minutes) with a progress line; Ctrl-C stops any read (exit 130).
     """
     from ..io.summary import summarise
 
-    _warn_if_large(file)
-    with _live_console().status(f"reading {escape(str(file))}", spinner="dots"):
-        s = summarise(file, tune=tune)
+    from ..io.formats import detect_format
+    from ..io.limits import LARGE_SCORE_BYTES, score_bytes
+
+    streamed = detect_format(file) in ("musicxml", "mxl") and score_bytes(file) > LARGE_SCORE_BYTES
+    if not streamed:
+        _warn_if_large(file)
+    with _stoppable(f"reading {file}"), _live_console().status(f"reading {escape(str(file))}", spinner="dots") as status:
+        def progress(measures: int, notes: int) -> None:
+            status.update(f"reading {escape(str(file))}: {measures:,} measures, {notes:,} notes so far (Ctrl-C stops)")
+
+        s = summarise(file, tune=tune, streamed=streamed, progress=progress)
+    if s.streamed:
+        console_err.print(f"note: {escape(str(file))} is large: read in one streaming pass, without music21",
+                          highlight=False, soft_wrap=True)
     if as_json:
         sys.stdout.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
         return
@@ -277,7 +301,7 @@ def render(
     from ..io.render import render as render_score
 
     _warn_if_large(file)
-    with _live_console().status(f"rendering {escape(str(file))}", spinner="dots"):
+    with _stoppable(f"rendering {file}"), _live_console().status(f"rendering {escape(str(file))}", spinner="dots"):
         result = render_score(file, output, page=page, force=force)
     if result.attempts:
         console_err.print(

@@ -53,6 +53,7 @@ class ScoreSummary:
     tempo_note: str | None = None
     tunes_in_file: int = 1
     unpitched: int = 0
+    streamed: bool = False  # read in one streaming pass (a very large MusicXML file), not by music21
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -302,21 +303,34 @@ def note_content(score) -> list[list[tuple[str, Fraction, Fraction]]]:
     return result
 
 
-def summarise(path: str | Path, tune: int = 1) -> ScoreSummary:
+def summarise(path: str | Path, tune: int = 1, streamed: bool | None = None, progress=None) -> ScoreSummary:
     """Read a score file (any format lstmfuse reads) and summarise it.
 
     ``tune`` picks the tune of an ABC collection (1-based). Raises LstmfuseError (one
-    line, naming the file) for anything unreadable.
+    line, naming the file) for anything unreadable. A MusicXML file of more than
+    :data:`~lstmfuse.io.limits.LARGE_SCORE_BYTES` of text is read in one streaming pass
+    (:mod:`lstmfuse.io.streamed_summary`; ``streamed=True`` forces it, ``False`` forbids it):
+    music21 took over 20 minutes on 50 MB. ``progress(measures, notes)`` follows that pass.
     """
     from ..errors import UsageError
     from .conversion import quiet
     from .formats import tune_count_hint
+    from .limits import LARGE_SCORE_BYTES, score_bytes
     from .reader import load
 
     p = Path(path)
     fmt = detect_format(p)
     if tune < 1:
         raise UsageError(f"--tune must be 1 or more (got {tune})")
+    if streamed is None:
+        streamed = fmt in ("musicxml", "mxl") and score_bytes(p) > LARGE_SCORE_BYTES
+    if streamed and fmt in ("musicxml", "mxl"):
+        from .streamed_summary import streamed_summary
+
+        fast = streamed_summary(p, progress=progress)
+        if fast is not None:
+            fast.format = fmt
+            return fast
     with quiet():
         score = load(p, index=tune - 1)
         summary = summarise_score(score, str(p), fmt)
