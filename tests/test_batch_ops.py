@@ -12,6 +12,7 @@ from lstmfuse.batch.document import Document
 from lstmfuse.batch.ops import REGISTRY, Op, get_op, load_ops, op_from_spec
 from lstmfuse.batch.ops.transpose import _opening_keys
 from lstmfuse.errors import LstmfuseError, UsageError
+from lstmfuse.theory import parse_key
 
 LILY_FILES = sorted(LILYPOND.glob("*.xml")) + sorted(LILYPOND.glob("*.mxl"))
 # a spread of corpus files: chorales, string quartets, songs, lead sheets, madrigals
@@ -182,7 +183,7 @@ def test_set_key_keeps_every_pitch(path):
         # every opening key is the new one
         root = xml_root(data)
         first_keys = [k for p in root.iterchildren("part") for k in _opening_keys(p)]
-        assert first_keys and all(k.findtext("fifths") == str(batch.pitch.parse_key(key).fifths) for k in first_keys)
+        assert first_keys and all(k.findtext("fifths") == str(parse_key(key).fifths) for k in first_keys)
 
 
 def test_set_key_adds_needed_accidentals():

@@ -16,13 +16,8 @@ from music21 import pitch as m21pitch
 
 from lstmfuse import batch
 from lstmfuse.batch.document import Document
-from lstmfuse.batch.pitch import (
-    parse_interval,
-    parse_key,
-    transpose_fifths,
-    transpose_pitch,
-)
 from lstmfuse.errors import LstmfuseError, UsageError
+from lstmfuse.theory import parse_interval, parse_key, transpose_fifths, transpose_pitch
 
 LILY_FILES = sorted(LILYPOND.glob("*.xml")) + sorted(LILYPOND.glob("*.mxl"))
 #: music21 turns a non-traditional key (key-step/key-alter) into a traditional one when it

@@ -1,23 +1,11 @@
 """MusicXML's view of pitches for editing the XML tree directly: accidental names and
 ``<alter>`` text. The arithmetic (spelled pitches, intervals, keys, signatures) is
-:mod:`lstmfuse.theory`'s, re-exported here for the tree code.
+:mod:`lstmfuse.theory`'s; the two names the tree code takes from here are re-exported.
 """
 
 from __future__ import annotations
 
-from ..theory import (  # noqa: F401 - re-exported for batch.xmltree and the ops
-    STEPS,
-    Interval,
-    Key,
-    interval_between,
-    key_alters,
-    parse_interval,
-    parse_key,
-    tonic_of,
-    tonic_text,
-    transpose_fifths,
-    transpose_pitch,
-)
+from ..theory import STEPS, key_alters  # noqa: F401 - re-exported for batch.xmltree
 
 #: MusicXML <accidental> value for an alteration
 ACCIDENTAL_NAMES = {
