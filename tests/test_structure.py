@@ -158,3 +158,9 @@ def test_features_of_a_tracker_with_no_end_say_unknown_bars_left():
     out = features(np.array([V.BOS, V.pitch_token(60), V.duration_token(F(1))]), tracker)
     assert all(_decode_context(int(c))[2] == LEFT_UNKNOWN for c in out[:, 2])
     assert context_id(0, 0, 0) == 0
+@pytest.mark.parametrize("genre", ["folk", "irish", "scottish", "bach", "palestrina", "fusion"])
+def test_shipped_models_read_structure_inputs(genre):
+    from lstmfuse.models.registry import load_model
+
+    model = load_model(genre)
+    assert model.config.structure, f"{genre} was retrained with structure inputs"

@@ -26,15 +26,10 @@ WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def judge():
-    """The sequence judge where it is installed, else the histogram classifier."""
-    try:
-        from ..metrics.judge import SequenceJudge
+    """The sequence style judge (shipped; see lstmfuse/data/reference/JUDGE_CARD.md)."""
+    from ..metrics.reference import judge as sequence_judge
 
-        return SequenceJudge.load(), "sequence judge"
-    except Exception:  # not built: fall back to the shipped histogram classifier
-        from ..metrics.reference import classifier
-
-        return classifier(), "histogram classifier"
+    return sequence_judge(), "sequence judge"
 
 
 def _posteriors(j, melodies) -> np.ndarray:

@@ -178,11 +178,11 @@ def continuation_passages(n_per_collection: int | None = None) -> list[tuple[str
 
 def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")) -> dict:
     """Bar-rhythm reuse of the passage: the composer's own next 8 bars vs 8 continued bars
-    (genre = the style classifier's closest genre to the passage, as the plugin's 'auto')."""
+    (genre = the style judge's closest genre to the passage, as the plugin's 'auto')."""
     from ..metrics.form import motif_reuse
-    from ..metrics.reference import classifier
+    from ..metrics.reference import judge
 
-    clf = classifier()
+    clf = judge()
     rows = []
     for name, passage, own in continuation_passages():
         genre = clf.genres[int(np.argmax(clf.posterior(passage)))]

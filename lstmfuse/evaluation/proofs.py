@@ -17,7 +17,7 @@ from ..corpora.genres import get_genre
 from ..encoding.events import Melody
 from ..generation.continuation import continue_melody
 from ..generation.options import SamplingOptions
-from ..metrics.reference import classifier, heldout_originality_baseline, originality_index
+from ..metrics.reference import heldout_originality_baseline, judge, originality_index
 
 
 def generate_many(n: int, bars: int, seed: int, options: SamplingOptions | None = None, meter_of: str | None = None, **kw) -> list[Melody]:
@@ -52,7 +52,7 @@ class WeightFidelity:
 
 
 def weight_fidelity(a: str, b: str, weights: list[float], n: int = 20, bars: int = 8, seed: int = 0, meter: str | None = None) -> WeightFidelity:
-    clf = classifier()
+    clf = judge()
     k = clf.genres.index(a)
     meter = meter or get_genre(a).meter
     means = []
@@ -64,7 +64,7 @@ def weight_fidelity(a: str, b: str, weights: list[float], n: int = 20, bars: int
 
 
 def pure_genre_accuracy(genres: list[str], n: int = 20, bars: int = 8, seed: int = 0) -> dict[str, float]:
-    clf = classifier()
+    clf = judge()
     out = {}
     for g in genres:
         mels = generate_many(n, bars, seed, genre=g, meter_of=g)

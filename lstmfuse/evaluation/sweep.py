@@ -3,7 +3,7 @@
 Temperature sweep: for one genre, melodies generated at each temperature are scored for
 *novelty* (share of their 8-note interval runs NOT found in the training set) and
 *coherence* (in-key ratio and pitch-class-histogram overlap with the genre's corpus).
-Weight sweep: fusing genre A with genre B at weight w for A, the style classifier's mean
+Weight sweep: fusing genre A with genre B at weight w for A, the sequence style judge's mean
 posterior of A. Both are what Lee (2023) calls the balance of stochastic generation.
 """
 
@@ -17,7 +17,7 @@ from ..corpora.genres import get_genre
 from ..generation.options import SamplingOptions
 from ..metrics import compare_to_profile
 from ..metrics.pitch import in_key_ratio
-from ..metrics.reference import classifier, originality_index, profile
+from ..metrics.reference import judge, originality_index, profile
 from .proofs import generate_many
 
 
@@ -50,7 +50,7 @@ def temperature_sweep(genre: str, temperatures: list[float], n: int = 10, bars: 
 
 
 def weight_sweep(a: str, b: str, weights: list[float], n: int = 20, bars: int = 16, seed: int = 0) -> tuple[list, list]:
-    clf = classifier()
+    clf = judge()
     k = clf.genres.index(a)
     means, sds = [], []
     for w in weights:
@@ -87,7 +87,7 @@ def plot(result: SweepResult, png_path) -> None:
         ax2.errorbar(result.weights, result.posterior_a, yerr=result.posterior_sd, fmt="o-", capsize=3)
         ax2.plot([0, 1], [0, 1], ":", color="grey")
         ax2.set_xlabel(f"weight of {a} (rest: {b})")
-        ax2.set_ylabel(f"classifier P({a})")
+        ax2.set_ylabel(f"style judge P({a})")
         ax2.set_ylim(0, 1.02)
         ax2.set_title("composer weight vs style posterior")
     fig.tight_layout()

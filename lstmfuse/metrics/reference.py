@@ -175,12 +175,14 @@ def originality_index(genre: str) -> OriginalityIndex:
 
 @functools.cache
 def classifier() -> StyleClassifier:
-    """The histogram classifier (``style.json``), still the judge of the proofs and the sweep."""
+    """The histogram classifier (``style.json``): a part of the sequence judge, and the
+    baseline it is compared with in JUDGE_CARD.md."""
     return StyleClassifier.load()
 
 
 def judge() -> SequenceJudge:
-    """The sequence style judge (``judge.npz``): the style posterior of ``lstmfuse metrics``."""
+    """The sequence style judge (``judge.npz``): the style posterior of ``lstmfuse metrics``,
+    the proofs (tests/test_fusion.py), the blend and form proofs and the sweep."""
     return SequenceJudge.load()
 
 
