@@ -167,3 +167,26 @@ def test_batch_op_plugins_are_found_without_importlib_metadata_at_start(tmp_path
     assert out == ["True", "True"]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "False"]  # no plug-in installed: importlib.metadata is never imported
+
+
+def test_batch_continue_on_the_command_line_with_every_kind_of_option(tmp_path, examples_dir):
+    """``batch continue`` with options it did not take before (issue 14) writes what
+    ``lstmfuse continue`` writes with the same options."""
+    import shutil
+
+    from lstmfuse import load_score, passage_of
+
+    shutil.copy(examples_dir / "oneills-0001.musicxml", tmp_path / "t.musicxml")
+    sampling = ["--seed", "5", "--top-k", "6", "--top-p", "0.9", "--instrument", "flute", "--max-leap", "7",
+                "--rest-density", "0.5", "--free-ending", "--form", "free", "--stay-in-key"]
+    batch_out, single = tmp_path / "o", tmp_path / "single.musicxml"
+    for args in (["batch", "continue", str(tmp_path / "t.musicxml"), "--weights", "irish=1,scottish=1", "--bars", "2",
+                  "--out-dir", str(batch_out), "-q", *sampling],
+                 ["continue", str(tmp_path / "t.musicxml"), "--weights", "irish=1,scottish=1", "--bars", "2", "-o", str(single), *sampling]):
+        proc = subprocess.run([sys.executable, "-m", "lstmfuse", *args], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    written = load_score(batch_out / "t.musicxml")
+    settings = json.loads(str(written.metadata.getCustom("lstmfuse-settings")[0]))
+    assert settings["sampling"] == {**SamplingOptions().to_dict(), "seed": 5, "top_k": 6, "top_p": 0.9, "lowest": 60, "highest": 96,
+                                    "max_leap": 7, "rest_density": 0.5, "end_on_stable": False, "form": "free", "stay_in_key": True}
+    assert [(e.pitch, e.duration) for e in passage_of(written).events] == [(e.pitch, e.duration) for e in passage_of(single).events]
