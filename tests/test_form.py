@@ -331,3 +331,25 @@ def test_an_even_fusion_keeps_both_genres_rhythms():
 
     bach, irish, even = short({"bach": 1.0}), short({"irish": 1.0}), short({"bach": 0.5, "irish": 0.5})
     assert bach + 0.1 < even < irish - 0.1, (bach, even, irish)
+
+
+def test_a_phrase_that_did_not_breathe_in_the_real_tune_does_not_breathe_here():
+    """Models that know the phrase (structure inputs) hold its last bar long by habit; where the
+    template phrase ran on (no note longer than the genre's median at its end), the plan caps
+    the last bar's notes and rests at that median, so phrase-end lengthening stays near real."""
+    from lstmfuse.generation.form import median_note_ticks
+
+    cap = median_note_ticks("irish")
+    assert cap == to_ticks(F(1, 2))  # an eighth: Irish tunes run in eighths
+    r = continue_melody(None, bars=16, genre="irish", meter="6/8", options=SamplingOptions(seed=2), variants=6)
+    checked = 0
+    for plan, m in zip(r.plans, r.melodies):
+        start = 0
+        for p in plan["phrases"]:
+            end = start + p["ticks"]
+            if p["end_cap"]:
+                last_bar = [e for e in m.events if to_ticks(e.onset) >= end - to_ticks(m.bar_length) and to_ticks(e.onset) < end]
+                assert last_bar and all(to_ticks(e.duration) <= p["end_cap"] for e in last_bar), (p, last_bar)
+                checked += 1
+            start = end
+    assert checked >= 2  # the drawn layouts hold phrases that ran on

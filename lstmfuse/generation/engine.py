@@ -220,11 +220,17 @@ def _pitch_mask_for(
     return allowed
 
 
-def _duration_mask(row: RowState, ctx: Context, final: bool, targets: frozenset[int] | None, zone: int, beat: int) -> np.ndarray:
+def _duration_mask(
+    row: RowState, ctx: Context, final: bool, targets: frozenset[int] | None, zone: int, beat: int, bar: int
+) -> np.ndarray:
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
     longest = 0  # 0: no limit
+    cap = row.plan.segments[row.seg].end_cap
+    if cap and row.seg_left <= bar:  # the phrase's last bar, where the real phrase did not breathe
+        longest = cap
     if ctx.strict_beats and row.event_pos % beat:  # off the beat: end by the next one
-        longest = (row.event_pos // beat + 1) * beat - row.pos
+        to_beat = (row.event_pos // beat + 1) * beat - row.pos
+        longest = min(longest, to_beat) if longest else to_beat
     if row.current_pitch is None and ctx.rest_cap is not None:
         room = max(ctx.rest_cap - row.rest_ticks, DURATION_TICKS[0])
         longest = min(longest, room) if longest else room
@@ -349,7 +355,7 @@ def generate(
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
             else:
-                allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat)
+                allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
                 if ctx.motifs is not None and row.first_duration:
                     ctx.motifs.duration_bonus(scores[b], row.bar_events, row.event_pos)
             if guides:

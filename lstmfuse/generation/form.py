@@ -51,6 +51,8 @@ class Segment:
     -2 the one before, ...). ``steps``: diatonic transposition of a copy. ``cadence``: the pitch
     its last note must have: 'tonic', 'dominant', 'stable' (the tonic triad), or 'open' (none).
     ``end_ticks``: its last note (from onset to the segment's end) lasts at least this long.
+    ``end_cap``: where the real phrase did not breathe, no note or rest of the phrase's last bar
+    lasts longer than this (the genre's median note), so it does not breathe here either.
     """
 
     ticks: int
@@ -59,6 +61,7 @@ class Segment:
     steps: int = 0
     cadence: str = "open"
     end_ticks: int = 0
+    end_cap: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class FormPlan:
             "template": self.template,
             "phrases": [
                 {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
-                 "cadence": s.cadence, "end_ticks": s.end_ticks}
+                 "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap}
                 for s in self.segments
             ],
         }
@@ -228,6 +231,23 @@ def beat_ticks(meter: str) -> int:
     return 480 // den
 
 
+@functools.cache
+def median_note_ticks(genre: str) -> int:
+    """The genre's median note length (ticks), from its reference profile's note-length
+    histogram (0 where there is none): the length a phrase end must exceed to breathe, as
+    metrics.form.phrase_end_lengthening counts it."""
+    from ..metrics.reference import profile
+    from ..metrics.rhythm import NOTE_LENGTH_BINS
+    from .ticks import to_ticks
+
+    try:
+        hist = np.asarray(profile(genre).histograms["note_length"], dtype=float)
+    except (LstmfuseError, KeyError):
+        return 0
+    k = int(np.searchsorted(np.cumsum(hist[: len(NOTE_LENGTH_BINS)]), 0.5 * hist.sum()))
+    return to_ticks(NOTE_LENGTH_BINS[min(k, len(NOTE_LENGTH_BINS) - 1)])
+
+
 def _short_note(meter: str) -> int:
     """The meter's short note: an eighth (a quarter in x/2 time)."""
     return beat_ticks(meter) // (3 if beat_ticks(meter) == 180 else 2)
@@ -314,12 +334,17 @@ def choose_plan(
         last = k == len(lengths) - 1
         cadence = {"tonic": "tonic", "dominant": "dominant"}.get(e["cadence"], "open")
         # a phrase that did not breathe in the real tune ends on a short note (its pitch still the cadence's)
-        end_ticks = _on_beats(min(float(e["end_bars"]), 1.0) * bar_ticks, beat_ticks(meter)) or _short_note(meter)
+        end_ticks = _on_beats(min(float(e["end_bars"]), 1.0) * bar_ticks, beat_ticks(meter))
+        end_cap = 0
+        if not end_ticks:  # it did not breathe: neither may ours (a model that knows the phrase would)
+            end_ticks = _short_note(meter)
+            end_cap = median_note_ticks(genre)
         if last:
             if end_on_stable:  # the degrees the genre's real tunes end on, as often as they do
                 cadence = _final_cadence(genre, form, rng)
             if end_on_stable:
                 end_ticks = min(_final_ticks(genre, meter, bar_ticks, rng), _on_beats(ticks // 2, beat_ticks(meter))) or _short_note(meter)
+                end_cap = 0  # the tune's last note is the genre's final, long or short
         source: int | None = None
         if rel != "new" and src is not None and ticks == phrase:
             if src < n_past:
@@ -335,11 +360,11 @@ def choose_plan(
             if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
                 rel = "varied"  # the tune must close: keep the phrase, write a new ending
             if source is not None and rel in ("exact", "transposed"):
-                cadence, end_ticks = "copied", 0
+                cadence, end_ticks, end_cap = "copied", 0, 0
         if source is None:
             rel = "new"
         relations.append((rel, None if source is None else source + n_past))
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
