@@ -10,19 +10,21 @@ from typing import Any, Optional
 from ...generation.options import SamplingOptions, edge_options
 from . import Op, option
 
-#: help of a batch seed: one seed for every file (the command line's default is a random one)
-BATCH_SEED = ("seed", 0, "Random seed (the same for every file).")
+#: a batch seeds every file alike, 0 unless given (the command line's default is a random seed)
+BATCH_SEED_DEFAULT = 0
+BATCH_SEED_HELP = "Random seed (the same for every file)."
 
 
-def with_sampling_fields(*, seed_default: int | None = BATCH_SEED[1]):
-    """Class decorator, applied before ``@dataclass``: add one field per sampling control."""
+def with_sampling_fields(*, seed_default: int | None = BATCH_SEED_DEFAULT):
+    """Class decorator, applied before ``@dataclass``: add one field per sampling control,
+    after the op's own fields (so ``--bars`` and ``--genre`` come first in its help)."""
 
     def add(cls: type[Op]) -> type[Op]:
         annotations = dict(cls.__dict__.get("__annotations__", {}))
         for opt in edge_options():
             default, help_text = opt.default, opt.help
             if opt.name == "seed":
-                default, help_text = seed_default, BATCH_SEED[2]
+                default, help_text = seed_default, BATCH_SEED_HELP
             annotations[opt.name] = opt.type if default is not None else Optional[opt.type]
             setattr(cls, opt.name, field(default=default, metadata=option(*opt.flags, help=help_text)))
         cls.__annotations__ = annotations
