@@ -27,7 +27,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
-from ..encoding.tokens import normalising_shift
+from ..errors import LstmfuseError
+from ..theory import name_to_midi, tonic_pc
 
 #: bars per phrase for the phrase-end statistics and the phrase plan
 PHRASE_BARS = 4
@@ -149,14 +150,11 @@ def tonic_pitch_class(melody: Melody) -> int:
     """The key's tonic: the melody's named tonic if any, else its key signature and mode
     (minor = the relative minor), else the signature's major key."""
     if melody.tonic:
-        from music21 import pitch
-
         try:
-            return int(pitch.Pitch(melody.tonic).pitchClass)
-        except Exception:  # an unreadable tonic name: fall back to the signature
+            return name_to_midi(melody.tonic) % 12
+        except LstmfuseError:  # an unreadable tonic name: fall back to the signature
             pass
-    major = (-normalising_shift(melody.sharps)) % 12
-    return (major + 9) % 12 if melody.mode == "minor" else major
+    return tonic_pc(melody.sharps, "minor" if melody.mode == "minor" else "major")
 
 
 def ending(melody: Melody) -> dict[str, float]:
