@@ -37,6 +37,20 @@ def test_voice_ending_early_inside_a_triplet_stays_readable_kern(tmp_path):
     assert summarise(out).duration_quarters == summarise(src).duration_quarters == 8.0
 
 
+@pytest.mark.parametrize("suffix", [".krn", ".musicxml"])
+def test_tempo_word_is_not_written_as_a_number(tmp_path, suffix):
+    """A mid-piece "Adagio" with no number (Sapp's Moonlight Sonata iii, bar 163): music21
+    guesses 56 for it and the writers stated that (``*MM56``, ``<sound tempo="56">``), so the
+    copy had a tempo the source never stated."""
+    from lstmfuse.io import load, save
+    from lstmfuse.io.summary import summarise
+
+    src = DATA / "tempo-word.krn"
+    out = save(load(src), tmp_path / f"t{suffix}")
+    assert summarise(src).tempos == summarise(out).tempos == [100.0]
+    assert summarise(out).duration_seconds == summarise(src).duration_seconds == 7.2
+
+
 def _cli(*args: str):
     import os
     import subprocess

@@ -44,7 +44,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     drop_empty_contributors(score)
     name_parts_by_abbreviation(score)
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
-            _no_placeholders(), _kern_percussion_chords(kind):
+            _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -109,6 +109,27 @@ def _kern_tempos(score, kind: str) -> Iterator[None]:
         for mark, implicit in marks:
             mark._number = None
             mark.numberImplicit = implicit
+
+
+@contextlib.contextmanager
+def _no_guessed_tempos(score) -> Iterator[None]:
+    """Write a tempo word without the number music21 guessed from it (restored afterwards).
+    Sapp's Moonlight Sonata iii says only "Adagio" at bar 163: music21 reads 56 into it, and
+    the writers stated that guess (kern ``*MM56``, MusicXML ``<sound tempo="56">``), so
+    ``info`` found a tempo in the copy that the source never stated."""
+    from music21 import tempo
+
+    from .summary import stated_bpm
+
+    guessed = [m for m in score.recurse().getElementsByClass(tempo.MetronomeMark)
+               if m.number is not None and m.text and stated_bpm(m) is None]
+    for mark in guessed:
+        mark._number = None
+    try:
+        yield
+    finally:
+        for mark in guessed:
+            mark._number = mark._getDefaultNumber(mark.text)
 
 
 @contextlib.contextmanager
