@@ -167,3 +167,24 @@ def test_info_interrupted_is_one_line_exit_130():
     assert res.returncode == 130
     assert not res.stdout and "Traceback" not in res.stderr
     assert res.stderr.strip().splitlines() == [f"interrupted reading {DATA / 'no-clef.musicxml'}; nothing was written"]
+
+
+def test_kern_writer_chatter_is_silenced(tmp_path, capfd):
+    """Continuing one part of a score leaves the other parts' last bars shorter; converter21
+    then printed "Appending 2.0QL space to measure 1, part 1" on every ``continue`` to kern."""
+    from music21 import meter, note, stream
+
+    from lstmfuse.io import save
+
+    score = stream.Score()
+    for i, length in enumerate((4, 2)):
+        part = stream.Part(id=f"P{i}")
+        first = stream.Measure(number=1)
+        first.append([meter.TimeSignature("4/4"), note.Note("C5", quarterLength=4)])
+        second = stream.Measure(number=2)
+        second.append(note.Note("D5", quarterLength=length))
+        part.append([first, second])
+        score.insert(0, part)
+    save(score, tmp_path / "u.krn")
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,7 +47,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
             _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score):
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+                    contextlib.redirect_stderr(io.StringIO()):  # converter21 prints "Appending 2.0QL space to measure 1"
                 warnings.simplefilter("ignore")
                 written = score.write(_M21_FORMAT[kind], fp=str(tmp))
         except ScoreWriteError:
