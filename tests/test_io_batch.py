@@ -141,3 +141,19 @@ def test_batch_cli_usage_errors(tmp_path, examples_dir):
     proc = run_cli("convert", str(examples_dir), "--to", "krn", "--out-dir", str(blocker / "out"), cwd=tmp_path)
     assert proc.returncode == 2 and "cannot create the output folder" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_convert_out_dir_and_batch_convert_are_one_engine(tree, tmp_path):
+    """``lstmfuse convert --out-dir`` and ``lstmfuse batch convert`` take the same files,
+    write the same outputs and fail the same files (the journal aside)."""
+    proc = run_cli("convert", str(tree), "--to", "musicxml", "--out-dir", str(tmp_path / "a"), cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    proc = run_cli("batch", "convert", str(tree), "--to", "musicxml", "--out-dir", str(tmp_path / "b"), "-q", cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    a = sorted(str(p.relative_to(tmp_path / "a")) for p in (tmp_path / "a").rglob("*") if p.is_file())
+    b = sorted(str(p.relative_to(tmp_path / "b")) for p in (tmp_path / "b").rglob("*")
+               if p.is_file() and p.name != ".lstmfuse-batch-journal.jsonl")
+    assert a == b and len(a) == 6  # five good files, the ABC collection as two
+    for rel in a:
+        assert note_content(load(tmp_path / "a" / rel)) == note_content(load(tmp_path / "b" / rel)), rel
+    assert "broken.krn:3: record has 1 spine(s) but 2 are open" in proc.stderr
