@@ -35,6 +35,7 @@ _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
 _DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
 _COMPOUND = ("6/8", "9/8", "12/8")
+REST_ROOM = 60  # ticks (an eighth): the least room under the rest cap in which a rest may start
 
 
 @dataclass
@@ -123,7 +124,8 @@ class RowState:
     first_duration: bool = False  # its next duration token is its first
     bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
     last_interval: int | None = None
-    rest_ticks: int = 0  # rest written so far
+    rest_ticks: int = 0  # rest written so far, counting the repeats the plan will make of it
+    rest_weight: int = 1  # 1 + how often the plan repeats the current segment later
     leads: list[Lead] = field(default_factory=list)  # the row's lead schedule (blending fusion)
     lead_i: int = -1
     guide_scale: tuple[float, ...] = ()
@@ -147,6 +149,9 @@ def _start_segment(row: RowState, ctx: Context) -> None:
     """Enter the row's next plan segment: its length, and what it copies (if anything)."""
     seg = row.plan.segments[row.seg]
     row.seg_left = seg.ticks
+    # rests written here come back wherever a later phrase copies this one (the copy is
+    # forced, so it is not checked again): count them that many times against the cap
+    row.rest_weight = _copies(row.plan)[row.seg]
     row.fresh = True
     row.forced_i = 0
     row.forced = []
@@ -157,6 +162,19 @@ def _start_segment(row: RowState, ctx: Context) -> None:
             src = ctx.passage_phrases[seg.source] if -seg.source <= len(ctx.passage_phrases) else []
         if src:
             row.forced = copy_tokens(seg, src, ctx.low, ctx.high)
+
+
+@functools.lru_cache(maxsize=256)
+def _copies(plan: FormPlan) -> tuple[int, ...]:
+    """How many times each segment's own material sounds: itself plus every later segment that
+    copies it, directly or through a copy of a copy."""
+    n = len(plan.segments)
+    times = [1] * n
+    for j in range(n - 1, -1, -1):
+        src = plan.segments[j].source
+        if src is not None and 0 <= src < j:
+            times[src] += times[j]
+    return tuple(times)
 
 
 def _end_segment(row: RowState, ctx: Context) -> None:
@@ -179,7 +197,9 @@ def _pitch_mask(
     row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int
 ) -> np.ndarray:
     on_target = row.current_pitch is not None and (targets is None or row.current_pitch % 12 in targets)
-    rests = opts.rest_density > 0 and (ctx.rest_cap is None or row.rest_ticks < ctx.rest_cap)
+    # a rest only where the cap leaves room for an eighth: a rest's duration may have to be longer
+    # than the room to keep the phrase fillable, so a smaller room would let the cap be passed
+    rests = opts.rest_density > 0 and (ctx.rest_cap is None or ctx.rest_cap - row.rest_ticks >= REST_ROOM * row.rest_weight)
     off_beat = ctx.strict_beats and row.event_pos % beat != 0
     tie = bool(row.tokens) and not row.fresh and not off_beat and (
         (row.last_was_note and not (final and row.current_pitch is not None and not on_target))
@@ -232,7 +252,7 @@ def _duration_mask(
         to_beat = (row.event_pos // beat + 1) * beat - row.pos
         longest = min(longest, to_beat) if longest else to_beat
     if row.current_pitch is None and ctx.rest_cap is not None:
-        room = max(ctx.rest_cap - row.rest_ticks, DURATION_TICKS[0])
+        room = max((ctx.rest_cap - row.rest_ticks) // row.rest_weight, DURATION_TICKS[0])
         longest = min(longest, room) if longest else room
     return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest)
 
@@ -366,7 +386,8 @@ def generate(
             row.tokens.append(tok)
             row.current.append(tok)
             row.fresh = False
-            if row.forced_i < len(row.forced):
+            forced = row.forced_i < len(row.forced)
+            if forced:
                 row.forced_i += 1
             if tok >= V.DURATION_BASE:
                 d = DURATION_TICKS[tok - V.DURATION_BASE]
@@ -376,8 +397,8 @@ def generate(
                 if row.first_duration:
                     row.bar_events.append((row.event_pos, d))
                     row.first_duration = False
-                if row.current_pitch is None:
-                    row.rest_ticks += d
+                if row.current_pitch is None and not forced:  # a copy's rests were counted at its source
+                    row.rest_ticks += d * row.rest_weight
                 if row.pos + d >= bar:
                     row.bar_events = []
                 row.pos = (row.pos + d) % bar
