@@ -118,6 +118,14 @@ def parse_score(data: bytes, label: str | os.PathLike[str], member: str | None =
     return doc
 
 
+def iterparse(source, events: tuple[str, ...] = ("end",)):
+    """lxml's streaming parser over a binary file object, with :data:`PARSER_OPTIONS`
+    (for scores too large to hold as one tree)."""
+    from lxml import etree
+
+    return etree.iterparse(source, events=events, **PARSER_OPTIONS)
+
+
 def note_count(data: bytes) -> int:
     """Pitched (non-rest) ``<note>`` elements in a MusicXML document."""
     root = parse(data, "<bytes>").getroot()
@@ -256,6 +264,7 @@ __all__ = [
     "PARSER_OPTIONS",
     "as_utf8",
     "encoding_of",
+    "iterparse",
     "mxl_rootfile",
     "note_count",
     "parse",

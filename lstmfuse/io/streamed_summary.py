@@ -17,6 +17,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
+from . import musicxml
 from .summary import ScoreSummary
 
 _STEP_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -27,12 +28,10 @@ _MODES = ("major", "minor")
 
 def _open_xml(path: Path):
     """A binary stream of the score XML (the rootfile of an .mxl, streamed from the zip)."""
-    from .musicxml import CONTAINER, mxl_rootfile
-
     if zipfile.is_zipfile(path):
         zf = zipfile.ZipFile(path)
         names = zf.namelist()
-        return zf.open(mxl_rootfile(names, zf.read(CONTAINER) if CONTAINER in names else None, path))
+        return zf.open(musicxml.mxl_rootfile(names, zf.read(musicxml.CONTAINER) if musicxml.CONTAINER in names else None, path))
     return open(path, "rb")
 
 
@@ -91,7 +90,7 @@ def streamed_summary(path: str | Path, progress: Callable[[int, int], None] | No
     part: _Part | None = None
     try:
         with _open_xml(p) as stream:
-            for event, el in etree.iterparse(stream, events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True):
+            for event, el in musicxml.iterparse(stream, events=("start", "end")):
                 tag = el.tag if isinstance(el.tag, str) else ""
                 tag = tag.rsplit("}", 1)[-1]
                 if event == "start":
