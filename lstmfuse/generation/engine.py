@@ -22,6 +22,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
+from ..theory import MAJOR_SCALE
 from ..encoding.tokens import decode
 from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan
 from .motifs import Motifs
@@ -30,7 +31,6 @@ from .sampler import sample
 from .stack import LSTMStack
 from .ticks import DURATION_TICKS, fillable, position_ids, to_ticks
 
-WHITE_KEYS = {0, 2, 4, 5, 7, 9, 11}
 _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
 _DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
@@ -220,7 +220,7 @@ def _pitch_mask_for(
     in_range = (_PITCH_MIDI >= low) & (_PITCH_MIDI <= high)
     ok = in_range.copy()
     if stay_in_key:
-        ok &= np.isin(_PITCH_MIDI % 12, list(WHITE_KEYS))
+        ok &= np.isin(_PITCH_MIDI % 12, list(MAJOR_SCALE))  # the normalised key's white keys
     if max_leap is not None and last_pitch is not None:
         near = np.abs(_PITCH_MIDI - last_pitch) <= max_leap
         if (ok & near).any():
@@ -305,7 +305,6 @@ def generate(
     guides: list[list[Guide]] | None = None,
     leads: list[list[Lead]] | None = None,
     rng: np.random.Generator | None = None,
-    skip_models: tuple[int, ...] = (),
 ) -> list[list[NoteEvent]]:
     """Sample continuations from primed models (see :func:`prime`); events are in the
     normalised key with onsets from 0.
@@ -313,8 +312,7 @@ def generate(
     With ``weights`` the models speak together: every row samples from their weighted
     mixture and the result has one melody per row. Without, each model writes its own rows
     (phase 1 of a fusion): the result lists model 0's rows, then model 1's, ...
-    ``guides`` gives each mixed row its own phase-1 material; ``skip_models`` (independent
-    mode) names models whose rows are not wanted (they come back empty).
+    ``guides`` gives each mixed row its own phase-1 material.
     """
     rng = rng if rng is not None else np.random.default_rng(opts.seed)
     logits, state = primed
@@ -335,9 +333,6 @@ def generate(
     if structured:
         for row in rows:
             row.tracker = ctx.tracker.copy()
-    for k in skip_models if not mixed_mode else ():
-        for row in rows[k * batch : (k + 1) * batch]:
-            row.done = True
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
     bias = stack.input_bias(np.full((m, batch), V.meter_id(ctx.meter)))
     if mixed_mode and leads:
