@@ -49,9 +49,9 @@ def variant_facts(variants: list[list[NoteEvent]], meter: str, sharps: int, mode
     from lstmfuse.metrics.pitch import in_key_ratio, pitch_range
 
     try:
-        from lstmfuse.metrics.style import StyleClassifier
+        from lstmfuse.metrics.reference import judge
 
-        clf = StyleClassifier.load()
+        clf = judge()
     except LstmfuseError:
         clf = None
     out = []

@@ -85,7 +85,7 @@ def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
     ``options.genre = "auto"``: the plugin's default, so a fresh install does not continue
     every score as whichever genre sorts first. Returns (genre, posterior over installed genres).
     """
-    from lstmfuse.metrics.style import StyleClassifier
+    from lstmfuse.metrics.reference import judge
 
     installed = genre_names()
     if not installed:
@@ -93,13 +93,13 @@ def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
     if req.passage is None or not any(e.pitch is not None for e in req.passage.events):
         raise ProtocolError("'auto' needs notes in the selection to judge their style: choose a genre", "options.genre")
     try:
-        clf = StyleClassifier.load()
+        clf = judge()  # the sequence style judge (lstmfuse/data/reference/JUDGE_CARD.md)
     except LstmfuseError as err:
-        raise ProtocolError(f"'auto' needs the style classifier: {err.message}", "options.genre", code="generation_refused") from None
+        raise ProtocolError(f"'auto' needs the style judge: {err.message}", "options.genre", code="generation_refused") from None
     post = clf.posterior(req.passage)
     scores = {g: float(p) for g, p in zip(clf.genres, post) if g in installed}
     if not scores:
-        raise ProtocolError("the style classifier knows none of the installed genres: choose a genre", "options.genre", code="generation_refused")
+        raise ProtocolError("the style judge knows none of the installed genres: choose a genre", "options.genre", code="generation_refused")
     best = max(scores, key=lambda g: (scores[g], -installed.index(g)))
     return best, {g: round(p, 4) for g, p in scores.items()}
 

@@ -64,13 +64,13 @@ def test_falls_back_to_a_free_port_when_the_port_is_taken(tmp_path):
 
 
 def test_auto_genre_is_the_closest_style():
-    from lstmfuse.metrics.style import StyleClassifier
+    from lstmfuse.metrics.judge import SequenceJudge
     from lstmfuse.models.registry import genre_names
     from lstmfuse_bridge.service import answer
 
     r = parse_request(req(options__genre="auto"), "continue")
-    post = StyleClassifier.load().posterior(r.passage)
-    clf = StyleClassifier.load()
+    clf = SequenceJudge.load()  # the sequence style judge, as `lstmfuse metrics` and the proofs
+    post = clf.posterior(r.passage)
     scores = {g: float(p) for g, p in zip(clf.genres, post) if g in genre_names()}
     a = answer(r)
     check_schema(a, "answer")
