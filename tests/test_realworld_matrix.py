@@ -99,7 +99,7 @@ def run_file(path: Path, render: bool = True, full: bool = False) -> Row:
             if path.suffix.lower() not in (".musicxml", ".xml", ".mxl"):
                 return "n/a (kern)"
             errors = validate_musicxml(path)
-            return f"ok, {len(errors)} schema error(s): {errors[0]}" if errors else None
+            return f"reports {len(errors)} schema error(s) of the source, first: {errors[0].message}" if errors else None
 
         attempt("validate", validate_source)
     with tempfile.TemporaryDirectory() as tmp:
