@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..generation import continuation
-from .proofs import generate_many, spearman
+from .proofs import generate_many, spearman, write_report
 
 PAIRS = (("folk", "irish", "6/8"), ("bach", "irish", "4/4"), ("palestrina", "scottish", "2/2"))
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -134,10 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-o", "--out", type=Path, default=None)
     args = ap.parse_args(argv)
     report = run(args.n, args.bars, args.seed)
-    print(markdown(report))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2))
-        plot(report, args.out.with_suffix(".png"))
+    write_report(report, args.out, markdown, plot)
 
 
 if __name__ == "__main__":

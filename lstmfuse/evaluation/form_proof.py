@@ -24,6 +24,7 @@ from ..corpora import get_genre, load_corpus
 from ..encoding.events import Melody
 from ..generation import SamplingOptions, continue_melody
 from ..metrics.form import bar_grid, form_metrics
+from .proofs import write_report
 
 FEATURES = (
     "recurrence_exact", "recurrence_transposed", "recurrence_rhythm",
@@ -252,10 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_continuations:
         report["continuations"] = continuation_reuse()
         print("continuation bar-rhythm reuse:", report["continuations"]["mean"])
-    print(markdown(report))
-    if args.out:
-        args.out.write_text(json.dumps(report, indent=2))
-        plot(report, args.out.with_suffix(".png"))
+    write_report(report, args.out, markdown, plot)
 
 
 if __name__ == "__main__":

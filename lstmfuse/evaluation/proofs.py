@@ -92,3 +92,13 @@ def originality_rates(genre: str, n: int = 20, bars: int = 16, seed: int = 0) ->
     gen = generate_many(n, base["bars"], seed, genre=genre, meter_of=genre)
     rate = float(np.mean([index.query(m).longest_run >= base["run"] for m in gen]))
     return OriginalityRates(genre, base["run"], rate, base["rate"], len(gen), base["pieces"])
+
+
+def write_report(report: dict, out, markdown, plot) -> None:
+    """Print a proof's table; with ``out``, write its numbers (JSON) and plot (PNG beside)."""
+    import json
+
+    print(markdown(report))
+    if out:
+        out.write_text(json.dumps(report, indent=2))
+        plot(report, out.with_suffix(".png"))

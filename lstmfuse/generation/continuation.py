@@ -94,9 +94,16 @@ def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: 
         to_bar_end = (bar - pos) % bar
         notes = [e.pitch + shift for e in passage.events if e.pitch is not None]
         last_pitch = next((e.pitch + shift for e in reversed(passage.events) if e.pitch is not None), None)
-        low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
     else:
-        pos, to_bar_end, last_pitch, low, high = Fraction(0), Fraction(0), None, 60, 81
+        pos, to_bar_end, last_pitch, notes = Fraction(0), Fraction(0), None, []
+    low, high = pitch_range(notes, shift, opts)
+    return Context(meter=meter, bar_pos=pos, budget=to_bar_end + bars * bar, minor=minor, last_pitch=last_pitch, low=low, high=high)
+
+
+def pitch_range(notes: list[int], shift: int, opts: SamplingOptions) -> tuple[int, int]:
+    """The range to write in (normalised MIDI): the music's own notes widened by a major third
+    each way and to at least 15 semitones, unless the options name the lowest/highest note."""
+    low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
     if high - low < 15:
         mid = (low + high) // 2
         low, high = mid - 8, mid + 8
@@ -104,8 +111,7 @@ def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: 
         low = opts.lowest + shift
     if opts.highest is not None:
         high = opts.highest + shift
-    low, high = max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
-    return Context(meter=meter, bar_pos=pos, budget=to_bar_end + bars * bar, minor=minor, last_pitch=last_pitch, low=low, high=high)
+    return max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
 
 
 def _is_minor(passage: Melody | None, mode: str | None, shift: int) -> bool:

@@ -31,7 +31,7 @@ from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
-from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key
+from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
 from .form import free_plan, genre_limits
@@ -303,16 +303,7 @@ def _parts(duration: Fraction) -> list[Fraction]:
 
 def _context(span: Span, shift: int, minor: bool, opts: SamplingOptions) -> Context:
     """Where the gap begins, in the normalised key; its range is the whole melody's."""
-    notes = [e.pitch + shift for e in span.melody.events if e.pitch is not None]
-    low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
-    if high - low < 15:
-        mid = (low + high) // 2
-        low, high = mid - 8, mid + 8
-    if opts.lowest is not None:
-        low = opts.lowest + shift
-    if opts.highest is not None:
-        high = opts.highest + shift
-    low, high = max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
+    low, high = pitch_range([e.pitch + shift for e in span.melody.events if e.pitch is not None], shift, opts)
     last_pitch = next((e.pitch + shift for e in reversed(span.before) if e.pitch is not None), None)
     ctx = Context(meter=span.meter, bar_pos=span.bar_pos, budget=span.length, minor=minor, last_pitch=last_pitch, low=low, high=high)
     # Inside a piece the gap leads on into the next bar: no cadence is forced. At the end of

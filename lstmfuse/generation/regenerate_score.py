@@ -14,13 +14,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..encoding.events import NoteEvent, frac
-from ..encoding.extract import melody_from_part, pick_part
+from ..encoding.extract import melody_from_part
 from ..errors import UsageError
 from ..io import load
 from .options import SamplingOptions
 from .regenerate import RegenerateResult, parse_bars, regenerate_span
 from .score_write import _beam, _make, _split, record_settings, show_accidentals
-from .service import _finish, _prepare_outputs
+from .service import _finish, _prepare_outputs, picked_part
 from .weights import GenreWeights
 
 
@@ -144,8 +144,7 @@ def regenerate_in_score(
 ) -> tuple[RegenerateResult, int, list]:
     """Generate ``variants`` versions of the bars (nothing written): the result, the part's
     index and the selected measures' numbers."""
-    part_obj = pick_part(score, part)
-    index = list(score.parts).index(part_obj) if score.parts else 0
+    part_obj, index = picked_part(score, part)
     measures = select_measures(part_obj, bars)
     start, end = _gap_of(part_obj, measures)
     melody = melody_from_part(part_obj, source=source)

@@ -22,6 +22,12 @@ from .score_write import append_to_part, melody_to_score, record_settings
 from .weights import GenreWeights
 
 
+def picked_part(score, part: str | int | None):
+    """The part a command works on (see encoding.extract.pick_part) and its index in the score."""
+    part_obj = pick_part(score, part)
+    return part_obj, list(score.parts).index(part_obj) if score.parts else 0
+
+
 def variant_paths(out: Path, variants: int) -> list[Path]:
     if variants == 1:
         return [out]
@@ -70,8 +76,7 @@ def continue_in_score(
     source: str = "",
 ) -> dict:
     """Continue a part of an in-memory music21 score (edited in place); returns the settings."""
-    part_obj = pick_part(score, part)
-    index = list(score.parts).index(part_obj) if score.parts else 0
+    part_obj, index = picked_part(score, part)
     passage = melody_from_part(part_obj, source=source)
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
     added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
@@ -97,8 +102,7 @@ def continue_score(
     src, target = Path(source), Path(out)
     paths = _prepare_outputs(target, variants, force, png)
     score = load(src)
-    part_obj = pick_part(score, part)
-    index = list(score.parts).index(part_obj) if score.parts else 0
+    part_obj, index = picked_part(score, part)
     passage = melody_from_part(part_obj, source=str(src))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
     written: list[Path] = []
