@@ -413,11 +413,11 @@ training, early stopping and the histogram weight used only the train and valid 
 def write_judge(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0, cfg: JudgeConfig | None = None) -> dict:
     """Train the judge and write ``judge.npz`` and ``JUDGE_CARD.md`` (atomically) to the reference folder."""
     from ..io.atomic import write_bytes_atomic
-    from ..metrics.reference import reference_dir
+    from ..metrics.judge import default_path
 
     cfg = cfg or JudgeConfig(seed=seed)
     judge, arrays = train_judge(genres, root, cfg)
-    base = Path(out) if out else reference_dir()
+    base = Path(out) if out else default_path().parent  # the reference folder
     base.mkdir(parents=True, exist_ok=True)
     judge.save(base / "judge.npz", arrays)
     command = "lstmfuse reference build --only judge" + (f" --seed {seed}" if seed else "")
