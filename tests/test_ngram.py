@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from _folk_corpus import kinder_melodies
-from lstmfuse.evaluation import NGramModel
+from lstmfuse.models.ngram import NGramModel
 
 
 def _kinder_pitch_sequences() -> list[list[int]]:

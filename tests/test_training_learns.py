@@ -16,7 +16,7 @@ from _folk_corpus import kinder_melodies
 
 from lstmfuse.encoding import vocab as V
 from lstmfuse.encoding.tokens import Unrepresentable, encode
-from lstmfuse.evaluation.heldout import evaluate_lstm
+from lstmfuse.models.heldout import evaluate_lstm
 from lstmfuse.models.config import ModelConfig
 from lstmfuse.models.data import make_windows
 from lstmfuse.models.numpy_lstm import MelodyLSTM

@@ -69,8 +69,8 @@ def load_init_arrays(path: Path, config: ModelConfig) -> dict[str, np.ndarray]:
 
 def heldout_table(model: MelodyLSTM, genre: str, root: Path | None, style: np.ndarray | None = None) -> dict[str, Any]:
     """LSTM vs interpolated Kneser-Ney n-gram (orders 1..8) on the genre's test split."""
-    from ..evaluation.heldout import evaluate_lstm, evaluate_ngram
-    from ..evaluation.ngram import NGramModel
+    from .heldout import evaluate_lstm, evaluate_ngram
+    from .ngram import NGramModel
 
     train_enc = encode_all(m for _, m in load_corpus(genre, "train", root))
     test_enc = encode_all(m for _, m in load_corpus(genre, "test", root))

@@ -57,7 +57,7 @@ def _summarise(name: str, encoded: list[Encoded], bits: list[np.ndarray], hits: 
 
 def evaluate_lstm(model, encoded: list[Encoded], batch: int = 64, style: np.ndarray | None = None) -> HeldOut:
     """Score a MelodyLSTM on pieces (each starting at <bos> with a fresh state)."""
-    from ..models.numpy_lstm import log_softmax
+    from .numpy_lstm import log_softmax
 
     bits: list[np.ndarray] = []
     hits: list[np.ndarray] = []
