@@ -213,3 +213,8 @@ def private_imports(prefixes: tuple[str, ...]) -> dict[str, list[str]]:
 
 def test_io_and_batch_use_only_public_names_of_other_modules():
     assert private_imports(("lstmfuse.io", "lstmfuse.batch")) == {}
+
+
+def test_no_import_circles_anywhere():
+    """No chain of imports (module level or local) leads from a module back to itself."""
+    assert import_cycles() == []

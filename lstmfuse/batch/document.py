@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..errors import ScoreReadError, ScoreWriteError, UsageError
 from ..io import musicxml
-from ..io.conversion import quiet
+from ..io.quiet import quiet
 from ..io.formats import EXTENSIONS, WRITABLE, abc_tune_count, detect_format, normalise_format
 
 

@@ -1,8 +1,9 @@
 """Score input/output: the only place files become scores and scores become files."""
 
 from .atomic import atomic_output, write_bytes_atomic
-from .conversion import convert_file, quiet, save_converted
+from .conversion import convert_file, save_converted
 from .formats import READABLE, WRITABLE, detect_format, normalise_format
+from .quiet import quiet
 from .reader import load, load_all
 from .writer import save
 

@@ -9,26 +9,14 @@ writer limits reported up front, atomic, OS errors as one line.
 
 from __future__ import annotations
 
-import contextlib
-import io as _io
-from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ScoreWriteError
 from .atomic import check_writable
+from .quiet import quiet
 from .reader import load
 from .repairs import kern_write_problems, mark_partial_measures
 from .writer import output_format, save
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[_io.StringIO]:
-    """Swallow what music21/converter21 print to stdout/stderr (warnings such as
-    'we are out of midi channels' or 'DECORATION IS INVALID') so a command's output stays
-    its own: results on stdout, one line per error on stderr. Yields the captured text."""
-    buf = _io.StringIO()
-    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
-        yield buf
 
 
 def write_error(exc: OSError, path: str | Path) -> ScoreWriteError:
@@ -69,4 +57,4 @@ def convert_file(source: str | Path, target: str | Path, fmt: str | None = None,
     return save_converted(score, target, fmt=kind, force=force)
 
 
-__all__ = ["convert_file", "quiet", "save_converted", "write_error"]
+__all__ = ["convert_file", "save_converted", "write_error"]

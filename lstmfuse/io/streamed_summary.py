@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from . import musicxml
-from .summary import ScoreSummary
+from .score_summary import ScoreSummary
 
 _STEP_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ALTER = {2: "##", 1: "#", 0: "", -1: "b", -2: "bb"}

@@ -25,38 +25,11 @@ Definitions (so that numbers mean the same for every format):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from .formats import detect_format
-
-
-@dataclass
-class ScoreSummary:
-    path: str
-    format: str
-    title: str | None
-    composer: str | None
-    parts: list[str]
-    key: str | None
-    keys: list[str]
-    meters: list[str]
-    measures: int
-    notes: int
-    rests: int
-    lowest: str | None
-    highest: str | None
-    duration_quarters: float
-    duration_seconds: float | None
-    tempos: list[float] = field(default_factory=list)
-    tempo_note: str | None = None
-    tunes_in_file: int = 1
-    unpitched: int = 0
-    streamed: bool = False  # read in one streaming pass (a very large MusicXML file), not by music21
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+from .score_summary import ScoreSummary
 
 
 def _key_name(obj) -> str:
@@ -313,7 +286,7 @@ def summarise(path: str | Path, tune: int = 1, streamed: bool | None = None, pro
     music21 took over 20 minutes on 50 MB. ``progress(measures, notes)`` follows that pass.
     """
     from ..errors import UsageError
-    from .conversion import quiet
+    from .quiet import quiet
     from .formats import tune_count_hint
     from .limits import LARGE_SCORE_BYTES, score_bytes
     from .reader import load
