@@ -69,6 +69,27 @@ def main() -> None:
         lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(counter), form="free")),
         args.runs,
     )
+    # the fusion with and without the models' structure inputs (lookbacks, phrase place), by turns
+    from lstmfuse.generation.stack import LSTMStack
+
+    def without_structure():
+        plain = LSTMStack.__init__
+
+        def init(self, *a, **k):
+            plain(self, *a, **k)
+            self.structured = False  # the stack skips the structure inputs (the models read "unknown")
+
+        LSTMStack.__init__ = init
+        try:
+            continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(counter)))
+        finally:
+            LSTMStack.__init__ = plain
+
+    fusion_s, fusion_plain = interleaved(
+        lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(counter))),
+        without_structure,
+        args.runs,
+    )
     import seeds_baseline as seeds
 
     vocab = 40
@@ -77,13 +98,15 @@ def main() -> None:
     seeds_t = timings(lambda: seeds.generate(model, seed_ids, 64, vocab), args.seed_runs)
     rows = [
         ("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion),
-        ("the same fusion, --form free", fusion_free), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
+        ("the same fusion, --form free", fusion_free), ("fusion (structure inputs read)", fusion_s),
+        ("the same fusion, structure inputs skipped", fusion_plain), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
     ]
     for name, ts in rows:
         print(f"{name:45s} median {1000 * statistics.median(ts):9.1f} ms   p95 {1000 * p95(ts):9.1f} ms   (n={len(ts)})")
     base = statistics.median(seeds_t)
     print(f"speed-up, continuation: {base / statistics.median(cont):.0f}x; fusion: {base / statistics.median(fusion):.0f}x")
     print(f"phrase plan + motifs cost: fusion {statistics.median(fusion) / statistics.median(fusion_free):.2f}x the free fusion's time")
+    print(f"structure inputs cost: fusion {statistics.median(fusion_s) / statistics.median(fusion_plain):.2f}x the time without them")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ ones, and a passage below the models' range warns.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -126,3 +128,25 @@ def test_unnamed_staff_of_a_piano_takes_its_name(corpus_dir, tmp_path):
     convert_file(corpus_dir / "schubert" / "Lindenbaum.xml", target)
     score = load(target)
     assert pick_part(score, "Piano") is score.parts[1]  # the upper staff, first of the two
+
+
+@pytest.mark.parametrize("genre,seed", [("folk", 1), ("folk", 2), ("palestrina", 2)])
+def test_a_triplet_arpeggio_is_not_answered_by_notes_held_for_bars(tmp_path, genre, seed):
+    """The Moonlight Sonata's opening (4 bars of 2/2 triplet arpeggios): folk used to answer
+    with one note of 12 quarters, palestrina with a tie over 7 quarters. Inside a phrase no
+    note (ties included) may now outlast a bar; only a phrase's closing note may ring on."""
+    from lstmfuse import load_score, passage_of
+
+    src = Path(__file__).parent / "data" / "realworld" / "moonlight-opening.musicxml"
+    out = tmp_path / "moon.musicxml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstmfuse", "continue", str(src), "--genre", genre, "--bars", "4", "--seed", str(seed), "-o", str(out)],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    before = passage_of(load_score(src))
+    after = passage_of(load_score(out))
+    bar = after.bar_length
+    new = [e for e in after.events if e.onset >= before.end and e.pitch is not None]
+    assert len(new) >= 4
+    assert all(e.duration <= bar for e in new[:-1]), [(float(e.onset), float(e.duration)) for e in new]

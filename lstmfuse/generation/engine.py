@@ -126,6 +126,7 @@ class RowState:
     last_interval: int | None = None
     rest_ticks: int = 0  # rest written so far, counting the repeats the plan will make of it
     rest_weight: int = 1  # 1 + how often the plan repeats the current segment later
+    event_ticks: int = 0  # the length of the event being written so far, ties included
     leads: list[Lead] = field(default_factory=list)  # the row's lead schedule (blending fusion)
     lead_i: int = -1
     guide_scale: tuple[float, ...] = ()
@@ -194,15 +195,16 @@ def _only(token: int) -> np.ndarray:
 
 
 def _pitch_mask(
-    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int
+    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int, bar: int
 ) -> np.ndarray:
     on_target = row.current_pitch is not None and (targets is None or row.current_pitch % 12 in targets)
     # a rest only where the cap leaves room for an eighth: a rest's duration may have to be longer
     # than the room to keep the phrase fillable, so a smaller room would let the cap be passed
     rests = opts.rest_density > 0 and (ctx.rest_cap is None or ctx.rest_cap - row.rest_ticks >= REST_ROOM * row.rest_weight)
     off_beat = ctx.strict_beats and row.event_pos % beat != 0
+    # no note held past a bar by ties, except into a phrase's end (a cadence may ring on)
     tie = bool(row.tokens) and not row.fresh and not off_beat and (
-        (row.last_was_note and not (final and row.current_pitch is not None and not on_target))
+        (row.last_was_note and row.event_ticks < bar and not (final and row.current_pitch is not None and not on_target))
         or (final and on_target)
     )
     return _pitch_mask_for(
@@ -248,6 +250,9 @@ def _duration_mask(
     cap = row.plan.segments[row.seg].end_cap
     if cap and row.seg_left <= bar:  # the phrase's last bar, where the real phrase did not breathe
         longest = cap
+    if row.current_pitch is not None and not final:  # no note longer than a bar inside a phrase
+        room = max(bar - row.event_ticks, DURATION_TICKS[0])
+        longest = min(longest, room) if longest else room
     if ctx.strict_beats and row.event_pos % beat:  # off the beat: end by the next one
         to_beat = (row.event_pos // beat + 1) * beat - row.pos
         longest = min(longest, to_beat) if longest else to_beat
@@ -364,7 +369,7 @@ def generate(
             zone = seg.end_ticks or (beat if targets is not None else 0)
             final = row.seg_left <= zone
             if row.expecting_pitch:
-                allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat)
+                allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat, bar)
                 if rest_bias:
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
@@ -389,6 +394,7 @@ def generate(
                 row.remaining -= d
                 row.seg_left -= d
                 row.elapsed += d
+                row.event_ticks += d
                 if row.first_duration:
                     row.bar_events.append((row.event_pos, d))
                     row.first_duration = False
@@ -411,6 +417,7 @@ def generate(
                 row.current_pitch = None if tok == V.REST else V.token_pitch(tok)
                 row.last_was_note = tok != V.REST
                 row.event_pos = row.pos
+                row.event_ticks = 0
                 row.first_duration = True
                 if tok != V.REST:
                     if row.last_pitch is not None:
