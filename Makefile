@@ -25,7 +25,7 @@ install-test: $(FULL)
 demo: install
 	@mkdir -p out
 	$(BIN)/lstmfuse fuse --weights irish=0.6,folk=0.4 --seed-file examples/oneills-0001.musicxml --bars 8 --seed 1 -o out/demo-fused.musicxml --png --force
-	$(BIN)/lstmfuse metrics out/demo-fused.musicxml --against irish --from-bar 25
+	$(BIN)/lstmfuse metrics out/demo-fused.musicxml --against irish --from-bar 26
 
 test: install-test
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
