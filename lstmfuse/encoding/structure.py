@@ -27,8 +27,8 @@ import numpy as np
 from . import vocab as V
 from .events import meter_bar_length
 
-TICKS_PER_QUARTER = 120  # 1/120 quarter: every vocabulary duration is a whole number of ticks
-_DUR_TICKS = tuple(int(d * TICKS_PER_QUARTER) for d in V.DURATIONS)
+TICKS_PER_QUARTER = V.TICKS_PER_QUARTER
+_DUR_TICKS = V.DURATION_TICKS
 PHRASE_BARS = 4
 
 #: repeat states: 0 no bar to compare with, 1 bar so far = one bar back, 2 = two back, 3 neither

@@ -22,6 +22,11 @@ DURATIONS: tuple[F, ...] = (
     F(2, 3), F(3, 4), F(1), F(4, 3), F(3, 2), F(7, 4), F(2), F(3), F(4), F(6), F(8),
     F(12), F(16),
 )
+#: integer time: one tick = 1/120 quarter, the least common multiple of the durations
+#: denominators (12, 8, 5), so every duration and every sum of them is a whole number of ticks
+TICKS_PER_QUARTER = 120
+DURATION_TICKS: tuple[int, ...] = tuple(int(d * TICKS_PER_QUARTER) for d in DURATIONS)
+assert all(d * TICKS_PER_QUARTER == t for d, t in zip(DURATIONS, DURATION_TICKS)), "a duration is off the tick grid"
 DURATION_BASE = PITCH_BASE + N_PITCHES
 VOCAB_SIZE = DURATION_BASE + len(DURATIONS)
 

@@ -13,9 +13,8 @@ from fractions import Fraction
 from ..encoding import vocab as V
 from ..errors import UsageError
 
-TICKS_PER_QUARTER = 120
-DURATION_TICKS: tuple[int, ...] = tuple(int(d * TICKS_PER_QUARTER) for d in V.DURATIONS)
-assert all(d * TICKS_PER_QUARTER == t for d, t in zip(V.DURATIONS, DURATION_TICKS)), "a duration is off the tick grid"
+TICKS_PER_QUARTER = V.TICKS_PER_QUARTER  # the encoder's tick (also read by encoding.structure)
+DURATION_TICKS = V.DURATION_TICKS
 
 
 def to_ticks(quarters: Fraction | int) -> int:
