@@ -333,12 +333,14 @@ def choose_plan(
         rel, src = e["relation"], e["source"]
         last = k == len(lengths) - 1
         cadence = {"tonic": "tonic", "dominant": "dominant"}.get(e["cadence"], "open")
-        # a phrase that did not breathe in the real tune ends on a short note (its pitch still the cadence's)
-        end_ticks = _on_beats(min(float(e["end_bars"]), 1.0) * bar_ticks, beat_ticks(meter))
+        # a phrase whose real last note was shorter than a beat ends on a short note (its pitch
+        # still the cadence's), and no note of its last bar is longer than the real one was
+        real_end = int(round(min(float(e["end_bars"]), 1.0) * bar_ticks))
+        end_ticks = _on_beats(real_end, beat_ticks(meter))
         end_cap = 0
-        if not end_ticks:  # it did not breathe: neither may ours (a model that knows the phrase would)
-            end_ticks = _short_note(meter)
-            end_cap = median_note_ticks(genre)
+        if not end_ticks:  # it did not hold a beat: neither may ours (a model that knows the phrase would)
+            end_ticks = min(_short_note(meter), real_end) if real_end else _short_note(meter)
+            end_cap = max(median_note_ticks(genre), real_end)
         if last:
             if end_on_stable:  # the degrees the genre's real tunes end on, as often as they do
                 cadence = _final_cadence(genre, form, rng)
