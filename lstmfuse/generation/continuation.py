@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, passage_form
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, genre_register, passage_form
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
@@ -86,7 +86,10 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
     return Prime(enc.tokens[keep], enc.positions[keep], enc.meters[keep], structure[keep], tracker)
 
 
-def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions) -> Context:
+def _context(
+    passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions,
+    register: tuple[int, int] | None = None,
+) -> Context:
     bar = meter_bar_length(meter)
     if passage is not None and passage.events:
         last = passage.events[-1]
@@ -96,14 +99,16 @@ def _context(passage: Melody | None, bars: int, meter: str, minor: bool, shift: 
         last_pitch = next((e.pitch + shift for e in reversed(passage.events) if e.pitch is not None), None)
     else:
         pos, to_bar_end, last_pitch, notes = Fraction(0), Fraction(0), None, []
-    low, high = pitch_range(notes, shift, opts)
+    low, high = pitch_range(notes, shift, opts, register)
     return Context(meter=meter, bar_pos=pos, budget=to_bar_end + bars * bar, minor=minor, last_pitch=last_pitch, low=low, high=high)
 
 
-def pitch_range(notes: list[int], shift: int, opts: SamplingOptions) -> tuple[int, int]:
+def pitch_range(notes: list[int], shift: int, opts: SamplingOptions, register: tuple[int, int] | None = None) -> tuple[int, int]:
     """The range to write in (normalised MIDI): the music's own notes widened by a major third
-    each way and to at least 15 semitones, unless the options name the lowest/highest note."""
-    low, high = (min(notes) - 4, max(notes) + 4) if notes else (60, 81)
+    each way and to at least 15 semitones, unless the options name the lowest/highest note.
+    Without notes, the genres' own ``register`` (form.genre_register), else C4-A5:
+    a fixed C4-A5 kept Irish and Scottish tunes, which reach D6, 3 semitones below their own."""
+    low, high = (min(notes) - 4, max(notes) + 4) if notes else (register or (60, 81))
     if high - low < 15:
         mid = (low + high) // 2
         low, high = mid - 8, mid + 8
@@ -168,11 +173,6 @@ def continue_melody(
     mode = mode or (passage.mode if passage else None)
     shift = normalising_shift(sharps)
     minor = _is_minor(passage, mode, shift)
-    ctx = _context(passage, bars, meter, minor, shift, opts)
-    prime = _prime_tokens(passage, meter, shift, ctx.budget)
-    ctx.tracker = prime.tracker
-    rng = np.random.default_rng(opts.seed)
-    start = passage.end if passage is not None and passage.events else Fraction(0)
     if genre is not None:
         name = genre.lower()
         if name not in known:
@@ -180,6 +180,11 @@ def continue_melody(
         w = {name: 1.0}
     else:
         w = parse_weights(weights, known)  # type: ignore[arg-type]
+    ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w))
+    prime = _prime_tokens(passage, meter, shift, ctx.budget)
+    ctx.tracker = prime.tracker
+    rng = np.random.default_rng(opts.seed)
+    start = passage.end if passage is not None and passage.events else Fraction(0)
     form = _passage_form(passage, ctx, shift)
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
     ctx.passage_phrases = form.phrases

@@ -146,6 +146,19 @@ def genre_limits(weights: dict[str, float], meter: str, budget_ticks: int) -> tu
     return int(cap * budget_ticks), strict
 
 
+def genre_register(weights: dict[str, float]) -> tuple[int, int] | None:
+    """The register (normalised MIDI) the weighted genres' real tunes keep to: the weighted mean
+    of each genre's 2nd and 98th percentile note (form.json), where a tune started from nothing
+    is written; None if no genre has one (older reference files)."""
+    known = {g: w for g, w in weights.items() if has_layouts(g) and "register" in _layouts(g)}
+    total = sum(known.values())
+    if not total:
+        return None
+    low = sum(w * _layouts(g)["register"][0] for g, w in known.items()) / total
+    high = sum(w * _layouts(g)["register"][1] for g, w in known.items()) / total
+    return int(round(low)), int(round(high))
+
+
 def typical_meter_and_key(genre: str) -> tuple[str, int, str]:
     """The genre's most common meter (corpora.genres) and key signature with mode (form.json)."""
     from ..corpora.genres import get_genre

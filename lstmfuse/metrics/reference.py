@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import LstmfuseError
+from ..encoding.tokens import normalising_shift
 from ..io.atomic import write_bytes_atomic
 from ..paths import package_data
 from .distances import Profile, reference_profile
@@ -51,8 +52,11 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     keys: Counter = Counter()
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
+    pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
+        shift = normalising_shift(m.sharps)
+        pitches += [e.pitch + shift for e in m.notes]
         share = rest_ratio(m)
         if share == share:
             rest_shares.append(share)
@@ -87,7 +91,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     typical = [[int(k.split(":")[0]), k.split(":")[1], n] for k, n in keys.most_common(5)]
     p95 = round(float(np.percentile(rest_shares, 95)), 4) if rest_shares else 1.0
     beat_crossing = {k: round(c / n, 4) for k, (n, c) in crossing.items() if n}
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    # the register its notes keep to (2nd-98th percentile, normalised MIDI): where a tune
+    # started from nothing is written
+    register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
