@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from lstmfuse.encoding import vocab as V
-from lstmfuse.encoding.events import Melody, NoteEvent
+from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length
+from lstmfuse.encoding.tokens import normalising_shift
 from lstmfuse.generation import SamplingOptions, continue_melody
 from lstmfuse.generation.form import (
     PassageForm,
@@ -346,6 +347,108 @@ def test_an_even_fusion_keeps_both_genres_rhythms():
 
     bach, irish, even = short({"bach": 1.0}), short({"irish": 1.0}), short({"bach": 0.5, "irish": 0.5})
     assert bach + 0.1 < even < irish - 0.1, (bach, even, irish)
+
+
+def test_a_phrase_that_ended_on_a_note_shorter_than_a_beat_keeps_that_length(monkeypatch):
+    """A jig phrase ending on a quarter (shorter than 6/8's dotted-quarter beat) did not hold a
+    beat, but its last bar may still hold that quarter: the cap is the real last note (120
+    ticks), not the median eighth, and the last note lasts at least the meter's short note.
+    A reel phrase ending on an eighth in 2/2 may end on an eighth (not a forced quarter)."""
+    import lstmfuse.generation.form as form
+
+    def layout(end_bars):
+        rows = [{"relation": "new", "source": None, "shift": 0, "cadence": "dominant", "end_bars": end_bars}] * 3
+        rows.append({"relation": "new", "source": None, "shift": 0, "cadence": "tonic", "end_bars": 0.5})
+        return lambda genre, meter, n, rng: (rows[:n], "test")
+
+    def first_phrase(meter, end_bars):
+        monkeypatch.setattr(form, "_draw_layout", layout(end_bars))
+        bar = to_ticks(meter_bar_length(meter))
+        plan = form.choose_plan("auto", "irish", meter=meter, budget_ticks=16 * bar, lead_ticks=0, bar_ticks=bar,
+                                passage=None, end_on_stable=False, rng=np.random.default_rng(0))
+        return plan.segments[0]
+
+    jig = first_phrase("6/8", F(1, 3))  # a quarter of a 6/8 bar
+    assert (jig.end_cap, jig.end_ticks) == (to_ticks(F(1)), to_ticks(F(1, 2)))
+    reel = first_phrase("2/2", F(1, 8))  # an eighth of a 2/2 bar
+    assert (reel.end_cap, reel.end_ticks) == (to_ticks(F(1, 2)), to_ticks(F(1, 2)))
+    held = first_phrase("6/8", F(1, 2))  # a dotted quarter: a whole beat, it breathes
+    assert (held.end_cap, held.end_ticks) == (0, to_ticks(F(3, 2)))
+    unknown = first_phrase("6/8", 0.0)  # no last note found: the median caps, as before
+    assert (unknown.end_cap, unknown.end_ticks) == (form.median_note_ticks("irish"), to_ticks(F(1, 2)))
+
+
+def test_a_tune_from_nothing_keeps_to_its_genres_register():
+    """Irish tunes reach D6 (the 98th percentile of their notes, normalised key: 86); the old
+    fixed C4-A5 range stopped them at A5. A fusion's register is the weighted mean."""
+    from lstmfuse.generation.form import genre_register
+
+    assert genre_register({"irish": 1.0}) == (60, 86)
+    assert genre_register({"palestrina": 1.0}) == (59, 77)
+    low, high = genre_register({"irish": 0.5, "palestrina": 0.5})
+    assert (low, high) == (60, 82) or (low, high) == (59, 82)
+    r = continue_melody(None, bars=16, genre="irish", meter="2/2", options=SamplingOptions(seed=1), variants=8)
+    pitches = [e.pitch for m in r.melodies for e in m.notes]
+    shift = normalising_shift(r.melodies[0].sharps)
+    assert 60 <= min(pitches) + shift and max(pitches) + shift <= 86
+    assert max(pitches) + shift > 81  # above the old ceiling: the genre's own register is used
+
+
+def test_a_half_phrase_is_in_its_lead_genres_voice():
+    """With two genres, each half-phrase (2 bars of a 4-bar phrase) is led by one genre, as many
+    as its weight says; inside it only the lead's model and phase-1 material join the fusion
+    model (LEAD_SHARE 1.0), so the other genre cannot veto its rhythms. The schedule is reported."""
+    from lstmfuse.generation import continuation
+
+    assert continuation.LEAD_SHARE == 1.0
+    r = continue_melody(None, bars=16, weights={"bach": 0.5, "irish": 0.5}, meter="4/4", options=SamplingOptions(seed=3), variants=2)
+    assert len(r.leads) == 2
+    for leads, m in zip(r.leads, r.melodies):
+        starts = [t for t, _ in leads]
+        assert starts[0] == 0 and starts == sorted(starts) and all(t % 2 == 0 for t in starts)  # every 2 bars of 4/4 at most
+        genres = [g for _, g in leads]
+        assert genres.count("bach") == genres.count("irish") == len(genres) // 2
+    pure = continue_melody(None, bars=8, genre="irish", meter="4/4", options=SamplingOptions(seed=3))
+    assert pure.leads == []
+
+
+def test_lead_weights_give_the_lead_the_genre_share_alone():
+    from lstmfuse.generation import continuation
+    from lstmfuse.generation.form import FormPlan, Segment
+    from lstmfuse.generation.stack import LSTMStack
+    from lstmfuse.models.registry import FUSION, load_model
+
+    fusion = load_model(FUSION)
+    order = list(fusion.config.genres)
+    active = [g for g in order if g in ("folk", "irish")]
+    stack = LSTMStack([fusion] + [load_model(g) for g in active], [np.zeros(len(order))] + [None] * len(active))
+    plan = FormPlan((Segment(4 * 480), Segment(4 * 480)))
+    leads = continuation._lead_schedule(plan, {"folk": 0.5, "irish": 0.5}, active, order, stack, np.random.default_rng(0))
+    assert [lead.tick for lead in leads] == [0, 960, 1920, 2880]
+    for lead in leads:
+        k = active.index(lead.genre)
+        expected = np.zeros(1 + len(active))
+        expected[0] = continuation.FUSION_SHARE
+        expected[1 + k] = 1 - continuation.FUSION_SHARE
+        assert np.allclose(lead.weights, expected)
+        assert lead.guide_scale == tuple(1.0 if g == lead.genre else 0.0 for g in active)
+
+
+def test_blend_proof_cuts_units_at_the_lead_changes_and_measures_the_leaps_into_them():
+    """A hand-made 4-bar 4/4 melody with leads at bars 1 and 3: two units, the leap into the
+    second (C5 -> G4 = 5) apart from the steps inside (2 each)."""
+    from lstmfuse.evaluation.blend_proof import junction_leaps, lead_units
+    from lstmfuse.generation.continuation import Result
+
+    pitches = [60, 62, 64, 66, 68, 70, 72, 74, 69, 71, 73, 75, 77, 79, 81, 83]
+    events = [NoteEvent(p, F(i), F(1), F(i % 4)) for i, p in enumerate(pitches)]
+    m = Melody(events, meter="4/4")
+    r = Result([m], leads=[[(F(0), "bach"), (F(8), "irish")]])
+    units = lead_units(r)
+    assert [g for g, _ in units] == ["bach", "irish"]
+    assert [e.pitch for e in units[1][1].events] == pitches[8:] and units[1][1].events[0].onset == 0
+    into, inside = junction_leaps(r)
+    assert into == [5] and inside == [2] * 14
 
 
 def test_a_phrase_that_did_not_breathe_in_the_real_tune_does_not_breathe_here():

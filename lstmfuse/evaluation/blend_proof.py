@@ -2,9 +2,16 @@
 
 For each pair (A, B) and weight w of A in 0, .25, .5, .75, 1: ``n`` new 16-bar fusions in a
 meter both genres use, judged by the style judge (the posterior of A and of B), with the share
-of notes shorter than a quarter (a rhythm statistic no judge of ours computes). Run once with
-the half-phrase leads (``continuation.LEAD_SHARE``, the default) and once without (0: the
-weighted geometric mixture alone, the design before leads), in one process.
+of notes shorter than a quarter (a rhythm statistic no judge of ours computes). Run for each
+lead share in ``shares`` (``continuation.LEAD_SHARE``; 0: the weighted geometric mixture
+alone, the design before leads), in one process.
+
+At w = .5 it also judges every half-phrase unit on its own (is a unit led by A heard as A?)
+and measures the leap into each unit against the leaps inside units. Each figure has a
+real-music reference from held-out tunes (the test split) in the same meter: real 2-bar
+units, real leaps across 2-bar boundaries, and a *real collage* (alternating 2-bar units of a
+real A tune and a real B tune), the most any half-phrase blend of real music gets from the
+judge. Needs the corpora (``lstmfuse corpus build``).
 
 Run: ``python -m lstmfuse.evaluation.blend_proof --n 20 -o docs/blend.json`` (docs/fusion.md).
 """
@@ -14,15 +21,22 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from ..encoding.events import Melody
+from ..encoding.tokens import normalising_shift
 from ..generation import continuation
-from .proofs import generate_many, spearman, write_report
+from ..generation.options import SamplingOptions
+from .proofs import spearman, write_report
 
 PAIRS = (("folk", "irish", "6/8"), ("bach", "irish", "4/4"), ("palestrina", "scottish", "2/2"))
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+#: bars per unit of the real-music references (a half-phrase, as the leads use)
+UNIT_BARS = 2
 
 
 def judge():
@@ -48,12 +62,50 @@ def rest_share(m) -> float:
     return float(sum(e.duration for e in m.events if e.pitch is None) / total) if total else 0.0
 
 
+def fusions(n: int, bars: int, seed: int, weights: dict, meter: str) -> list[continuation.Result]:
+    """``n`` fusions from nothing, seeds ``seed..seed+n-1`` (one call each: independent)."""
+    return [
+        continuation.continue_melody(None, bars=bars, weights=weights, meter=meter, options=SamplingOptions(seed=seed + i))
+        for i in range(n)
+    ]
+
+
+def cut(m: Melody, start: Fraction, end: Fraction) -> Melody:
+    """The events starting in [start, end), moved to start at 0 (bar positions unchanged)."""
+    return m.with_events([replace(e, onset=e.onset - start) for e in m.events if start <= e.onset < end])
+
+
+def lead_units(result: continuation.Result) -> list[tuple[str, Melody]]:
+    """Each half-phrase unit of each melody with the genre that led it."""
+    out = []
+    for m, leads in zip(result.melodies, result.leads):
+        ends = [t for t, _ in leads[1:]] + [m.end]
+        for (start, genre), end in zip(leads, ends):
+            unit = cut(m, start, end)
+            if unit.events:
+                out.append((genre, unit))
+    return out
+
+
+def junction_leaps(result: continuation.Result) -> tuple[list[int], list[int]]:
+    """Semitone leaps into the first note of a unit, and between notes inside units."""
+    into, inside = [], []
+    for m, leads in zip(result.melodies, result.leads):
+        starts = [t for t, _ in leads[1:]]
+        notes = m.notes
+        for x, y in zip(notes, notes[1:]):
+            crosses = any(x.onset < t <= y.onset for t in starts)
+            (into if crosses else inside).append(abs(y.pitch - x.pitch))
+    return into, inside
+
+
 def sweep(a: str, b: str, meter: str, n: int, bars: int, seed: int, j) -> dict:
     ka, kb = j.genres.index(a), j.genres.index(b)
-    rows, all_w, all_p = [], [], []
+    rows, all_w, all_p, units = [], [], [], {}
     for w in WEIGHTS:
         mix = {g: v for g, v in ((a, w), (b, 1 - w)) if v > 0}
-        mels = generate_many(n, bars, seed, weights=mix, meter=meter)
+        results = fusions(n, bars, seed, mix, meter)
+        mels = [m for r in results for m in r.melodies]
         post = _posteriors(j, mels)
         rows.append({
             "weight_a": w, "p_a": round(float(post[:, ka].mean()), 3), "p_b": round(float(post[:, kb].mean()), 3),
@@ -61,27 +113,136 @@ def sweep(a: str, b: str, meter: str, n: int, bars: int, seed: int, j) -> dict:
         })
         all_w += [w] * len(mels)
         all_p += post[:, ka].tolist()
+        if w == 0.5:
+            units = _unit_figures(results, a, b, j)
     means = [r["p_a"] for r in rows]
     return {
         "pair": [a, b], "meter": meter, "rows": rows, "rho": round(spearman(all_w, all_p), 3),
-        "strictly_increasing": all(x < y for x, y in zip(means, means[1:])),
+        "strictly_increasing": all(x < y for x, y in zip(means, means[1:])), "at_half": units,
     }
 
 
-def run(n: int, bars: int = 16, seed: int = 0, shares: tuple[float, ...] = (0.0, continuation.LEAD_SHARE)) -> dict:
+def _unit_figures(results: list[continuation.Result], a: str, b: str, j) -> dict:
+    """At w = .5: each unit judged alone (P of its lead genre), and the leaps into units."""
+    by_lead: dict[str, list[Melody]] = {a: [], b: []}
+    for genre, unit in (u for r in results for u in lead_units(r)):
+        by_lead[genre].append(unit)
+    out: dict = {}
+    for g in (a, b):
+        p = _posteriors(j, by_lead[g]) if by_lead[g] else np.zeros((0, len(j.genres)))
+        out[f"{g}_led_units"] = len(by_lead[g])
+        out[f"p_{g}_in_{g}_led"] = round(float(p[:, j.genres.index(g)].mean()), 3) if len(p) else None
+    into, inside = _leaps(results)
+    out["leap_into_unit"] = round(float(np.mean(into)), 2) if into else None
+    out["leap_inside_unit"] = round(float(np.mean(inside)), 2) if inside else None
+    return out
+
+
+def _leaps(results: list[continuation.Result]) -> tuple[list[int], list[int]]:
+    into: list[int] = []
+    inside: list[int] = []
+    for r in results:
+        x, y = junction_leaps(r)
+        into += x
+        inside += y
+    return into, inside
+
+
+# --- real-music references (held-out tunes of the test split) -------------------------------
+
+
+def _real_tunes(genre: str, meter: str) -> list[Melody]:
+    """Held-out tunes of ``genre`` in ``meter``, moved to the normalised key (C / A minor)."""
+    from ..corpora.build import load_corpus
+
+    out = []
+    for _, m in load_corpus(genre, "test"):
+        if m.meter != meter or len(m.meters) > 1:
+            continue
+        shift = normalising_shift(m.sharps)
+        out.append(replace(m, sharps=0, events=[replace(e, pitch=None if e.pitch is None else e.pitch + shift) for e in m.events]))
+    return out
+
+
+def _units_of(m: Melody) -> list[Melody]:
+    """The tune's successive whole 2-bar units, from its first barline."""
+    starts = [e.onset for e in m.events if e.bar_pos == 0]
+    if not starts:
+        return []
+    span = UNIT_BARS * m.bar_length
+    out, t = [], starts[0]
+    while t + span <= m.end:
+        unit = cut(m, t, t + span)
+        if len(unit.events) >= 2:
+            out.append(unit)
+        t += span
+    return out
+
+
+def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) -> dict:
+    """What real held-out music gives the same measures: its 2-bar units judged alone, the
+    judge on real collages (2-bar units of a real A tune and a real B tune in turn, 16 bars),
+    and the leap across 2-bar boundaries against the leaps inside units."""
+    rng = np.random.default_rng(seed)
+    tunes = {g: [u for u in (_units_of(m) for m in _real_tunes(g, meter)) if len(u) >= 4] for g in (a, b)}
+    out: dict = {"tunes": {g: len(tunes[g]) for g in (a, b)}}
+    for g in (a, b):
+        units = [u for t in tunes[g] for u in t]
+        pick = [units[i] for i in rng.permutation(len(units))[:200]]
+        out[f"p_{g}_in_real_{g}_units"] = round(float(_posteriors(j, pick)[:, j.genres.index(g)].mean()), 3) if pick else None
+        into, inside = [], []
+        for t in tunes[g]:
+            for k, u in enumerate(t):
+                pitches = [e.pitch for e in u.events if e.pitch is not None]
+                inside += [abs(y - x) for x, y in zip(pitches, pitches[1:])]
+                nxt = t[k + 1].notes if k + 1 < len(t) else []
+                if pitches and nxt:
+                    into.append(abs(nxt[0].pitch - pitches[-1]))
+        out[f"real_{g}_leap_into_unit"] = round(float(np.mean(into)), 2) if into else None
+        out[f"real_{g}_leap_inside_unit"] = round(float(np.mean(inside)), 2) if inside else None
+    if tunes[a] and tunes[b]:
+        collages = []
+        for _ in range(n):
+            ua, ub = tunes[a][rng.integers(len(tunes[a]))], tunes[b][rng.integers(len(tunes[b]))]
+            first = rng.integers(2)  # which genre opens
+            events, t, span = [], Fraction(0), UNIT_BARS * meter_length(meter)
+            for k in range(16 // UNIT_BARS):
+                source = (ua, ub)[(k + first) % 2]
+                unit = source[(k // 2) % len(source)]
+                events += [replace(e, onset=e.onset + t) for e in unit.events]
+                t += span
+            collages.append(Melody(events, meter=meter, sharps=0))
+        p = _posteriors(j, collages)
+        out["real_collage_p_a"] = round(float(p[:, j.genres.index(a)].mean()), 3)
+        out["real_collage_p_b"] = round(float(p[:, j.genres.index(b)].mean()), 3)
+    return out
+
+
+def meter_length(meter: str) -> Fraction:
+    from ..encoding.events import meter_bar_length
+
+    return meter_bar_length(meter)
+
+
+def run(n: int, bars: int = 16, seed: int = 0, shares: tuple[float, ...] = (0.0, 0.6, continuation.LEAD_SHARE)) -> dict:
     j, name = judge()
     default = continuation.LEAD_SHARE
-    report: dict = {"n": n, "bars": bars, "seed": seed, "judge": name, "designs": {}}
+    report: dict = {"n": n, "bars": bars, "seed": seed, "judge": name, "default_lead_share": default, "designs": {}}
+    report["real"] = {f"{a}+{b}": real_reference(a, b, meter, j, seed=seed) for a, b, meter in PAIRS}
+    print("real music", json.dumps(report["real"]), flush=True)
     try:
-        for share in shares:
+        for share in dict.fromkeys(shares):
             continuation.LEAD_SHARE = share
-            label = "geometric mixture (no leads)" if share == 0 else f"half-phrase leads ({share})"
             started = time.perf_counter()
-            report["designs"][label] = [sweep(a, b, meter, n, bars, seed, j) for a, b, meter in PAIRS]
-            print(label, f"{time.perf_counter() - started:.0f} s", json.dumps(report["designs"][label]), flush=True)
+            report["designs"][design_label(share)] = [sweep(a, b, meter, n, bars, seed, j) for a, b, meter in PAIRS]
+            print(design_label(share), f"{time.perf_counter() - started:.0f} s", json.dumps(report["designs"][design_label(share)]), flush=True)
     finally:
         continuation.LEAD_SHARE = default
     return report
+
+
+def design_label(share: float) -> str:
+    return "geometric mixture (no leads)" if share == 0 else f"half-phrase leads ({share:g})"
 
 
 def markdown(report: dict) -> str:
@@ -94,6 +255,21 @@ def markdown(report: dict) -> str:
             pa = " / ".join(f"{x['p_a']:.2f}" for x in r)
             sh = f"{r[0]['short_notes']:.2f} / {r[2]['short_notes']:.2f} / {r[4]['short_notes']:.2f}"
             lines.append(f"| {label} | {s['pair'][0]}+{s['pair'][1]} ({s['meter']}) | {pa} | {r[2]['p_b']:.2f} | {sh} | {s['rho']:.2f} | {'yes' if s['strictly_increasing'] else 'no'} |")
+    lines += ["", "At w = .5, each half-phrase judged alone, and the leap into a unit (semitones); real: held-out tunes in the same meter.", ""]
+    lines.append("| design | pair | A-led units heard as A (real A units) | B-led units heard as B (real B units) | whole: P(A) / P(B) (real collage) | leap into / inside units (real A; real B) |")
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    fmt = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
+    for label, sweeps in report["designs"].items():
+        for s in sweeps:
+            a, b = s["pair"]
+            h, real = s["at_half"], report["real"][f"{a}+{b}"]
+            lines.append(
+                f"| {label} | {a}+{b} | {fmt(h[f'p_{a}_in_{a}_led'])} ({fmt(real[f'p_{a}_in_real_{a}_units'])}) "
+                f"| {fmt(h[f'p_{b}_in_{b}_led'])} ({fmt(real[f'p_{b}_in_real_{b}_units'])}) "
+                f"| {s['rows'][2]['p_a']:.2f} / {s['rows'][2]['p_b']:.2f} ({fmt(real.get('real_collage_p_a'))} / {fmt(real.get('real_collage_p_b'))}) "
+                f"| {fmt(h['leap_into_unit'])} / {fmt(h['leap_inside_unit'])} ({fmt(real[f'real_{a}_leap_into_unit'])} / {fmt(real[f'real_{a}_leap_inside_unit'])}; "
+                f"{fmt(real[f'real_{b}_leap_into_unit'])} / {fmt(real[f'real_{b}_leap_inside_unit'])}) |"
+            )
     return "\n".join(lines)
 
 
@@ -105,11 +281,12 @@ def plot(report: dict, path: Path) -> None:
 
     designs = list(report["designs"].items())
     fig, axes = plt.subplots(2, len(PAIRS), figsize=(4.2 * len(PAIRS), 6), sharex=True)
+    styles = {0: "--", 1: ":", 2: "-"}
     for col in range(len(PAIRS)):
-        for label, sweeps in designs:
+        for d, (label, sweeps) in enumerate(designs):
             s = sweeps[col]
             w = [r["weight_a"] for r in s["rows"]]
-            style = "-" if "leads" in label else "--"
+            style = styles.get(d, "-") if d < len(designs) - 1 else "-"
             axes[0, col].plot(w, [r["p_a"] for r in s["rows"]], style, marker="o", label=f"P({s['pair'][0]}), {label}")
             axes[0, col].plot(w, [r["p_b"] for r in s["rows"]], style, marker="s", label=f"P({s['pair'][1]}), {label}")
             axes[1, col].plot(w, [r["short_notes"] for r in s["rows"]], style, marker="o", label=label)
@@ -120,8 +297,8 @@ def plot(report: dict, path: Path) -> None:
         axes[1, col].set_ylim(0, 1)
     axes[0, 0].set_ylabel(f"mean posterior ({report['judge']})")
     axes[1, 0].set_ylabel("share of notes shorter than a quarter")
-    axes[0, 0].legend(fontsize=6)
-    axes[1, 0].legend(fontsize=7)
+    axes[0, 0].legend(fontsize=5)
+    axes[1, 0].legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 

@@ -51,6 +51,9 @@ class Result:
     settings: dict = field(default_factory=dict)
     seconds: float = 0.0
     plans: list[dict] = field(default_factory=list)  # the phrase plan each melody followed
+    #: per melody of a fusion of several genres: (quarters from the start of the new material,
+    #: the genre leading from there), one entry per half-phrase; empty otherwise
+    leads: list[list[tuple[Fraction, str]]] = field(default_factory=list)
 
 
 class Prime(NamedTuple):
@@ -199,18 +202,20 @@ def continue_melody(
         "variants": variants,
         "sampling": opts.to_dict(),
     }
+    leads: list[list[tuple[Fraction, str]]] = []
     if genre is not None:
         stack = LSTMStack([load_model(name)], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=variants), ctx, opts, rng=rng)
         settings["genre"] = name
     else:
         settings["weights"] = w
-        raw = _fuse(w, prime, ctx, opts, variants, rng)
+        raw, schedules = _fuse(w, prime, ctx, opts, variants, rng)
+        leads = [[(Fraction(lead.tick, V.TICKS_PER_QUARTER), lead.genre) for lead in rows] for rows in schedules]
     melodies = [
         Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
         for events in raw
     ]
-    return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans])
+    return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans], leads)
 
 
 def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageForm:
@@ -247,7 +252,8 @@ def _plans(
     ]
 
 
-def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng) -> list[list[NoteEvent]]:
+def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng) -> tuple[list[list[NoteEvent]], list[list]]:
+    """Phase 1 and phase 2 of a fusion: the melodies (normalised key) and each row's lead schedule."""
     fusion = load_model(FUSION)
     order = list(fusion.config.genres)
     missing = [g for g in weights if g not in order]
@@ -268,18 +274,22 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     # with several genres, each half-phrase is led by one of them (blending, see docs/fusion.md).
     mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
     guides = [[Guide(material[g][v], GUIDE_STRENGTH) for g in active] for v in range(variants)]
-    leads = None
+    leads: list[list] = []
     if len(active) > 1:
         plans = ctx.plans or [None]  # row v follows plans[v % len(plans)], as in the engine
         leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng) for v in range(variants)]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
-    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads, rng=rng)
+    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng), leads
 
 
 #: within a unit led by a genre, that genre's share of the genre models' part of the mixture
-#: (the rest is shared by weight): enough that its rhythms are not vetoed by the others
-LEAD_SHARE = 0.6
+#: (the rest is shared by weight). 1.0: a half-phrase is in its lead genre's voice (its model,
+#: its phase-1 material, the fusion model conditioned on it), and the fusion model, which reads
+#: the whole line, carries it across the joins. At 0.6 (2026-12-01, commit 0979234) the other
+#: genre still vetoed the lead's rhythms: Irish-led bars beside Bach were judged Irish 0.14
+#: (real Irish 4/4 bars: 0.36); see docs/fusion.md for the figures that chose 1.0.
+LEAD_SHARE = 1.0
 
 
 def lead_order(weights: dict[str, float], active: list[str], units: int, rng: np.random.Generator) -> list[str]:
@@ -312,5 +322,5 @@ def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: lis
         shares = {g: (1 - LEAD_SHARE) * weights[g] + (LEAD_SHARE if g == lead else 0.0) for g in active}
         model_w = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * shares[g] for g in active])
         style = np.array([shares.get(g, 0.0) for g in order])
-        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(shares[g] for g in active)))
+        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(shares[g] for g in active), lead))
     return out

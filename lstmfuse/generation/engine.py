@@ -91,12 +91,13 @@ class Lead:
     """From ``tick`` on (ticks from the start of the new material), a mixed row mixes the models
     with ``weights`` (one per model of the stack), the first model reads ``style_bias`` as its
     style input term (a fusion model's weight vector, projected), and each phase-1 guide pulls
-    with its strength times ``guide_scale``."""
+    with its strength times ``guide_scale``; ``genre`` names the lead (for reports)."""
 
     tick: int
     weights: np.ndarray
     style_bias: np.ndarray | None = None
     guide_scale: tuple[float, ...] = ()
+    genre: str = ""
 
 
 @dataclass(slots=True)

@@ -354,7 +354,7 @@ def sample_candidates(
         stack = LSTMStack([load_model(next(iter(w)))], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)
     else:
-        raw = _fuse(w, prime, ctx, opts, n, rng)
+        raw, _ = _fuse(w, prime, ctx, opts, n, rng)
     return raw, shift, minor
 
 
