@@ -178,25 +178,33 @@ def continuation_passages(n_per_collection: int | None = None) -> list[tuple[str
 
 
 def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")) -> dict:
-    """Bar-rhythm reuse of the passage: the composer's own next 8 bars vs 8 continued bars
-    (genre = the style judge's closest genre to the passage, as the plugin's 'auto')."""
-    from ..metrics.form import motif_reuse
+    """How the new bars treat the passage's rhythms, the composer's own next 8 bars beside 8
+    continued bars (genre = the style judge's closest genre to the passage, as the plugin's
+    'auto'): the share of bars reusing a passage bar rhythm, how many different bar rhythms
+    they have, and the note-length distance from the passage."""
+    from ..metrics.form import distinct_bar_rhythms, motif_reuse, note_length_distance
     from ..metrics.reference import judge
+
+    def measures(passage: Melody, new: Melody) -> dict:
+        return {"reuse": motif_reuse(passage, new), "distinct": distinct_bar_rhythms(new), "distance": note_length_distance(passage, new)}
 
     clf = judge()
     rows = []
     for name, passage, own in continuation_passages():
         genre = clf.genres[int(np.argmax(clf.posterior(passage)))]
-        row = {"passage": name, "genre": genre, "composer": round(motif_reuse(passage, own), 3)}
+        row: dict = {"passage": name, "genre": genre, "composer": {k: round(v, 3) for k, v in measures(passage, own).items()}}
         for form in forms:
             vals = [
-                motif_reuse(passage, continue_melody(passage, bars=PASSAGE_BARS, genre=genre, options=SamplingOptions(seed=s, form=form)).melodies[0])
+                measures(passage, continue_melody(passage, bars=PASSAGE_BARS, genre=genre, options=SamplingOptions(seed=s, form=form)).melodies[0])
                 for s in range(seeds)
             ]
-            row[form] = round(float(np.mean(vals)), 3)
+            row[form] = {k: round(float(np.nanmean([v[k] for v in vals])), 3) for k in vals[0]}
         rows.append(row)
         print(json.dumps(row), flush=True)
-    means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in ("composer",) + forms}
+    means = {
+        who: {k: round(float(np.nanmean([r[who][k] for r in rows])), 3) for k in ("reuse", "distinct", "distance")}
+        for who in ("composer",) + forms
+    }
     return {"passages": len(rows), "seeds": seeds, "mean": means, "rows": rows}
 
 

@@ -20,8 +20,12 @@ from ..encoding import vocab as V
 from ..encoding.events import NoteEvent
 from .ticks import to_ticks
 
-#: bonus (nats) for the duration that continues one of the passage's bar rhythms
-RHYTHM_BONUS = 2.0
+#: bonus (nats) for a duration that continues one of the passage's bar rhythms. 1.0 brings 8
+#: continued bars nearest the composer's own next 8 bars of 25 real tunes (form_proof's
+#: continuation passages): passage bar rhythms reused 0.525 (composer 0.525; 0.582 at 2.0),
+#: distinct bar rhythms 4.3 (composer 4.7; 4.0 at 2.0), note-length distance to the passage 0.23
+#: (composer 0.21; 0.25 at 2.0)
+RHYTHM_BONUS = 1.0
 #: bonus (nats) for a pitch making the interval the passage most often played next (others: by share)
 INTERVAL_BONUS = 0.8
 
@@ -54,13 +58,19 @@ class Motifs:
         return cls(rhythms, shares)
 
     def duration_bonus(self, scores: np.ndarray, bar_so_far: list[tuple[int, int]], pos: int) -> None:
-        """Favour durations that keep the current bar on one of the passage's bar rhythms."""
+        """Favour durations that keep the current bar on one of the passage's bar rhythms, each
+        such duration once: summed over rhythms, the duration most of them share (an eighth in a
+        jig or a reel) outweighed the passage's rarer figures, and continuations ran in plain
+        eighths beside a passage of sixteenths and dotted figures."""
         k = len(bar_so_far)
+        favoured = set()
         for r in self.rhythms:
             if len(r) > k and r[k][0] == pos and list(r[:k]) == bar_so_far:
                 tok = _DURATION_TOKEN.get(r[k][1])
                 if tok is not None:
-                    scores[tok] += RHYTHM_BONUS
+                    favoured.add(tok)
+        for tok in favoured:
+            scores[tok] += RHYTHM_BONUS
 
     def pitch_bonus(self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None) -> None:
         """Favour pitches that make an interval the passage played after ``last_interval``."""

@@ -183,6 +183,22 @@ def motif_reuse(passage: Melody, continuation: Melody) -> float:
     return float(np.mean([r in known for r in mine])) if mine else float("nan")
 
 
+def distinct_bar_rhythms(melody: Melody) -> int:
+    """How many different bar rhythms the melody's full bars have (variety of figures)."""
+    return len(set(bar_rhythms(melody)))
+
+
+def note_length_distance(a: Melody, b: Melody) -> float:
+    """Total variation distance between two melodies' note-length histograms (0: the same
+    mix of lengths, 1: none in common); nan if either has no notes."""
+    from .rhythm import note_length_counts
+
+    ca, cb = note_length_counts(a).astype(float), note_length_counts(b).astype(float)
+    if not ca.sum() or not cb.sum():
+        return float("nan")
+    return 0.5 * float(np.abs(ca / ca.sum() - cb / cb.sum()).sum())
+
+
 def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, float]:
     """Every form statistic of one melody (nan where undefined); with ``passage`` (the music
     the melody continues) also the passage's motif reuse."""
