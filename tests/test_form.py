@@ -17,6 +17,7 @@ from lstmfuse.generation.form import (
     Segment,
     _phrase_ticks,
     choose_plan,
+    cadence_pitch_classes,
     copy_tokens,
     form_reference,
     label_of,
@@ -476,6 +477,15 @@ def test_lead_weights_give_the_lead_the_genre_share_alone():
         expected[1 + k] = 1 - continuation.FUSION_SHARE
         assert np.allclose(lead.weights, expected)
         assert lead.guide_scale == tuple(1.0 if g == lead.genre else 0.0 for g in active)
+
+
+def test_a_final_degree_outside_the_key_falls_back_to_the_tonic():
+    """Irish tunes in major end on the 6th 4% of the time ('degree9', B in D major); drawn for a
+    tune in A minor that would be F#, outside the key: the tonic instead."""
+    assert cadence_pitch_classes("degree9", minor=False) == frozenset({9})
+    assert cadence_pitch_classes("degree9", minor=True) == frozenset({9})  # A, not F#
+    assert cadence_pitch_classes("degree7", minor=True) == frozenset({4})  # E, the 5th of A minor
+    assert cadence_pitch_classes("degree5", minor=True) == frozenset({2})
 
 
 def test_blend_proof_cuts_units_at_the_lead_changes_and_measures_the_leaps_into_them():

@@ -27,6 +27,7 @@ from ..encoding import vocab as V
 from ..errors import LstmfuseError, UsageError
 from ..paths import package_data
 from ..theory import MAJOR_SCALE
+from ..theory import MAJOR_SCALE
 from .ticks import DURATION_TICKS
 
 #: bars per phrase (the unit the layouts were learnt in; metrics.form.PHRASE_BARS)
@@ -487,7 +488,10 @@ def cadence_pitch_classes(cadence: str, minor: bool) -> frozenset[int] | None:
     if cadence == "tonic":
         return frozenset({tonic})
     if cadence.startswith("degree"):
-        return frozenset({(tonic + int(cadence[6:])) % 12})
+        # degrees were learnt mostly from major-mode tunes (irish 'degree9': a tune in D major
+        # ending on B); one that leaves the key's notes in this mode (F# over A minor) is the tonic
+        pc = (tonic + int(cadence[6:])) % 12
+        return frozenset({pc if pc in MAJOR_SCALE else tonic})
     if cadence == "dominant":
         return frozenset((tonic + d) % 12 for d in (7, 11, 10, 2))
     if cadence == "stable":
