@@ -525,3 +525,52 @@ def test_a_phrase_that_did_not_breathe_in_the_real_tune_does_not_breathe_here():
                 checked += 1
             start = end
     assert checked >= 2  # the drawn layouts hold phrases that ran on
+
+
+# ------------------------------------------------------------------ phrase registers (contour)
+
+
+def test_layouts_record_each_phrases_register():
+    """A tune whose second 8 bars lie a fifth above its first: offsets -3.5 / +3.5 semitones."""
+    low = [(60, Q), (62, Q), (64, Q), (62, Q)] * 8
+    high = [(p + 7, d) for p, d in low]
+    lay = phrase_layout(line(low + high))
+    assert [p["register"] for p in lay] == [-3.5, -3.5, 3.5, 3.5]
+
+
+def test_register_pull_tilts_towards_the_phrase_target():
+    from lstmfuse.generation.engine import REGISTER_PULL, RowState, _register_pull
+
+    row = RowState(remaining=0, last_pitch=60)
+    row.seg_pitch_sum, row.seg_pitch_n = 120.0, 2  # the phrase so far sits at 60
+    scores = np.zeros(V.VOCAB_SIZE)
+    _register_pull(scores, row, target=68.0)  # 8 above: the full tilt
+    up, down, same = (scores[V.pitch_token(p)] for p in (64, 56, 60))
+    assert up == pytest.approx(REGISTER_PULL) and down == pytest.approx(-REGISTER_PULL) and same == 0
+    assert scores[V.REST] == 0 and scores[V.duration_token(F(1))] == 0
+    scores[:] = 0
+    _register_pull(scores, row, target=60.0)  # on target: nothing
+    assert not scores.any()
+
+
+def test_an_irish_tune_from_nothing_climbs_into_its_second_strain(monkeypatch):
+    """Real Irish tunes' phrases 3-4 lie 3.0 semitones above phrases 1-2 (the shipped layouts;
+    held-out 2/2 tunes: 3.2). Each phrase of the plan carries its template phrase's register and
+    the first phrase anchors the rest: 16 reels and 16 jigs from nothing rise 2.7 on average,
+    against 1.7 with the pull switched off."""
+    import lstmfuse.generation.engine as engine
+
+    def rise() -> float:
+        out = []
+        for meter in ("6/8", "2/2"):
+            res = continue_melody(None, bars=16, genre="irish", meter=meter, options=SamplingOptions(seed=0), variants=16)
+            for m in res.melodies:
+                bar = m.bar_length
+                means = [np.mean([e.pitch for e in m.notes if k * 4 * bar <= e.onset < (k + 1) * 4 * bar]) for k in range(4)]
+                out.append(np.mean(means[2:]) - np.mean(means[:2]))
+        return float(np.mean(out))
+
+    pulled = rise()
+    monkeypatch.setattr(engine, "_register_pull", lambda *a, **k: None)
+    plain = rise()
+    assert pulled > 2.0 and pulled > plain + 0.5, (pulled, plain)

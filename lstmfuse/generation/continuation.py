@@ -26,7 +26,7 @@ from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .meter_view import bar_indices, views_for
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, genre_register, passage_form
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, genre_register, passage_form, register_base
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
@@ -195,6 +195,8 @@ def continue_melody(
     form = _passage_form(passage, ctx, shift)
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
     ctx.passage_phrases = form.phrases
+    if opts.form != "free" and passage is not None and passage.events:
+        ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))

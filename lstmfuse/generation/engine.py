@@ -65,6 +65,9 @@ class Context:
     tracker: StructureTracker | None = None
     #: the bar the new material starts in, counted from the passage's first full bar
     bar_index: int = 0
+    #: the level (normalised MIDI) phrase registers are offsets from: the passage's last
+    #: phrases; None: each row's own first phrase sets it
+    register_base: float | None = None
 
 
 @dataclass
@@ -136,6 +139,9 @@ class RowState:
     guide_scale: tuple[float, ...] = ()
     tracker: StructureTracker | None = None
     bar_index: int = 0  # the bar being written, counted as ctx.bar_index counts
+    seg_pitch_sum: float = 0.0  # the current segment's notes so far (its register)
+    seg_pitch_n: int = 0
+    register_base: float | None = None  # the level phrase registers are offsets from
 
 
 def prime(
@@ -158,10 +164,28 @@ def prime(
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
+#: the phrase register pull: at most this many nats per REGISTER_SCALE semitones a pitch moves
+#: towards the phrase's target from the phrase's mean so far (see _register_pull)
+REGISTER_PULL = 1.0
+REGISTER_SCALE = 4.0
+
+
+def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
+    """Tilt the pitch choice towards the phrase's register: where the phrase so far lies below
+    its target (a tune's second strain lies higher than its first), pitches above the current
+    level gain and those below lose, in proportion to the gap (capped at REGISTER_SCALE)."""
+    level = row.seg_pitch_sum / row.seg_pitch_n if row.seg_pitch_n else row.last_pitch
+    if level is None:
+        return
+    gap = max(-1.0, min(1.0, (target - level) / REGISTER_SCALE))
+    scores[_PITCH_TOKENS] += REGISTER_PULL * gap * (_PITCH_MIDI - level) / REGISTER_SCALE
+
+
 def _start_segment(row: RowState, ctx: Context) -> None:
     """Enter the row's next plan segment: its length, and what it copies (if anything)."""
     seg = row.plan.segments[row.seg]
     row.seg_left = seg.ticks
+    row.seg_pitch_sum, row.seg_pitch_n = 0.0, 0
     # rests written here come back wherever a later phrase copies this one (the copy is
     # forced, so it is not checked again): count them that many times against the cap
     row.rest_weight = _copies(row.plan)[row.seg]
@@ -193,6 +217,10 @@ def _copies(plan: FormPlan) -> tuple[int, ...]:
 def _end_segment(row: RowState, ctx: Context) -> None:
     row.written.append(row.current)
     row.current = []
+    seg = row.plan.segments[row.seg]
+    if row.register_base is None and seg.register is not None and row.seg_pitch_n:
+        # no passage: the first phrase's own level anchors the registers of the rest
+        row.register_base = row.seg_pitch_sum / row.seg_pitch_n - seg.register
     if row.seg + 1 < len(row.plan.segments):
         row.seg += 1
         _start_segment(row, ctx)
@@ -358,6 +386,7 @@ def generate(
     aliased = [k for k, v in enumerate(views or []) if v is not None]
     for row in rows:
         row.bar_index = ctx.bar_index
+        row.register_base = ctx.register_base
     for k in aliased:
         meter_ids[k] = views[k].meter_id
     bias = stack.input_bias(meter_ids)
@@ -395,6 +424,8 @@ def generate(
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
+                if row.register_base is not None and seg.register is not None:
+                    _register_pull(scores[b], row, row.register_base + seg.register)
             else:
                 allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
                 if ctx.motifs is not None and row.first_duration:
@@ -445,6 +476,8 @@ def generate(
                     if row.last_pitch is not None:
                         row.last_interval = row.current_pitch - row.last_pitch
                     row.last_pitch = row.current_pitch
+                    row.seg_pitch_sum += row.current_pitch
+                    row.seg_pitch_n += 1
             feed_rows[b] = tok
             feed_rows_p[b] = positions[row.pos]
             if aliased and not mixed_mode and views[b // batch] is not None:

@@ -54,6 +54,8 @@ class Segment:
     ``end_ticks``: its last note (from onset to the segment's end) lasts at least this long.
     ``end_cap``: where the real phrase did not breathe, no note or rest of the phrase's last bar
     lasts longer than this (the genre's median note), so it does not breathe here either.
+    ``register``: the real phrase's mean pitch against the tune's (semitones; None: unknown),
+    which the engine leans towards (engine._register_pull).
     """
 
     ticks: int
@@ -63,6 +65,7 @@ class Segment:
     cadence: str = "open"
     end_ticks: int = 0
     end_cap: int = 0
+    register: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class FormPlan:
             "template": self.template,
             "phrases": [
                 {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
-                 "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap}
+                 "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap, "register": s.register}
                 for s in self.segments
             ],
         }
@@ -115,8 +118,8 @@ def _layouts(genre: str) -> dict:
     rel, cad = data["relations"], data["cadences"]
     for t in data["layouts"]:
         t["phrases"] = [
-            {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end}
-            for r, src, shift, c, end in t["phrases"]
+            {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end, "register": more[0] if more else None}
+            for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
 
@@ -158,6 +161,15 @@ def genre_register(weights: dict[str, float]) -> tuple[int, int] | None:
     low = sum(w * _layouts(g)["register"][0] for g, w in known.items()) / total
     high = sum(w * _layouts(g)["register"][1] for g, w in known.items()) / total
     return int(round(low)), int(round(high))
+
+
+def register_base(passage_phrases: list[list[int]], passage_notes: list[int]) -> float | None:
+    """The level a continuation's phrase registers are offsets from: the mean pitch of the
+    passage's last phrases (normalised tokens), else of all its notes (None without notes)."""
+    pitches = [V.token_pitch(t) for ph in passage_phrases[-PASSAGE_PHRASES:] for t in ph if V.PITCH_BASE <= t < V.DURATION_BASE]
+    if pitches:
+        return float(np.mean(pitches))
+    return float(np.mean(passage_notes)) if passage_notes else None
 
 
 def typical_meter_and_key(genre: str) -> tuple[str, int, str]:
@@ -340,6 +352,9 @@ def choose_plan(
     else:
         entries, template = _explicit_phrases(form, n_past + len(lengths)), f"explicit {form}"
     past_cadences = passage.cadences[-n_past:] if n_past else []
+    # the template's phrases in the passage's place: their register is the passage's own level
+    past = [entries[k].get("register") for k in range(n_past)]
+    past_register = 0.0 if not n_past else (float(np.mean(past)) if None not in past else None)
     segments: list[Segment] = []
     relations: list[tuple[str, int | None]] = [("new", None)] * n_past
     for k, ticks in enumerate(lengths):
@@ -380,7 +395,10 @@ def choose_plan(
         if source is None:
             rel = "new"
         relations.append((rel, None if source is None else source + n_past))
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap))
+        register = e.get("register")
+        # an offset from the passage's last phrases (the template's phrases in their place)
+        register = None if register is None or past_register is None else register - past_register
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 

@@ -236,7 +236,9 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
     """One entry per full phrase: how it relates to an earlier phrase ('new', 'exact',
     'transposed' by ``shift`` semitones, or 'varied': its first half repeats an earlier
     phrase's, exactly or transposed), how it ends (cadence kind of its last note) and how long
-    its last bar's longest note lasts with its breath, in bars."""
+    its last bar's longest note lasts with its breath, in bars; ``register``: the phrase's mean
+    pitch less the mean pitch of all the tune's full phrases, in semitones (an Irish tune's second
+    strain lies about 3 semitones above its first)."""
     grid = bar_grid(melody)
     tonic = tonic_pitch_class(melody)
     events = melody.events
@@ -244,6 +246,8 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
     phrases: list[Segment] = []
     halves: list[Segment] = []
     out: list[dict] = []
+    means: list[float] = []
+    counts: list[int] = []
     for i in range(grid.n_bars // phrase_bars):
         a = grid.bar_start(i * phrase_bars)
         b = grid.bar_start((i + 1) * phrase_bars)
@@ -266,6 +270,9 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
         span = phrase_end_span(events, last_bar, b)
         phrases.append(seg)
         halves.append(head)
+        pitches = [e.pitch for e in events if a <= e.onset < b and e.pitch is not None]
+        means.append(float(np.mean(pitches)) if pitches else float("nan"))
+        counts.append(len(pitches))
         out.append(
             {
                 "relation": relation,
@@ -275,4 +282,8 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
                 "end_bars": float(span / grid.bar) if span is not None else 0.0,
             }
         )
+    total = sum(counts)
+    centre = sum(m * c for m, c in zip(means, counts) if c) / total if total else 0.0
+    for entry, m in zip(out, means):
+        entry["register"] = round(m - centre, 1) if m == m else 0.0
     return out

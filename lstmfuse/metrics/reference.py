@@ -36,7 +36,8 @@ _CADENCES = ("tonic", "dominant", "other")
 
 def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     """The phrase layouts and final-note lengths of real tunes (training split) that phrase
-    plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars]."""
+    plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars,
+    register] (register: the phrase's mean pitch less the tune's, semitones)."""
     import numpy as np
 
     from collections import Counter
@@ -73,7 +74,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         if phrases:
             layouts.append({
                 "id": pid, "meter": m.meter,
-                "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4)] for p in phrases],
+                "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"]] for p in phrases],
             })
         end = ending(m)
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
@@ -94,7 +95,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # the register its notes keep to (2nd-98th percentile, normalised MIDI): where a tune
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
