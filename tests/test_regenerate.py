@@ -66,7 +66,7 @@ def _slow_follow_loglik(span, model_name, gap_events) -> float:
     every target (no batching, no state carried between calls)."""
     stack = LSTMStack([load_model(model_name)], [None])
     scorer = FollowScorer(span, {model_name: 1.0})
-    p_tok, p_pos, p_met, p_struct, tracker, _ = scorer.prime
+    p_tok, p_pos, p_met, p_struct, tracker = scorer.prime
     g = encode(Melody(gap_events, meter=span.meter), normalise=False, bos=False, eos=False)
     f_tok, f_pos, f_met = scorer.follow
     # structure inputs: the priming tracker reads on through the gap and the following tokens

@@ -24,7 +24,6 @@ from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
-from .meter_view import bar_indices, views_for
 from .motifs import Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, genre_register, passage_form, register_base
 from .options import SamplingOptions
@@ -66,7 +65,6 @@ class Prime(NamedTuple):
     meters: np.ndarray
     structure: np.ndarray
     tracker: StructureTracker
-    bars: np.ndarray  # the bar each token's successor starts in (meter_view.bar_indices)
 
 
 def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: Fraction | None = None) -> Prime:
@@ -75,7 +73,7 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
     if passage is None or not passage.events:
         tracker = tracker_for(meter, Fraction(0), length_after)
         toks = np.array([V.BOS])
-        return Prime(toks, np.array([0]), np.array([V.meter_id(meter)]), features(toks, tracker), tracker, np.array([0]))
+        return Prime(toks, np.array([0]), np.array([V.meter_id(meter)]), features(toks, tracker), tracker)
     # The whole passage is read for the structure inputs (the lookbacks and the place in the
     # phrase count from its start); the models are primed on its tail only.
     first = passage.events[0]
@@ -87,9 +85,8 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
     total = None if length_after is None else passage.end - first.onset + length_after
     tracker = tracker_for(meter, first.bar_pos, total)
     structure = features(enc.tokens, tracker)
-    bars = bar_indices(enc.tokens, enc.positions, meter)
     keep = slice(-PRIMING_TOKENS, None)
-    return Prime(enc.tokens[keep], enc.positions[keep], enc.meters[keep], structure[keep], tracker, bars[keep])
+    return Prime(enc.tokens[keep], enc.positions[keep], enc.meters[keep], structure[keep], tracker)
 
 
 def _context(
@@ -189,7 +186,6 @@ def continue_melody(
     ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w))
     prime = _prime_tokens(passage, meter, shift, ctx.budget)
     ctx.tracker = prime.tracker
-    ctx.bar_index = int(prime.bars[-1])
     rng = np.random.default_rng(opts.seed)
     start = passage.end if passage is not None and passage.events else Fraction(0)
     form = _passage_form(passage, ctx, shift)
@@ -211,8 +207,7 @@ def continue_melody(
     leads: list[list[tuple[Fraction, str]]] = []
     if genre is not None:
         stack = LSTMStack([load_model(name)], [None])
-        views = views_for([name], meter)
-        raw = generate(stack, engine_prime(stack, *prime, batch=variants, views=views), ctx, opts, rng=rng, views=views)
+        raw = generate(stack, engine_prime(stack, *prime, batch=variants), ctx, opts, rng=rng)
         settings["genre"] = name
     else:
         settings["weights"] = w
@@ -270,13 +265,12 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     style = np.array([weights.get(g, 0.0) for g in order])
     # One stack (fusion model + weighted genre models), primed once on the passage.
     stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
-    views = views_for([None] + active, ctx.meter)  # a genre reads a meter it never saw as one it knows
-    primed = engine_prime(stack, *prime, batch=variants, views=views)
+    primed = engine_prime(stack, *prime, batch=variants)
     # Phase 1: each genre model writes its own continuation from the shared priming (the
     # fusion model's slice of the stack is left out: its phase-1 text would be thrown away).
     genres_only = LSTMStack(stack.models[1:], [None] * len(active))
     logits, (hs, cs) = primed
-    phase1 = generate(genres_only, (logits[1:], ([h[1:] for h in hs], [c[1:] for c in cs])), ctx, opts, rng=rng, views=views[1:])
+    phase1 = generate(genres_only, (logits[1:], ([h[1:] for h in hs], [c[1:] for c in cs])), ctx, opts, rng=rng)
     material = {g: phase1[k * variants : (k + 1) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1;
     # with several genres, each half-phrase is led by one of them (blending, see docs/fusion.md).
@@ -288,7 +282,7 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
         leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng) for v in range(variants)]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
-    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng, views=views), leads
+    return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng), leads
 
 
 #: within a unit led by a genre, that genre's share of the genre models' part of the mixture

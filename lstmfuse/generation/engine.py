@@ -25,12 +25,11 @@ from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
 from ..encoding.tokens import decode
 from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan
-from .meter_view import MeterView
 from .motifs import Motifs
 from .options import SamplingOptions
 from .sampler import sample
 from .stack import LSTMStack
-from .ticks import DURATION_TICKS, TICKS_PER_QUARTER, fillable, position_ids, to_ticks
+from .ticks import DURATION_TICKS, fillable, position_ids, to_ticks
 
 _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
@@ -63,8 +62,6 @@ class Context:
     strict_beats: bool = False
     #: structure inputs (encoding.structure) after the priming tokens; each row reads on from a copy
     tracker: StructureTracker | None = None
-    #: the bar the new material starts in, counted from the passage's first full bar
-    bar_index: int = 0
     #: the level (normalised MIDI) phrase registers are offsets from: the passage's last
     #: phrases; None: each row's own first phrase sets it
     register_base: float | None = None
@@ -138,7 +135,6 @@ class RowState:
     lead_i: int = -1
     guide_scale: tuple[float, ...] = ()
     tracker: StructureTracker | None = None
-    bar_index: int = 0  # the bar being written, counted as ctx.bar_index counts
     seg_pitch_sum: float = 0.0  # the current segment's notes so far (its register)
     seg_pitch_n: int = 0
     register_base: float | None = None  # the level phrase registers are offsets from
@@ -146,18 +142,11 @@ class RowState:
 
 def prime(
     stack: LSTMStack, tokens: np.ndarray, positions: np.ndarray, meters: np.ndarray,
-    structure: np.ndarray | None = None, tracker: StructureTracker | None = None,
-    bars: np.ndarray | None = None, *, batch: int, views: list[MeterView | None] | None = None,
+    structure: np.ndarray | None = None, tracker: StructureTracker | None = None, *, batch: int,
 ):
     """Run every model over the priming tokens (batch 1) and copy the state to ``batch`` rows.
     ``structure``: the tokens' structure inputs; ``tracker`` (what read them) is not needed here:
-    it travels in the Context, so a priming tuple can be passed whole. ``views``: per model,
-    the meter it is shown instead of the music's (meter_view.py), placed by ``bars`` (the bar
-    each token's successor starts in) and the tokens' own positions."""
-    if views and any(views) and bars is not None:
-        ticks = [round(int(p) * TICKS_PER_QUARTER / V.POS_STEPS_PER_QUARTER) for p in positions]
-        positions = np.stack([np.array([v.position(int(b), t) for b, t in zip(bars, ticks)]) if v else positions for v in views])
-        meters = np.stack([np.full(len(tokens), v.meter_id) if v else meters for v in views])
+    it travels in the Context, so a priming tuple can be passed whole."""
     logits, state = stack.run_sequence(tokens, positions, meters, structure)
     tile = lambda a: np.repeat(a, batch, axis=1)  # noqa: E731
     hs, cs = state
@@ -354,7 +343,6 @@ def generate(
     guides: list[list[Guide]] | None = None,
     leads: list[list[Lead]] | None = None,
     rng: np.random.Generator | None = None,
-    views: list[MeterView | None] | None = None,
 ) -> list[list[NoteEvent]]:
     """Sample continuations from primed models (see :func:`prime`); events are in the
     normalised key with onsets from 0.
@@ -362,8 +350,7 @@ def generate(
     With ``weights`` the models speak together: every row samples from their weighted
     mixture and the result has one melody per row. Without, each model writes its own rows
     (phase 1 of a fusion): the result lists model 0's rows, then model 1's, ...
-    ``guides`` gives each mixed row its own phase-1 material. ``views``: per model, the meter
-    it is shown instead of the music's (meter_view.py), counting bars from ``ctx.bar_index``.
+    ``guides`` gives each mixed row its own phase-1 material.
     """
     rng = rng if rng is not None else np.random.default_rng(opts.seed)
     logits, state = primed
@@ -385,15 +372,9 @@ def generate(
         for row in rows:
             row.tracker = ctx.tracker.copy()
     rest_bias = np.log(opts.rest_density) if opts.rest_density > 0 else 0.0
-    meter_ids = np.full((m, batch), V.meter_id(ctx.meter))
-    # models shown another meter: its id, and positions in its bar (from the row's bar count)
-    aliased = [k for k, v in enumerate(views or []) if v is not None]
     for row in rows:
-        row.bar_index = ctx.bar_index
         row.register_base = ctx.register_base
-    for k in aliased:
-        meter_ids[k] = views[k].meter_id
-    bias = stack.input_bias(meter_ids)
+    bias = stack.input_bias(np.full((m, batch), V.meter_id(ctx.meter)))
     if mixed_mode and leads:
         bias = bias.copy()
         for b, row in enumerate(rows):
@@ -458,7 +439,6 @@ def generate(
                     row.rest_ticks += d * row.rest_weight
                 if row.pos + d >= bar:
                     row.bar_events = []
-                    row.bar_index += (row.pos + d) // bar
                 row.pos = (row.pos + d) % bar
                 row.expecting_pitch = True
                 if row.remaining == 0:
@@ -484,8 +464,6 @@ def generate(
                     row.seg_pitch_n += 1
             feed_rows[b] = tok
             feed_rows_p[b] = positions[row.pos]
-            if aliased and not mixed_mode and views[b // batch] is not None:
-                feed_rows_p[b] = views[b // batch].position(row.bar_index, row.pos)
             if structured:
                 feed_rows_s[b] = row.tracker.push(tok)
         if all(r.done for r in rows):
@@ -493,8 +471,6 @@ def generate(
         if mixed_mode:  # every model reads the row's one token
             feed_t[1:] = feed_rows
             feed_p[1:] = feed_rows_p
-            for k in aliased:
-                feed_p[k] = [views[k].position(r.bar_index, r.pos) for r in rows]
             if structured:
                 feed_s[1:] = feed_rows_s
         logits, state = stack.step(feed_t, feed_p, bias, state, feed_s)

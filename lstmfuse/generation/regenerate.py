@@ -35,7 +35,6 @@ from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_use
 from .engine import Context, generate
 from .engine import prime as engine_prime
 from .form import free_plan, genre_limits
-from .meter_view import views_for
 from .motifs import Motifs
 from .options import SamplingOptions
 from .stack import LSTMStack
@@ -349,13 +348,11 @@ def sample_candidates(
     prime = _prime_tokens(prefix if span.before else None, span.meter, shift, _length_after(span, prefix))
     ctx = _context(span, shift, minor, opts)
     ctx.tracker = prime.tracker
-    ctx.bar_index = int(prime.bars[-1])
     ctx.plans = ctx.plans * n  # one per row, as continue gives each variant its own
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
     if not (len(w) > 1 if fused is None else fused):
         stack = LSTMStack([load_model(next(iter(w)))], [None])
-        views = views_for([next(iter(w))], span.meter)
-        raw = generate(stack, engine_prime(stack, *prime, batch=n, views=views), ctx, opts, rng=rng, views=views)
+        raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)
     else:
         raw, _ = _fuse(w, prime, ctx, opts, n, rng)
     return raw, shift, minor

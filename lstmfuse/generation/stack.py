@@ -104,11 +104,7 @@ class LSTMStack:
         and each layer runs over the whole sequence before the next, so only the recurrence
         itself is stepped. ``structure``: (T, 3) inputs of encoding.structure (None: unknown)."""
         tokens, positions, meters = (np.asarray(a, dtype=np.int64) for a in (tokens, positions, meters))
-        # positions and meters are (T,) for all models, or (M, T): each model reads its own
-        # (a model shown a meter it knows for one it never saw, generation/meter_view.py)
-        pos = self.position_proj[self._mi, positions] if positions.ndim == 2 else self.position_proj[:, positions]
-        met = self.meter_proj[self._mi, meters] if meters.ndim == 2 else self.meter_proj[:, meters]
-        x = self.token_proj[:, tokens] + pos + met + self.style_bias
+        x = self.token_proj[:, tokens] + self.position_proj[:, positions] + self.meter_proj[:, meters] + self.style_bias
         if self.structured:
             s = np.broadcast_to(UNKNOWN, (len(tokens), 3)) if structure is None else np.asarray(structure, dtype=np.int64)
             x = x + self.lookback1_proj[:, s[:, 0]] + self.lookback2_proj[:, s[:, 1]] + self.context_proj[:, s[:, 2]]
