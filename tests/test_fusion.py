@@ -78,22 +78,21 @@ def test_weight_fidelity_posterior_rises_with_weight():
 
 
 def test_pure_genre_outputs_are_recognised():
-    """The pure-genre proof: of each genre's 20 melodies of 16 bars, at least 0.75 are given to
-    that genre by the style judge when it reads them without their final bar, and at least 0.70
-    when it reads them whole, except Irish.
+    """The pure-genre proof: of each genre's 40 melodies of 16 bars (from nothing, its own
+    meters), at least 0.70 are given to that genre by the style judge, and at least 0.75 when it
+    reads them without their final bar.
 
-    Whole Irish tunes: 0.60 at this seed. Their last bar flips the judge: the plan ends a tune
-    played once on a long tonic, while O'Neill's written tunes end on a short note that gives
-    the bar's rest to the repeat's pickup (final note half a bar or more: real 0.21, docs/form.md),
-    and the judge calls a long final note Scottish. 40 generated 6/8 jigs: P(irish) 0.64 for
-    bars 1-15, 0.33 with bar 16; real jigs' last 8 bars 0.67. Without the final bar Irish is
-    recognised 0.85 (docs/fusion.md, "pure genres")."""
-    trimmed = pure_genre_accuracy(list(GENRES), n=20, bars=16, seed=200, without_final_bar=True)
-    whole = pure_genre_accuracy(list(GENRES), n=20, bars=16, seed=200)
-    print("pure-genre classification, without the final bar:", trimmed, "whole:", whole)
+    The final bar matters for Irish: the plan ends a tune played once on a long tonic, while
+    O'Neill's written tunes end on a short note that gives the bar's rest to the repeat's pickup
+    (final note half a bar or more: real 0.21, docs/form.md), and the judge calls a long final
+    note Scottish. 40 generated 6/8 jigs: P(irish) 0.70 for bars 1-15, 0.42 with bar 16; real
+    jigs' last 8 bars 0.67. At this seed whole Irish tunes 0.725, without the final bar 0.85
+    (docs/fusion.md, "Pure genres and the judge's view of endings")."""
+    whole = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200)
+    trimmed = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200, without_final_bar=True)
+    print("pure-genre classification, whole:", whole, "without the final bar:", trimmed)
+    assert all(v >= 0.7 for v in whole.values()), whole
     assert all(v >= 0.75 for v in trimmed.values()), trimmed
-    assert all(v >= 0.7 for g, v in whole.items() if g != "irish"), whole
-    assert whole["irish"] >= 0.5, whole
 
 
 def copy_rate_upper_bound(copied: int, n: int, confidence: float = 0.9) -> float:
