@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_limits, genre_register, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_final_offset, genre_limits, genre_register, passage_form, register_base
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
@@ -191,8 +191,10 @@ def continue_melody(
     form = _passage_form(passage, ctx, shift)
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
     ctx.passage_phrases = form.phrases
-    if opts.form != "free" and passage is not None and passage.events:
-        ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
+    if opts.form != "free":
+        if passage is not None and passage.events:
+            ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
+        ctx.final_offset = genre_final_offset(w)
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))

@@ -163,6 +163,15 @@ def genre_register(weights: dict[str, float]) -> tuple[int, int] | None:
     return int(round(low)), int(round(high))
 
 
+def genre_final_offset(weights: dict[str, float]) -> float | None:
+    """Where the weighted genres' real tunes end against their mean pitch (semitones, form.json
+    'final_offset': irish -3.2, scottish -3.5, bach -3.4, folk -2.2, palestrina -0.5): a tune
+    comes home to its lower tonic. None without reference data."""
+    known = {g: w for g, w in weights.items() if has_layouts(g) and "final_offset" in _layouts(g)}
+    total = sum(known.values())
+    return sum(w * float(_layouts(g)["final_offset"]) for g, w in known.items()) / total if total else None
+
+
 def register_base(passage_phrases: list[list[int]], passage_notes: list[int]) -> float | None:
     """The level a continuation's phrase registers are offsets from: the mean pitch of the
     passage's last phrases (normalised tokens), else of all its notes (None without notes)."""

@@ -50,6 +50,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     finals: dict[str, list[float]] = {}
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
+    final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
     keys: Counter = Counter()
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
@@ -81,6 +82,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
+            final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
     rng = np.random.default_rng(seed)
     if len(layouts) > FORM_LAYOUTS:
         layouts = [layouts[i] for i in sorted(rng.choice(len(layouts), FORM_LAYOUTS, replace=False))]
@@ -96,7 +98,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
