@@ -578,8 +578,8 @@ def test_an_irish_tune_from_nothing_climbs_into_its_second_strain(monkeypatch):
 
 def test_a_tune_comes_home_to_the_octave_real_tunes_end_in(monkeypatch):
     """Real Irish tunes end 3.2 semitones below their mean pitch (form.json 'final_offset'); the
-    last half bar of a plan leans there and the last note takes the tonic nearest it: these 32
-    tunes end 1.9 below their mean, 0.8 without it (the upper tonic as often as the lower)."""
+    register pull of a plan's last half bar aims there: these 32 tunes end 3.1 below their mean,
+    0.8 without it (the upper tonic as often as the lower)."""
     from lstmfuse.generation import continuation
     from lstmfuse.generation.form import genre_final_offset
 

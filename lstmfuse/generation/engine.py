@@ -163,9 +163,6 @@ REGISTER_SCALE = 4.0
 #: every phrase start (a continuation's first note 7.8 semitones from the passage's last on
 #: average, against 5.5 without the pull)
 REGISTER_AFTER = 2
-#: nats per REGISTER_SCALE semitones the tune's last note loses for lying away from where real
-#: tunes end (an octave: 6 nats, so the tonic's octave is all but chosen)
-FINAL_PULL = 2.0
 
 
 def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
@@ -415,11 +412,8 @@ def generate(
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
                 closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= bar // 2
-                if closing:  # the tune's last bar comes home to where real tunes end
-                    home = row.register_base + ctx.final_offset
-                    _register_pull(scores[b], row, home)
-                    if final:  # its last note: the tonic in that octave
-                        scores[b, _PITCH_TOKENS] -= FINAL_PULL * np.abs(_PITCH_MIDI - home) / REGISTER_SCALE
+                if closing:  # the tune's last half bar comes home to where real tunes end
+                    _register_pull(scores[b], row, row.register_base + ctx.final_offset)
                 elif row.register_base is not None and seg.register is not None:
                     _register_pull(scores[b], row, row.register_base + seg.register)
             else:
