@@ -155,6 +155,9 @@ def prime(
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
+#: the widest leap (semitones) onto a cadence note where a nearer one is allowed
+CADENCE_LEAP = 7
+
 #: the phrase register pull: at most this many nats per REGISTER_SCALE semitones a pitch moves
 #: towards the phrase's target from the phrase's mean so far (see _register_pull)
 REGISTER_PULL = 1.0
@@ -266,6 +269,12 @@ def _pitch_mask_for(
         stable = np.isin(_PITCH_MIDI % 12, list(targets))
         if (ok & stable).any():
             ok &= stable
+        # a cadence note is reached by a step or a leap of at most a fifth where one is in
+        # reach: real tunes leap further onto their last note in 0-7% of endings
+        if last_pitch is not None:
+            near = np.abs(_PITCH_MIDI - last_pitch) <= CADENCE_LEAP
+            if (ok & near).any():
+                ok &= near
     allowed[_PITCH_TOKENS[ok]] = True
     if not allowed.any():  # the range and the leap cannot both hold: keep the range
         allowed[_PITCH_TOKENS[in_range]] = True
