@@ -86,7 +86,7 @@ def test_pure_genre_outputs_are_recognised():
     O'Neill's written tunes end on a short note that gives the bar's rest to the repeat's pickup
     (final note half a bar or more: real 0.21, docs/form.md), and the judge calls a long final
     note Scottish. 40 generated 6/8 jigs: P(irish) 0.70 for bars 1-15, 0.42 with bar 16; real
-    jigs' last 8 bars 0.67. At this seed whole Irish tunes 0.725, without the final bar 0.85
+    jigs' last 8 bars 0.67. At this seed whole Irish tunes 0.725, without the final bar 0.825
     (docs/fusion.md, "Pure genres and the judge's view of endings")."""
     whole = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200)
     trimmed = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200, without_final_bar=True)
