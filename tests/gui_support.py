@@ -133,10 +133,24 @@ def prepare_musescore4_home(home: Path, *, top_level_entry: bool = True) -> Path
     return plugin_dir
 
 
+#: MuseScore 4 instances find each other over an IPC server whatever TMPDIR says ("IpcSocket::
+#: connect | success connected to ipc server"), and the second of two at once sometimes dies
+#: with SIGSEGV before its window shows (2 of 4 full runs on 2026-12-01, the MuseScore 4 tests
+#: of two xdist workers overlapping). So one MuseScore 4 at a time on this machine: a lock held
+#: from start to close.
+MSCORE4_LOCK = Path("/tmp/lstmfuse-tests-musescore4.lock")
+
+
 class MuseScore:
     """One MuseScore process on a display, its output collected in a log file."""
 
     def __init__(self, display: Display, home: Path, score: Path, exe: str | None = None, extra_env: dict | None = None):
+        self._lock = None
+        if exe is not None and Path(exe) == MSCORE4:
+            import fcntl
+
+            self._lock = open(MSCORE4_LOCK, "a")
+            fcntl.flock(self._lock, fcntl.LOCK_EX)  # waits while another test's MuseScore 4 runs
         self.display = display
         self.log_path = home / "mscore-gui.log"
         self._log = open(self.log_path, "w")
@@ -173,14 +187,19 @@ class MuseScore:
         raise AssertionError(f"no status /{pattern}/ within {timeout:.0f} s; statuses: {self.statuses()[after:]}")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(10)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
+        try:
+            if self.proc.poll() is None:
                 try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(5)
+                    os.killpg(self.proc.pid, signal.SIGTERM)
+                    self.proc.wait(10)
+                except (subprocess.TimeoutExpired, ProcessLookupError):
+                    try:
+                        os.killpg(self.proc.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    self.proc.wait(5)
+        finally:
+            if self._lock is not None:
+                self._lock.close()  # closing the file releases the lock
+                self._lock = None
         self._log.close()
