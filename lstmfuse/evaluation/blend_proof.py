@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..encoding.events import Melody
+from ..encoding.events import Melody, meter_bar_length
 from ..encoding.tokens import normalising_shift
 from ..generation import continuation
 from ..generation.options import SamplingOptions
@@ -205,7 +205,7 @@ def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) ->
         for _ in range(n):
             ua, ub = tunes[a][rng.integers(len(tunes[a]))], tunes[b][rng.integers(len(tunes[b]))]
             first = rng.integers(2)  # which genre opens
-            events, t, span = [], Fraction(0), UNIT_BARS * meter_length(meter)
+            events, t, span = [], Fraction(0), UNIT_BARS * meter_bar_length(meter)
             for k in range(16 // UNIT_BARS):
                 source = (ua, ub)[(k + first) % 2]
                 unit = source[(k // 2) % len(source)]
@@ -216,12 +216,6 @@ def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) ->
         out["real_collage_p_a"] = round(float(p[:, j.genres.index(a)].mean()), 3)
         out["real_collage_p_b"] = round(float(p[:, j.genres.index(b)].mean()), 3)
     return out
-
-
-def meter_length(meter: str) -> Fraction:
-    from ..encoding.events import meter_bar_length
-
-    return meter_bar_length(meter)
 
 
 def run(n: int, bars: int = 16, seed: int = 0, shares: tuple[float, ...] = (0.0, 0.6, continuation.LEAD_SHARE)) -> dict:
