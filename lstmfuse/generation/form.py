@@ -133,43 +133,48 @@ def form_reference(genre: str) -> dict:
 BEAT_CROSSING = 0.05
 
 
+def _weighted(weights: dict[str, float], value) -> np.ndarray | None:
+    """The weighted mean of ``value(form reference)`` over the genres whose form.json has it
+    (``value`` raises KeyError where a field is missing: an older reference file); None if none."""
+    got = []
+    for g, w in weights.items():
+        if has_layouts(g):
+            try:
+                got.append((w, np.asarray(value(_layouts(g)), dtype=float)))
+            except KeyError:
+                pass
+    total = sum(w for w, _ in got)
+    return sum(w * v for w, v in got) / total if total else None
+
+
 def genre_limits(weights: dict[str, float], meter: str, budget_ticks: int) -> tuple[int | None, bool]:
     """What the weighted genres' real tunes never do, as limits for the engine: the most rest
     (their 95th percentile of rest share, weighted, times the budget) and, in 6/8, 9/8 and 12/8,
     whether notes must not cross the dotted-quarter beat (real tunes of every shipped genre cross
     it in under 0.3% of off-beat notes; Bach and Palestrina never saw these meters at all)."""
-    known = {g: w for g, w in weights.items() if has_layouts(g)}
-    total = sum(known.values())
-    if not total:
+    cap = _weighted(weights, lambda ref: ref["rest_share_p95"])
+    if cap is None:
         return None, False
-    cap = sum(w * float(_layouts(g)["rest_share_p95"]) for g, w in known.items()) / total
     strict = False
     if meter in ("6/8", "9/8", "12/8"):
-        crossing = sum(w * float(_layouts(g)["beat_crossing"].get(meter, 0.0)) for g, w in known.items()) / total
-        strict = crossing < BEAT_CROSSING
-    return int(cap * budget_ticks), strict
+        strict = float(_weighted(weights, lambda ref: ref["beat_crossing"].get(meter, 0.0))) < BEAT_CROSSING
+    return int(float(cap) * budget_ticks), strict
 
 
 def genre_register(weights: dict[str, float]) -> tuple[int, int] | None:
     """The register (normalised MIDI) the weighted genres' real tunes keep to: the weighted mean
     of each genre's 2nd and 98th percentile note (form.json), where a tune started from nothing
     is written; None if no genre has one (older reference files)."""
-    known = {g: w for g, w in weights.items() if has_layouts(g) and "register" in _layouts(g)}
-    total = sum(known.values())
-    if not total:
-        return None
-    low = sum(w * _layouts(g)["register"][0] for g, w in known.items()) / total
-    high = sum(w * _layouts(g)["register"][1] for g, w in known.items()) / total
-    return int(round(low)), int(round(high))
+    both = _weighted(weights, lambda ref: ref["register"])
+    return None if both is None else (int(round(both[0])), int(round(both[1])))
 
 
 def genre_final_offset(weights: dict[str, float]) -> float | None:
     """Where the weighted genres' real tunes end against their mean pitch (semitones, form.json
     'final_offset': irish -3.2, scottish -3.5, bach -3.4, folk -2.2, palestrina -0.5): a tune
     comes home to its lower tonic. None without reference data."""
-    known = {g: w for g, w in weights.items() if has_layouts(g) and "final_offset" in _layouts(g)}
-    total = sum(known.values())
-    return sum(w * float(_layouts(g)["final_offset"]) for g, w in known.items()) / total if total else None
+    value = _weighted(weights, lambda ref: ref["final_offset"])
+    return None if value is None else float(value)
 
 
 def register_base(passage_phrases: list[list[int]], passage_notes: list[int]) -> float | None:
