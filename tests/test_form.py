@@ -614,3 +614,84 @@ def test_a_cadence_note_is_reached_by_at_most_a_fifth_where_one_is_in_reach():
     # nothing in reach (the range allows only a far tonic): the far one, not nothing
     mask = _pitch_mask_for(48, 62, False, 24, 84, True, frozenset({0}), False, False)
     assert [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE] == [60]
+
+
+# ------------------------------------------------------------------ pickups (upbeats)
+
+
+def _pickup(m: Melody) -> F:
+    first = m.events[0]
+    return (m.bar_length - first.bar_pos) % m.bar_length
+
+
+def test_tunes_from_nothing_start_on_an_upbeat_as_often_as_real_tunes_and_end_on_the_short_bar():
+    """Held-out Irish tunes start on a pickup 76% of the time, and their last bar is short by it;
+    tunes from nothing did neither (0 of 40 before the pickups)."""
+    shares = form_reference("irish")["pickups"]["6/8"]
+    real = 1 - shares["0.0"] / sum(shares.values())
+    assert 0.6 < real < 0.9
+    with_pickup = 0
+    for seed in range(12):
+        m = continue_melody(None, bars=8, genre="irish", meter="6/8", options=SamplingOptions(seed=seed)).melodies[0]
+        p = _pickup(m)
+        assert m.end - m.events[0].onset == 8 * m.bar_length  # eight bars in all, upbeat included
+        starts = [e.onset for e in m.events if e.bar_pos == 0]
+        assert m.end - starts[-1] == m.bar_length - p  # the last bar completes the upbeat
+        with_pickup += p > 0
+    assert 5 <= with_pickup <= 12
+
+
+def test_a_plan_with_an_upbeat_holds_it_in_the_first_phrase_and_copies_after_it():
+    bar = to_ticks(F(3, 2))
+    p = bar // 6  # an eighth in 6/8
+    assert _phrase_ticks(16 * bar, p, bar, 0, pickup=True) == [p + 4 * bar, 4 * bar, 4 * bar, 4 * bar - p]
+    rng = np.random.default_rng(0)
+    copies = 0
+    for _ in range(40):
+        plan = choose_plan("auto", "irish", meter="6/8", budget_ticks=16 * bar, lead_ticks=p, bar_ticks=bar,
+                           passage=None, end_on_stable=True, rng=rng, pickup_ticks=p)
+        segs = plan.segments
+        assert segs[0].ticks == p + 4 * bar and segs[-1].ticks == 4 * bar - p
+        assert segs[-1].relation in ("new", "varied")  # the short last phrase closes the tune itself
+        assert 60 <= segs[-1].end_ticks <= bar - p
+        for s in segs:
+            if s.source == 0:
+                copies += 1
+                assert s.skip == p  # a copy of the first phrase leaves its upbeat out
+            elif s.source is not None:
+                assert s.skip == 0
+    assert copies >= 5
+
+
+def test_after_cuts_a_token_list_at_an_event_boundary_only():
+    from lstmfuse.generation.form import after
+
+    e, q = V.duration_token(F(1, 2)), V.duration_token(F(1))
+    toks = [V.pitch_token(67), e, V.pitch_token(72), q, V.pitch_token(74), e]
+    assert after(toks, 60) == toks[2:]
+    assert after(toks, 180) == toks[4:]
+    assert after(toks, 120) == []  # the quarter from 60 to 180 is held across it
+
+
+def test_a_melody_with_an_upbeat_is_written_as_a_pickup_bar_and_reads_back_the_same(tmp_path):
+    from lstmfuse.encoding.extract import melody_from_part, pick_part
+    from lstmfuse.generation.score_write import melody_to_score
+    from lstmfuse.io import load
+    from lstmfuse.io.schema import validate_musicxml
+
+    m = continue_melody(None, bars=4, genre="irish", meter="6/8", options=SamplingOptions(seed=1)).melodies[0]
+    assert _pickup(m) > 0, "seed 1 draws an upbeat"
+    path = tmp_path / "pickup.musicxml"
+    melody_to_score(m).write("musicxml", str(path))
+    assert validate_musicxml(path) == []
+    text = path.read_text()
+    assert '<measure implicit="yes" number="0">' in text
+    back = melody_from_part(pick_part(load(path)))
+    assert [(e.pitch, e.onset, e.duration, e.bar_pos) for e in back.events] == [
+        (e.pitch, e.onset, e.duration, e.bar_pos) for e in m.events
+    ]
+
+
+def test_no_upbeat_with_form_free():
+    m = continue_melody(None, bars=4, genre="irish", meter="6/8", options=SamplingOptions(seed=1, form="free")).melodies[0]
+    assert m.events[0].bar_pos == 0

@@ -25,11 +25,11 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, free_plan, genre_final_offset, genre_limits, genre_register, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, passage_form, register_base
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
-from .ticks import to_ticks
+from .ticks import from_ticks, to_ticks
 from .weights import parse_weights
 
 #: share of the fusion model in the phase-2 mixture (the rest goes to the weighted genres)
@@ -67,11 +67,12 @@ class Prime(NamedTuple):
     tracker: StructureTracker
 
 
-def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: Fraction | None = None) -> Prime:
+def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: Fraction | None = None, start_pos: Fraction = Fraction(0)) -> Prime:
     """``length_after``: quarters from the passage's end to the end of the piece (the new
-    material's length for a continuation), so the models know how many bars are left."""
+    material's length for a continuation), so the models know how many bars are left.
+    ``start_pos``: without a passage, where in the bar the tune starts (after a pickup)."""
     if passage is None or not passage.events:
-        tracker = tracker_for(meter, Fraction(0), length_after)
+        tracker = tracker_for(meter, start_pos, length_after)
         toks = np.array([V.BOS])
         return Prime(toks, np.array([0]), np.array([V.meter_id(meter)]), features(toks, tracker), tracker)
     # The whole passage is read for the structure inputs (the lookbacks and the place in the
@@ -184,12 +185,18 @@ def continue_melody(
     else:
         w = parse_weights(weights, known)  # type: ignore[arg-type]
     ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w))
-    prime = _prime_tokens(passage, meter, shift, ctx.budget)
-    ctx.tracker = prime.tracker
     rng = np.random.default_rng(opts.seed)
+    pickup = 0
+    if (passage is None or not passage.events) and opts.form != "free":
+        # a tune from nothing starts on an upbeat as often and as long as the genre's real tunes
+        # in this meter do (the heaviest genre's), and its last bar is short by it
+        pickup = draw_pickup(max(w, key=w.get), meter, to_ticks(meter_bar_length(meter)), rng)
+        ctx.bar_pos = meter_bar_length(meter) - from_ticks(pickup) if pickup else Fraction(0)
+    prime = _prime_tokens(passage, meter, shift, ctx.budget, ctx.bar_pos)
+    ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)
     form = _passage_form(passage, ctx, shift)
-    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng)
+    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup)
     ctx.passage_phrases = form.phrases
     if opts.form != "free":
         if passage is not None and passage.events:
@@ -206,6 +213,8 @@ def continue_melody(
         "variants": variants,
         "sampling": opts.to_dict(),
     }
+    if pickup:
+        settings["pickup_quarters"] = str(from_ticks(pickup))
     leads: list[list[tuple[Fraction, str]]] = []
     if genre is not None:
         stack = LSTMStack([load_model(name)], [None])
@@ -236,7 +245,7 @@ def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageFo
 
 def _plans(
     opts: SamplingOptions, weights: dict[str, float], passage: PassageForm, ctx: Context,
-    bars: int, variants: int, rng: np.random.Generator,
+    bars: int, variants: int, rng: np.random.Generator, pickup: int = 0,
 ) -> list[FormPlan]:
     """One phrase plan per variant; in a fusion each variant takes the layouts of a genre drawn
     by weight, so the forms mix in the proportions the composer set."""
@@ -250,7 +259,8 @@ def _plans(
     return [
         choose_plan(
             opts.form, names[int(rng.choice(len(names), p=shares))], meter=ctx.meter, budget_ticks=budget,
-            lead_ticks=budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
+            lead_ticks=pickup or budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
+            pickup_ticks=pickup,
         )
         for _ in range(variants)
     ]

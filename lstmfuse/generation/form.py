@@ -27,8 +27,7 @@ from ..encoding import vocab as V
 from ..errors import LstmfuseError, UsageError
 from ..paths import package_data
 from ..theory import MAJOR_SCALE
-from ..theory import MAJOR_SCALE
-from .ticks import DURATION_TICKS
+from .ticks import DURATION_TICKS, fillable
 
 #: bars per phrase (the unit the layouts were learnt in; metrics.form.PHRASE_BARS)
 PHRASE_BARS = 4
@@ -56,6 +55,7 @@ class Segment:
     lasts longer than this (the genre's median note), so it does not breathe here either.
     ``register``: the real phrase's mean pitch against the tune's (semitones; None: unknown),
     which the engine leans towards (engine._register_pull).
+    ``skip``: a copy of the first phrase of a tune that begins with a pickup starts after it.
     """
 
     ticks: int
@@ -66,6 +66,7 @@ class Segment:
     end_ticks: int = 0
     end_cap: int = 0
     register: float | None = None
+    skip: int = 0  # a copy leaves out this much of its source's start (the tune's pickup)
 
 
 @dataclass(frozen=True)
@@ -197,14 +198,16 @@ def typical_meter_and_key(genre: str) -> tuple[str, int, str]:
     return meter, int(sharps), str(mode)
 
 
-def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int) -> list[int]:
+def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int, pickup: bool = False) -> list[int]:
     """Split the new material into phrases: first the rest of the passage's phrase (with the
     partial bar that completes the passage's last bar), then whole phrases; a short tail joins
-    the phrase before it when it is under half a phrase."""
+    the phrase before it when it is under half a phrase. ``pickup``: a tune from nothing whose
+    ``lead`` is its upbeat: the first phrase is the upbeat and four bars (and the last is
+    short by the upbeat, as the budget ends there)."""
     phrase = PHRASE_BARS * bar
     out: list[int] = []
     left = budget
-    first = lead + ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar
+    first = lead + (PHRASE_BARS * bar if pickup else ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar)
     if first and first < left:
         out.append(first)
         left -= first
@@ -260,6 +263,32 @@ def _final_ticks(genre: str, meter: str, bar: int, rng: np.random.Generator) -> 
     # the quarter or dotted quarter a tune played once ends on
     unit = 180 if beat_ticks(meter) == 180 else 120
     return max(unit, int(min(bars, FINAL_BARS_MAX) * bar / unit + 0.5) * unit)
+
+
+def draw_pickup(genre: str, meter: str, bar: int, rng: np.random.Generator) -> int:
+    """An upbeat (ticks; 0: none) for a tune from nothing, drawn from the pickups of the genre's
+    real tunes in this meter: most jigs and reels start on one (Irish 76%, Scottish 74%, folk
+    72% of the held-out tunes), chorales on the last beat of a bar. No data for the meter: none."""
+    counts = _layouts(genre).get("pickups", {}).get(meter) if has_layouts(genre) else None
+    if not counts or all(float(v) == 0 for v in counts):  # none to draw: the random stream stays as it was
+        return 0
+    values = list(counts)
+    p = np.array([counts[v] for v in values], dtype=float)
+    share = Fraction(float(values[int(rng.choice(len(values), p=p / p.sum()))])).limit_denominator(48)
+    ticks = int(round(share * bar))
+    return ticks if 0 < ticks < bar and fillable(ticks) else 0
+
+
+def _final_ticks_after_pickup(genre: str, meter: str, bar: int, pickup: int, rng: np.random.Generator) -> int:
+    """The last note of a tune that began with a pickup, drawn from the final notes of the
+    genre's real tunes whose last bar is the short one that completes their pickup (a jig's
+    final quarter, a reel's final quarter or eighth), in eighths, within that short bar."""
+    data = _layouts(genre) if has_layouts(genre) else {}
+    finals = data.get("final_bars_after_pickup", {})
+    pool = finals.get(meter) or data.get("final_bars", {}).get(meter) or [0.5]
+    bars = float(pool[int(rng.integers(len(pool)))])
+    eighth = 60
+    return max(eighth, min(bar - pickup, int(round(bars * bar / eighth)) * eighth))
 
 
 def beat_ticks(meter: str) -> int:
@@ -353,12 +382,15 @@ def choose_plan(
     passage: PassageForm | None,
     end_on_stable: bool,
     rng: np.random.Generator,
+    pickup_ticks: int = 0,
 ) -> FormPlan:
-    """A plan for ``budget_ticks`` of new material in ``genre``'s manner (see module doc)."""
+    """A plan for ``budget_ticks`` of new material in ``genre``'s manner (see module doc).
+    ``pickup_ticks``: a tune from nothing that begins with this upbeat (``lead_ticks`` equal to
+    it); its first phrase is the upbeat and four bars, its last phrase short by the upbeat."""
     if form == "free" or (form == "auto" and not has_layouts(genre)):
         return free_plan(budget_ticks, end_on_stable)
     passage = passage or PassageForm()
-    lengths = _phrase_ticks(budget_ticks, lead_ticks, bar_ticks, passage.bars_into_phrase)
+    lengths = _phrase_ticks(budget_ticks, lead_ticks, bar_ticks, passage.bars_into_phrase, pickup=bool(pickup_ticks))
     phrase = PHRASE_BARS * bar_ticks
     n_past = min(len(passage.phrases), PASSAGE_PHRASES)
     if form == "auto":
@@ -387,19 +419,28 @@ def choose_plan(
         if last:
             if end_on_stable:  # the degrees the genre's real tunes end on, as often as they do
                 cadence = _final_cadence(genre, form, rng)
-            if end_on_stable:
+            if end_on_stable and pickup_ticks:  # the short last bar of a tune with an upbeat
+                end_ticks = _final_ticks_after_pickup(genre, meter, bar_ticks, pickup_ticks, rng)
+                end_cap = 0
+            elif end_on_stable:
                 end_ticks = min(_final_ticks(genre, meter, bar_ticks, rng), _on_beats(ticks // 2, beat_ticks(meter))) or _short_note(meter)
                 end_cap = 0  # the tune's last note is the genre's final, long or short
         source: int | None = None
-        if rel != "new" and src is not None and ticks == phrase:
+        skip = 0
+        # a tune with an upbeat: its last phrase is short by it and may repeat the start of one
+        short_last = bool(pickup_ticks) and last and ticks == phrase - pickup_ticks
+        if short_last and rel in ("exact", "transposed"):
+            rel = "varied"
+        if rel != "new" and src is not None and (ticks == phrase or short_last):
             if src < n_past:
                 source = src - n_past  # -1 = the passage's last phrase
                 src_cadence = past_cadences[src]
                 if not passage.phrases[source]:  # not copyable (tied in, or off the grid)
                     source = None
-            elif src - n_past < k and segments[src - n_past].ticks == phrase:
+            elif src - n_past < k and segments[src - n_past].ticks in (phrase, phrase + pickup_ticks):
                 source = src - n_past
                 src_cadence = segments[source].cadence
+                skip = segments[source].ticks - phrase  # the first phrase's upbeat
             else:
                 source = None
             if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
@@ -412,7 +453,7 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, skip if source is not None else 0))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
@@ -446,6 +487,17 @@ def prefix(tokens: list[int], max_ticks: int) -> list[int]:
     return tokens[:end]
 
 
+def after(tokens: list[int], ticks: int) -> list[int]:
+    """The events of ``tokens`` from the one that starts at ``ticks`` on ([] if none starts
+    there: a note held across that point cannot be cut into a copy)."""
+    t = 0
+    for a, b, length in _events(tokens):
+        if t == ticks:
+            return tokens[a:]
+        t += length
+    return []
+
+
 def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list[int]:
     """Move the pitches ``steps`` scale degrees along the white keys (the normalised key);
     unchanged if any pitch would leave ``low``..``high``."""
@@ -470,9 +522,11 @@ def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list
 
 def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> list[int]:
     """What a copying segment writes before it samples freely (all of it for an exact copy)."""
+    if seg.skip:
+        source_tokens = after(source_tokens, seg.skip)
     moved = transpose_tokens(source_tokens, seg.steps if seg.relation != "exact" else 0, low, high)
-    if seg.relation == "varied":
-        return prefix(moved, seg.ticks // 2)
+    if seg.relation == "varied":  # the first half (of the source where the segment is short: a last bar short by the upbeat)
+        return prefix(moved, max(sum(t for _, _, t in _events(moved)), seg.ticks) // 2)
     return prefix(moved, seg.ticks)
 
 

@@ -146,9 +146,30 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
     flat = stream.Part()
     flat.insert(0, m21meter.TimeSignature(melody.meter))
     flat.insert(0, key.KeySignature(melody.sharps))
+    # a melody that begins with a pickup is laid out from the barline before it, then its
+    # first bar is made the short pickup bar (and its last bar the short bar that completes it)
+    start = melody.events[0].onset if melody.events else Fraction(0)
+    into_bar = melody.events[0].bar_pos if melody.events else Fraction(0)
     for onset, length, e, tie in _split(melody.events, []):
-        flat.insert(onset, _make(e, length, tie))
+        flat.insert(onset - start + into_bar, _make(e, length, tie))
     part = flat.makeMeasures()
+    measures = list(part.getElementsByClass(stream.Measure))
+    if into_bar and measures:
+        first = measures[0]
+        for el in first.notesAndRests:
+            first.setElementOffset(el, el.offset - float(into_bar))
+        first.paddingLeft = float(into_bar)
+        first.number = 0
+        first.showNumber = stream.enums.ShowNumber.NEVER  # written implicit="yes": a pickup
+        for k, m in enumerate(measures[1:], start=1):
+            m.number = k
+    if measures and melody.events:
+        last = measures[-1]
+        bar = meter_bar_length(melody.meter)
+        filled = Fraction(last.highestTime).limit_denominator(960) - (into_bar if len(measures) == 1 else 0)
+        room = bar - (into_bar if len(measures) == 1 else 0)
+        if 0 < filled < room:
+            last.paddingRight = float(room - filled)
     for m in part.getElementsByClass(stream.Measure):
         show_accidentals(list(m.notes), melody.sharps)
     part.makeTies(inPlace=True)

@@ -28,6 +28,11 @@ def to_ticks(quarters: Fraction | int) -> int:
     return ticks
 
 
+def from_ticks(ticks: int) -> Fraction:
+    """Ticks -> quarters."""
+    return Fraction(ticks, TICKS_PER_QUARTER)
+
+
 @functools.lru_cache(maxsize=8192)
 def fillable(ticks: int) -> bool:
     """Can ``ticks`` be written as a sum of vocabulary durations, largest first (the

@@ -48,6 +48,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
 
     layouts: list[dict] = []
     finals: dict[str, list[float]] = {}
+    # per meter: each tune's pickup (bars; 0: none), and the final notes of tunes whose last bar
+    # is the short one that completes their pickup (the written form of a tune with an upbeat)
+    pickups: dict[str, Counter] = {}
+    finals_after_pickup: dict[str, list[float]] = {}
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
     final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
@@ -78,8 +82,12 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
                 "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"]] for p in phrases],
             })
         end = ending(m)
+        pickup = _pickup_bars(m)
+        pickups.setdefault(m.meter, Counter())[str(round(pickup, 4))] += 1
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
+            if pickup and _last_bar_completes_pickup(m):
+                finals_after_pickup.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
             final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
@@ -87,6 +95,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     if len(layouts) > FORM_LAYOUTS:
         layouts = [layouts[i] for i in sorted(rng.choice(len(layouts), FORM_LAYOUTS, replace=False))]
     finals = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals.items()}
+    finals_after_pickup = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals_after_pickup.items()}
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
@@ -98,7 +107,24 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+
+
+def _pickup_bars(m) -> float:
+    """The tune's pickup (upbeat) as a fraction of a bar; 0 when it starts on a downbeat."""
+    first = m.events[0] if m.events else None
+    if first is None or not first.bar_pos:
+        return 0.0
+    return float((m.bar_length - first.bar_pos) / m.bar_length)
+
+
+def _last_bar_completes_pickup(m) -> bool:
+    """Is the tune's last bar short by its pickup (pickup + last bar = one bar), as written
+    tunes with an upbeat end?"""
+    starts = [e.onset for e in m.events if e.bar_pos == 0]
+    if not starts or not m.events:
+        return False
+    return (m.end - starts[-1]) + (m.bar_length - m.events[0].bar_pos) == m.bar_length
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
