@@ -28,7 +28,7 @@ from .proofs import write_report
 
 FEATURES = (
     "recurrence_exact", "recurrence_transposed", "recurrence_rhythm",
-    "phrase_end_lengthening", "ends_on_tonic", "final_note_bars",
+    "phrase_end_lengthening", "ends_on_tonic", "final_note_bars", "pickup_bars",
 )
 MIN_BARS = 8
 
@@ -114,6 +114,7 @@ def cross_validated_auc(real: np.ndarray, generated: np.ndarray, folds: int = 5,
 def summarise(x: np.ndarray) -> dict[str, float]:
     out = {k: round(float(np.mean(x[:, i])), 3) for i, k in enumerate(FEATURES)}
     out["final_note_half_bar_or_more"] = round(float(np.mean(x[:, FEATURES.index("final_note_bars")] >= 0.5)), 3)
+    out["starts_on_upbeat"] = round(float(np.mean(x[:, FEATURES.index("pickup_bars")] > 0)), 3)
     return out
 
 
@@ -210,7 +211,7 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
 
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
-    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "auc"]
+    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "auc"]
     lines = ["| genre | tunes | " + " | ".join(c.replace("_", " ") for c in cols) + " |", "| --- | --- |" + " ---: |" * len(cols)]
     for g, e in report["genres"].items():
         for label in ("real", "auto", "free"):

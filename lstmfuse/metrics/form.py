@@ -170,6 +170,14 @@ def ending(melody: Melody) -> dict[str, float]:
     }
 
 
+def pickup_bars(melody: Melody) -> float:
+    """The tune's upbeat (pickup) as a fraction of a bar; 0 when it starts on a downbeat."""
+    if not melody.events or not melody.events[0].bar_pos:
+        return 0.0
+    bar = meter_bar_length(melody.meter)
+    return float((bar - melody.events[0].bar_pos) / bar)
+
+
 def bar_rhythms(melody: Melody) -> list[tuple]:
     """The rhythm of every full bar (onset, end, is-rest within the bar)."""
     grid = bar_grid(melody)
@@ -205,6 +213,7 @@ def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, flo
     out = dict(recurrence(melody))
     out["phrase_end_lengthening"] = phrase_end_lengthening(melody)
     out.update(ending(melody))
+    out["pickup_bars"] = pickup_bars(melody)
     if passage is not None:
         out["motif_reuse"] = motif_reuse(passage, melody)
     return {k: (float("nan") if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)) for k, v in out.items()}

@@ -43,7 +43,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     from collections import Counter
     from fractions import Fraction
 
-    from .form import ending, phrase_layout, tonic_pitch_class
+    from .form import ending, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
 
     layouts: list[dict] = []
@@ -82,7 +82,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
                 "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"]] for p in phrases],
             })
         end = ending(m)
-        pickup = _pickup_bars(m)
+        pickup = pickup_bars(m)
         pickups.setdefault(m.meter, Counter())[str(round(pickup, 4))] += 1
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
@@ -108,14 +108,6 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
     return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
-
-
-def _pickup_bars(m) -> float:
-    """The tune's pickup (upbeat) as a fraction of a bar; 0 when it starts on a downbeat."""
-    first = m.events[0] if m.events else None
-    if first is None or not first.bar_pos:
-        return 0.0
-    return float((m.bar_length - first.bar_pos) / m.bar_length)
 
 
 def _last_bar_completes_pickup(m) -> bool:
