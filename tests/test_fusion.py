@@ -79,20 +79,18 @@ def test_weight_fidelity_posterior_rises_with_weight():
 
 def test_pure_genre_outputs_are_recognised():
     """The pure-genre proof: of each genre's 40 melodies of 16 bars (from nothing, its own
-    meters), at least 0.70 are given to that genre by the style judge, and at least 0.75 when it
-    reads them without their final bar.
+    meters, seed 200), at least 0.75 are given to that genre by the style judge, and 0.85 on
+    average over the five genres (the issue's target is 0.80 each).
 
-    The final bar matters for Irish: the plan ends a tune played once on a long tonic, while
-    O'Neill's written tunes end on a short note that gives the bar's rest to the repeat's pickup
-    (final note half a bar or more: real 0.21, docs/form.md), and the judge calls a long final
-    note Scottish. 40 generated 6/8 jigs: P(irish) 0.70 for bars 1-15, 0.42 with bar 16; real
-    jigs' last 8 bars 0.67. At this seed whole Irish tunes 0.725, without the final bar 0.825
+    Since tunes from nothing start on an upbeat and end on the short bar that completes it, as
+    written tunes do (commit cfea005), whole tunes are recognised at this seed folk 0.775, irish
+    0.80, scottish 0.925, bach 1.00, palestrina 1.00; over seeds 0, 100, 200 and 300 (160 tunes
+    per genre) 0.87, 0.79, 0.90, 0.99, 1.00, against 0.75, 0.66, 0.98, 0.98, 1.00 before
     (docs/fusion.md, "Pure genres and the judge's view of endings")."""
     whole = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200)
-    trimmed = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200, without_final_bar=True)
-    print("pure-genre classification, whole:", whole, "without the final bar:", trimmed)
-    assert all(v >= 0.7 for v in whole.values()), whole
-    assert all(v >= 0.75 for v in trimmed.values()), trimmed
+    print("pure-genre classification:", whole)
+    assert all(v >= 0.75 for v in whole.values()), whole
+    assert float(np.mean(list(whole.values()))) >= 0.85, whole
 
 
 def copy_rate_upper_bound(copied: int, n: int, confidence: float = 0.9) -> float:

@@ -63,17 +63,13 @@ def weight_fidelity(a: str, b: str, weights: list[float], n: int = 20, bars: int
     return WeightFidelity(a, b, list(weights), means, spearman(list(weights), means))
 
 
-def pure_genre_accuracy(genres: list[str], n: int = 20, bars: int = 8, seed: int = 0, without_final_bar: bool = False) -> dict[str, float]:
+def pure_genre_accuracy(genres: list[str], n: int = 20, bars: int = 8, seed: int = 0) -> dict[str, float]:
     """Share of each genre's ``n`` melodies (from nothing, its own meters) that the style judge
-    gives to that genre. ``without_final_bar``: judge them without their last bar, where the plan
-    writes a final note as long as a tune played once ends on; written Irish tunes give that bar's
-    end to the repeat's pickup, and the judge hears a long final note as Scottish."""
+    gives to that genre."""
     clf = judge()
     out = {}
     for g in genres:
         mels = generate_many(n, bars, seed, genre=g, meter_of=g)
-        if without_final_bar:
-            mels = [m.with_events([e for e in m.events if e.onset < m.end - m.bar_length]) for m in mels]
         pred = clf.posterior(mels).argmax(axis=1)
         out[g] = float(np.mean([clf.genres[p] == g for p in pred]))
     return out

@@ -189,9 +189,12 @@ def continue_melody(
     pickup = 0
     if (passage is None or not passage.events) and opts.form != "free":
         # a tune from nothing starts on an upbeat as often and as long as the genre's real tunes
-        # in this meter do (the heaviest genre's), and its last bar is short by it
-        pickup = draw_pickup(max(w, key=w.get), meter, to_ticks(meter_bar_length(meter)), rng)
-        ctx.bar_pos = meter_bar_length(meter) - from_ticks(pickup) if pickup else Fraction(0)
+        # in this meter do (the heaviest genre's), and its last bar is short by it as often too
+        pickup, short_end = draw_pickup(max(w, key=w.get), meter, to_ticks(meter_bar_length(meter)), rng)
+        if pickup:
+            ctx.bar_pos = meter_bar_length(meter) - from_ticks(pickup)
+            if not short_end:  # the upbeat and then whole bars
+                ctx.budget += from_ticks(pickup)
     prime = _prime_tokens(passage, meter, shift, ctx.budget, ctx.bar_pos)
     ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)

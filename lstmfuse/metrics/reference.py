@@ -51,6 +51,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter: each tune's pickup (bars; 0: none), and the final notes of tunes whose last bar
     # is the short one that completes their pickup (the written form of a tune with an upbeat)
     pickups: dict[str, Counter] = {}
+    pickup_endings: dict[str, Counter] = {}  # tunes with a pickup: last bar 'completes' it, or 'full'
     finals_after_pickup: dict[str, list[float]] = {}
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
@@ -84,6 +85,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         end = ending(m)
         pickup = pickup_bars(m)
         pickups.setdefault(m.meter, Counter())[str(round(pickup, 4))] += 1
+        if pickup:
+            pickup_endings.setdefault(m.meter, Counter())["completes" if _last_bar_completes_pickup(m) else "full"] += 1
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             if pickup and _last_bar_completes_pickup(m):
@@ -107,7 +110,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 def _last_bar_completes_pickup(m) -> bool:
