@@ -237,3 +237,28 @@ def test_pickup_survives_kern_to_musicxml(tmp_path, examples_dir):
     assert note_content(again) == expected
     first = again.parts[0].getElementsByClass("Measure")[0]
     assert first.paddingLeft == 3.0
+
+
+def test_a_pickup_written_to_midi_keeps_every_barline_in_place(tmp_path):
+    """MIDI has no pickup bar: music21 wrote a jig's one-eighth upbeat at time 0, so every
+    barline after it fell early. The upbeat is now written after the silence that completes its
+    bar, and every note read back from the MIDI file sits where it sat in the bar."""
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.encoding.extract import melody_from_part
+    from lstmfuse.generation.score_write import melody_to_score
+
+    notes = [(67, F(1, 2)), (72, F(3, 2)), (74, F(1)), (76, F(1, 2)), (77, F(3, 2)), (76, F(1, 2)), (74, F(1, 2)), (72, F(1, 2)), (72, F(5, 2))]
+    events, t = [], F(0)
+    for pitch, d in notes:
+        events.append(NoteEvent(pitch, t, d, (t + F(5, 2)) % 3))
+        t += d
+    score = melody_to_score(Melody(events, meter="6/8", sharps=0))
+    out = save_converted(score, tmp_path / "jig.mid")
+    with quiet():
+        again = melody_from_part(load(out).parts[0])
+    assert [(e.pitch, e.duration, e.bar_pos) for e in again.notes] == [(e.pitch, e.duration, e.bar_pos) for e in events]
+    assert again.events[0].pitch is None and again.events[0].duration == F(5, 2)  # the silence before the upbeat
+    # writing did not change the score itself
+    assert score.parts[0].getElementsByClass("Measure")[0].paddingLeft == 2.5

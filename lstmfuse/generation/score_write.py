@@ -163,6 +163,7 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
         first.showNumber = stream.enums.ShowNumber.NEVER  # written implicit="yes": a pickup
         for k, m in enumerate(measures[1:], start=1):
             m.number = k
+            part.setElementOffset(m, part.elementOffset(m) - float(into_bar))  # bar 1 starts after the pickup
     if measures and melody.events:
         last = measures[-1]
         bar = meter_bar_length(melody.meter)

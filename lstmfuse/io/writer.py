@@ -44,6 +44,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
     drop_empty_contributors(score)
     name_parts_by_abbreviation(score)
+    if kind == "midi":
+        score = _pickups_as_silence(score)
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
             _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score):
         try:
@@ -61,6 +63,37 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         if kind == "kern":
             _check_kern_output(tmp, target)
     return target
+
+
+def _pickups_as_silence(score):
+    """MIDI has no pickup bar: music21 writes a pickup's notes from time 0, so every barline
+    after it fell early by the pickup's missing part (a jig's upbeat became its downbeat). A
+    copy of the score is written instead whose pickup bars open with that much silence, as a
+    sequencer shows an upbeat; the user's score is not touched."""
+    import copy
+
+    from music21 import stream
+
+    def pad_of(part) -> float:
+        first = next(iter(part.getElementsByClass(stream.Measure)), None)
+        return float(first.paddingLeft or 0) if first is not None else 0.0
+
+    if not any(pad_of(p) for p in score.parts):
+        return score
+    out = copy.deepcopy(score)
+    for part in out.parts:
+        pad = pad_of(part)
+        if not pad:
+            continue
+        measures = list(part.getElementsByClass(stream.Measure))
+        first = measures[0]
+        for container in [first, *first.voices]:  # kern and MusicXML put notes in voices too
+            for el in list(container.notesAndRests):
+                container.setElementOffset(el, el.offset + pad)
+        first.paddingLeft = 0
+        for m in measures[1:]:
+            part.setElementOffset(m, part.elementOffset(m) + pad)
+    return out
 
 
 def _check_kern_output(tmp: Path, target: Path) -> None:
