@@ -77,7 +77,9 @@ def continue_passage(
     by ``bars`` whole bars with one ``genre`` or a fusion of ``weights``
     (``{"irish": 0.7, "scottish": 0.3}`` or ``"irish=0.7,scottish=0.3"``), in its key and meter.
     ``passage=None`` starts from nothing in ``meter`` and the key signature ``sharps``/``mode``
-    (which also override a passage's own, as the bridge does with MuseScore's)."""
+    (which also override a passage's own, as the bridge does with MuseScore's); such a tune may
+    start on an upbeat, as the genre's real tunes do (``result.settings["pickup_quarters"]``;
+    ``form="free"`` in the options: never)."""
     melody = None if passage is None else passage_of(passage, part)
     return continue_melody(melody, bars=bars, genre=genre, weights=_weights(weights), options=options, variants=variants,
                            meter=meter, sharps=sharps, mode=mode)
@@ -93,7 +95,8 @@ def fuse(
     variants: int = 1,
 ) -> Result:
     """A new melody fused from the weighted genres; without ``meter``/``key`` (``'G'``, ``'e'``
-    = E minor, ``'Bb major'``), the heaviest genre's most common."""
+    = E minor, ``'Bb major'``), the heaviest genre's most common. It may start on an upbeat
+    before its ``bars``, as that genre's real tunes do in the meter."""
     from .generation.service import fuse_melody
 
     result, _used = fuse_melody(_weights(weights), bars=bars, meter=meter, key=key, options=options, variants=variants)
