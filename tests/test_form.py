@@ -459,6 +459,7 @@ def test_a_half_phrase_is_in_its_lead_genres_voice():
 
 def test_lead_weights_give_the_lead_the_genre_share_alone():
     from lstmfuse.generation import continuation
+    from lstmfuse.generation.fusion_share import fusion_share
     from lstmfuse.generation.form import FormPlan, Segment
     from lstmfuse.generation.stack import LSTMStack
     from lstmfuse.models.registry import FUSION, load_model
@@ -473,8 +474,9 @@ def test_lead_weights_give_the_lead_the_genre_share_alone():
     for lead in leads:
         k = active.index(lead.genre)
         expected = np.zeros(1 + len(active))
-        expected[0] = continuation.FUSION_SHARE
-        expected[1 + k] = 1 - continuation.FUSION_SHARE
+        share = fusion_share({lead.genre: 1.0})  # the lead's own fusion share
+        expected[0] = share
+        expected[1 + k] = 1 - share
         assert np.allclose(lead.weights, expected)
         assert lead.guide_scale == tuple(1.0 if g == lead.genre else 0.0 for g in active)
 

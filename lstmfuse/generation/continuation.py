@@ -26,14 +26,13 @@ from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, passage_form, register_base
+from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
 from .stack import LSTMStack
 from .ticks import from_ticks, to_ticks
 from .weights import parse_weights
 
-#: share of the fusion model in the phase-2 mixture (the rest goes to the weighted genres)
-FUSION_SHARE = 0.5
 #: pull (nats) of a phase-1 melody of weight 1 on the phase-2 choice
 GUIDE_STRENGTH = 1.5
 #: the models are primed on at most the passage's last this-many tokens. They were trained
@@ -289,7 +288,8 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     material = {g: phase1[k * variants : (k + 1) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1;
     # with several genres, each half-phrase is led by one of them (blending, see docs/fusion.md).
-    mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])
+    share = fusion_share(weights)  # the fusion model's part of the mixture (fusion_share.py)
+    mix = np.array([share] + [(1 - share) * weights[g] for g in active])
     guides = [[Guide(material[g][v], GUIDE_STRENGTH) for g in active] for v in range(variants)]
     leads: list[list] = []
     if len(active) > 1:
@@ -337,7 +337,8 @@ def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: lis
     out = []
     for tick, lead in zip(starts, lead_order(weights, active, len(starts), rng)):
         shares = {g: (1 - LEAD_SHARE) * weights[g] + (LEAD_SHARE if g == lead else 0.0) for g in active}
-        model_w = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * shares[g] for g in active])
+        fused = fusion_share({lead: 1.0})  # in its half-phrase, the lead's own
+        model_w = np.array([fused] + [(1 - fused) * shares[g] for g in active])
         style = np.array([shares.get(g, 0.0) for g in order])
         out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(shares[g] for g in active), lead))
     return out

@@ -31,10 +31,11 @@ from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
-from .continuation import FUSION_SHARE, _fuse, _is_minor, _prime_tokens, _to_user_key, pitch_range
+from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
 from .form import free_plan, genre_limits
+from .fusion_share import fusion_share
 from .motifs import Motifs
 from .options import SamplingOptions
 from .stack import LSTMStack
@@ -184,7 +185,8 @@ class FollowScorer:
             active = [g for g in order if g in weights]
             style = np.array([weights.get(g, 0.0) for g in order])
             self.stack = LSTMStack([fusion] + [load_model(g) for g in active], [style] + [None] * len(active))
-            self.mix = np.array([FUSION_SHARE] + [(1 - FUSION_SHARE) * weights[g] for g in active])[:, None, None]
+            share = fusion_share(weights)
+            self.mix = np.array([share] + [(1 - share) * weights[g] for g in active])[:, None, None]
         prefix = span.melody.with_events(span.before)
         self.prime = _prime_tokens(prefix if span.before else None, span.meter, self.shift, _length_after(span, prefix))
         horizon = span.end + lookahead_bars * meter_bar_length(span.meter)

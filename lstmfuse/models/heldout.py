@@ -55,14 +55,13 @@ def _summarise(name: str, encoded: list[Encoded], bits: list[np.ndarray], hits: 
     )
 
 
-def evaluate_lstm(model, encoded: list[Encoded], batch: int = 64, style: np.ndarray | None = None) -> HeldOut:
-    """Score a MelodyLSTM on pieces (each starting at <bos> with a fresh state)."""
+def sequence_log_probs(model, encoded: list[Encoded], batch: int = 64, style: np.ndarray | None = None) -> list[np.ndarray]:
+    """Each piece's next-token log-probabilities (natural log, one row per predicted token),
+    from <bos> with a fresh state; pieces of similar length share a batch."""
     from .numpy_lstm import log_softmax
 
-    bits: list[np.ndarray] = []
-    hits: list[np.ndarray] = []
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))  # similar lengths per batch
-    results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    results: dict[int, np.ndarray] = {}
     for start in range(0, len(order), batch):
         idx = order[start : start + batch]
         n = max(len(encoded[i]) for i in idx) - 1
@@ -77,13 +76,24 @@ def evaluate_lstm(model, encoded: list[Encoded], batch: int = 64, style: np.ndar
             struct = np.stack([padded(piece_features(encoded[i].tokens, encoded[i].meters, encoded[i].positions)) for i in idx])
         logp = log_softmax(model.sequence_logits(toks, poss, mets, st, struct))
         for row, i in enumerate(idx):
-            y = encoded[i].tokens[1:]
-            lp = logp[row, : len(y)]
-            results[i] = (-lp[np.arange(len(y)), y] / np.log(2), lp.argmax(axis=-1) == y)
-    for i in range(len(encoded)):
-        bits.append(results[i][0])
-        hits.append(results[i][1])
-    return _summarise(model.name or "lstm", encoded, bits, hits)
+            results[i] = logp[row, : len(encoded[i]) - 1]
+    return [results[i] for i in range(len(encoded))]
+
+
+def evaluate_log_probs(name: str, encoded: list[Encoded], logps: list[np.ndarray]) -> HeldOut:
+    """The held-out figures of per-piece log-probabilities (``sequence_log_probs`` or a mixture of them)."""
+    bits: list[np.ndarray] = []
+    hits: list[np.ndarray] = []
+    for e, lp in zip(encoded, logps):
+        y = e.tokens[1:]
+        bits.append(-lp[np.arange(len(y)), y] / np.log(2))
+        hits.append(lp.argmax(axis=-1) == y)
+    return _summarise(name, encoded, bits, hits)
+
+
+def evaluate_lstm(model, encoded: list[Encoded], batch: int = 64, style: np.ndarray | None = None) -> HeldOut:
+    """Score a MelodyLSTM on pieces (each starting at <bos> with a fresh state)."""
+    return evaluate_log_probs(model.name or "lstm", encoded, sequence_log_probs(model, encoded, batch, style))
 
 
 def evaluate_ngram(ngram, encoded: list[Encoded], name: str = "n-gram") -> HeldOut:
