@@ -170,3 +170,23 @@ def test_originality_proof_fails_a_model_that_copies(genre, pasted):
     assert copied >= pasted  # the index finds every pasted run
     assert copied / len(copier) <= base["rate"]  # the old bar is fooled ...
     assert not copies_less_than_real_tunes(copied, len(copier), base["rate"]), (copied, base)  # ... this one is not
+
+
+def test_the_fusion_share_is_each_genres_own_and_their_weighted_mean_in_a_fusion(tmp_path, monkeypatch):
+    """Phase 2's fusion share per genre is the one with the fewest held-out bits on the valid
+    split (models/fusion/mixture.json, written by `python -m lstmfuse.evaluation.mixture_bits
+    --write`); a fusion takes the weighted mean, a genre without a measured share 0.5."""
+    from lstmfuse.generation import fusion_share as fs
+
+    shipped = json.loads((fs.available()["fusion"] / fs.MIXTURE_FILE).read_text())
+    for genre, share in shipped["share"].items():
+        bits = shipped["valid_bits_per_token"][genre]
+        assert float(min(bits, key=bits.get)) == share  # the stored choice is the stored minimum
+        assert fs.fusion_share({genre: 1.0}) == share
+    assert shipped["share"]["folk"] == 0.25 and shipped["share"]["bach"] == 0.5
+    assert fs.fusion_share({"folk": 0.5, "bach": 0.5}) == pytest.approx(0.375)
+    assert fs.fusion_share({"folk": 3, "bach": 1}) == pytest.approx(0.3125)  # weights need not sum to 1
+    assert fs.fusion_share({"unknown": 1.0}) == fs.DEFAULT_SHARE
+    # a fusion model without the file (a user's own) keeps the old constant
+    monkeypatch.setattr(fs, "available", lambda: {"fusion": tmp_path})
+    assert fs.fusion_share({"folk": 1.0}) == fs.DEFAULT_SHARE == 0.5
