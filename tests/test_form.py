@@ -529,6 +529,27 @@ def test_a_phrase_that_did_not_breathe_in_the_real_tune_does_not_breathe_here():
     assert checked >= 2  # the drawn layouts hold phrases that ran on
 
 
+def test_a_chorale_phrase_that_held_only_a_beat_is_not_held_longer_here():
+    """A chorale's median note is a quarter, its beat too: a template phrase whose last bar's
+    longest note was a quarter did not breathe, yet it held a beat, so the cap (once given only
+    to phrases that ended on less than a beat) never applied, and generated chorales lengthened
+    0.76 of their phrase ends (real 0.50, docs/form.md). Layout rows now say whether the real
+    phrase breathed against its own tune's median."""
+    quarter = to_ticks(F(1))
+    assert phrase_layout(line(BAR_A * 3 + BAR_A))[0]["breathes"] is False  # even quarters: no breath
+    assert phrase_layout(line(BAR_A * 3 + BAR_END))[0]["breathes"] is True
+    rng = np.random.default_rng(0)
+    capped = 0
+    for _ in range(20):
+        plan = choose_plan("auto", "bach", meter="4/4", budget_ticks=16 * 4 * quarter, lead_ticks=0, bar_ticks=4 * quarter,
+                           passage=None, end_on_stable=True, rng=rng)
+        for seg in plan.segments[:-1]:
+            if seg.end_cap:  # at the genre's median, or the real phrase's own longest note
+                assert seg.end_cap >= quarter and seg.end_ticks <= quarter
+                capped += seg.end_cap == quarter
+    assert capped >= 10
+
+
 # ------------------------------------------------------------------ phrase registers (contour)
 
 

@@ -119,7 +119,8 @@ def _layouts(genre: str) -> dict:
     rel, cad = data["relations"], data["cadences"]
     for t in data["layouts"]:
         t["phrases"] = [
-            {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end, "register": more[0] if more else None}
+            {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end,
+             "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None}
             for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
@@ -421,7 +422,10 @@ def choose_plan(
         real_end = int(round(min(float(e["end_bars"]), 1.0) * bar_ticks))
         end_ticks = _on_beats(real_end, beat_ticks(meter))
         end_cap = 0
-        if not end_ticks:  # it did not hold a beat: neither may ours (a model that knows the phrase would)
+        # it did not hold a beat, or its longest note was no longer than its tune's median
+        # (it did not breathe, as metrics.form.phrase_end_lengthening counts it): neither may
+        # ours (a model that knows where the phrase ends would)
+        if not end_ticks or e.get("breathes") is False:
             end_ticks = min(_short_note(meter), real_end) if real_end else _short_note(meter)
             end_cap = max(median_note_ticks(genre), real_end)
         if last:

@@ -247,10 +247,12 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
     phrase's, exactly or transposed), how it ends (cadence kind of its last note) and how long
     its last bar's longest note lasts with its breath, in bars; ``register``: the phrase's mean
     pitch less the mean pitch of all the tune's full phrases, in semitones (an Irish tune's second
-    strain lies about 3 semitones above its first)."""
+    strain lies about 3 semitones above its first); ``breathes``: whether that note lasts longer
+    than the tune's median note (as phrase_end_lengthening counts a phrase end)."""
     grid = bar_grid(melody)
     tonic = tonic_pitch_class(melody)
     events = melody.events
+    median = _median_note(melody)
     half = max(1, phrase_bars // 2)
     phrases: list[Segment] = []
     halves: list[Segment] = []
@@ -289,6 +291,7 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
                 "shift": shift,
                 "cadence": cadence_kind(last.pitch if last else None, tonic),
                 "end_bars": float(span / grid.bar) if span is not None else 0.0,
+                "breathes": span is not None and median is not None and span > median,
             }
         )
     total = sum(counts)
