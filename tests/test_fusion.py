@@ -82,17 +82,20 @@ def test_weight_fidelity_posterior_rises_with_weight():
 
 
 def test_pure_genre_outputs_are_recognised():
-    """The pure-genre proof: of each genre's 40 melodies of 16 bars (from nothing, its own
-    meters, seed 200), at least 0.75 are given to that genre by the style judge, and 0.85 on
-    average over the five genres (the issue's target is 0.80 each).
+    """The pure-genre proof: of each genre's 160 melodies of 16 bars (from nothing, its own
+    meters, 40 at each of seeds 0, 100, 200, 300), at least 0.75 are given to that genre by the
+    style judge, and 0.85 on average over the five genres (the issue's target is 0.80 each).
+    One seed of 40 moves a genre by 0.05-0.10 (folk 0.75-0.95 over these seeds), too much for
+    a threshold near the figures.
 
     Since tunes from nothing start on an upbeat and end on the short bar that completes it, as
-    written tunes do (commit cfea005), whole tunes are recognised at this seed folk 0.775, irish
-    0.80, scottish 0.925, bach 1.00, palestrina 1.00; over seeds 0, 100, 200 and 300 (160 tunes
-    per genre) 0.87, 0.79, 0.90, 0.99, 1.00, against 0.75, 0.66, 0.98, 0.98, 1.00 before
-    (docs/fusion.md, "Pure genres and the judge's view of endings")."""
-    whole = pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=200)
-    print("pure-genre classification:", whole)
+    written tunes do (commit cfea005), the 160 tunes are recognised folk 0.87, irish 0.79,
+    scottish 0.90, bach 0.99, palestrina 1.00 (commit b53e07a), against 0.75, 0.66, 0.98, 0.98,
+    1.00 before (docs/fusion.md, "Pure genres: upbeats and the short last bar")."""
+    seeds = (0, 100, 200, 300)
+    runs = [pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=seed) for seed in seeds]
+    whole = {g: float(np.mean([r[g] for r in runs])) for g in GENRES}
+    print("pure-genre classification, 160 tunes a genre:", whole, "per seed:", runs)
     assert all(v >= 0.75 for v in whole.values()), whole
     assert float(np.mean(list(whole.values()))) >= 0.85, whole
 
