@@ -428,10 +428,12 @@ def choose_plan(
         if not end_ticks or e.get("breathes") is False:
             end_ticks = min(_short_note(meter), real_end) if real_end else _short_note(meter)
             end_cap = max(median_note_ticks(genre), real_end)
+        # a tune with an upbeat: its last phrase is short by it (else it ends on a whole bar)
+        short_last = bool(pickup_ticks) and last and ticks == phrase - pickup_ticks
         if last:
             if end_on_stable:  # the degrees the genre's real tunes end on, as often as they do
                 cadence = _final_cadence(genre, form, rng)
-            if end_on_stable and pickup_ticks and ticks == phrase - pickup_ticks:  # the short last bar of a tune with an upbeat
+            if end_on_stable and short_last:  # the short last bar of a tune with an upbeat
                 end_ticks = _final_ticks_after_pickup(genre, meter, bar_ticks, pickup_ticks, rng)
                 end_cap = 0
             elif end_on_stable:
@@ -439,9 +441,7 @@ def choose_plan(
                 end_cap = 0  # the tune's last note is the genre's final, long or short
         source: int | None = None
         skip = 0
-        # a tune with an upbeat: its last phrase is short by it and may repeat the start of one
-        short_last = bool(pickup_ticks) and last and ticks == phrase - pickup_ticks  # (else it ends on a whole bar)
-        if short_last and rel in ("exact", "transposed"):
+        if short_last and rel in ("exact", "transposed"):  # it may repeat the start of a phrase only
             rel = "varied"
         if rel != "new" and src is not None and (ticks == phrase or short_last):
             if src < n_past:
