@@ -13,7 +13,7 @@ Pitches are learnt in a normalised key (key signature moved to none, the nearest
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -45,6 +45,14 @@ def normalising_shift(sharps: int) -> int:
     choosing the smaller move (-5..+6)."""
     shift = (-7 * sharps) % 12
     return shift - 12 if shift > 6 else shift
+
+
+def in_normalised_key(melody: Melody) -> Melody:
+    """The melody moved to the normalised key (C major / A minor, no signature), as the models
+    and the reference statistics see it."""
+    shift = normalising_shift(melody.sharps)
+    events = [replace(e, pitch=None if e.pitch is None else e.pitch + shift) for e in melody.events]
+    return replace(melody, sharps=0, events=events)
 
 
 def decompose(duration: Fraction) -> list[Fraction] | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..encoding.events import Melody, meter_bar_length
-from ..encoding.tokens import normalising_shift
+from ..encoding.tokens import in_normalised_key
 from ..generation import continuation
 from ..generation.options import SamplingOptions
 from .proofs import spearman, write_report
@@ -159,8 +159,7 @@ def _real_tunes(genre: str, meter: str) -> list[Melody]:
     for _, m in load_corpus(genre, "test"):
         if m.meter != meter or len(m.meters) > 1:
             continue
-        shift = normalising_shift(m.sharps)
-        out.append(replace(m, sharps=0, events=[replace(e, pitch=None if e.pitch is None else e.pitch + shift) for e in m.events]))
+        out.append(in_normalised_key(m))
     return out
 
 
