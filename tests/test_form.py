@@ -723,3 +723,15 @@ def test_a_melody_with_an_upbeat_is_written_as_a_pickup_bar_and_reads_back_the_s
 def test_no_upbeat_with_form_free():
     m = continue_melody(None, bars=4, genre="irish", meter="6/8", options=SamplingOptions(seed=1, form="free")).melodies[0]
     assert m.events[0].bar_pos == 0
+
+
+def test_sampling_defaults_proof_writes_tunes_at_each_setting_and_marks_the_best():
+    from lstmfuse.evaluation.sampling_defaults import markdown, tunes
+
+    hot = tunes("irish", 3, 1.0, 0.98, bars=4)
+    cool = tunes("irish", 3, 0.9, 0.95, bars=4)
+    assert len(hot) == len(cool) == 3 and [m.meter for m in hot] == [m.meter for m in cool]  # same meters drawn
+    assert [m.events for m in hot] != [m.events for m in cool]
+    row = {"interval": 0.9, "note_length": 0.8, "pitch_class": 0.7, "scalars": 0.6, "judge_share": 0.5}
+    table = markdown({"genres": {"irish": [dict(row, temperature=0.9, top_p=0.95, mean=0.75), dict(row, temperature=1.0, top_p=0.98, mean=0.8)]}})
+    assert "| irish | 1 / 0.98 | 0.900 | 0.800 | 0.700 | 0.600 | **0.800** | 0.50 |" in table
