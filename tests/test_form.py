@@ -366,6 +366,9 @@ def test_fuse_without_meter_or_key_takes_the_heaviest_genres(tmp_path):
     assert "meter 6/8, key G major: the most common in irish" in run.stdout
     m = melody_from_part(load(out).parts[0])
     assert (m.meter, m.sharps) == ("6/8", 1)
+    # the upbeat, when one was drawn, is said as a musician names it
+    said = "starts on an upbeat of an eighth, drawn from real irish tunes in 6/8" in " ".join(run.stdout.split())
+    assert said == (m.events[0].bar_pos == F(5, 2)), run.stdout
 
 
 # ------------------------------------------------------------------ blending fusion (issue 11)

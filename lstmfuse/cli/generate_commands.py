@@ -71,5 +71,15 @@ def fuse(
             chosen = {"meter": used["meter"], "key": str(used["key"])}
             said = ", ".join(f"{name} {chosen[name]}" for name in used["defaulted"])
             console.print(f"{said}: the most common in {used['from_genre']}, the heaviest genre (set --meter/--key to choose)")
+        if used.get("pickup_quarters"):
+            console.print(f"starts on an upbeat of {_note_value(used['pickup_quarters'])}, drawn from real {used['pickup_genre']} tunes in {used['meter']} (--form free: none)")
     for path in written:
         console.print(f"wrote {path}")
+
+
+_NOTE_VALUES = {"1/4": "a sixteenth", "1/2": "an eighth", "3/4": "a dotted eighth", "1": "a quarter", "3/2": "a dotted quarter", "2": "a half"}
+
+
+def _note_value(quarters: str) -> str:
+    """'1/2' -> 'an eighth': an upbeat as a musician names it."""
+    return _NOTE_VALUES.get(quarters, f"{quarters} quarters")

@@ -126,8 +126,8 @@ def fuse_melody(
     """A new melody fused from the weighted genres (no seed passage), in memory. Without
     ``meter`` or ``key``, the heaviest genre's most common meter and key signature (irish:
     6/8 and G major, not 4/4 and C for every genre). Returns the result and what was used:
-    meter, sharps, mode, the :class:`~lstmfuse.theory.Key`, and which were defaulted from
-    which genre."""
+    meter, sharps, mode, the :class:`~lstmfuse.theory.Key`, which were defaulted from which
+    genre, and the upbeat drawn (quarters as a string, None without one)."""
     from ..models.registry import genre_names
     from .form import typical_meter_and_key
 
@@ -140,7 +140,8 @@ def fuse_melody(
                              sharps=chosen.fifths, mode=chosen.mode)
     defaulted = [name for name, given in (("meter", meter_given), ("key", key)) if not given]
     used = {"meter": meter, "sharps": chosen.fifths, "mode": chosen.mode, "key": chosen,
-            "from_genre": heaviest if defaulted else None, "defaulted": defaulted}
+            "from_genre": heaviest if defaulted else None, "defaulted": defaulted,
+            "pickup_quarters": result.settings.get("pickup_quarters"), "pickup_genre": heaviest}
     return result, used
 
 
