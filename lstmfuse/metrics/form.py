@@ -178,6 +178,16 @@ def pickup_bars(melody: Melody) -> float:
     return float((bar - melody.events[0].bar_pos) / bar)
 
 
+def last_bar_completes_pickup(melody: Melody) -> bool:
+    """Is the tune's last bar short by its pickup (pickup + last bar = one bar), as written
+    tunes with an upbeat end?"""
+    starts = [e.onset for e in melody.events if e.bar_pos == 0]
+    if not starts:
+        return False
+    bar = meter_bar_length(melody.meter)
+    return (melody.end - starts[-1]) + (bar - melody.events[0].bar_pos) == bar
+
+
 def bar_rhythms(melody: Melody) -> list[tuple]:
     """The rhythm of every full bar (onset, end, is-rest within the bar)."""
     grid = bar_grid(melody)

@@ -44,7 +44,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     from collections import Counter
     from fractions import Fraction
 
-    from .form import ending, phrase_layout, pickup_bars, tonic_pitch_class
+    from .form import ending, last_bar_completes_pickup, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
 
     layouts: list[dict] = []
@@ -86,20 +86,24 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         end = ending(m)
         pickup = pickup_bars(m)
         pickups.setdefault(m.meter, Counter())[str(round(pickup, 4))] += 1
+        short_end = bool(pickup) and last_bar_completes_pickup(m)
         if pickup:
-            pickup_endings.setdefault(m.meter, Counter())["completes" if _last_bar_completes_pickup(m) else "full"] += 1
+            pickup_endings.setdefault(m.meter, Counter())["completes" if short_end else "full"] += 1
         if end["final_note_bars"] == end["final_note_bars"]:  # not nan
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
-            if pickup and _last_bar_completes_pickup(m):
+            if short_end:
                 finals_after_pickup.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
             final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
     rng = np.random.default_rng(seed)
-    if len(layouts) > FORM_LAYOUTS:
-        layouts = [layouts[i] for i in sorted(rng.choice(len(layouts), FORM_LAYOUTS, replace=False))]
-    finals = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals.items()}
-    finals_after_pickup = {k: v if len(v) <= FORM_LAYOUTS else [v[i] for i in sorted(rng.choice(len(v), FORM_LAYOUTS, replace=False))] for k, v in finals_after_pickup.items()}
+
+    def at_most(values: list) -> list:  # a seeded sample, in order, where there are too many
+        return values if len(values) <= FORM_LAYOUTS else [values[i] for i in sorted(rng.choice(len(values), FORM_LAYOUTS, replace=False))]
+
+    layouts = at_most(layouts)
+    finals = {k: at_most(v) for k, v in finals.items()}
+    finals_after_pickup = {k: at_most(v) for k, v in finals_after_pickup.items()}
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
@@ -113,14 +117,6 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
     return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes]", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
-
-def _last_bar_completes_pickup(m) -> bool:
-    """Is the tune's last bar short by its pickup (pickup + last bar = one bar), as written
-    tunes with an upbeat end?"""
-    starts = [e.onset for e in m.events if e.bar_pos == 0]
-    if not starts or not m.events:
-        return False
-    return (m.end - starts[-1]) + (m.bar_length - m.events[0].bar_pos) == m.bar_length
 
 
 def write_form_reference(genres: list[str], root: Path | None = None, out: Path | None = None, seed: int = 0) -> dict:
