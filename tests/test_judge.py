@@ -123,3 +123,24 @@ def test_metrics_command_reports_the_judges_posterior(examples_dir, judge):
     expect = judge.posterior(melody_from_part(pick_part(load(f), "0"), source=str(f)))
     assert [row[f"style_{g}"] for g in judge.genres] == pytest.approx(expect, abs=1e-4)
     assert max(judge.genres, key=lambda g: row[f"style_{g}"]) == "irish"
+
+
+def test_training_collages_alternate_two_genres_in_one_meter_with_token_share_labels(heldout):
+    from lstmfuse.models.judge_train import Pieces, collage
+
+    genres = list(heldout)
+    pools = [Pieces(heldout[g]) for g in genres]
+    rng = np.random.default_rng(3)
+    seen = 0
+    for first in range(len(genres)):
+        for _ in range(20):
+            made = collage(pools, first, rng, [1, 2, 4])
+            if made is None:  # no other genre has a piece in this piece's meter
+                continue
+            (t, p, me), label = made
+            seen += 1
+            assert len(t) == len(p) == len(me) <= MAX_TOKENS
+            assert len(set(me.tolist())) == 1  # one meter throughout
+            assert label.sum() == pytest.approx(1.0)
+            assert label[first] > 0 and np.count_nonzero(label) == 2
+    assert seen >= 50

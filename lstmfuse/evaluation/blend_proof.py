@@ -30,6 +30,7 @@ import numpy as np
 from ..encoding.events import Melody, meter_bar_length
 from ..encoding.tokens import in_normalised_key
 from ..generation import continuation
+from ..metrics.collage import cut, random_collages, units_of
 from ..generation.options import SamplingOptions
 from .proofs import spearman, write_report
 
@@ -68,11 +69,6 @@ def fusions(n: int, bars: int, seed: int, weights: dict, meter: str) -> list[con
         continuation.continue_melody(None, bars=bars, weights=weights, meter=meter, options=SamplingOptions(seed=seed + i))
         for i in range(n)
     ]
-
-
-def cut(m: Melody, start: Fraction, end: Fraction) -> Melody:
-    """The events starting in [start, end), moved to start at 0 (bar positions unchanged)."""
-    return m.with_events([replace(e, onset=e.onset - start) for e in m.events if start <= e.onset < end])
 
 
 def lead_units(result: continuation.Result) -> list[tuple[str, Melody]]:
@@ -163,27 +159,12 @@ def _real_tunes(genre: str, meter: str) -> list[Melody]:
     return out
 
 
-def _units_of(m: Melody) -> list[Melody]:
-    """The tune's successive whole 2-bar units, from its first barline."""
-    starts = [e.onset for e in m.events if e.bar_pos == 0]
-    if not starts:
-        return []
-    span = UNIT_BARS * m.bar_length
-    out, t = [], starts[0]
-    while t + span <= m.end:
-        unit = cut(m, t, t + span)
-        if len(unit.events) >= 2:
-            out.append(unit)
-        t += span
-    return out
-
-
 def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) -> dict:
     """What real held-out music gives the same measures: its 2-bar units judged alone, the
     judge on real collages (2-bar units of a real A tune and a real B tune in turn, 16 bars),
     and the leap across 2-bar boundaries against the leaps inside units."""
     rng = np.random.default_rng(seed)
-    tunes = {g: [u for u in (_units_of(m) for m in _real_tunes(g, meter)) if len(u) >= 4] for g in (a, b)}
+    tunes = {g: [u for u in (units_of(m, UNIT_BARS) for m in _real_tunes(g, meter)) if len(u) >= 4] for g in (a, b)}
     out: dict = {"tunes": {g: len(tunes[g]) for g in (a, b)}}
     for g in (a, b):
         units = [u for t in tunes[g] for u in t]
@@ -200,17 +181,7 @@ def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) ->
         out[f"real_{g}_leap_into_unit"] = round(float(np.mean(into)), 2) if into else None
         out[f"real_{g}_leap_inside_unit"] = round(float(np.mean(inside)), 2) if inside else None
     if tunes[a] and tunes[b]:
-        collages = []
-        for _ in range(n):
-            ua, ub = tunes[a][rng.integers(len(tunes[a]))], tunes[b][rng.integers(len(tunes[b]))]
-            first = rng.integers(2)  # which genre opens
-            events, t, span = [], Fraction(0), UNIT_BARS * meter_bar_length(meter)
-            for k in range(16 // UNIT_BARS):
-                source = (ua, ub)[(k + first) % 2]
-                unit = source[(k // 2) % len(source)]
-                events += [replace(e, onset=e.onset + t) for e in unit.events]
-                t += span
-            collages.append(Melody(events, meter=meter, sharps=0))
+        collages = random_collages(tunes[a], tunes[b], meter, n, rng, 16, UNIT_BARS)
         p = _posteriors(j, collages)
         out["real_collage_p_a"] = round(float(p[:, j.genres.index(a)].mean()), 3)
         out["real_collage_p_b"] = round(float(p[:, j.genres.index(b)].mean()), 3)
