@@ -144,3 +144,23 @@ def test_training_collages_alternate_two_genres_in_one_meter_with_token_share_la
             assert label.sum() == pytest.approx(1.0)
             assert label[first] > 0 and np.count_nonzero(label) == 2
     assert seen >= 50
+
+
+def test_shipped_judge_hears_both_genres_in_real_collages(judge, heldout):
+    """Real held-out music of two genres in turn (2-bar units, ``metrics.collage``) is both
+    genres, not a third: the judge, taught collages (JUDGE_CARD.md), gives each a share."""
+    from lstmfuse.encoding.tokens import in_normalised_key
+    from lstmfuse.metrics.collage import random_collages, units_of
+
+    def tunes(g: str, meter: str) -> list:
+        return [u for u in (units_of(in_normalised_key(m), 2) for m in heldout[g] if m.meter == meter) if len(u) >= 4]
+
+    rng = np.random.default_rng(5)
+    both, sums = [], []
+    for a, b, meter in (("folk", "irish", "6/8"), ("bach", "irish", "4/4"), ("folk", "bach", "4/4"), ("irish", "scottish", "6/8"), ("folk", "scottish", "2/4")):
+        p = judge.posteriors(random_collages(tunes(a, meter), tunes(b, meter), meter, 10, rng))
+        pa, pb = p[:, judge.genres.index(a)], p[:, judge.genres.index(b)]
+        both.append(float(((pa >= 0.2) & (pb >= 0.2)).mean()))
+        sums.append(float((pa + pb).mean()))
+    assert np.mean(both) >= 0.5, both  # the judge trained without collages: 0.34 (0.0 for folk+irish and bach+irish)
+    assert np.mean(sums) >= 0.7, sums

@@ -115,15 +115,16 @@ class StyleClassifier:
 
 
 def fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, steps: int = 600, lr: float = 0.1, seed: int = 0):
-    """Class-balanced softmax regression by full-batch Adam (deterministic)."""
+    """Class-balanced softmax regression by full-batch Adam (deterministic). ``y``: class ids
+    (N,), or soft labels (N, n_classes) whose rows sum to 1 (a collage is two genres)."""
     rng = np.random.default_rng(seed)
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
     xs = (x - mean) / std
     w = rng.normal(0, 0.01, (x.shape[1], n_classes))
     b = np.zeros(n_classes)
-    counts = np.bincount(y, minlength=n_classes)
-    sample_w = (len(y) / (n_classes * np.maximum(counts, 1)))[y]
-    onehot = np.eye(n_classes)[y]
+    onehot = np.eye(n_classes)[y] if y.ndim == 1 else y.astype(np.float64)
+    mass = onehot.sum(axis=0)  # each class's share of the labels, soft ones split
+    sample_w = onehot @ (len(onehot) / (n_classes * np.maximum(mass, 1e-9)))
     m_w = v_w = np.zeros_like(w)
     m_b = v_b = np.zeros_like(b)
     for t in range(1, steps + 1):
@@ -143,8 +144,10 @@ def fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, steps: i
     return mean, std, w, b
 
 
-def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0, per_piece: int = 1) -> StyleClassifier:
-    """Train on excerpts (8-16 bars) of each genre's train split; score its test split."""
+def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0, per_piece: int = 1,
+                     collage_share: float = 0.0, collage_units: tuple[int, ...] = (1, 2, 4)) -> StyleClassifier:
+    """Train on excerpts (8-16 bars) of each genre's train split; score its test split.
+    ``collage_share``: add that many real collages per excerpt (``collage_examples``)."""
     from ..corpora import load_corpus
 
     rng = np.random.default_rng(seed)
@@ -160,6 +163,10 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
         return np.stack(xs), np.array(ys)
 
     x, y = dataset("train", {g: per_piece for g in genres})
+    if collage_share:
+        mixed, labels = collage_examples(genres, "train", root, int(round(len(y) * collage_share)), rng, collage_units)
+        x = np.concatenate([x, np.stack([features(m) for m in mixed])])
+        y = np.concatenate([np.eye(len(genres))[y], labels])
     mean, std, w, b = fit(x, y, len(genres), seed=seed)
     clf = StyleClassifier(list(genres), mean, std, w, b)
     xt, yt = dataset("test", {})
@@ -170,6 +177,58 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
     np.add.at(conf, (yt, pred), 1)
     clf.heldout_confusion = conf.tolist()
     return clf
+
+
+def collage_examples(genres: list[str], split: str, root: Path | None, n: int, rng: np.random.Generator,
+                     units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
+    """``n`` real collages of ``split`` (``metrics.collage``: units of 1-4 bars of two genres'
+    tunes in one meter, in turn, 8-16 bars), the first genre drawn evenly, with soft labels:
+    each genre's share of the collage's events."""
+    from ..corpora import load_corpus
+    from ..encoding.tokens import in_normalised_key
+    from .collage import collage
+
+    by_meter: list[dict[str, list[Melody]]] = []
+    for g in genres:
+        tunes: dict[str, list[Melody]] = {}
+        for _, m in load_corpus(g, split, root):
+            if len(m.meters) <= 1 and m.events:
+                tunes.setdefault(m.meter, []).append(in_normalised_key(m))
+        by_meter.append(tunes)
+    out, labels = [], []
+    while len(out) < n:
+        a = int(rng.integers(len(genres)))
+        meters = list(by_meter[a])
+        if not meters:
+            continue
+        meter = meters[int(rng.integers(len(meters)))]
+        partners = [b for b in range(len(genres)) if b != a and by_meter[b].get(meter)]
+        if not partners:
+            continue
+        b = partners[int(rng.integers(len(partners)))]
+        size, bars = int(rng.choice(units)), int(rng.integers(8, 17))
+        ta, tb = by_meter[a][meter], by_meter[b][meter]
+        ua = units_from_random_bar(ta[int(rng.integers(len(ta)))], size, rng)
+        ub = units_from_random_bar(tb[int(rng.integers(len(tb)))], size, rng)
+        if not ua or not ub:
+            continue
+        k_units = max(bars // size, 2)
+        made = collage(ua, ub, meter, k_units * size, size, a_first=True)
+        na = sum(len(ua[(k // 2) % len(ua)].events) for k in range(0, k_units, 2))
+        nb = sum(len(ub[(k // 2) % len(ub)].events) for k in range(1, k_units, 2))
+        label = np.zeros(len(genres))
+        label[a], label[b] = na, nb
+        out.append(made)
+        labels.append(label / label.sum())
+    return out, np.asarray(labels)
+
+
+def units_from_random_bar(m: Melody, size: int, rng: np.random.Generator) -> list[Melody]:
+    """The tune's whole units of ``size`` bars from a random barline on (to its end)."""
+    from .collage import units_of
+
+    units = units_of(m, size)
+    return units[int(rng.integers(len(units))) :] if units else []
 
 
 _FRACTION = Fraction  # re-exported for type hints in callers
