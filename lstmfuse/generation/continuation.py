@@ -307,6 +307,13 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
 #: genre still vetoed the lead's rhythms: Irish-led bars beside Bach were judged Irish 0.14
 #: (real Irish 4/4 bars: 0.36); see docs/fusion.md for the figures that chose 1.0.
 LEAD_SHARE = 1.0
+#: how much harder than ``GUIDE_STRENGTH`` the lead's phase-1 melody pulls inside its unit. At
+#: 2.0 (commit after 373d5b3) the second genre's units keep more of their own rhythm: at w = .5,
+#: Irish-led units beside Bach have 0.76 short notes (real Irish 4/4 units 0.82; 0.62 at 1.0),
+#: Scottish-led units 0.81 (real 0.86; 0.66), while the leap into a unit stays within real
+#: tunes' leaps across 2-bar boundaries (2.5-3.0 semitones); at 3.0 it grows to 3.2-3.4, a seam.
+#: docs/fusion.md, "The lead's own material".
+LEAD_GUIDE = 2.0
 
 
 def lead_order(weights: dict[str, float], active: list[str], units: int, rng: np.random.Generator) -> list[str]:
@@ -340,5 +347,5 @@ def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: lis
         fused = fusion_share({lead: 1.0})  # in its half-phrase, the lead's own
         model_w = np.array([fused] + [(1 - fused) * shares[g] for g in active])
         style = np.array([shares.get(g, 0.0) for g in order])
-        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(shares[g] for g in active), lead))
+        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(LEAD_GUIDE * shares[g] for g in active), lead))
     return out
