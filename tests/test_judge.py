@@ -164,3 +164,35 @@ def test_shipped_judge_hears_both_genres_in_real_collages(judge, heldout):
         sums.append(float((pa + pb).mean()))
     assert np.mean(both) >= 0.5, both  # the judge trained without collages: 0.34 (0.0 for folk+irish and bach+irish)
     assert np.mean(sums) >= 0.7, sums
+
+
+def test_collages_of_real_tunes_label_each_genre_by_its_share_of_events(heldout):
+    from lstmfuse.metrics.style import collages_of
+
+    genres = list(heldout)
+    mixed, labels = collages_of([heldout[g] for g in genres], 30, np.random.default_rng(2))
+    assert len(mixed) == 30 and labels.shape == (30, len(genres))
+    for m, label in zip(mixed, labels):
+        assert label.sum() == pytest.approx(1.0) and np.count_nonzero(label) == 2
+        assert m.sharps == 0 and m.events and all(e.onset < m.end for e in m.events)
+        counts = label * len(m.events)  # shares of the collage's own events: whole numbers
+        np.testing.assert_allclose(counts, np.round(counts), atol=1e-6)
+        assert min(c for c in counts if c) >= 2  # a unit holds at least two events
+
+
+def test_softmax_regression_takes_soft_labels_and_one_hot_rows_give_the_same_fit():
+    from lstmfuse.metrics.style import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4))
+    y = (x[:, 0] > 0).astype(int) + (x[:, 1] > 1).astype(int)
+    hard = fit(x, y, 3, steps=50)
+    soft = fit(x, np.eye(3)[y], 3, steps=50)
+    for a, b in zip(hard, soft):
+        np.testing.assert_allclose(a, b)
+    with pytest.raises(ValueError, match="share a meter"):
+        from lstmfuse.metrics.style import collages_of
+
+        one_meter = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="3/4")
+        other = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="2/4")
+        collages_of([[one_meter], [other]], 1, rng)

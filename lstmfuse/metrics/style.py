@@ -181,28 +181,38 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
 
 def collage_examples(genres: list[str], split: str, root: Path | None, n: int, rng: np.random.Generator,
                      units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
-    """``n`` real collages of ``split`` (``metrics.collage``: units of 1-4 bars of two genres'
-    tunes in one meter, in turn, 8-16 bars), the first genre drawn evenly, with soft labels:
-    each genre's share of the collage's events."""
+    """``n`` real collages of ``split`` (``collages_of``), with their soft labels."""
     from ..corpora import load_corpus
+
+    return collages_of([[m for _, m in load_corpus(g, split, root)] for g in genres], n, rng, units)
+
+
+def collages_of(tunes_by_genre: list[list[Melody]], n: int, rng: np.random.Generator,
+                units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
+    """``n`` collages (``metrics.collage``: units of 1-4 bars of two genres' tunes in one meter,
+    in turn, 8-16 bars, in the normalised key), the first genre drawn evenly, with soft labels
+    (N, genres): each genre's share of the collage's events."""
     from ..encoding.tokens import in_normalised_key
     from .collage import collage
 
+    genres = range(len(tunes_by_genre))
     by_meter: list[dict[str, list[Melody]]] = []
-    for g in genres:
+    for melodies in tunes_by_genre:
         tunes: dict[str, list[Melody]] = {}
-        for _, m in load_corpus(g, split, root):
+        for m in melodies:
             if len(m.meters) <= 1 and m.events:
                 tunes.setdefault(m.meter, []).append(in_normalised_key(m))
         by_meter.append(tunes)
+    if not any(b != a and by_meter[b].get(mt) for a in genres for mt in by_meter[a] for b in genres):
+        raise ValueError("no two genres share a meter: no collage can be made")
     out, labels = [], []
     while len(out) < n:
-        a = int(rng.integers(len(genres)))
+        a = int(rng.integers(len(by_meter)))
         meters = list(by_meter[a])
         if not meters:
             continue
         meter = meters[int(rng.integers(len(meters)))]
-        partners = [b for b in range(len(genres)) if b != a and by_meter[b].get(meter)]
+        partners = [b for b in genres if b != a and by_meter[b].get(meter)]
         if not partners:
             continue
         b = partners[int(rng.integers(len(partners)))]
@@ -216,7 +226,7 @@ def collage_examples(genres: list[str], split: str, root: Path | None, n: int, r
         made = collage(ua, ub, meter, k_units * size, size, a_first=True)
         na = sum(len(ua[(k // 2) % len(ua)].events) for k in range(0, k_units, 2))
         nb = sum(len(ub[(k // 2) % len(ub)].events) for k in range(1, k_units, 2))
-        label = np.zeros(len(genres))
+        label = np.zeros(len(by_meter))
         label[a], label[b] = na, nb
         out.append(made)
         labels.append(label / label.sum())
