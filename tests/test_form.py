@@ -738,3 +738,28 @@ def test_sampling_defaults_proof_writes_tunes_at_each_setting_and_marks_the_best
     row = {"interval": 0.9, "note_length": 0.8, "pitch_class": 0.7, "scalars": 0.6, "judge_share": 0.5}
     table = markdown({"genres": {"irish": [dict(row, temperature=0.9, top_p=0.95, mean=0.75), dict(row, temperature=1.0, top_p=0.98, mean=0.8)]}})
     assert "| irish | 1 / 0.98 | 0.900 | 0.800 | 0.700 | 0.600 | **0.800** | 0.50 |" in table
+
+
+def test_lead_guide_setting_is_restored_and_its_report_reads_as_a_table(monkeypatch):
+    """The lead-guide measurement varies a module constant: it must put the default back even
+    when a run fails, and its table names each pair's real reference."""
+    from lstmfuse.evaluation import lead_guide
+    from lstmfuse.generation import continuation
+
+    default = continuation.LEAD_GUIDE
+    monkeypatch.setattr(lead_guide, "judge", lambda: (None, "none"))
+    monkeypatch.setattr(lead_guide, "_real_tunes", lambda g, meter: [])
+
+    def failing(*args, **kwargs):
+        assert continuation.LEAD_GUIDE == 3.0
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(lead_guide, "fusions", failing)
+    with pytest.raises(RuntimeError):
+        lead_guide.run(1, settings=(3.0,))
+    assert continuation.LEAD_GUIDE == default
+    report = {"n": 1, "real_unit_short_notes": {"folk 6/8": 0.74, "irish 6/8": None}, "rows": [
+        {"lead_guide": 2.0, "pair": ["folk", "irish"], "meter": "6/8", "leap_into_unit": 2.9, "leap_inside_unit": 2.1,
+         "p_a": 0.3, "p_b": 0.3, "short_notes_folk_led": 0.64, "short_notes_irish_led": None}]}
+    table = lead_guide.markdown(report)
+    assert "| 2 | folk+irish (6/8) | 0.64 (0.74) | n/a (n/a) | 2.90 / 2.10 | 0.30 + 0.30 |" in table

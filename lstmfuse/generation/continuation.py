@@ -308,11 +308,12 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
 #: (real Irish 4/4 bars: 0.36); see docs/fusion.md for the figures that chose 1.0.
 LEAD_SHARE = 1.0
 #: how much harder than ``GUIDE_STRENGTH`` the lead's phase-1 melody pulls inside its unit. At
-#: 2.0 (commit after 373d5b3) the second genre's units keep more of their own rhythm: at w = .5,
+#: 2.0 (commit 87ebc0a) the second genre's units keep more of their own rhythm: at w = .5,
 #: Irish-led units beside Bach have 0.76 short notes (real Irish 4/4 units 0.82; 0.62 at 1.0),
-#: Scottish-led units 0.81 (real 0.86; 0.66), while the leap into a unit stays within real
-#: tunes' leaps across 2-bar boundaries (2.5-3.0 semitones); at 3.0 it grows to 3.2-3.4, a seam.
-#: docs/fusion.md, "The lead's own material".
+#: Scottish-led units 0.81 (real 0.86; 0.66), while the leap into a unit stays near real
+#: tunes' leaps across 2-bar boundaries (2.5-3.0 semitones against 2.2-2.9, Scottish 3.7); at
+#: 3.0 it grows to 3.2-3.4, a seam.
+#: docs/fusion.md, "The lead's own material pulls harder" (python -m lstmfuse.evaluation.lead_guide).
 LEAD_GUIDE = 2.0
 
 

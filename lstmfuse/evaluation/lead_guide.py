@@ -1,0 +1,95 @@
+"""How hard should a unit's lead pull with its own phase-1 melody? Asked of real units.
+
+At w = .5, for the blend proof's three pairs (``blend_proof.PAIRS``) and each setting of
+``continuation.LEAD_GUIDE``: the share of notes shorter than a quarter in the units each genre
+leads, beside real held-out 2-bar units of that genre in the same meter (a statistic no judge
+of ours computes); the leap into a unit against the leaps inside units (a join that leaps
+more than real tunes do across 2-bar boundaries is a seam); and, to be read beside them, the
+style judge on the whole 16 bars. The setting is restored afterwards.
+
+Run: ``python -m lstmfuse.evaluation.lead_guide -o docs/lead_guide.json`` (after
+``lstmfuse corpus build``; about 2 minutes with 20 fusions a point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..generation import continuation
+from ..io.atomic import write_bytes_atomic
+from ..metrics.collage import units_of
+from .blend_proof import PAIRS, _posteriors, _real_tunes, fusions, judge, junction_leaps, lead_units, short_share
+
+SETTINGS = (1.0, 1.5, 2.0, 3.0)
+
+
+def run(n: int = 20, settings: tuple[float, ...] = SETTINGS, seed: int = 0) -> dict:
+    j, name = judge()
+    real = {}
+    for a, b, meter in PAIRS:
+        for g in (a, b):
+            units = [u for m in _real_tunes(g, meter) for u in units_of(m, 2)]
+            real[f"{g} {meter}"] = round(short_share(units), 3) if units else None
+    report: dict = {"n": n, "seed": seed, "judge": name, "default": continuation.LEAD_GUIDE, "real_unit_short_notes": real, "rows": []}
+    default = continuation.LEAD_GUIDE
+    try:
+        for setting in settings:
+            continuation.LEAD_GUIDE = setting
+            for a, b, meter in PAIRS:
+                results = fusions(n, 16, seed, {a: 0.5, b: 0.5}, meter)
+                units = [u for r in results for u in lead_units(r)]
+                into, inside = [], []
+                for r in results:
+                    x, y = junction_leaps(r)
+                    into += x
+                    inside += y
+                p = _posteriors(j, [m for r in results for m in r.melodies])
+                row = {"lead_guide": setting, "pair": [a, b], "meter": meter,
+                       "leap_into_unit": round(float(np.mean(into)), 2), "leap_inside_unit": round(float(np.mean(inside)), 2),
+                       "p_a": round(float(p[:, j.genres.index(a)].mean()), 3), "p_b": round(float(p[:, j.genres.index(b)].mean()), 3)}
+                for g in (a, b):
+                    led = [m for lead, m in units if lead == g]
+                    row[f"short_notes_{g}_led"] = round(short_share(led), 3) if led else None
+                report["rows"].append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        continuation.LEAD_GUIDE = default
+    return report
+
+
+def markdown(report: dict) -> str:
+    real = report["real_unit_short_notes"]
+    lines = [
+        f"w = .5, {report['n']} fusions of 16 bars a point; real: held-out 2-bar units in the same meter.",
+        "",
+        "| LEAD_GUIDE | pair (meter) | short notes, A-led (real A) | short notes, B-led (real B) | leap into / inside units | whole P(A) + P(B) |",
+        "| ---: | --- | --- | --- | --- | --- |",
+    ]
+    fmt = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+    for r in report["rows"]:
+        a, b = r["pair"]
+        lines.append(
+            f"| {r['lead_guide']:g} | {a}+{b} ({r['meter']}) | {fmt(r[f'short_notes_{a}_led'])} ({fmt(real[f'{a} {r['meter']}'])}) "
+            f"| {fmt(r[f'short_notes_{b}_led'])} ({fmt(real[f'{b} {r['meter']}'])}) | {r['leap_into_unit']:.2f} / {r['leap_inside_unit']:.2f} "
+            f"| {r['p_a']:.2f} + {r['p_b']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=20, help="fusions per pair and setting")
+    ap.add_argument("-o", "--out", type=Path, help="write the report (JSON) here")
+    args = ap.parse_args(argv)
+    report = run(args.n)
+    print(markdown(report))
+    if args.out:
+        write_bytes_atomic(args.out, json.dumps(report, indent=1).encode(), force=True)
+
+
+if __name__ == "__main__":
+    main()
