@@ -6,9 +6,12 @@ This judge reads the token sequence (pitch and duration tokens with the bar posi
 meter of each step, as the encoder writes them): embeddings -> dilated 1-D convolutions ->
 global max and mean pooling -> dense -> logits, a few such CNNs from different seeds, their
 log-posteriors averaged and the histogram regression's added with a weight chosen on the
-valid split. Trained with Keras on random 8-16-bar excerpts of the training splits
-(``lstmfuse.models.judge_train``), shipped as ``data/reference/judge.npz`` with
-``JUDGE_CARD.md``; here it runs in NumPy so metrics never import TensorFlow.
+valid split (0 for the shipped judge: the CNNs alone). Trained with Keras on random 8-16-bar
+excerpts of the training splits and, for 30% of the examples, real collages of two genres with
+soft labels, so music made of two genres' material is heard as both and not as a third
+(``lstmfuse.models.judge_train``, ``metrics/collage.py``); shipped as
+``data/reference/judge.npz`` with ``JUDGE_CARD.md``; here it runs in NumPy so metrics never
+import TensorFlow.
 """
 
 from __future__ import annotations
