@@ -481,7 +481,9 @@ def test_lead_weights_give_the_lead_the_genre_share_alone():
         expected[0] = share
         expected[1 + k] = 1 - share
         assert np.allclose(lead.weights, expected)
-        assert lead.guide_scale == tuple(1.0 if g == lead.genre else 0.0 for g in active)
+        # only the lead's phase-1 melody pulls, LEAD_GUIDE times as hard as a pure genre's
+        assert lead.guide_scale == tuple(continuation.LEAD_GUIDE if g == lead.genre else 0.0 for g in active)
+    assert continuation.LEAD_GUIDE == 2.0  # docs/fusion.md, "The lead's own material pulls harder"
 
 
 def test_a_final_degree_outside_the_key_falls_back_to_the_tonic():
