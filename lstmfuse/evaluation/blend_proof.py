@@ -4,7 +4,8 @@ For each pair (A, B) and weight w of A in 0, .25, .5, .75, 1: ``n`` new 16-bar f
 meter both genres use, judged by the style judge (the posterior of A and of B), with the share
 of notes shorter than a quarter (a rhythm statistic no judge of ours computes). Run for each
 lead share in ``shares`` (``continuation.LEAD_SHARE``; 0: the weighted geometric mixture
-alone, the design before leads), in one process.
+alone, the design before leads), in one process. The designs other than the default run with
+``continuation.LEAD_GUIDE`` at 1.0, as they were built (phase-1 guides pulling by weight).
 
 At w = .5 it also judges every half-phrase unit on its own (is a unit led by A heard as A?)
 and measures the leap into each unit against the leaps inside units. Each figure has a
@@ -194,14 +195,18 @@ def run(n: int, bars: int = 16, seed: int = 0, shares: tuple[float, ...] = (0.0,
     report: dict = {"n": n, "bars": bars, "seed": seed, "judge": name, "default_lead_share": default, "designs": {}}
     report["real"] = {f"{a}+{b}": real_reference(a, b, meter, j, seed=seed) for a, b, meter in PAIRS}
     print("real music", json.dumps(report["real"]), flush=True)
+    default_guide = continuation.LEAD_GUIDE
     try:
         for share in dict.fromkeys(shares):
             continuation.LEAD_SHARE = share
+            # the earlier designs as they were: phase-1 guides pulling by weight alone
+            continuation.LEAD_GUIDE = default_guide if share == default else 1.0
             started = time.perf_counter()
             report["designs"][design_label(share)] = [sweep(a, b, meter, n, bars, seed, j) for a, b, meter in PAIRS]
             print(design_label(share), f"{time.perf_counter() - started:.0f} s", json.dumps(report["designs"][design_label(share)]), flush=True)
     finally:
         continuation.LEAD_SHARE = default
+        continuation.LEAD_GUIDE = default_guide
     return report
 
 
