@@ -765,3 +765,20 @@ def test_lead_guide_setting_is_restored_and_its_report_reads_as_a_table(monkeypa
          "p_a": 0.3, "p_b": 0.3, "short_notes_folk_led": 0.64, "short_notes_irish_led": None}]}
     table = lead_guide.markdown(report)
     assert "| 2 | folk+irish (6/8) | 0.64 (0.74) | n/a (n/a) | 2.90 / 2.10 | 0.30 + 0.30 |" in table
+
+
+def test_blend_proof_runs_earlier_designs_with_the_guides_they_were_built_with(monkeypatch):
+    """The mixture alone and the 0.6 leads predate LEAD_GUIDE: measured with it at 2.0 they
+    would be other designs. Only the default runs with the default, and both constants are
+    put back."""
+    from lstmfuse.evaluation import blend_proof
+    from lstmfuse.generation import continuation
+
+    seen = []
+    monkeypatch.setattr(blend_proof, "judge", lambda: (None, "none"))
+    monkeypatch.setattr(blend_proof, "real_reference", lambda *a, **k: {})
+    monkeypatch.setattr(blend_proof, "sweep", lambda *a: seen.append((continuation.LEAD_SHARE, continuation.LEAD_GUIDE)) or {})
+    share, guide = continuation.LEAD_SHARE, continuation.LEAD_GUIDE
+    blend_proof.run(1)
+    assert sorted(set(seen)) == sorted({(0.0, 1.0), (0.6, 1.0), (share, guide)})
+    assert (continuation.LEAD_SHARE, continuation.LEAD_GUIDE) == (share, guide)
