@@ -167,7 +167,7 @@ def test_shipped_judge_hears_both_genres_in_real_collages(judge, heldout):
 
 
 def test_collages_of_real_tunes_label_each_genre_by_its_share_of_events(heldout):
-    from lstmfuse.metrics.style import collages_of
+    from lstmfuse.metrics.collage import collages_of
 
     genres = list(heldout)
     mixed, labels = collages_of([heldout[g] for g in genres], 30, np.random.default_rng(2))
@@ -191,7 +191,7 @@ def test_softmax_regression_takes_soft_labels_and_one_hot_rows_give_the_same_fit
     for a, b in zip(hard, soft):
         np.testing.assert_allclose(a, b)
     with pytest.raises(ValueError, match="share a meter"):
-        from lstmfuse.metrics.style import collages_of
+        from lstmfuse.metrics.collage import collages_of
 
         one_meter = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="3/4")
         other = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="2/4")

@@ -22,17 +22,15 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from ..encoding.events import Melody, meter_bar_length
+from ..encoding.events import Melody
 from ..encoding.tokens import in_normalised_key
 from ..generation import continuation
-from ..metrics.collage import cut, random_collages, units_of
 from ..generation.options import SamplingOptions
+from ..metrics.collage import cut, random_collages, units_of
 from .proofs import spearman, write_report
 
 PAIRS = (("folk", "irish", "6/8"), ("bach", "irish", "4/4"), ("palestrina", "scottish", "2/2"))

@@ -147,7 +147,7 @@ def fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, steps: i
 def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0, per_piece: int = 1,
                      collage_share: float = 0.0, collage_units: tuple[int, ...] = (1, 2, 4)) -> StyleClassifier:
     """Train on excerpts (8-16 bars) of each genre's train split; score its test split.
-    ``collage_share``: add that many real collages per excerpt (``collage_examples``)."""
+    ``collage_share``: add that many real collages per excerpt (``metrics.collage``)."""
     from ..corpora import load_corpus
 
     rng = np.random.default_rng(seed)
@@ -164,6 +164,8 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
 
     x, y = dataset("train", {g: per_piece for g in genres})
     if collage_share:
+        from .collage import collage_examples
+
         mixed, labels = collage_examples(genres, "train", root, int(round(len(y) * collage_share)), rng, collage_units)
         x = np.concatenate([x, np.stack([features(m) for m in mixed])])
         y = np.concatenate([np.eye(len(genres))[y], labels])
@@ -177,68 +179,6 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
     np.add.at(conf, (yt, pred), 1)
     clf.heldout_confusion = conf.tolist()
     return clf
-
-
-def collage_examples(genres: list[str], split: str, root: Path | None, n: int, rng: np.random.Generator,
-                     units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
-    """``n`` real collages of ``split`` (``collages_of``), with their soft labels."""
-    from ..corpora import load_corpus
-
-    return collages_of([[m for _, m in load_corpus(g, split, root)] for g in genres], n, rng, units)
-
-
-def collages_of(tunes_by_genre: list[list[Melody]], n: int, rng: np.random.Generator,
-                units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
-    """``n`` collages (``metrics.collage``: units of 1-4 bars of two genres' tunes in one meter,
-    in turn, 8-16 bars, in the normalised key), the first genre drawn evenly, with soft labels
-    (N, genres): each genre's share of the collage's events."""
-    from ..encoding.tokens import in_normalised_key
-    from .collage import collage
-
-    genres = range(len(tunes_by_genre))
-    by_meter: list[dict[str, list[Melody]]] = []
-    for melodies in tunes_by_genre:
-        tunes: dict[str, list[Melody]] = {}
-        for m in melodies:
-            if len(m.meters) <= 1 and m.events:
-                tunes.setdefault(m.meter, []).append(in_normalised_key(m))
-        by_meter.append(tunes)
-    if not any(b != a and by_meter[b].get(mt) for a in genres for mt in by_meter[a] for b in genres):
-        raise ValueError("no two genres share a meter: no collage can be made")
-    out, labels = [], []
-    while len(out) < n:
-        a = int(rng.integers(len(by_meter)))
-        meters = list(by_meter[a])
-        if not meters:
-            continue
-        meter = meters[int(rng.integers(len(meters)))]
-        partners = [b for b in genres if b != a and by_meter[b].get(meter)]
-        if not partners:
-            continue
-        b = partners[int(rng.integers(len(partners)))]
-        size, bars = int(rng.choice(units)), int(rng.integers(8, 17))
-        ta, tb = by_meter[a][meter], by_meter[b][meter]
-        ua = units_from_random_bar(ta[int(rng.integers(len(ta)))], size, rng)
-        ub = units_from_random_bar(tb[int(rng.integers(len(tb)))], size, rng)
-        if not ua or not ub:
-            continue
-        k_units = max(bars // size, 2)
-        made = collage(ua, ub, meter, k_units * size, size, a_first=True)
-        na = sum(len(ua[(k // 2) % len(ua)].events) for k in range(0, k_units, 2))
-        nb = sum(len(ub[(k // 2) % len(ub)].events) for k in range(1, k_units, 2))
-        label = np.zeros(len(by_meter))
-        label[a], label[b] = na, nb
-        out.append(made)
-        labels.append(label / label.sum())
-    return out, np.asarray(labels)
-
-
-def units_from_random_bar(m: Melody, size: int, rng: np.random.Generator) -> list[Melody]:
-    """The tune's whole units of ``size`` bars from a random barline on (to its end)."""
-    from .collage import units_of
-
-    units = units_of(m, size)
-    return units[int(rng.integers(len(units))) :] if units else []
 
 
 _FRACTION = Fraction  # re-exported for type hints in callers

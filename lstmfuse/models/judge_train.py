@@ -290,7 +290,8 @@ def train_judge(genres: list[str], root: Path | None = None, cfg: JudgeConfig | 
     """Train ``cfg.members`` CNNs and the histogram regression, choose the histogram's weight
     on the valid split, score the test split; returns the NumPy judge and its arrays."""
     from ..corpora import load_corpus
-    from ..metrics.style import collage_examples, features, train_classifier
+    from ..metrics.collage import collage_examples
+    from ..metrics.style import features, train_classifier
 
     cfg = cfg or JudgeConfig()
     rng = np.random.default_rng(cfg.seed)
