@@ -39,6 +39,7 @@ class JudgeConfig:
     epochs: int = 10
     patience: int = 2
     learning_rate: float = 2e-3
+    lr_decay: float = 1.0  # the learning rate is multiplied by this after an epoch whose valid loss is no better (1: constant)
     members: int = 3  # CNNs trained from seeds seed, seed+1, ...; their log-posteriors averaged
     seed: int = 0
     collage_share: float = 0.3  # share of training examples that are collages of two genres (soft labels)
@@ -227,7 +228,9 @@ def training_examples(pools: list[Pieces], cfg: JudgeConfig, rng: np.random.Gene
 
 
 def _train_member(cfg: JudgeConfig, seed: int, pools: list[Pieces], valid: list[Sample], yva: np.ndarray, log, t0: float):
-    """One CNN: fresh class-balanced excerpts each epoch, best valid (class-balanced) loss kept."""
+    """One CNN: fresh class-balanced excerpts each epoch, best valid (class-balanced) loss kept;
+    an epoch without improvement scales the learning rate by ``lr_decay``, ``patience`` of them
+    in a row stop the run."""
     import keras
     import tensorflow as tf
 
@@ -261,6 +264,7 @@ def _train_member(cfg: JudgeConfig, seed: int, pools: list[Pieces], valid: list[
             bad += 1
             if bad >= cfg.patience:
                 break
+            opt.learning_rate.assign(float(opt.learning_rate.numpy()) * cfg.lr_decay)
     model.set_weights(best_w)
     return model, history
 
