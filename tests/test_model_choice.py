@@ -50,3 +50,23 @@ def test_report_in_docs_names_a_choice_per_genre():
     assert set(report["genres"]) == set(model_choice.CANDIDATES)
     for genre, d in report["genres"].items():
         assert d["chosen"] in [r["label"] for r in d["candidates"]]
+
+
+def test_cards_get_one_section_that_a_rerun_replaces(tmp_path, monkeypatch):
+    import shutil
+
+    from lstmfuse.models import registry
+
+    report = json.loads((Path(__file__).parents[1] / "docs" / "model_choice.json").read_text())
+    for genre in report["genres"]:
+        (tmp_path / genre).mkdir()
+        shutil.copy(shipped_models_dir() / genre / "MODEL_CARD.md", tmp_path / genre / "MODEL_CARD.md")
+    monkeypatch.setattr(registry, "shipped_models_dir", lambda: tmp_path)
+    model_choice.write_cards(report)
+    once = (tmp_path / "irish" / "MODEL_CARD.md").read_text()
+    model_choice.write_cards(report)
+    twice = (tmp_path / "irish" / "MODEL_CARD.md").read_text()
+    assert once == twice and once.count(model_choice.CARD_HEADING) == 1
+    assert once.index(model_choice.CARD_HEADING) < once.index("## Licence")
+    shipped = next(r for r in report["genres"]["irish"]["candidates"] if r["commit"] == "working tree")
+    assert f"{shipped['bits_per_token']:.3f}" in once and "**shipped**" in once

@@ -178,11 +178,58 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
+CARD_HEADING = "## Why this model is shipped"
+
+
+def card_section(report: dict, genre: str) -> str:
+    """The shipped card's section: the candidates, the rule and what it chose."""
+    d = report["genres"][genre]
+    shipped = next(r for r in d["candidates"] if r["commit"] == "working tree")
+    lines = [
+        CARD_HEADING,
+        "",
+        f"Re-decided on 2026-12-02 (issue 11) with the collage-taught style judge, held-out bits and real held-out tunes "
+        f"(`python -m lstmfuse.evaluation.model_choice --n {report['n_per_seed']} -o docs/model_choice.json --cards`; "
+        f"{shipped['tunes']} tunes of {report['bars']} bars from nothing per candidate, the genre's own meters, default sampling). "
+        f"Rule: the best held-out bits among the candidates whose tunes the judge recognises at least {RECOGNISED:.2f} "
+        "and whose pooled pitch-class, interval and note-length histograms overlap real test-split excerpts within 0.02 of the best candidate's.",
+        "",
+        "| candidate (commit) | held-out bits/token | judge: recognised | overlap with real tunes (pitch class / interval / note length) | short notes (real) |",
+        "| --- | ---: | ---: | --- | ---: |",
+    ]
+    for r in d["candidates"]:
+        o = " / ".join(f"{r['overlap'][h]:.3f}" for h in HISTOGRAMS)
+        mark = " **shipped**" if r is shipped else ""
+        lines.append(f"| {r['label']} ({r['commit']}){mark} | {r['bits_per_token']:.3f} | {r['recognised']:.2f} | {o} | {r['short_notes']:.2f} ({r['real_short_notes']:.2f}) |")
+    verdict = "This model is the rule's choice." if d["chosen"] == shipped["label"] else f"The rule chose '{d['chosen']}'; this card's model is still shipped (see docs/models.md)."
+    return "\n".join(lines + ["", verdict, ""])
+
+
+def write_cards(report: dict) -> None:
+    """Put (or replace) the section in each shipped genre's MODEL_CARD.md."""
+    from ..io.atomic import write_bytes_atomic
+    from ..models.registry import shipped_models_dir
+
+    for genre in report["genres"]:
+        path = shipped_models_dir() / genre / "MODEL_CARD.md"
+        text = path.read_text()
+        section = card_section(report, genre)
+        if CARD_HEADING in text:
+            head, rest = text.split(CARD_HEADING, 1)
+            tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+            text = head + section + "\n" + tail.lstrip("\n")
+        else:  # before the licence, the card's last section
+            head, sep, lic = text.partition("## Licence")
+            text = head + section + "\n" + sep + lic
+        write_bytes_atomic(path, text.encode(), force=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=40, help="tunes per seed and candidate (four seeds)")
     ap.add_argument("--genre", action="append", help="only these genres (repeatable)")
     ap.add_argument("-o", "--out", type=Path, help="write the report as JSON (and the table as .md beside it)")
+    ap.add_argument("--cards", action="store_true", help="write each shipped model card's 'Why this model is shipped' section")
     args = ap.parse_args(argv)
     report = run(args.n, args.genre)
     print(table(report))
@@ -191,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
 
         write_bytes_atomic(args.out, json.dumps(report, indent=2).encode(), force=True)
         write_bytes_atomic(args.out.with_suffix(".md"), (table(report) + "\n").encode(), force=True)
+    if args.cards:
+        write_cards(report)
 
 
 if __name__ == "__main__":
