@@ -782,3 +782,20 @@ def test_blend_proof_runs_earlier_designs_with_the_guides_they_were_built_with(m
     blend_proof.run(1)
     assert sorted(set(seen)) == sorted({(0.0, 1.0), (0.6, 1.0), (share, guide)})
     assert (continuation.LEAD_SHARE, continuation.LEAD_GUIDE) == (share, guide)
+
+
+def test_real_palestrina_is_rebarred_into_2_2_only_by_adding_barlines():
+    from lstmfuse.evaluation.blend_proof import rebarred
+
+    # a 4/2 line with a half-note upbeat: whole, half, half, breve
+    events, t = [], F(0)
+    for pitch, d in ((67, F(2)), (69, F(4)), (71, F(2)), (72, F(2)), (74, F(8))):
+        events.append(NoteEvent(pitch, t, d, (t + 6) % 8))
+        t += d
+    m = Melody(events, meter="4/2", meters=[(F(0), "4/2")])
+    r = rebarred(m, "2/2")
+    assert r.meter == "2/2" and r.meters == [(F(0), "2/2")]
+    assert [(e.pitch, e.onset, e.duration) for e in r.events] == [(e.pitch, e.onset, e.duration) for e in m.events]
+    assert [e.bar_pos for e in r.events] == [F(2), F(0), F(0), F(2), F(0)]
+    assert rebarred(m, "4/4") is None  # another beat unit
+    assert rebarred(Melody(events, meter="3/2", meters=[(F(0), "3/2")]), "2/2") is None  # 3/2 is not whole 2/2 bars

@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ..encoding.events import Melody
+from ..encoding.events import Melody, meter_bar_length
 from ..encoding.tokens import in_normalised_key
 from ..generation import continuation
 from ..generation.options import SamplingOptions
@@ -146,16 +147,29 @@ def _leaps(results: list[continuation.Result]) -> tuple[list[int], list[int]]:
 # --- real-music references (held-out tunes of the test split) -------------------------------
 
 
+def rebarred(m: Melody, meter: str) -> Melody | None:
+    """``m`` barred in ``meter`` when its own bar is a whole number of ``meter``'s bars with
+    the same note value for the beat (4/2 as two bars of 2/2): the same notes and durations,
+    only the barlines added. None when the meters do not divide so."""
+    (num, den), (n2, d2) = (tuple(map(int, x.split("/"))) for x in (m.meter, meter))
+    if den != d2 or num % n2 or len(m.meters) > 1:
+        return None
+    bar = meter_bar_length(meter)
+    return replace(m, meter=meter, meters=[(t, meter) for t, _ in m.meters],
+                   events=[replace(e, bar_pos=e.bar_pos % bar) for e in m.events])
+
+
 def _real_tunes(genre: str, meter: str) -> list[Melody]:
-    """Held-out tunes of ``genre`` in ``meter``, moved to the normalised key (C / A minor)."""
+    """Held-out tunes of ``genre`` in ``meter``, moved to the normalised key (C / A minor).
+    A genre with no tune in ``meter`` gives its tunes re-barred into it where that only adds
+    barlines (:func:`rebarred`: Palestrina's 4/2 as 2/2, as modern editions bar it)."""
     from ..corpora.build import load_corpus
 
-    out = []
-    for _, m in load_corpus(genre, "test"):
-        if m.meter != meter or len(m.meters) > 1:
-            continue
-        out.append(in_normalised_key(m))
-    return out
+    tunes = [m for _, m in load_corpus(genre, "test") if len(m.meters) <= 1]
+    own = [m for m in tunes if m.meter == meter]
+    if not own:
+        own = [r for r in (rebarred(m, meter) for m in tunes) if r is not None]
+    return [in_normalised_key(m) for m in own]
 
 
 def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) -> dict:
