@@ -155,11 +155,14 @@ def test_prefix_keeps_whole_events():
 
 
 def _bars(m: Melody, first: int, last: int):
-    """Bars first..last (1-based, full bars) of a melody as a comparable segment."""
+    """Bars first..last (1-based, full bars) of a melody as a comparable segment, as phrases
+    play them: in a tune with an upbeat, from the upbeat before bar ``first`` to the one
+    before the bar after ``last`` (every phrase starts with the upbeat)."""
     from lstmfuse.metrics.form import segment
 
     g = bar_grid(m)
-    return segment(m.events, g.bar_start(first - 1), g.bar_start(last))
+    upbeat = g.bar - m.events[0].bar_pos if m.events[0].bar_pos else F(0)
+    return segment(m.events, g.bar_start(first - 1) - upbeat, g.bar_start(last) - upbeat)
 
 
 def test_parse_form():
@@ -674,25 +677,30 @@ def test_tunes_from_nothing_start_on_an_upbeat_as_often_as_real_tunes_and_end_on
     assert 8 <= with_pickup <= 16 and short_end >= with_pickup // 2
 
 
-def test_a_plan_with_an_upbeat_holds_it_in_the_first_phrase_and_copies_after_it():
-    bar = to_ticks(F(3, 2))
-    p = bar // 6  # an eighth in 6/8
-    assert _phrase_ticks(16 * bar, p, bar, 0, pickup=True) == [p + 4 * bar, 4 * bar, 4 * bar, 4 * bar - p]
+def test_with_an_upbeat_every_phrase_starts_with_one_and_copies_keep_it():
+    """Real tunes that start with an upbeat start every phrase with one (a note where the
+    upbeat stood in 85-96% of phrase-final bars): the plan's phrases are four bars from upbeat
+    to upbeat, each phrase but the last closes before the next upbeat, a cadence note of a
+    compound meter starts on its dotted-quarter beat, and a copy keeps the upbeat."""
+    bar = to_ticks(F(3))  # a bar of 6/8
+    p = bar // 6  # an eighth
+    assert _phrase_ticks(16 * bar, p, bar, 0, pickup=True) == [4 * bar] * 4  # ends on the short bar
+    assert _phrase_ticks(16 * bar + p, p, bar, 0, pickup=True) == [4 * bar] * 3 + [4 * bar + p]  # ends on a whole bar
     rng = np.random.default_rng(0)
     copies = 0
     for _ in range(40):
         plan = choose_plan("auto", "irish", meter="6/8", budget_ticks=16 * bar, lead_ticks=p, bar_ticks=bar,
                            passage=None, end_on_stable=True, rng=rng, pickup_ticks=p)
         segs = plan.segments
-        assert segs[0].ticks == p + 4 * bar and segs[-1].ticks == 4 * bar - p
-        assert segs[-1].relation in ("new", "varied")  # the short last phrase closes the tune itself
+        assert [s.ticks for s in segs] == [4 * bar] * 4
+        assert segs[-1].relation in ("new", "varied")  # the last phrase closes the tune itself
         assert 60 <= segs[-1].end_ticks <= bar - p
+        for s in segs[:-1]:
+            if s.relation not in ("exact", "transposed"):  # a copy's ending is its source's
+                assert s.end_ticks in (60, 120), s  # an eighth, or a quarter from the second beat
         for s in segs:
-            if s.source == 0:
-                copies += 1
-                assert s.skip == p  # a copy of the first phrase leaves its upbeat out
-            elif s.source is not None:
-                assert s.skip == 0
+            assert s.upbeat == p and s.skip == 0
+            copies += s.source is not None
     assert copies >= 5
 
 

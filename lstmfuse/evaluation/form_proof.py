@@ -58,6 +58,13 @@ def final_half_bar_share(melodies: list[Melody], meter: str = "4/4") -> float:
     return round(float(np.mean(vals)), 3) if vals else float("nan")
 
 
+def upbeat_restated_share(melodies: list[Melody]) -> float:
+    """Over the tunes that start with an upbeat, the share of phrase-final bars that hold the
+    next phrase's upbeat (metrics.form.upbeat_restated, pooled)."""
+    vals = [v for v in (form_metrics(m)["upbeat_restated"] for m in melodies) if v == v]
+    return round(float(np.mean(vals)), 3) if vals else float("nan")
+
+
 def feature_matrix(melodies: list[Melody]) -> np.ndarray:
     rows = []
     for m in melodies:
@@ -126,11 +133,13 @@ def run(genres: list[str], n: int, bars: int = 16, seed: int = 0, forms: tuple[s
         real = feature_matrix(real_tunes_)
         entry = {"real": summarise(real), "real_n": len(real)}
         entry["real"]["final_half_bar_4_4"] = final_half_bar_share(real_tunes_)
+        entry["real"]["upbeat_restated"] = upbeat_restated_share(real_tunes_)
         for form in forms:
             tunes = generated_tunes(g, n, bars, seed, form)
             gen = feature_matrix(tunes)
             entry[form] = summarise(gen)
             entry[form]["final_half_bar_4_4"] = final_half_bar_share(tunes)
+            entry[form]["upbeat_restated"] = upbeat_restated_share(tunes)
             entry[form]["auc"] = round(cross_validated_auc(real, gen, seed=seed), 3)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["genres"][g] = entry
@@ -211,7 +220,7 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
 
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
-    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "auc"]
+    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
     lines = ["| genre | tunes | " + " | ".join(c.replace("_", " ") for c in cols) + " |", "| --- | --- |" + " ---: |" * len(cols)]
     for g, e in report["genres"].items():
         for label in ("real", "auto", "free"):

@@ -233,7 +233,8 @@ def _only(token: int) -> np.ndarray:
 
 
 def _pitch_mask(
-    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int, bar: int
+    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, beat: int, bar: int,
+    zone: int = 0,
 ) -> np.ndarray:
     on_target = row.current_pitch is not None and (targets is None or row.current_pitch % 12 in targets)
     # a rest only where the cap leaves room for an eighth: a rest's duration may have to be longer
@@ -245,6 +246,10 @@ def _pitch_mask(
         (row.last_was_note and row.event_ticks < bar and not (final and row.current_pitch is not None and not on_target))
         or (final and on_target)
     )
+    if tie and on_target and 0 < row.seg_left < zone <= row.event_ticks + row.seg_left:
+        # the phrase's last note began at or before its zone and must last through it: a length
+        # with no token of its own (5 eighths) is held by a tie, not struck again
+        return _only(V.TIE)
     return _pitch_mask_for(
         ctx.low, ctx.high, opts.stay_in_key, opts.max_leap, row.last_pitch, final, targets, rests, tie
     )
@@ -415,7 +420,7 @@ def generate(
             zone = seg.end_ticks or (beat if targets is not None else 0)
             final = row.seg_left <= zone
             if row.expecting_pitch:
-                allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat, bar)
+                allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat, bar, zone)
                 if rest_bias:
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:

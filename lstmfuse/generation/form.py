@@ -56,6 +56,8 @@ class Segment:
     ``register``: the real phrase's mean pitch against the tune's (semitones; None: unknown),
     which the engine leans towards (engine._register_pull).
     ``skip``: a copy of the first phrase of a tune that begins with a pickup starts after it.
+    ``upbeat``: in a tune with an upbeat every phrase begins with one; a 'varied' copy repeats
+    it and the first half from the barline on (two whole bars), as real second strains do.
     """
 
     ticks: int
@@ -67,6 +69,7 @@ class Segment:
     end_cap: int = 0
     register: float | None = None
     skip: int = 0  # a copy leaves out this much of its source's start (the tune's pickup)
+    upbeat: int = 0  # the phrase begins with this upbeat: a varied copy keeps it and two whole bars
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def _layouts(genre: str) -> dict:
     for t in data["layouts"]:
         t["phrases"] = [
             {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end,
-             "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None}
+             "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None,
+             "end_last": more[2] if len(more) > 2 else None}
             for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
@@ -203,12 +207,15 @@ def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int, picku
     """Split the new material into phrases: first the rest of the passage's phrase (with the
     partial bar that completes the passage's last bar), then whole phrases; a short tail joins
     the phrase before it when it is under half a phrase. ``pickup``: a tune from nothing whose
-    ``lead`` is its upbeat: the first phrase is the upbeat and four bars (and the last is
-    short by the upbeat, as the budget ends there)."""
+    ``lead`` is its upbeat: every phrase is four bars that begin with an upbeat (the first is
+    the upbeat and four bars less the next phrase's upbeat); a tune that ends on the short bar
+    ends with a whole phrase, one that ends on a whole bar has its last phrase longer by the upbeat."""
     phrase = PHRASE_BARS * bar
     out: list[int] = []
     left = budget
-    first = lead + (PHRASE_BARS * bar if pickup else ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar)
+    # with an upbeat every phrase starts with one: the first is the upbeat and four bars less
+    # the next phrase's upbeat, so all phrases are four bars long, each ending before an upbeat
+    first = phrase if pickup else lead + ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar
     if first and first < left:
         out.append(first)
         left -= first
@@ -299,12 +306,16 @@ def _final_ticks_after_pickup(genre: str, meter: str, bar: int, pickup: int, rng
     return max(eighth, min(bar - pickup, int(round(bars * bar / eighth)) * eighth))
 
 
+#: the dotted-quarter beat of 6/8, 9/8 and 12/8, in ticks
+COMPOUND_BEAT = 180
+
+
 def beat_ticks(meter: str) -> int:
     """The beat a phrase-final note is measured in: a dotted quarter in 6/8, 9/8 and 12/8, else
     the time signature's note value."""
     num, den = (int(x) for x in meter.split("/"))
     if den == 8 and num % 3 == 0 and num > 3:
-        return 180
+        return COMPOUND_BEAT
     return 480 // den
 
 
@@ -327,7 +338,30 @@ def median_note_ticks(genre: str) -> int:
 
 def _short_note(meter: str) -> int:
     """The meter's short note: an eighth (a quarter in x/2 time)."""
-    return beat_ticks(meter) // (3 if beat_ticks(meter) == 180 else 2)
+    return beat_ticks(meter) // (3 if beat_ticks(meter) == COMPOUND_BEAT else 2)
+
+
+def _pulse(meter: str) -> int:
+    """The grid a phrase's last note starts on: the dotted-quarter beat of a compound meter,
+    else the beat but no longer than a quarter (2/2: quarters, as reels place their cadences)."""
+    beat = beat_ticks(meter)
+    return beat if beat == COMPOUND_BEAT else min(beat, 120)
+
+
+def _cadence_before_upbeat(end_last: float, bar: int, pickup: int, beat: int) -> int:
+    """The least length of a phrase's last note when the phrase ends ``pickup`` before the
+    barline (the next phrase's upbeat follows): the real cadence note's length (``end_last``,
+    bars), started on the pulse (``beat``, :func:`_pulse`) at or before where the real one
+    started, so that it never crosses a beat it did not cross (a folk 6/8 phrase: dotted quarter, quarter, then the
+    eighth upbeat; the quarter is the cadence note). In a compound meter it starts no earlier
+    than the last main beat before the upbeat: a held note across the dotted-quarter beat is
+    rare in real tunes (folk 6/8: 7.5% of phrase-final bars)."""
+    at = bar - pickup  # where the phrase ends inside its last bar
+    length = int(round(min(end_last, 1.0) * bar))
+    start = 0 if length >= at else ((at - length) // beat) * beat
+    if beat == COMPOUND_BEAT:
+        start = max(start, ((at - 1) // beat) * beat)
+    return at - start
 
 
 def _on_beats(ticks: float, beat: int) -> int:
@@ -407,6 +441,8 @@ def choose_plan(
     else:
         entries, template = _explicit_phrases(form, n_past + len(lengths)), f"explicit {form}"
     past_cadences = passage.cadences[-n_past:] if n_past else []
+    # a tune with an upbeat that ends on the short bar completing it: its budget is whole bars
+    ends_short = bool(pickup_ticks) and budget_ticks % bar_ticks == 0
     # the template's phrases in the passage's place: their register is the passage's own level
     past = [entries[k].get("register") for k in range(n_past)]
     past_register = 0.0 if not n_past else (float(np.mean(past)) if None not in past else None)
@@ -421,6 +457,9 @@ def choose_plan(
         # still the cadence's), and no note of its last bar is longer than the real one was
         real_end = int(round(min(float(e["end_bars"]), 1.0) * bar_ticks))
         end_ticks = _on_beats(real_end, beat_ticks(meter))
+        if pickup_ticks:  # it ends where the next upbeat starts
+            last_note = e.get("end_last")  # None: an explicit layout, or form.json before it
+            end_ticks = _cadence_before_upbeat(float(e["end_bars"] if last_note is None else last_note), bar_ticks, pickup_ticks, _pulse(meter))
         end_cap = 0
         # it did not hold a beat, or its longest note was no longer than its tune's median
         # (it did not breathe, as metrics.form.phrase_end_lengthening counts it): neither may
@@ -429,7 +468,7 @@ def choose_plan(
             end_ticks = min(_short_note(meter), real_end) if real_end else _short_note(meter)
             end_cap = max(median_note_ticks(genre), real_end)
         # a tune with an upbeat: its last phrase is short by it (else it ends on a whole bar)
-        short_last = bool(pickup_ticks) and last and ticks == phrase - pickup_ticks
+        short_last = ends_short and last
         if last:
             if end_on_stable:  # the degrees the genre's real tunes end on, as often as they do
                 cadence = _final_cadence(genre, form, rng)
@@ -465,7 +504,8 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, skip if source is not None else 0))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register,
+                                skip if source is not None else 0, pickup_ticks))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
@@ -538,7 +578,7 @@ def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> 
         source_tokens = after(source_tokens, seg.skip)
     moved = transpose_tokens(source_tokens, seg.steps if seg.relation != "exact" else 0, low, high)
     if seg.relation == "varied":  # the first half (of the source where the segment is short: a last bar short by the upbeat)
-        return prefix(moved, max(sum(t for _, _, t in _events(moved)), seg.ticks) // 2)
+        return prefix(moved, max(sum(t for _, _, t in _events(moved)), seg.ticks) // 2 + seg.upbeat)
     return prefix(moved, seg.ticks)
 
 

@@ -178,6 +178,22 @@ def pickup_bars(melody: Melody) -> float:
     return float((bar - melody.events[0].bar_pos) / bar)
 
 
+def upbeat_restated(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
+    """In a tune that starts with an upbeat, the share of phrase-final bars (every
+    ``phrase_bars``-th full bar but the last) holding a note that starts where the upbeat did:
+    the next phrase's own upbeat (real tunes: folk 0.85, Irish 0.91, Scottish 0.86, Bach 0.96).
+    nan for a tune without an upbeat or too short for a phrase end."""
+    if not melody.events or not melody.events[0].bar_pos:
+        return float("nan")
+    grid = bar_grid(melody)
+    at = melody.events[0].bar_pos  # where the upbeat starts inside a bar
+    hits = []
+    for i in range(phrase_bars - 1, grid.n_bars - 1, phrase_bars):
+        onset = grid.bar_start(i) + at
+        hits.append(any(e.pitch is not None and e.onset == onset for e in melody.events))
+    return float(np.mean(hits)) if hits else float("nan")
+
+
 def last_bar_completes_pickup(melody: Melody) -> bool:
     """Is the tune's last bar short by its pickup (pickup + last bar = one bar), as written
     tunes with an upbeat end?"""
@@ -224,6 +240,7 @@ def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, flo
     out["phrase_end_lengthening"] = phrase_end_lengthening(melody)
     out.update(ending(melody))
     out["pickup_bars"] = pickup_bars(melody)
+    out["upbeat_restated"] = upbeat_restated(melody)
     if passage is not None:
         out["motif_reuse"] = motif_reuse(passage, melody)
     return {k: (float("nan") if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)) for k, v in out.items()}
@@ -251,15 +268,26 @@ def _last_note_in(events: list[NoteEvent], a: Fraction, b: Fraction) -> NoteEven
     return last
 
 
-def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
+def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS, offset: Fraction | None = None) -> list[dict]:
     """One entry per full phrase: how it relates to an earlier phrase ('new', 'exact',
     'transposed' by ``shift`` semitones, or 'varied': its first half repeats an earlier
     phrase's, exactly or transposed), how it ends (cadence kind of its last note) and how long
     its last bar's longest note lasts with its breath, in bars; ``register``: the phrase's mean
     pitch less the mean pitch of all the tune's full phrases, in semitones (an Irish tune's second
     strain lies about 3 semitones above its first); ``breathes``: whether that note lasts longer
-    than the tune's median note (as phrase_end_lengthening counts a phrase end)."""
+    than the tune's median note (as phrase_end_lengthening counts a phrase end); ``end_last``:
+    from the last note's onset to the phrase's end, in bars (the cadence note and its breath).
+
+    ``offset``: phrases begin this long before their barlines; by default the tune's upbeat, as
+    a tune that starts with one starts every phrase with one (85-96% of real phrase-final
+    bars hold a note at the upbeat's place), so its phrase ends before the next upbeat, not at
+    the barline."""
     grid = bar_grid(melody)
+    if offset is None:
+        first = melody.events[0] if melody.events else None
+        offset = grid.bar - first.bar_pos if first is not None and first.bar_pos else Fraction(0)
+    start = lambda k: grid.bar_start(k) - offset  # noqa: E731  (the shifted phrase grid)
+    n_phrases = int((melody.end - start(0)) // (phrase_bars * grid.bar)) if melody.events else 0
     tonic = tonic_pitch_class(melody)
     events = melody.events
     median = _median_note(melody)
@@ -269,11 +297,13 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
     out: list[dict] = []
     means: list[float] = []
     counts: list[int] = []
-    for i in range(grid.n_bars // phrase_bars):
-        a = grid.bar_start(i * phrase_bars)
-        b = grid.bar_start((i + 1) * phrase_bars)
-        seg = segment(events, a, b)
-        head = segment(events, a, grid.bar_start(i * phrase_bars + half))
+    for i in range(n_phrases):
+        a = start(i * phrase_bars)
+        b = start((i + 1) * phrase_bars)
+        # repeats are found from the barline on: a repeated strain's upbeat often differs
+        # from the tune's first (a lead-in from the bar before)
+        seg = segment(events, a + offset, b)
+        head = segment(events, a + offset, start(i * phrase_bars + half))
         relation, source, shift = "new", None, 0
         for j, (earlier, earlier_head) in enumerate(zip(phrases, halves)):
             k = transposition(earlier, seg)
@@ -286,7 +316,7 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
                 k = transposition(earlier_head, head)
                 if k is not None and head:
                     relation, source, shift = "varied", j, k
-        last_bar = grid.bar_start((i + 1) * phrase_bars - 1)
+        last_bar = start((i + 1) * phrase_bars - 1)
         last = _last_note_in(events, last_bar, b)
         span = phrase_end_span(events, last_bar, b)
         phrases.append(seg)
@@ -302,6 +332,7 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS) -> list[dict]:
                 "cadence": cadence_kind(last.pitch if last else None, tonic),
                 "end_bars": float(span / grid.bar) if span is not None else 0.0,
                 "breathes": span is not None and median is not None and span > median,
+                "end_last": float((b - last.onset) / grid.bar) if last else 0.0,
             }
         )
     total = sum(counts)
