@@ -38,6 +38,7 @@ from lstmfuse.metrics.form import (
     phrase_layout,
     recurrence,
     tonic_pitch_class,
+    upbeat_restated,
 )
 
 
@@ -807,3 +808,51 @@ def test_real_palestrina_is_rebarred_into_2_2_only_by_adding_barlines():
     assert [e.bar_pos for e in r.events] == [F(2), F(0), F(0), F(2), F(0)]
     assert rebarred(m, "4/4") is None  # another beat unit
     assert rebarred(Melody(events, meter="3/2", meters=[(F(0), "3/2")]), "2/2") is None  # 3/2 is not whole 2/2 bars
+
+
+def _upbeat_tune(restated: bool = True) -> Melody:
+    """8 bars of 4/4 after a quarter upbeat (G): phrase 1 closes on E (beat 2-3 of bar 4), then
+    G, the next phrase's upbeat; phrase 2 repeats phrase 1 and ends on the short bar."""
+    close = [(62, Q), (64, H), (67, Q)] if restated else [(62, Q), (64, H + Q)]
+    body = BAR_A + BAR_C + BAR_A
+    return line([(67, Q)] + body + close + body + [(62, Q), (64, H)], start=F(3))
+
+
+def test_phrases_of_a_tune_with_an_upbeat_are_measured_from_upbeat_to_upbeat():
+    m = _upbeat_tune()
+    phrases = phrase_layout(m)
+    assert [p["relation"] for p in phrases] == ["new", "exact"]
+    # the cadence is the note before the next upbeat (E, the 3rd), held half a bar to the upbeat
+    assert phrases[0]["cadence"] == "other" and phrases[0]["end_last"] == 0.5
+    # on the barline grid the "cadence" was the next phrase's upbeat (G, the 5th)
+    assert phrase_layout(m, offset=F(0))[0]["cadence"] == "dominant"
+    assert upbeat_restated(m) == 1.0 and upbeat_restated(_upbeat_tune(restated=False)) == 0.0
+    assert math.isnan(upbeat_restated(line(BAR_A * 8)))  # no upbeat: undefined
+
+
+def test_cadence_before_an_upbeat_starts_on_the_pulse():
+    from lstmfuse.generation.form import _cadence_before_upbeat, _pulse
+
+    q = to_ticks(F(1))
+    six_eight, four_four, cut = to_ticks(F(3)), to_ticks(F(4)), to_ticks(F(4))
+    # 6/8, eighth upbeat: a quarter on the second beat; never a note across the beat
+    assert _cadence_before_upbeat(1 / 3, six_eight, q // 2, _pulse("6/8")) == q
+    assert _cadence_before_upbeat(1.0, six_eight, q // 2, _pulse("6/8")) == q
+    # 4/4, quarter upbeat: a half on beat 2, or the dotted half from the downbeat
+    assert _cadence_before_upbeat(0.5, four_four, q, _pulse("4/4")) == 2 * q
+    assert _cadence_before_upbeat(0.75, four_four, q, _pulse("4/4")) == 3 * q
+    # 2/2: the quarter is the pulse, not the half-note beat
+    assert _pulse("2/2") == q and _cadence_before_upbeat(0.25, cut, q // 2, _pulse("2/2")) == q + q // 2
+
+
+def test_tunes_from_nothing_with_an_upbeat_restate_it_before_every_phrase():
+    """Real phrase-final bars hold the next phrase's upbeat in 0.86 (folk), 0.91 (Irish),
+    0.84 (Scottish), 0.98 (Bach) of tunes with one; generated tunes held it in 0.28, 0.74,
+    0.32, 0.41 at commit 4542d8c (docs/form.md)."""
+    shares = []
+    for seed in range(12):
+        r = continue_melody(None, bars=16, genre="folk", meter="6/8", options=SamplingOptions(seed=seed))
+        v = upbeat_restated(r.melodies[0])
+        if v == v:
+            shares.append(v)
+    assert len(shares) >= 6 and np.mean(shares) >= 0.8, shares
