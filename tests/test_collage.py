@@ -47,3 +47,16 @@ def test_random_collages_draw_tunes_and_opener_reproducibly():
     assert [[e.pitch for e in m.events] for m in one] == [[e.pitch for e in m.events] for m in two]
     openers = {m.events[0].pitch >= 80 for m in one}
     assert openers == {True, False}
+
+
+def test_units_from_the_upbeat_run_from_upbeat_to_upbeat():
+    # a one-beat upbeat (pitch 59), then bars of 3/4 as in _tune
+    upbeat = NoteEvent(59, Fraction(0), Fraction(1), Fraction(2))
+    rest = [NoteEvent(60 + b, Fraction(1 + 3 * b + k), Fraction(1), Fraction(k)) for b in range(6) for k in range(3)]
+    m = Melody([upbeat] + rest, meter="3/4")
+    barline = units_of(m, 2)
+    phrased = units_of(m, 2, from_upbeat=True)
+    assert [u.events[0].pitch for u in barline] == [60, 62, 64]
+    # each unit starts with the beat before its barline: the upbeat, then a bar's last beat
+    assert [u.events[0].pitch for u in phrased] == [59, 61, 63]
+    assert all(u.end == 6 and u.events[0].bar_pos == 2 for u in phrased)

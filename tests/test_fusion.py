@@ -93,7 +93,8 @@ def test_pure_genre_outputs_are_recognised():
     scottish 0.90, bach 0.99, palestrina 1.00 (commit b53e07a), against 0.75, 0.66, 0.98, 0.98,
     1.00 before (docs/fusion.md, "Pure genres: upbeats and the short last bar"). With the judge
     taught collages (commit 373d5b3): folk 0.83, irish 0.825, scottish 0.825, bach 0.98,
-    palestrina 1.00."""
+    palestrina 1.00; with its learning-rate schedule and every phrase starting with the upbeat
+    (commit 5b97a8a): folk 0.96, irish 0.86, scottish 0.87, bach 0.98, palestrina 1.00."""
     seeds = (0, 100, 200, 300)
     runs = [pure_genre_accuracy(list(GENRES), n=40, bars=16, seed=seed) for seed in seeds]
     whole = {g: float(np.mean([r[g] for r in runs])) for g in GENRES}
@@ -195,3 +196,15 @@ def test_the_fusion_share_is_each_genres_own_and_their_weighted_mean_in_a_fusion
     # a fusion model without the file (a user's own) keeps the old constant
     monkeypatch.setattr(fs, "available", lambda: {"fusion": tmp_path})
     assert fs.fusion_share({"folk": 1.0}) == fs.DEFAULT_SHARE == 0.5
+
+
+def test_a_palestrina_led_half_phrase_keeps_palestrina_note_lengths_in_a_blend():
+    """Where the template phrase did not breathe, its last bar is capped at the genre's median
+    note; in a blend the cap is the lead's (Palestrina: a half), not the template's (a Scottish
+    eighth, which gave Palestrina-led half-phrases 25% notes shorter than a quarter; real 1%)."""
+    from lstmfuse.evaluation.blend_proof import fusions, lead_units, short_share
+
+    results = fusions(10, 16, 0, {"palestrina": 0.5, "scottish": 0.5}, "2/2")
+    led = [m for r in results for g, m in lead_units(r) if g == "palestrina"]
+    assert len(led) >= 20
+    assert short_share(led) < 0.1, short_share(led)

@@ -10,7 +10,8 @@ alone, the design before leads), in one process. The designs other than the defa
 At w = .5 it also judges every half-phrase unit on its own (is a unit led by A heard as A?)
 and measures the leap into each unit against the leaps inside units. Each figure has a
 real-music reference from held-out tunes (the test split) in the same meter: real 2-bar
-units, real leaps across 2-bar boundaries, and a *real collage* (alternating 2-bar units of a
+units and real leaps across their boundaries (units from upbeat to upbeat, as generated
+half-phrases run), and a *real collage* (alternating 2-bar units of a
 real A tune and a real B tune), the most any half-phrase blend of real music gets from the
 judge. Needs the corpora (``lstmfuse corpus build``).
 
@@ -177,14 +178,18 @@ def real_reference(a: str, b: str, meter: str, j, n: int = 40, seed: int = 0) ->
     judge on real collages (2-bar units of a real A tune and a real B tune in turn, 16 bars),
     and the leap across 2-bar boundaries against the leaps inside units."""
     rng = np.random.default_rng(seed)
-    tunes = {g: [u for u in (units_of(m, UNIT_BARS) for m in _real_tunes(g, meter)) if len(u) >= 4] for g in (a, b)}
+    real = {g: _real_tunes(g, meter) for g in (a, b)}
+    # barline units for the collages (as the judge was taught them); units from upbeat to
+    # upbeat, as generated half-phrases are cut (since commit 5b97a8a), for the rest
+    tunes = {g: [u for u in (units_of(m, UNIT_BARS) for m in real[g]) if len(u) >= 4] for g in (a, b)}
+    phrased = {g: [u for u in (units_of(m, UNIT_BARS, from_upbeat=True) for m in real[g]) if len(u) >= 4] for g in (a, b)}
     out: dict = {"tunes": {g: len(tunes[g]) for g in (a, b)}}
     for g in (a, b):
-        units = [u for t in tunes[g] for u in t]
+        units = [u for t in phrased[g] for u in t]
         pick = [units[i] for i in rng.permutation(len(units))[:200]]
         out[f"p_{g}_in_real_{g}_units"] = round(float(_posteriors(j, pick)[:, j.genres.index(g)].mean()), 3) if pick else None
         into, inside = [], []
-        for t in tunes[g]:
+        for t in phrased[g]:
             for k, u in enumerate(t):
                 pitches = [e.pitch for e in u.events if e.pitch is not None]
                 inside += [abs(y - x) for x, y in zip(pitches, pitches[1:])]

@@ -32,7 +32,7 @@ def run(n: int = 20, settings: tuple[float, ...] = SETTINGS, seed: int = 0) -> d
     real = {}
     for a, b, meter in PAIRS:
         for g in (a, b):
-            units = [u for m in _real_tunes(g, meter) for u in units_of(m, 2)]
+            units = [u for m in _real_tunes(g, meter) for u in units_of(m, 2, from_upbeat=True)]
             real[f"{g} {meter}"] = round(short_share(units), 3) if units else None
     report: dict = {"n": n, "seed": seed, "judge": name, "default": continuation.LEAD_GUIDE, "real_unit_short_notes": real, "rows": []}
     default = continuation.LEAD_GUIDE

@@ -24,7 +24,7 @@ from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
 from ..encoding.tokens import decode
-from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan
+from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks
 from .motifs import Motifs
 from .options import SamplingOptions
 from .sampler import sample
@@ -297,6 +297,10 @@ def _duration_mask(
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
     longest = 0  # 0: no limit
     cap = row.plan.segments[row.seg].end_cap
+    if cap and row.leads and row.lead_i >= 0:
+        # in a blend the half-phrase's lead decides what "not breathing" allows: a Scottish
+        # template's eighth is no cap for a Palestrina-led half-phrase (its median note is a half)
+        cap = max(cap, median_note_ticks(row.leads[row.lead_i].genre))
     if cap and row.seg_left <= bar:  # the phrase's last bar, where the real phrase did not breathe
         longest = cap
     if row.current_pitch is not None and not final:  # no note longer than a bar inside a phrase

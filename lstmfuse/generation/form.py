@@ -55,7 +55,6 @@ class Segment:
     lasts longer than this (the genre's median note), so it does not breathe here either.
     ``register``: the real phrase's mean pitch against the tune's (semitones; None: unknown),
     which the engine leans towards (engine._register_pull).
-    ``skip``: a copy of the first phrase of a tune that begins with a pickup starts after it.
     ``upbeat``: in a tune with an upbeat every phrase begins with one; a 'varied' copy repeats
     it and the first half from the barline on (two whole bars), as real second strains do.
     """
@@ -68,7 +67,6 @@ class Segment:
     end_ticks: int = 0
     end_cap: int = 0
     register: float | None = None
-    skip: int = 0  # a copy leaves out this much of its source's start (the tune's pickup)
     upbeat: int = 0  # the phrase begins with this upbeat: a varied copy keeps it and two whole bars
 
 
@@ -428,8 +426,8 @@ def choose_plan(
 ) -> FormPlan:
     """A plan for ``budget_ticks`` of new material in ``genre``'s manner (see module doc).
     ``pickup_ticks``: a tune from nothing that begins with this upbeat (``lead_ticks`` equal to
-    it); its first phrase is the upbeat and four bars, and its last phrase is short by the
-    upbeat where the budget ends there (else the tune ends on a whole bar)."""
+    it); every phrase is four bars from upbeat to upbeat and closes before the next upbeat,
+    and the last ends on the short bar where the budget ends there (else on a whole bar)."""
     if form == "free" or (form == "auto" and not has_layouts(genre)):
         return free_plan(budget_ticks, end_on_stable)
     passage = passage or PassageForm()
@@ -479,7 +477,6 @@ def choose_plan(
                 end_ticks = min(_final_ticks(genre, meter, bar_ticks, rng), _on_beats(ticks // 2, beat_ticks(meter))) or _short_note(meter)
                 end_cap = 0  # the tune's last note is the genre's final, long or short
         source: int | None = None
-        skip = 0
         if short_last and rel in ("exact", "transposed"):  # it may repeat the start of a phrase only
             rel = "varied"
         if rel != "new" and src is not None and (ticks == phrase or short_last):
@@ -488,10 +485,9 @@ def choose_plan(
                 src_cadence = past_cadences[src]
                 if not passage.phrases[source]:  # not copyable (tied in, or off the grid)
                     source = None
-            elif src - n_past < k and segments[src - n_past].ticks in (phrase, phrase + pickup_ticks):
+            elif src - n_past < k and segments[src - n_past].ticks == phrase:
                 source = src - n_past
                 src_cadence = segments[source].cadence
-                skip = segments[source].ticks - phrase  # the first phrase's upbeat
             else:
                 source = None
             if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
@@ -504,8 +500,7 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register,
-                                skip if source is not None else 0, pickup_ticks))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, pickup_ticks))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
@@ -539,17 +534,6 @@ def prefix(tokens: list[int], max_ticks: int) -> list[int]:
     return tokens[:end]
 
 
-def after(tokens: list[int], ticks: int) -> list[int]:
-    """The events of ``tokens`` from the one that starts at ``ticks`` on ([] if none starts
-    there: a note held across that point cannot be cut into a copy)."""
-    t = 0
-    for a, b, length in _events(tokens):
-        if t == ticks:
-            return tokens[a:]
-        t += length
-    return []
-
-
 def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list[int]:
     """Move the pitches ``steps`` scale degrees along the white keys (the normalised key);
     unchanged if any pitch would leave ``low``..``high``."""
@@ -574,8 +558,6 @@ def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list
 
 def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> list[int]:
     """What a copying segment writes before it samples freely (all of it for an exact copy)."""
-    if seg.skip:
-        source_tokens = after(source_tokens, seg.skip)
     moved = transpose_tokens(source_tokens, seg.steps if seg.relation != "exact" else 0, low, high)
     if seg.relation == "varied":  # the first half (of the source where the segment is short: a last bar short by the upbeat)
         return prefix(moved, max(sum(t for _, _, t in _events(moved)), seg.ticks) // 2 + seg.upbeat)

@@ -25,13 +25,15 @@ def cut(m: Melody, start: Fraction, end: Fraction) -> Melody:
     return m.with_events([replace(e, onset=e.onset - start) for e in m.events if start <= e.onset < end])
 
 
-def units_of(m: Melody, unit_bars: int) -> list[Melody]:
-    """The tune's successive whole units of ``unit_bars`` bars, from its first barline."""
+def units_of(m: Melody, unit_bars: int, from_upbeat: bool = False) -> list[Melody]:
+    """The tune's successive whole units of ``unit_bars`` bars, from its first barline; with
+    ``from_upbeat``, from its start, so that in a tune with an upbeat every unit runs from
+    upbeat to upbeat as its phrases do (as the half-phrases of a generated blend are cut)."""
     starts = [e.onset for e in m.events if e.bar_pos == 0]
     if not starts:
         return []
     span = unit_bars * m.bar_length
-    out, t = [], starts[0]
+    out, t = [], (m.events[0].onset if from_upbeat else starts[0])
     while t + span <= m.end:
         unit = cut(m, t, t + span)
         if len(unit.events) >= 2:
