@@ -350,10 +350,10 @@ def _cadence_before_upbeat(end_last: float, bar: int, pickup: int, beat: int) ->
     """The least length of a phrase's last note when the phrase ends ``pickup`` before the
     barline (the next phrase's upbeat follows): the real cadence note's length (``end_last``,
     bars), started on the pulse (``beat``, :func:`_pulse`) at or before where the real one
-    started, so that it never crosses a beat it did not cross (a folk 6/8 phrase: dotted quarter, quarter, then the
-    eighth upbeat; the quarter is the cadence note). In a compound meter it starts no earlier
-    than the last main beat before the upbeat: a held note across the dotted-quarter beat is
-    rare in real tunes (folk 6/8: 7.5% of phrase-final bars)."""
+    started, so that it never crosses a beat it did not cross (a folk 6/8 phrase: dotted
+    quarter, quarter, then the eighth upbeat; the quarter is the cadence note). In a compound
+    meter it starts no earlier than the last main beat before the upbeat: a held note across
+    the dotted-quarter beat is rare in real tunes (folk 6/8: 7.5% of phrase-final bars)."""
     at = bar - pickup  # where the phrase ends inside its last bar
     length = int(round(min(end_last, 1.0) * bar))
     start = 0 if length >= at else ((at - length) // beat) * beat
