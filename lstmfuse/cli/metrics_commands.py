@@ -21,7 +21,7 @@ def reference_build(
     cache_dir: Path = typer.Option(None, "--cache-dir", help="Where the corpora were built."),
     out: Path = typer.Option(None, "--out", help="Output folder (default: the package's shipped reference data)."),
     seed: int = typer.Option(0, "--seed"),
-    only: str = typer.Option(None, "--only", help="Rebuild just one kind: 'form' (the phrase layouts that phrase plans draw from) or 'judge' (the sequence style judge, taught single-genre excerpts and real collages of two genres; trains with TensorFlow, about 13 minutes on 2 cores)."),
+    only: str = typer.Option(None, "--only", help="Rebuild just one kind: 'form' (the phrase layouts that phrase plans draw from) or 'judge' (the sequence style judge, taught single-genre excerpts and real collages of two genres; trains with TensorFlow, about 17 minutes on 2 cores)."),
 ) -> None:
     """Build genre profiles, originality indices, phrase layouts and the style classifier from
     the corpora's training splits.
