@@ -846,3 +846,12 @@ def test_tunes_from_nothing_with_an_upbeat_restate_it_before_every_phrase():
         if v == v:
             shares.append(v)
     assert len(shares) >= 6 and np.mean(shares) >= 0.8, shares
+
+
+def test_the_median_note_a_phrase_end_must_exceed_is_the_genres_in_that_meter():
+    from lstmfuse.generation.form import median_note_ticks
+
+    assert median_note_ticks("irish", "2/4") == to_ticks(F(1, 4))  # polkas and reels in 2/4 run in sixteenths
+    assert median_note_ticks("irish", "6/8") == to_ticks(F(1, 2))
+    assert median_note_ticks("folk", "4/4") == to_ticks(F(1))
+    assert median_note_ticks("irish", "5/4") == median_note_ticks("irish")  # no tunes there: the genre's

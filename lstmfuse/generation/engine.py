@@ -300,7 +300,7 @@ def _duration_mask(
     if cap and row.leads and row.lead_i >= 0:
         # in a blend the half-phrase's lead decides what "not breathing" allows: a Scottish
         # template's eighth is no cap for a Palestrina-led half-phrase (its median note is a half)
-        cap = max(cap, median_note_ticks(row.leads[row.lead_i].genre))
+        cap = max(cap, median_note_ticks(row.leads[row.lead_i].genre, ctx.meter))
     if cap and row.seg_left <= bar:  # the phrase's last bar, where the real phrase did not breathe
         longest = cap
     if row.current_pitch is not None and not final:  # no note longer than a bar inside a phrase

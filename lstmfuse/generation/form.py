@@ -318,14 +318,21 @@ def beat_ticks(meter: str) -> int:
 
 
 @functools.cache
-def median_note_ticks(genre: str) -> int:
-    """The genre's median note length (ticks), from its reference profile's note-length
-    histogram (0 where there is none): the length a phrase end must exceed to breathe, as
-    metrics.form.phrase_end_lengthening counts it."""
+def median_note_ticks(genre: str, meter: str | None = None) -> int:
+    """The genre's median note length (ticks): the length a phrase end must exceed to breathe,
+    as metrics.form.phrase_end_lengthening counts it (against the tune's own median). In
+    ``meter``, the median of its real tunes' medians there (form.json "median_notes": Irish 2/4
+    runs in sixteenths, its 6/8 in eighths; folk 4/4 in quarters); else, or for a meter the
+    genre has too few tunes in, from its reference profile's note-length histogram (0 where
+    there is none)."""
     from ..metrics.reference import profile
     from ..metrics.rhythm import NOTE_LENGTH_BINS
     from .ticks import to_ticks
 
+    if meter is not None and has_layouts(genre):
+        medians = _layouts(genre).get("median_notes", {})
+        if meter in medians:
+            return to_ticks(Fraction(medians[meter]).limit_denominator(96))
     try:
         hist = np.asarray(profile(genre).histograms["note_length"], dtype=float)
     except (LstmfuseError, KeyError):
@@ -464,7 +471,7 @@ def choose_plan(
         # ours (a model that knows where the phrase ends would)
         if not end_ticks or e.get("breathes") is False:
             end_ticks = min(_short_note(meter), real_end) if real_end else _short_note(meter)
-            end_cap = max(median_note_ticks(genre), real_end)
+            end_cap = max(median_note_ticks(genre, meter), real_end)
         # a tune with an upbeat: its last phrase is short by it (else it ends on a whole bar)
         short_last = ends_short and last
         if last:

@@ -34,6 +34,10 @@ _RELATIONS = ("new", "exact", "transposed", "varied")
 _CADENCES = ("tonic", "dominant", "other")
 
 
+#: tunes a meter needs before its own median note stands for the genre's in it
+MIN_MEDIAN_TUNES = 20
+
+
 def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     """The phrase layouts and final-note lengths of real tunes (training split) that phrase
     plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars,
@@ -61,6 +65,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
     pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
+    tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
         shift = normalising_shift(m.sharps)
@@ -77,6 +82,9 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
                 if off:
                     counts[0] += 1
                     counts[1] += off + e.duration > Fraction(3, 2)
+        lengths = sorted(e.duration for e in m.notes)
+        if lengths:
+            tune_medians.setdefault(m.meter, []).append(lengths[len(lengths) // 2])
         phrases = phrase_layout(m)
         if phrases:
             layouts.append({
@@ -116,7 +124,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
     mean_pitch = round(float(np.mean(pitches)), 1) if pitches else 70.0
-    return {"genre": genre, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
+    # must exceed to breathe in that meter (generation.form.median_note_ticks)
+    median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
