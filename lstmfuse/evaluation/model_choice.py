@@ -42,6 +42,7 @@ from ..encoding.tokens import in_normalised_key
 from ..metrics.distances import compare_to_profile, reference_profile
 from ..metrics.form import recurrence
 from ..metrics.style import excerpt
+from .blend_proof import short_share
 from .proofs import generate_many
 
 #: genre -> (label, commit whose weights are the candidate); None: the working tree (shipped).
@@ -59,12 +60,6 @@ BARS = 16
 SEEDS = (0, 100, 200, 300)  # one batch of n tunes per seed
 #: a candidate is acceptable when its tunes are recognised at least this often (issue 11's bar)
 RECOGNISED = 0.80
-
-
-def short_share(melodies: list[Melody]) -> float:
-    """Share of notes shorter than a quarter."""
-    lengths = [e.duration for m in melodies for e in m.events if e.pitch is not None]
-    return float(np.mean([d < Fraction(1) for d in lengths])) if lengths else 0.0
 
 
 def returns(melodies: list[Melody]) -> float:

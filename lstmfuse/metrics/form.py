@@ -170,12 +170,16 @@ def ending(melody: Melody) -> dict[str, float]:
     }
 
 
+def upbeat(melody: Melody) -> Fraction:
+    """The tune's upbeat (pickup) in quarters; 0 when it starts on a downbeat."""
+    if not melody.events or not melody.events[0].bar_pos:
+        return Fraction(0)
+    return meter_bar_length(melody.meter) - melody.events[0].bar_pos
+
+
 def pickup_bars(melody: Melody) -> float:
     """The tune's upbeat (pickup) as a fraction of a bar; 0 when it starts on a downbeat."""
-    if not melody.events or not melody.events[0].bar_pos:
-        return 0.0
-    bar = meter_bar_length(melody.meter)
-    return float((bar - melody.events[0].bar_pos) / bar)
+    return float(upbeat(melody) / meter_bar_length(melody.meter))
 
 
 def upbeat_restated(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
@@ -284,8 +288,7 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS, offset: Fracti
     the barline."""
     grid = bar_grid(melody)
     if offset is None:
-        first = melody.events[0] if melody.events else None
-        offset = grid.bar - first.bar_pos if first is not None and first.bar_pos else Fraction(0)
+        offset = upbeat(melody)
     start = lambda k: grid.bar_start(k) - offset  # noqa: E731  (the shifted phrase grid)
     n_phrases = int((melody.end - start(0)) // (phrase_bars * grid.bar)) if melody.events else 0
     tonic = tonic_pitch_class(melody)
