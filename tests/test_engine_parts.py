@@ -130,3 +130,19 @@ def test_priming_uses_the_passages_last_tokens_only(examples_dir):
     assert mets.tolist() == full.meters[-PRIMING_TOKENS:].tolist()
     short = replace(passage, events=passage.events[:5])
     assert _prime_tokens(short, passage.meter, 0)[0].tolist() == encode(short, eos=False).tokens.tolist()  # from <bos>
+
+
+@pytest.mark.parametrize("meter, upbeat", [("6/8", F(1, 2)), ("4/4", F(1)), ("4/4", F(0))])
+def test_a_tune_from_nothing_reads_bos_where_the_encoder_puts_it(meter, upbeat):
+    """The models were trained with <bos> at the bar position of the tune's first event (the
+    encoder's choice); a tune from nothing that starts on an upbeat must be primed the same
+    way, not with <bos> on the downbeat (before it was, whatever the upbeat)."""
+    from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length
+    from lstmfuse.generation.continuation import _prime_tokens
+
+    start = (meter_bar_length(meter) - upbeat) % meter_bar_length(meter)
+    real = Melody([NoteEvent(67, F(0), upbeat or F(1), start, None)], meter=meter)
+    _, poss, mets, _, _ = _prime_tokens(None, meter, 0, F(8), start)
+    enc = encode(real, eos=False)
+    assert poss.tolist() == enc.positions[:1].tolist()
+    assert mets.tolist() == enc.meters[:1].tolist()

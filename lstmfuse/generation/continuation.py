@@ -73,7 +73,10 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
     if passage is None or not passage.events:
         tracker = tracker_for(meter, start_pos, length_after)
         toks = np.array([V.BOS])
-        return Prime(toks, np.array([0]), np.array([V.meter_id(meter)]), features(toks, tracker), tracker)
+        # <bos> stands where the first event will (as the encoder writes it): on an upbeat's
+        # offbeat, not on the downbeat
+        bos_pos = np.array([V.position_id(start_pos % meter_bar_length(meter))])
+        return Prime(toks, bos_pos, np.array([V.meter_id(meter)]), features(toks, tracker), tracker)
     # The whole passage is read for the structure inputs (the lookbacks and the place in the
     # phrase count from its start); the models are primed on its tail only.
     first = passage.events[0]
