@@ -96,7 +96,7 @@ def fuse(
 ) -> Result:
     """A new melody fused from the weighted genres; without ``meter``/``key`` (``'G'``, ``'e'``
     = E minor, ``'Bb major'``), the heaviest genre's most common. It may start on an upbeat
-    before its ``bars``, as that genre's real tunes do in the meter."""
+    before its ``bars``, as the real tunes in the meter of a genre drawn by weight do."""
     from .generation.service import fuse_melody
 
     result, _used = fuse_melody(_weights(weights), bars=bars, meter=meter, key=key, options=options, variants=variants)

@@ -44,7 +44,7 @@ def continue_cmd(
 @with_sampling_options
 def fuse(
     weights: str = typer.Option(..., "--weights", "-w", help="Genre weights, e.g. folk=0.7,irish=0.3 (normalised)."),
-    bars: int = typer.Option(8, "--bars", "-b", help="Bars to write. Without a seed file the tune may start on an upbeat before them, as often as the heaviest genre's real tunes do (--form free: never)."),
+    bars: int = typer.Option(8, "--bars", "-b", help="Bars to write. Without a seed file the tune may start on an upbeat before them, as often as the real tunes of a genre drawn by weight do (--form free: never)."),
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8)."),

@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -188,11 +188,15 @@ def continue_melody(
         w = parse_weights(weights, known)  # type: ignore[arg-type]
     ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w))
     rng = np.random.default_rng(opts.seed)
-    pickup = 0
+    pickup, form_genre = 0, None
     if (passage is None or not passage.events) and opts.form != "free":
-        # a tune from nothing starts on an upbeat as often and as long as the genre's real tunes
-        # in this meter do (the heaviest genre's), and its last bar is short by it as often too
-        pickup, short_end = draw_pickup(max(w, key=w.get), meter, to_ticks(meter_bar_length(meter)), rng)
+        # a tune from nothing takes its upbeat and (its first variant) its phrase layout from one
+        # genre drawn by weight, as every variant's layout is: it starts on an upbeat as often and
+        # as long as that genre's real tunes in this meter do, and its last bar is short by it as
+        # often too. (Before, the heaviest genre's: at 50/50 the first named, so the order the
+        # weights were typed in decided whether a Palestrina + Scottish tune had an upbeat.)
+        form_genre = _draw_genre(w, rng)
+        pickup, short_end = draw_pickup(form_genre, meter, to_ticks(meter_bar_length(meter)), rng)
         if pickup:
             ctx.bar_pos = meter_bar_length(meter) - from_ticks(pickup)
             if not short_end:  # the upbeat and then whole bars
@@ -201,7 +205,7 @@ def continue_melody(
     ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)
     form = _passage_form(passage, ctx, shift)
-    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup)
+    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre)
     ctx.passage_phrases = form.phrases
     if opts.form != "free":
         if passage is not None and passage.events:
@@ -220,6 +224,7 @@ def continue_melody(
     }
     if pickup:
         settings["pickup_quarters"] = str(from_ticks(pickup))
+        settings["pickup_genre"] = form_genre
     leads: list[list[tuple[Fraction, str]]] = []
     if genre is not None:
         stack = LSTMStack([load_model(name)], [None])
@@ -248,26 +253,31 @@ def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageFo
     return form
 
 
+def _draw_genre(weights: dict[str, float], rng: np.random.Generator) -> str:
+    """A genre drawn by weight (the order the weights were given in does not matter)."""
+    names = sorted(weights)
+    shares = np.array([weights[g] for g in names], dtype=float)
+    return names[int(rng.choice(len(names), p=shares / shares.sum()))]
+
+
 def _plans(
     opts: SamplingOptions, weights: dict[str, float], passage: PassageForm, ctx: Context,
-    bars: int, variants: int, rng: np.random.Generator, pickup: int = 0,
+    bars: int, variants: int, rng: np.random.Generator, pickup: int = 0, first: str | None = None,
 ) -> list[FormPlan]:
     """One phrase plan per variant; in a fusion each variant takes the layouts of a genre drawn
-    by weight, so the forms mix in the proportions the composer set."""
+    by weight, so the forms mix in the proportions the composer set. ``first``: the genre the
+    first variant's layout comes from, already drawn (a tune from nothing: the genre of its upbeat)."""
     bar = to_ticks(meter_bar_length(ctx.meter))
     budget = to_ticks(ctx.budget)
     if opts.form == "free":  # draws nothing: the random stream stays as it was without plans
         return [free_plan(budget, opts.end_on_stable)] * variants
-    names = list(weights)
-    shares = np.array([weights[g] for g in names], dtype=float)
-    shares = shares / shares.sum()
     return [
         choose_plan(
-            opts.form, names[int(rng.choice(len(names), p=shares))], meter=ctx.meter, budget_ticks=budget,
+            opts.form, first if v == 0 and first else _draw_genre(weights, rng), meter=ctx.meter, budget_ticks=budget,
             lead_ticks=pickup or budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
             pickup_ticks=pickup,
         )
-        for _ in range(variants)
+        for v in range(variants)
     ]
 
 
@@ -297,7 +307,8 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     leads: list[list] = []
     if len(active) > 1:
         plans = ctx.plans or [None]  # row v follows plans[v % len(plans)], as in the engine
-        leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng) for v in range(variants)]
+        bar, start = to_ticks(meter_bar_length(ctx.meter)), to_ticks(ctx.bar_pos)
+        leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng, bar, start) for v in range(variants)]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
     return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng), leads
@@ -335,8 +346,16 @@ def lead_order(weights: dict[str, float], active: list[str], units: int, rng: np
     return out
 
 
-def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: list[str], order: list[str], stack: LSTMStack, rng) -> list:
-    """Lead changes at every half-phrase of the plan (2 bars in a 4-bar phrase)."""
+def _lead_schedule(
+    plan: FormPlan | None, weights: dict[str, float], active: list[str], order: list[str], stack: LSTMStack, rng,
+    bar: int = 0, start: int = 0,
+) -> list:
+    """Lead changes at every half-phrase of the plan (2 bars in a 4-bar phrase). In a tune
+    whose phrases start with an upbeat (``start``: the first event's place in its bar of
+    ``bar`` ticks), a genre that never starts a phrase so (Palestrina) takes the lead at the
+    barline after it: the genre before it writes the upbeat, as a pickup into its bar (its
+    half-phrases began with an eighth before the barline, 13% of their notes shorter than a
+    quarter where real Palestrina has 1%)."""
     from .engine import Lead
 
     starts: list[int] = []
@@ -345,8 +364,11 @@ def _lead_schedule(plan: FormPlan | None, weights: dict[str, float], active: lis
         starts += [t, t + seg.ticks // 2] if seg.ticks >= 2 else [t]
         t += seg.ticks
     starts = starts or [0]
+    leaders = lead_order(weights, active, len(starts), rng)
+    if bar:
+        starts = [tick + ((bar - (start + tick) % bar) % bar if tick and never_upbeat(lead) else 0) for tick, lead in zip(starts, leaders)]
     out = []
-    for tick, lead in zip(starts, lead_order(weights, active, len(starts), rng)):
+    for tick, lead in zip(starts, leaders):
         shares = {g: (1 - LEAD_SHARE) * weights[g] + (LEAD_SHARE if g == lead else 0.0) for g in active}
         fused = fusion_share({lead: 1.0})  # in its half-phrase, the lead's own
         model_w = np.array([fused] + [(1 - fused) * shares[g] for g in active])

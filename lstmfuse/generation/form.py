@@ -128,6 +128,16 @@ def _layouts(genre: str) -> dict:
     return data
 
 
+@functools.cache
+def never_upbeat(genre: str) -> bool:
+    """Whether none of ``genre``'s real tunes, in any meter, starts on an upbeat (Palestrina:
+    none of 1048; form.json "pickups"). False for a genre without layouts (nothing known)."""
+    if not has_layouts(genre):
+        return False
+    counts = _layouts(genre).get("pickups", {})
+    return bool(counts) and all(float(share) == 0 or n == 0 for meter in counts.values() for share, n in meter.items())
+
+
 def form_reference(genre: str) -> dict:
     """The learnt form data of a genre: {'layouts': [...], 'final_bars': {meter: [...]}}."""
     return _layouts(genre)
