@@ -58,6 +58,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     pickups: dict[str, Counter] = {}
     pickup_endings: dict[str, Counter] = {}  # tunes with a pickup: last bar 'completes' it, or 'full'
     finals_after_pickup: dict[str, list[float]] = {}
+    finals_whole_bar: dict[str, list[float]] = {}  # tunes that end on a whole bar (not the short one)
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
     final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
@@ -102,6 +103,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             if short_end:
                 finals_after_pickup.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
+            else:
+                finals_whole_bar.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
             final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
@@ -113,6 +116,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     layouts = at_most(layouts)
     finals = {k: at_most(v) for k, v in finals.items()}
     finals_after_pickup = {k: at_most(v) for k, v in finals_after_pickup.items()}
+    finals_whole_bar = {k: at_most(v) for k, v in finals_whole_bar.items()}  # drawn last: the samples above stay as they were
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
@@ -127,7 +131,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
