@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -309,6 +309,8 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
         plans = ctx.plans or [None]  # row v follows plans[v % len(plans)], as in the engine
         bar, start = to_ticks(meter_bar_length(ctx.meter)), to_ticks(ctx.bar_pos)
         leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng, bar, start) for v in range(variants)]
+        if ctx.plans and opts.end_on_stable and opts.form == "auto":  # the last half-phrase's lead closes the tune
+            ctx.plans = [closing_in(ctx.plans[v], leads[v][-1].genre, ctx.meter, bar, rng) for v in range(len(ctx.plans))]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
     return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng), leads
