@@ -327,7 +327,7 @@ LEAD_SHARE = 1.0
 #: second genre's units keep more of their own rhythm (at w = .5, Irish-led units beside Bach
 #: 0.71 short notes at 1.5, 0.64 at 1.0; real Irish 4/4 units 0.82), but the pull drags the
 #: first note of a unit towards the lead's own line, and the leap into a unit grows. 1.5 since
-#: commit 76b710c+1 (2.0 from 87ebc0a): measured again with 60 fusions a pair and phrases from
+#: commit 4b0b60f (2.0 from 87ebc0a): measured again with 60 fusions a pair and phrases from
 #: upbeat to upbeat, 2.0 made folk+Irish leap 3.78 semitones into a unit, past the 3.0-3.2 that
 #: real folk and Irish tunes leap across the same boundaries, a seam; 1.5: 3.32, Bach+Irish 2.64
 #: (real 2.55-3.14), Palestrina+Scottish 2.68 (2.11-5.17).
