@@ -7,8 +7,8 @@ of ours computes); the leap into a unit against the leaps inside units (a join t
 more than real tunes do across 2-bar boundaries is a seam); and, to be read beside them, the
 style judge on the whole 16 bars. The setting is restored afterwards.
 
-Run: ``python -m lstmfuse.evaluation.lead_guide -o docs/lead_guide.json`` (after
-``lstmfuse corpus build``; about 2 minutes with 20 fusions a point).
+Run: ``python -m lstmfuse.evaluation.lead_guide --n 60 -o docs/lead_guide.json`` (after
+``lstmfuse corpus build``; about 85 s with 60 fusions a point).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def markdown(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=20, help="fusions per pair and setting")
+    ap.add_argument("--n", type=int, default=60, help="fusions per pair and setting")
     ap.add_argument("-o", "--out", type=Path, help="write the report (JSON) here")
     args = ap.parse_args(argv)
     report = run(args.n)
