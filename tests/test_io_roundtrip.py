@@ -262,3 +262,34 @@ def test_a_pickup_written_to_midi_keeps_every_barline_in_place(tmp_path):
     assert again.events[0].pitch is None and again.events[0].duration == F(5, 2)  # the silence before the upbeat
     # writing did not change the score itself
     assert score.parts[0].getElementsByClass("Measure")[0].paddingLeft == 2.5
+
+
+def test_a_note_no_single_head_can_show_is_tied_at_the_dotted_beat_in_compound_time(tmp_path):
+    """A jig's final of five eighths was written as a half tied to an eighth, which hides the
+    second dotted-quarter beat of the 6/8 bar; an engraver writes a dotted quarter tied to a
+    quarter (a quarter tied to a dotted quarter where it starts on the second eighth). Plain and
+    dotted values are left alone, and 4/4 is untouched. Read back, the melody is the same."""
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.encoding.extract import melody_from_part
+    from lstmfuse.generation.score_write import melody_to_score
+
+    def written(events, meter):
+        score = melody_to_score(Melody(events, meter=meter, sharps=0))
+        out = save_converted(score, tmp_path / f"m{len(list(tmp_path.iterdir()))}.musicxml")
+        with quiet():
+            back = melody_from_part(load(out).parts[0])
+        assert [(e.pitch, e.onset, e.duration) for e in back.notes] == [(e.pitch, e.onset, e.duration) for e in events]
+        return [(n.measureNumber, n.offset, n.quarterLength, n.tie.type if n.tie else None) for n in score.recurse().notes]
+
+    jig = [NoteEvent(67, F(0), F(5, 2), F(0)), NoteEvent(69, F(5, 2), F(1, 2), F(5, 2)),
+           NoteEvent(71, F(3), F(1, 2), F(0)), NoteEvent(72, F(7, 2), F(5, 2), F(1, 2))]
+    assert written(jig, "6/8") == [
+        (1, 0.0, 1.5, "start"), (1, 1.5, 1.0, "stop"), (1, 2.5, 0.5, None),
+        (2, 0.0, 0.5, None), (2, 0.5, 1.0, "start"), (2, 1.5, 1.5, "stop"),
+    ]
+    dotted = [NoteEvent(67, F(0), F(3, 2), F(0)), NoteEvent(69, F(3, 2), F(3, 2), F(3, 2))]
+    assert written(dotted, "6/8") == [(1, 0.0, 1.5, None), (1, 1.5, 1.5, None)]
+    common = [NoteEvent(67, F(0), F(5, 2), F(0)), NoteEvent(69, F(5, 2), F(3, 2), F(5, 2))]
+    assert [length for _, _, length, _ in written(common, "4/4")] == [2.5, 1.5]  # music21's own

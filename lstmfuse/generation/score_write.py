@@ -27,11 +27,47 @@ def _make(e: NoteEvent, length: Fraction, tie: str | None):
     return n
 
 
-def _split(events: list[NoteEvent], barlines: list[Fraction]):
-    """Yield (onset, length, event, tie) pieces cut at the given barline offsets."""
+def compound_beat(meter: str | None) -> Fraction | None:
+    """The dotted beat of a compound meter (6/8, 9/8, 12/8: a dotted quarter; 6/4: a dotted
+    half), None for a simple one."""
+    try:
+        num, den = (int(x) for x in (meter or "").split("/"))
+    except ValueError:
+        return None
+    return Fraction(3 * 4, den) if num > 3 and num % 3 == 0 and den >= 4 else None
+
+
+def is_single_value(length: Fraction) -> bool:
+    """Whether a length is written as one note head: a plain or dotted value (no tie)."""
+    return any(length in (Fraction(2) ** k, Fraction(3, 2) * Fraction(2) ** k) for k in range(-5, 5))
+
+
+def _beat_cuts(e: NoteEvent, start: Fraction, end: Fraction, beat: Fraction, bar: Fraction) -> list[Fraction]:
+    """Where a piece of ``e`` from ``start`` to ``end`` (within one bar) is cut at its meter's
+    dotted beats: only a length no single note head can show, which music21 would otherwise
+    write largest value first (5 eighths in 6/8 as a half tied to an eighth, hiding the beat;
+    an engraver writes a dotted quarter tied to a quarter)."""
+    if is_single_value(end - start):
+        return []
+    bar_start = start - (e.bar_pos + (start - e.onset)) % bar
+    first = bar_start + ((start - bar_start) // beat + 1) * beat
+    cuts = []
+    while first < end:
+        cuts.append(first)
+        first += beat
+    return cuts
+
+
+def _split(events: list[NoteEvent], barlines: list[Fraction], meter: str | None = None):
+    """Yield (onset, length, event, tie) pieces cut at the given barline offsets (and, in a
+    compound meter, a length no note head can show at the dotted beats)."""
+    beat = compound_beat(meter)
+    bar = meter_bar_length(meter) if beat else None
     for e in events:
         cuts = [b for b in barlines if e.onset < b < e.end]
         bounds = [e.onset, *cuts, e.end]
+        if beat and bar:
+            bounds = sorted({*bounds, *(c for a, b in zip(bounds, bounds[1:]) for c in _beat_cuts(e, a, b, beat, bar))})
         pieces = len(bounds) - 1
         for i in range(pieces):
             tie = None
@@ -111,7 +147,7 @@ def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, 
     target_last = last.voices[0] if last.voices else last
     earlier = list(target_last.notes)
     by_measure: dict[int, list] = {}
-    for onset, length, e, tie in _split(events, barlines):
+    for onset, length, e, tie in _split(events, barlines, meter):
         n = _make(e, length, tie)
         if onset < last_end:
             target_last.insert(onset - last_start - (frac(target_last.offset) if target_last is not last else 0), n)
@@ -150,7 +186,7 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
     # first bar is made the short pickup bar (and its last bar the short bar that completes it)
     start = melody.events[0].onset if melody.events else Fraction(0)
     into_bar = melody.events[0].bar_pos if melody.events else Fraction(0)
-    for onset, length, e, tie in _split(melody.events, []):
+    for onset, length, e, tie in _split(melody.events, [], melody.meter):
         flat.insert(onset - start + into_bar, _make(e, length, tie))
     part = flat.makeMeasures()
     measures = list(part.getElementsByClass(stream.Measure))
