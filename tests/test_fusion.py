@@ -228,3 +228,23 @@ def test_the_order_the_weights_are_typed_in_does_not_change_the_tune():
         assert one.plans[0]["template"] == other.plans[0]["template"]
         drawn.add(one.plans[0]["template"].split("/")[0])
     assert drawn == {"palestrina", "scottish"}
+
+
+def test_a_50_50_tune_without_meter_or_key_does_not_depend_on_the_order_of_the_weights():
+    """Without --meter/--key a tune takes the heaviest genre's meter and key; at 50/50 that was
+    the first named, so 'palestrina=.5,scottish=.5' was in 4/2 and the reverse in another meter.
+    Among equals the genre is now drawn with the seed: either order, the same tune."""
+    from lstmfuse.generation.service import fuse_melody
+    from lstmfuse.generation.weights import GenreWeights
+
+    meters = set()
+    for seed in range(6):
+        (a, used_a), (b, used_b) = (
+            fuse_melody(GenreWeights.parse(text, list(GENRES)), bars=4, options=SamplingOptions(seed=seed))
+            for text in ("palestrina=0.5,scottish=0.5", "scottish=0.5,palestrina=0.5")
+        )
+        assert (used_a["meter"], used_a["sharps"], used_a["from_genre"]) == (used_b["meter"], used_b["sharps"], used_b["from_genre"])
+        assert a.melodies[0].events == b.melodies[0].events
+        meters.add(used_a["from_genre"])
+    assert meters == {"palestrina", "scottish"}
+    assert GenreWeights.parse("folk=0.7,irish=0.3", list(GENRES)).heaviest_drawn(3) == "folk"

@@ -47,7 +47,7 @@ def fuse(
     bars: int = typer.Option(8, "--bars", "-b", help="Bars to write. Without a seed file the tune may start on an upbeat before them, as often as the real tunes of a genre drawn by weight do (--form free: never)."),
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
-    meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8)."),
+    meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8; among equal weights one drawn with --seed)."),
     key: str = typer.Option(None, "--key", help=f"Key when there is no seed file ({KEY_GRAMMAR_HELP}; fuse writes major or minor keys; default: the heaviest genre's most common)."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants."),
     png: bool = typer.Option(False, "--png", help="Also engrave a PNG beside each score (its last page, where the new bars are)."),

@@ -125,14 +125,15 @@ def fuse_melody(
 ) -> tuple[Result, dict]:
     """A new melody fused from the weighted genres (no seed passage), in memory. Without
     ``meter`` or ``key``, the heaviest genre's most common meter and key signature (irish:
-    6/8 and G major, not 4/4 and C for every genre). Returns the result and what was used:
+    6/8 and G major, not 4/4 and C for every genre; among equal weights one drawn with the
+    seed). Returns the result and what was used:
     meter, sharps, mode, the :class:`~lstmfuse.theory.Key`, which were defaulted from which
     genre, and the upbeat drawn (quarters as a string, None without one)."""
     from ..models.registry import genre_names
     from .form import typical_meter_and_key
 
     w = GenreWeights.parse(weights, genre_names())
-    heaviest = w.heaviest
+    heaviest = w.heaviest_drawn(options.seed if options is not None else None)
     typical_meter, typical_sharps, typical_mode = typical_meter_and_key(heaviest)
     chosen = major_or_minor_key(key) if key else Key.from_signature(typical_sharps, typical_mode)
     meter_given, meter = meter, meter or typical_meter

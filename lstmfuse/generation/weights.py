@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 
+import numpy as np
+
 from ..errors import UsageError
 
 
@@ -72,6 +74,13 @@ class GenreWeights(Mapping):
     def heaviest(self) -> str:
         """The genre with the largest weight (the first named among equals)."""
         return max(self.pairs, key=lambda kv: kv[1])[0]
+
+    def heaviest_drawn(self, seed: int | None) -> str:
+        """The genre with the largest weight; among equals one drawn with ``seed``, so that the
+        order the weights were typed in does not decide a 50/50 tune's meter and key."""
+        top = max(v for _, v in self.pairs)
+        tied = sorted(k for k, v in self.pairs if math.isclose(v, top, rel_tol=1e-9))
+        return tied[0] if len(tied) == 1 else tied[int(np.random.default_rng(seed).integers(len(tied)))]
 
     def __getitem__(self, genre: str) -> float:
         for k, v in self.pairs:
