@@ -248,3 +248,18 @@ def test_a_50_50_tune_without_meter_or_key_does_not_depend_on_the_order_of_the_w
         meters.add(used_a["from_genre"])
     assert meters == {"palestrina", "scottish"}
     assert GenreWeights.parse("folk=0.7,irish=0.3", list(GENRES)).heaviest_drawn(3) == "folk"
+
+
+def test_the_cli_says_when_a_50_50_tunes_meter_was_drawn(tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmfuse.cli.app import app
+
+    run = CliRunner().invoke(app, ["fuse", "-w", "scottish=0.5,palestrina=0.5", "--bars", "2", "--seed", "1", "-o", str(tmp_path / "t.musicxml")],
+                             env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    assert "drawn with the seed among the equally heaviest genres" in " ".join(run.output.split())
+    run = CliRunner().invoke(app, ["fuse", "-w", "scottish=0.6,palestrina=0.4", "--bars", "2", "--seed", "1", "-o", str(tmp_path / "u.musicxml")],
+                             env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    assert "the most common in scottish, the heaviest genre" in " ".join(run.output.split())

@@ -70,7 +70,8 @@ def fuse(
         if used["defaulted"]:
             chosen = {"meter": used["meter"], "key": str(used["key"])}
             said = ", ".join(f"{name} {chosen[name]}" for name in used["defaulted"])
-            console.print(f"{said}: the most common in {used['from_genre']}, the heaviest genre (set --meter/--key to choose)")
+            which = "drawn with the seed among the equally heaviest genres" if used.get("from_tie") else "the heaviest genre"
+            console.print(f"{said}: the most common in {used['from_genre']}, {which} (set --meter/--key to choose)")
         if used.get("pickup_quarters"):
             console.print(f"starts on an upbeat of {_note_value(used['pickup_quarters'])}, drawn from real {used['pickup_genre']} tunes in {used['meter']} (--form free: none)")
     for path in written:

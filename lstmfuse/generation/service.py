@@ -142,6 +142,7 @@ def fuse_melody(
     defaulted = [name for name, given in (("meter", meter_given), ("key", key)) if not given]
     used = {"meter": meter, "sharps": chosen.fifths, "mode": chosen.mode, "key": chosen,
             "from_genre": heaviest if defaulted else None, "defaulted": defaulted,
+            "from_tie": bool(defaulted) and len(w.heaviest_all) > 1,
             "pickup_quarters": result.settings.get("pickup_quarters"), "pickup_genre": result.settings.get("pickup_genre")}
     return result, used
 

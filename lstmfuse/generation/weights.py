@@ -75,11 +75,16 @@ class GenreWeights(Mapping):
         """The genre with the largest weight (the first named among equals)."""
         return max(self.pairs, key=lambda kv: kv[1])[0]
 
+    @property
+    def heaviest_all(self) -> list[str]:
+        """Every genre with the largest weight (more than one at 50/50), by name."""
+        top = max(v for _, v in self.pairs)
+        return sorted(k for k, v in self.pairs if math.isclose(v, top, rel_tol=1e-9))
+
     def heaviest_drawn(self, seed: int | None) -> str:
         """The genre with the largest weight; among equals one drawn with ``seed``, so that the
         order the weights were typed in does not decide a 50/50 tune's meter and key."""
-        top = max(v for _, v in self.pairs)
-        tied = sorted(k for k, v in self.pairs if math.isclose(v, top, rel_tol=1e-9))
+        tied = self.heaviest_all
         return tied[0] if len(tied) == 1 else tied[int(np.random.default_rng(seed).integers(len(tied)))]
 
     def __getitem__(self, genre: str) -> float:
