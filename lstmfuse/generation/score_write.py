@@ -27,16 +27,6 @@ def _make(e: NoteEvent, length: Fraction, tie: str | None):
     return n
 
 
-def compound_beat(meter: str | None) -> Fraction | None:
-    """The dotted beat of a compound meter (6/8, 9/8, 12/8: a dotted quarter; 6/4: a dotted
-    half), None for a simple one."""
-    try:
-        num, den = (int(x) for x in (meter or "").split("/"))
-    except ValueError:
-        return None
-    return Fraction(3 * 4, den) if num > 3 and num % 3 == 0 and den >= 4 else None
-
-
 def is_single_value(length: Fraction) -> bool:
     """Whether a length is written as one note head: a plain or dotted value (no tie)."""
     return any(length in (Fraction(2) ** k, Fraction(3, 2) * Fraction(2) ** k) for k in range(-5, 5))
@@ -61,7 +51,10 @@ def _beat_cuts(e: NoteEvent, start: Fraction, end: Fraction, beat: Fraction, bar
 def _split(events: list[NoteEvent], barlines: list[Fraction], meter: str | None = None):
     """Yield (onset, length, event, tie) pieces cut at the given barline offsets (and, in a
     compound meter, a length no note head can show at the dotted beats)."""
-    beat = compound_beat(meter)
+    from .form import COMPOUND_BEAT, beat_ticks
+    from .ticks import from_ticks
+
+    beat = from_ticks(COMPOUND_BEAT) if meter and beat_ticks(meter) == COMPOUND_BEAT else None
     bar = meter_bar_length(meter) if beat else None
     for e in events:
         cuts = [b for b in barlines if e.onset < b < e.end]
