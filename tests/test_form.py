@@ -933,3 +933,34 @@ def test_in_a_blend_the_lead_of_the_last_half_phrase_closes_the_tune_its_own_way
     results = fusions(24, 16, 0, {"palestrina": 0.5, "scottish": 0.5}, "2/2")
     finals = [float(r.melodies[0].notes[-1].duration / r.melodies[0].bar_length) for r in results if r.leads[0][-1][1] == "palestrina"]
     assert len(finals) >= 6 and np.mean(finals) >= 0.45, finals
+
+
+# a 6/8 passage from upbeat to upbeat: two phrases (an eighth upbeat and four bars less the
+# next phrase's upbeat), then the third phrase's upbeat at the end of its last bar
+PHRASE_A = [(67, E), (72, Q), (71, E), (72, Q), (74, E), (76, 3 * E), (74, 3 * E), (72, Q), (71, E), (69, Q), (67, E), (72, 3 * E), (72, Q)]
+PHRASE_B = [(74, E), (76, Q), (77, E), (79, Q), (76, E), (74, 3 * E), (71, 3 * E), (72, Q), (74, E), (76, Q), (74, E), (72, 3 * E), (72, Q)]
+
+
+def test_a_continuation_of_a_passage_with_an_upbeat_runs_its_phrases_from_upbeat_to_upbeat():
+    """Real tunes that begin with an upbeat begin every phrase with one (85-96% of phrase-final
+    bars hold a note where the upbeat stood). A continuation of such a passage plans its phrases
+    on the same grid: the first, whose upbeat the passage's last bar already holds, restates the
+    passage's first phrase without it, and ends before the next upbeat; the last, which ends on
+    the barline, repeats the start of its source with the upbeat."""
+    eighth = to_ticks(E)
+    bar = 6 * eighth
+    assert _phrase_ticks(8 * bar, 0, bar, 0, upbeat=eighth) == [4 * bar - eighth, 4 * bar + eighth]
+    assert _phrase_ticks(8 * bar, 0, bar, 2, upbeat=eighth) == [2 * bar - eighth, 4 * bar, 2 * bar + eighth]
+    passage = line(PHRASE_A + PHRASE_B + [(67, E)], meter="6/8", start=F(5, 2))
+    assert passage.end == 9 * passage.bar_length
+    r = continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(seed=0, form="ABAB"))
+    phrases = r.plans[0]["phrases"]
+    assert [p["ticks"] for p in phrases] == [4 * bar - eighth, 4 * bar + eighth]
+    assert [p["source"] for p in phrases] == [-2, -1]
+    new = r.melodies[0]
+    assert new.events[0].onset == passage.end
+    got = [(e.pitch, e.duration) for e in new.events]
+    assert got[: len(PHRASE_A) - 1] == PHRASE_A[1:]  # phrase A after its upbeat, ending before the next upbeat
+    assert new.events[len(PHRASE_A) - 1].onset == passage.end + 4 * passage.bar_length - E
+    assert got[len(PHRASE_A) - 1 : len(PHRASE_A) + 6] == PHRASE_B[:7]  # B's upbeat and its first two bars
+    assert new.end == passage.end + 8 * passage.bar_length

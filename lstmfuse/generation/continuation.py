@@ -205,7 +205,7 @@ def continue_melody(
     ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)
     form = _passage_form(passage, ctx, shift)
-    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre)
+    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, to_ticks(passage_upbeat(passage)))
     ctx.passage_phrases = form.phrases
     if opts.form != "free":
         if passage is not None and passage.events:
@@ -241,14 +241,23 @@ def continue_melody(
     return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans], leads)
 
 
+def passage_upbeat(passage: Melody | None) -> Fraction:
+    """The upbeat the passage begins with (quarters; 0: it begins on a barline): its phrases
+    run from upbeat to upbeat, as the continuation's will."""
+    if passage is None or not passage.events or not passage.events[0].bar_pos:
+        return Fraction(0)
+    return passage.bar_length - passage.events[0].bar_pos
+
+
 def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageForm:
-    """Where the passage stands in its phrase (its partial last bar counts) and its last phrases."""
+    """Where the passage stands in its phrase (its partial last bar counts) and its last
+    phrases, cut from upbeat to upbeat where the passage begins with one."""
     if passage is None or not passage.events:
         return PassageForm()
     from ..metrics.form import bar_grid, tonic_pitch_class
 
     grid = bar_grid(passage)
-    form = passage_form(passage.events, grid.bar, grid.start, grid.n_bars, tonic_pitch_class(passage), shift)
+    form = passage_form(passage.events, grid.bar, grid.start - passage_upbeat(passage), grid.n_bars, tonic_pitch_class(passage), shift)
     form.bars_into_phrase = (grid.n_bars + (1 if ctx.bar_pos else 0)) % PHRASE_BARS
     return form
 
@@ -262,11 +271,12 @@ def _draw_genre(weights: dict[str, float], rng: np.random.Generator) -> str:
 
 def _plans(
     opts: SamplingOptions, weights: dict[str, float], passage: PassageForm, ctx: Context,
-    bars: int, variants: int, rng: np.random.Generator, pickup: int = 0, first: str | None = None,
+    bars: int, variants: int, rng: np.random.Generator, pickup: int = 0, first: str | None = None, upbeat: int = 0,
 ) -> list[FormPlan]:
     """One phrase plan per variant; in a fusion each variant takes the layouts of a genre drawn
     by weight, so the forms mix in the proportions the composer set. ``first``: the genre the
-    first variant's layout comes from, already drawn (a tune from nothing: the genre of its upbeat)."""
+    first variant's layout comes from, already drawn (a tune from nothing: the genre of its upbeat).
+    ``upbeat``: the passage's (ticks), which the continuation's phrases begin with too."""
     bar = to_ticks(meter_bar_length(ctx.meter))
     budget = to_ticks(ctx.budget)
     if opts.form == "free":  # draws nothing: the random stream stays as it was without plans
@@ -275,7 +285,7 @@ def _plans(
         choose_plan(
             opts.form, first if v == 0 and first else _draw_genre(weights, rng), meter=ctx.meter, budget_ticks=budget,
             lead_ticks=pickup or budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
-            pickup_ticks=pickup,
+            pickup_ticks=pickup, passage_upbeat=upbeat,
         )
         for v in range(variants)
     ]

@@ -57,6 +57,8 @@ class Segment:
     which the engine leans towards (engine._register_pull).
     ``upbeat``: in a tune with an upbeat every phrase begins with one; a 'varied' copy repeats
     it and the first half from the barline on (two whole bars), as real second strains do.
+    ``skip``: a continuation's first phrase, whose upbeat ends the passage, copies its source
+    without the source's upbeat.
     """
 
     ticks: int
@@ -68,6 +70,9 @@ class Segment:
     end_cap: int = 0
     register: float | None = None
     upbeat: int = 0  # the phrase begins with this upbeat: a varied copy keeps it and two whole bars
+    #: a continuation's first phrase whose upbeat the passage already played: a copy leaves
+    #: out the source's first ``skip`` ticks (its upbeat)
+    skip: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,19 +216,24 @@ def typical_meter_and_key(genre: str) -> tuple[str, int, str]:
     return meter, int(sharps), str(mode)
 
 
-def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int, pickup: bool = False) -> list[int]:
+def _phrase_ticks(budget: int, lead: int, bar: int, bars_into_phrase: int, pickup: bool = False, upbeat: int = 0) -> list[int]:
     """Split the new material into phrases: first the rest of the passage's phrase (with the
     partial bar that completes the passage's last bar), then whole phrases; a short tail joins
     the phrase before it when it is under half a phrase. ``pickup``: a tune from nothing whose
     ``lead`` is its upbeat: every phrase is four bars that begin with an upbeat (the first is
     the upbeat and four bars less the next phrase's upbeat); a tune that ends on the short bar
-    ends with a whole phrase, one that ends on a whole bar has its last phrase longer by the upbeat."""
+    ends with a whole phrase, one that ends on a whole bar has its last phrase longer by the upbeat.
+    ``upbeat``: a continuation of a passage that began with this upbeat: its phrases run from
+    upbeat to upbeat, so each ends that much before the barline the passage's phrases would
+    end on, and the last (the new material ends on a whole bar) is longer by it."""
     phrase = PHRASE_BARS * bar
     out: list[int] = []
     left = budget
     # with an upbeat every phrase starts with one: the first is the upbeat and four bars less
     # the next phrase's upbeat, so all phrases are four bars long, each ending before an upbeat
-    first = phrase if pickup else lead + ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar
+    first = phrase if pickup else lead + ((PHRASE_BARS - bars_into_phrase) % PHRASE_BARS) * bar - upbeat
+    if first <= 0:  # the passage ends on the next phrase's upbeat (or just before it)
+        first += phrase
     if first and first < left:
         out.append(first)
         left -= first
@@ -464,15 +474,22 @@ def choose_plan(
     end_on_stable: bool,
     rng: np.random.Generator,
     pickup_ticks: int = 0,
+    passage_upbeat: int = 0,
 ) -> FormPlan:
     """A plan for ``budget_ticks`` of new material in ``genre``'s manner (see module doc).
     ``pickup_ticks``: a tune from nothing that begins with this upbeat (``lead_ticks`` equal to
     it); every phrase is four bars from upbeat to upbeat and closes before the next upbeat,
-    and the last ends on the short bar where the budget ends there (else on a whole bar)."""
+    and the last ends on the short bar where the budget ends there (else on a whole bar).
+    ``passage_upbeat``: a continuation of a passage that began with this upbeat: its phrases
+    too run from upbeat to upbeat (the passage's phrases are cut so, :class:`PassageForm`), a
+    first phrase whose upbeat ends the passage copies without it, and the last ends on a
+    whole bar, where the new material ends."""
     if form == "free" or (form == "auto" and not has_layouts(genre)):
         return free_plan(budget_ticks, end_on_stable)
     passage = passage or PassageForm()
-    lengths = _phrase_ticks(budget_ticks, lead_ticks, bar_ticks, passage.bars_into_phrase, pickup=bool(pickup_ticks))
+    upbeat = pickup_ticks or passage_upbeat
+    lengths = _phrase_ticks(budget_ticks, lead_ticks, bar_ticks, passage.bars_into_phrase, pickup=bool(pickup_ticks),
+                            upbeat=0 if pickup_ticks else passage_upbeat)
     phrase = PHRASE_BARS * bar_ticks
     n_past = min(len(passage.phrases), PASSAGE_PHRASES)
     if form == "auto":
@@ -496,9 +513,9 @@ def choose_plan(
         # still the cadence's), and no note of its last bar is longer than the real one was
         real_end = int(round(min(float(e["end_bars"]), 1.0) * bar_ticks))
         end_ticks = _on_beats(real_end, beat_ticks(meter))
-        if pickup_ticks:  # it ends where the next upbeat starts
+        if upbeat and not (last and passage_upbeat):  # it ends where the next upbeat starts
             last_note = e.get("end_last")  # None: an explicit layout, or form.json before it
-            end_ticks = _cadence_before_upbeat(float(e["end_bars"] if last_note is None else last_note), bar_ticks, pickup_ticks, _pulse(meter))
+            end_ticks = _cadence_before_upbeat(float(e["end_bars"] if last_note is None else last_note), bar_ticks, upbeat, _pulse(meter))
         end_cap = 0
         # it did not hold a beat, or its longest note was no longer than its tune's median
         # (it did not breathe, as metrics.form.phrase_end_lengthening counts it): neither may
@@ -520,7 +537,15 @@ def choose_plan(
         source: int | None = None
         if short_last and rel in ("exact", "transposed"):  # it may repeat the start of a phrase only
             rel = "varied"
-        if rel != "new" and src is not None and (ticks == phrase or short_last):
+        # a continuation's first phrase, when the passage ends on its upbeat (on a barline that
+        # ends a phrase of the barline grid): the copy leaves out the upbeat the passage played
+        skip = passage_upbeat if k == 0 and passage_upbeat and not lead_ticks and not passage.bars_into_phrase else 0
+        # a continuation's last phrase is longer by the upbeat (it ends on the barline): it may
+        # repeat the start of a phrase only, as a last bar short by the upbeat may
+        long_last = bool(passage_upbeat) and last and ticks + skip == phrase + passage_upbeat
+        if long_last and rel in ("exact", "transposed"):
+            rel = "varied"
+        if rel != "new" and src is not None and (ticks + skip == phrase or short_last or long_last):
             if src < n_past:
                 source = src - n_past  # -1 = the passage's last phrase
                 src_cadence = past_cadences[src]
@@ -541,7 +566,8 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, pickup_ticks))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat,
+                                skip if source is not None else 0))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
@@ -597,11 +623,26 @@ def transpose_tokens(tokens: list[int], steps: int, low: int, high: int) -> list
     return out
 
 
+def without_start(tokens: list[int], ticks: int) -> list[int]:
+    """``tokens`` less their events in the first ``ticks``; empty where an event crosses that point."""
+    t = 0
+    for a, _b, length in _events(tokens):
+        if t == ticks:
+            return tokens[a:]
+        if t > ticks:
+            break
+        t += length
+    return []
+
+
 def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> list[int]:
     """What a copying segment writes before it samples freely (all of it for an exact copy)."""
     moved = transpose_tokens(source_tokens, seg.steps if seg.relation != "exact" else 0, low, high)
-    if seg.relation == "varied":  # the first half (of the source where the segment is short: a last bar short by the upbeat)
-        return prefix(moved, max(sum(t for _, _, t in _events(moved)), seg.ticks) // 2 + seg.upbeat)
+    if seg.skip:  # the passage played the source's upbeat
+        moved = without_start(moved, seg.skip)
+    if seg.relation == "varied":  # the upbeat and the first half (of the source, or of the segment where that is longer)
+        whole = max(sum(t for _, _, t in _events(moved)), seg.ticks) + seg.skip
+        return prefix(moved, whole // 2 + seg.upbeat - seg.skip)
     return prefix(moved, seg.ticks)
 
 
