@@ -964,3 +964,16 @@ def test_a_continuation_of_a_passage_with_an_upbeat_runs_its_phrases_from_upbeat
     assert new.events[len(PHRASE_A) - 1].onset == passage.end + 4 * passage.bar_length - E
     assert got[len(PHRASE_A) - 1 : len(PHRASE_A) + 6] == PHRASE_B[:7]  # B's upbeat and its first two bars
     assert new.end == passage.end + 8 * passage.bar_length
+
+
+def test_a_later_phrase_copies_the_first_with_the_upbeat_the_passage_played():
+    """The continuation's first phrase begins with the passage's closing upbeat; a phrase that
+    repeats it repeats that upbeat too (form._whole_phrase, engine._end_segment)."""
+    passage = line(PHRASE_A + PHRASE_B + [(67, E)], meter="6/8", start=F(5, 2))
+    r = continue_melody(passage, bars=8, genre="irish", options=SamplingOptions(seed=3, form="ABCC"))
+    assert [p["source"] for p in r.plans[0]["phrases"]] == [None, 0]
+    new = r.melodies[0]
+    second = passage.end + 4 * passage.bar_length - E  # where the second phrase's upbeat stands
+    first = [(e.pitch, e.duration) for e in new.events if e.onset < passage.end + 2 * passage.bar_length]
+    copied = [(e.pitch, e.duration) for e in new.events if second <= e.onset < second + E + 2 * passage.bar_length]
+    assert copied == [(67, E)] + first  # the passage's upbeat, then the first phrase's first two bars

@@ -207,6 +207,7 @@ def continue_melody(
     form = _passage_form(passage, ctx, shift)
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, to_ticks(passage_upbeat(passage)))
     ctx.passage_phrases = form.phrases
+    ctx.passage_upbeat = form.upbeat_tokens
     if opts.form != "free":
         if passage is not None and passage.events:
             ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
@@ -257,7 +258,8 @@ def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageFo
     from ..metrics.form import bar_grid, tonic_pitch_class
 
     grid = bar_grid(passage)
-    form = passage_form(passage.events, grid.bar, grid.start - passage_upbeat(passage), grid.n_bars, tonic_pitch_class(passage), shift)
+    upbeat = passage_upbeat(passage)
+    form = passage_form(passage.events, grid.bar, grid.start - upbeat, grid.n_bars, tonic_pitch_class(passage), shift, upbeat)
     form.bars_into_phrase = (grid.n_bars + (1 if ctx.bar_pos else 0)) % PHRASE_BARS
     return form
 

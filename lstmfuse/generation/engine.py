@@ -53,6 +53,8 @@ class Context:
     plans: list[FormPlan] | None = None
     #: the passage's last complete phrases as tokens, for plans that repeat them (-1 = last)
     passage_phrases: list[list[int]] = field(default_factory=list)
+    #: the passage's closing upbeat as tokens, when the new material's first phrase begins with it
+    passage_upbeat: list[int] = field(default_factory=list)
     #: the passage's rhythm cells and interval figures, favoured while sampling
     motifs: Motifs | None = None
     #: most rest (ticks) a melody may hold: the genres' 95th percentile of real rest shares
@@ -213,9 +215,10 @@ def _copies(plan: FormPlan) -> tuple[int, ...]:
 
 
 def _end_segment(row: RowState, ctx: Context) -> None:
-    row.written.append(row.current)
-    row.current = []
     seg = row.plan.segments[row.seg]
+    # a phrase whose upbeat ends the passage is copied with it (form._whole_phrase)
+    row.written.append(ctx.passage_upbeat + row.current if seg.skip else row.current)
+    row.current = []
     if row.register_base is None and seg.register is not None and row.seg_pitch_n:
         # no passage: the first phrase's own level anchors the registers of the rest
         row.register_base = row.seg_pitch_sum / row.seg_pitch_n - seg.register

@@ -103,6 +103,9 @@ class PassageForm:
     bars_into_phrase: int = 0
     phrases: list[list[int]] = field(default_factory=list)
     cadences: list[str] = field(default_factory=list)
+    #: a passage that ends on the upbeat of its next phrase: that upbeat's tokens (the start of
+    #: the continuation's first phrase, which a later phrase may copy); else empty
+    upbeat_tokens: list[int] = field(default_factory=list)
 
 
 def free_plan(budget_ticks: int, end_on_stable: bool) -> FormPlan:
@@ -538,7 +541,7 @@ def choose_plan(
         if short_last and rel in ("exact", "transposed"):  # it may repeat the start of a phrase only
             rel = "varied"
         # a continuation's first phrase, when the passage ends on its upbeat (on a barline that
-        # ends a phrase of the barline grid): the copy leaves out the upbeat the passage played
+        # ends a phrase of the barline grid): a copy leaves out the upbeat the passage played
         skip = passage_upbeat if k == 0 and passage_upbeat and not lead_ticks and not passage.bars_into_phrase else 0
         # a continuation's last phrase is longer by the upbeat (it ends on the barline): it may
         # repeat the start of a phrase only, as a last bar short by the upbeat may
@@ -551,7 +554,7 @@ def choose_plan(
                 src_cadence = past_cadences[src]
                 if not passage.phrases[source]:  # not copyable (tied in, or off the grid)
                     source = None
-            elif src - n_past < k and segments[src - n_past].ticks == phrase:
+            elif src - n_past < k and _whole_phrase(segments[src - n_past], phrase, passage):
                 source = src - n_past
                 src_cadence = segments[source].cadence
             else:
@@ -566,9 +569,14 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat,
-                                skip if source is not None else 0))
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat, skip))
     return FormPlan(tuple(segments), label_of(relations), template)
+
+
+def _whole_phrase(seg: Segment, phrase: int, passage: PassageForm) -> bool:
+    """May a later phrase copy ``seg``? Only a whole phrase: with the upbeat the passage played
+    for it (the engine writes that upbeat's tokens before it, engine._end_segment)."""
+    return seg.ticks == phrase or (seg.skip > 0 and seg.ticks + seg.skip == phrase and bool(passage.upbeat_tokens))
 
 
 # --- realising copies: token lists in the normalised key ---
@@ -646,41 +654,53 @@ def copy_tokens(seg: Segment, source_tokens: list[int], low: int, high: int) -> 
     return prefix(moved, seg.ticks)
 
 
-def passage_form(events, bar: Fraction, grid_start: Fraction, n_bars: int, tonic: int, shift: int) -> PassageForm:
-    """The passage's phrase position and its last complete phrases as tokens (see :class:`PassageForm`)."""
-    from ..encoding.tokens import decompose
+def passage_form(events, bar: Fraction, grid_start: Fraction, n_bars: int, tonic: int, shift: int, upbeat: Fraction = Fraction(0)) -> PassageForm:
+    """The passage's phrase position and its last complete phrases as tokens (see :class:`PassageForm`).
+    ``grid_start``: where its first phrase starts (its upbeat, if it has one of ``upbeat`` quarters)."""
     from ..metrics.form import cadence_kind
 
     phrases: list[list[int]] = []
     cadences: list[str] = []
-    full = n_bars // PHRASE_BARS
+    span = PHRASE_BARS * bar
+    end = max(e.end for e in events)
+    full = int((end - grid_start) // span)  # phrases the passage completes (one ending on the short bar too)
     for i in range(max(0, full - PASSAGE_PHRASES), full):
-        a = grid_start + i * PHRASE_BARS * bar
-        b = a + PHRASE_BARS * bar
-        inside = [e for e in events if a <= e.onset and e.end <= b]
-        toks: list[int] = []
-        ok = bool(inside) and inside[0].onset == a
-        t = a
-        last_pitch = None
-        for e in inside:
-            if e.onset != t:
-                ok = False
-                break
-            parts = decompose(e.duration)
-            if parts is None:
-                ok = False
-                break
-            toks.append(V.REST if e.pitch is None else V.pitch_token(min(max(e.pitch + shift, V.PITCH_LOW), V.PITCH_HIGH)))
-            for j, d in enumerate(parts):
-                if j:
-                    toks.append(V.TIE)
-                toks.append(V.duration_token(d))
-            t = e.end
-            if e.pitch is not None:
-                last_pitch = e.pitch
-        phrases.append(toks if ok and t == b else [])
+        a = grid_start + i * span
+        toks, last_pitch = _tokens_between(events, a, a + span, shift)
+        phrases.append(toks)
         cadences.append(cadence_kind(last_pitch, tonic))
-    return PassageForm(n_bars % PHRASE_BARS, phrases, cadences)
+    ends_on_upbeat = bool(upbeat) and end - upbeat == grid_start + full * span
+    upbeat_tokens = _tokens_between(events, end - upbeat, end, shift)[0] if ends_on_upbeat else []
+    return PassageForm(n_bars % PHRASE_BARS, phrases, cadences, upbeat_tokens)
+
+
+def _tokens_between(events, a: Fraction, b: Fraction, shift: int) -> tuple[list[int], int | None]:
+    """The tokens (normalised key) of the events that fill [a, b) exactly, and the last pitch
+    (unshifted) among them; no tokens where an event crosses a or b, or a length has no tokens."""
+    from ..encoding.tokens import decompose
+
+    inside = [e for e in events if a <= e.onset and e.end <= b]
+    toks: list[int] = []
+    ok = bool(inside) and inside[0].onset == a
+    t = a
+    last_pitch = None
+    for e in inside:
+        if e.onset != t:
+            ok = False
+            break
+        parts = decompose(e.duration)
+        if parts is None:
+            ok = False
+            break
+        toks.append(V.REST if e.pitch is None else V.pitch_token(min(max(e.pitch + shift, V.PITCH_LOW), V.PITCH_HIGH)))
+        for j, d in enumerate(parts):
+            if j:
+                toks.append(V.TIE)
+            toks.append(V.duration_token(d))
+        t = e.end
+        if e.pitch is not None:
+            last_pitch = e.pitch
+    return (toks if ok and t == b else []), last_pitch
 
 
 @functools.lru_cache(maxsize=64)
