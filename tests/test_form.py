@@ -977,3 +977,21 @@ def test_a_later_phrase_copies_the_first_with_the_upbeat_the_passage_played():
     first = [(e.pitch, e.duration) for e in new.events if e.onset < passage.end + 2 * passage.bar_length]
     copied = [(e.pitch, e.duration) for e in new.events if second <= e.onset < second + E + 2 * passage.bar_length]
     assert copied == [(67, E)] + first  # the passage's upbeat, then the first phrase's first two bars
+
+
+def test_the_form_proof_counts_phrase_ends_that_hold_the_upbeat(monkeypatch):
+    from lstmfuse.evaluation import form_proof
+    from lstmfuse.evaluation.form_proof import _phrase_ends_with_upbeat, continuation_upbeats, markdown
+
+    restated = line(PHRASE_A + PHRASE_B + [(67, E)], meter="6/8", start=F(5, 2))
+    held = line(PHRASE_A[:-1] + [(72, Q + E)] + PHRASE_B[1:] + [(67, E)], meter="6/8", start=F(5, 2))
+    assert _phrase_ends_with_upbeat(restated, 0) == [True]  # bar 4 holds B's upbeat; bar 8 is the last
+    assert _phrase_ends_with_upbeat(held, 0) == [False]
+    assert _phrase_ends_with_upbeat(restated, 4) == []
+    tune = line((PHRASE_A + PHRASE_B) * 3 + [(67, E)], meter="6/8", start=F(5, 2))  # 24 bars from upbeat to upbeat
+    monkeypatch.setattr(form_proof, "load_corpus", lambda genre, split: [("a", tune), ("b", tune), ("c", restated)])
+    report = continuation_upbeats(["irish"], n=2, seeds=1)
+    u = report["irish"]
+    assert u["passages"] == 2 and u["phrase_ends"] == 4 and u["real_upbeat_restated"] == 1.0  # bars 12 and 16 of each
+    assert 0 <= u["upbeat_restated"] <= 1 and 0 <= u["p_genre"] <= 1 and 0 <= u["phrases_copying"] <= 1
+    assert "| irish | 2 |" in markdown({"genres": {}, "continuation_upbeats": report})

@@ -23,6 +23,7 @@ import numpy as np
 from ..corpora import get_genre, load_corpus
 from ..encoding.events import Melody
 from ..generation import SamplingOptions, continue_melody
+from ..generation.form import PHRASE_BARS
 from ..metrics.form import bar_grid, form_metrics
 from .proofs import write_report
 
@@ -218,6 +219,62 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
     return {"passages": len(rows), "seeds": seeds, "mean": means, "rows": rows}
 
 
+UPBEAT_PASSAGE_BARS, UPBEAT_NEW_BARS = 8, 12
+
+
+def _phrase_ends_with_upbeat(m: Melody, from_bar: int) -> list[bool]:
+    """For each phrase-final bar from full bar ``from_bar`` on (every fourth, the last bar
+    excepted): does a note start where the tune's upbeat stood (metrics.form.upbeat_restated)?"""
+    g = bar_grid(m)
+    at = m.events[0].bar_pos
+    return [
+        any(e.pitch is not None and e.onset == g.bar_start(i) + at for e in m.events)
+        for i in range(PHRASE_BARS - 1, g.n_bars - 1, PHRASE_BARS) if i >= from_bar
+    ]
+
+
+def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2) -> dict:
+    """Continuations of held-out tunes that begin with an upbeat: the upbeat and first
+    UPBEAT_PASSAGE_BARS full bars continued by UPBEAT_NEW_BARS bars with the genre's own model.
+    Beside the composer's own next bars: the share of the new phrase-final bars that hold the
+    next phrase's upbeat; for ours also the style judge's posterior of the genre on the new
+    bars and the share of planned phrases that copy an earlier one."""
+    from ..metrics.reference import judge
+
+    clf = judge()
+    out: dict = {}
+    for genre in genres:
+        tunes = [m for _, m in load_corpus(genre, "test") if len(m.meters) <= 1 and m.events and m.events[0].bar_pos
+                 and bar_grid(m).n_bars >= UPBEAT_PASSAGE_BARS + UPBEAT_NEW_BARS][:n]
+        real: list[bool] = []
+        ours: list[bool] = []
+        posterior, copies = [], []
+        for m in tunes:
+            g = bar_grid(m)
+            cut = g.bar_start(UPBEAT_PASSAGE_BARS)
+            passage = m.with_events([e for e in m.events if e.onset < cut])
+            last = passage.events[-1]
+            if last.end > cut:  # a note tied over the cut ends at it
+                passage.events[-1] = type(last)(last.pitch, last.onset, cut - last.onset, last.bar_pos, last.spelling)
+            real += _phrase_ends_with_upbeat(m.with_events([e for e in m.events if e.onset < g.bar_start(UPBEAT_PASSAGE_BARS + UPBEAT_NEW_BARS)]), UPBEAT_PASSAGE_BARS)
+            for s in range(seeds):
+                r = continue_melody(passage, bars=UPBEAT_NEW_BARS, genre=genre, options=SamplingOptions(seed=s))
+                new = r.melodies[0]
+                ours += _phrase_ends_with_upbeat(passage.with_events(passage.events + list(new.events)), UPBEAT_PASSAGE_BARS)
+                posterior.append(float(clf.posterior(new)[clf.genres.index(genre)]))
+                copies.append(float(np.mean([ph["source"] is not None for ph in r.plans[0]["phrases"]])))
+        out[genre] = {
+            "passages": len(tunes), "seeds": seeds,
+            "real_upbeat_restated": round(float(np.mean(real)), 3) if real else float("nan"),
+            "upbeat_restated": round(float(np.mean(ours)), 3) if ours else float("nan"),
+            "phrase_ends": len(ours),
+            "p_genre": round(float(np.mean(posterior)), 3) if posterior else float("nan"),
+            "phrases_copying": round(float(np.mean(copies)), 3) if copies else float("nan"),
+        }
+        print(genre, json.dumps(out[genre]), flush=True)
+    return out
+
+
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
     cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
@@ -230,6 +287,13 @@ def markdown(report: dict) -> str:
             cells = ["-" if c not in row or (isinstance(row[c], float) and math.isnan(row[c])) else f"{row[c]:.2f}" for c in cols]
             name = {"real": f"real (test split, n={e['real_n']})", "auto": "generated, --form auto", "free": "generated, --form free"}[label]
             lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
+    ups = report.get("continuation_upbeats")
+    if ups:
+        lines += ["", "Continuations of held-out tunes with an upbeat (first 8 bars continued by 12):", "",
+                  "| genre | passages | phrase ends holding the upbeat: composer / ours | P(genre) of the new bars | phrases copying |",
+                  "| --- | ---: | --- | ---: | ---: |"]
+        lines += [f"| {g} | {u['passages']} | {u['real_upbeat_restated']:.2f} / {u['upbeat_restated']:.2f} | {u['p_genre']:.2f} | {u['phrases_copying']:.2f} |"
+                  for g, u in ups.items()]
     return "\n".join(lines)
 
 
@@ -271,6 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_continuations:
         report["continuations"] = continuation_reuse()
         print("continuation bar-rhythm reuse:", report["continuations"]["mean"])
+        report["continuation_upbeats"] = continuation_upbeats([g for g in ("folk", "irish", "scottish") if g in report["genres"]])
     write_report(report, args.out, markdown, plot)
 
 
