@@ -33,6 +33,7 @@ _API = {
     "Melody": "lstmfuse.encoding.events",
     "SamplingOptions": "lstmfuse.generation.options",
     "GenreWeights": "lstmfuse.generation.weights",
+    "TunePosition": "lstmfuse.generation.form",
     "Key": "lstmfuse.theory",
     "parse_key": "lstmfuse.theory",
 }

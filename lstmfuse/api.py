@@ -14,11 +14,12 @@ from typing import Any
 
 from .encoding.events import Melody
 from .generation.continuation import Result, continue_melody
+from .generation.form import TunePosition
 from .generation.options import SamplingOptions
 from .generation.weights import GenreWeights
 from .theory import Key
 
-__all__ = ["GenreWeights", "Key", "Melody", "Result", "SamplingOptions", "continue_passage", "fuse", "load_score",
+__all__ = ["GenreWeights", "Key", "Melody", "Result", "SamplingOptions", "TunePosition", "continue_passage", "fuse", "load_score",
            "passage_of", "save_score", "to_score"]
 
 
@@ -72,6 +73,7 @@ def continue_passage(
     meter: str | None = None,
     sharps: int | None = None,
     mode: str | None = None,
+    position: TunePosition | None = None,
 ) -> Result:
     """Continue a passage (a :class:`Melody`, a score, a part or a file; ``part`` picks one)
     by ``bars`` whole bars with one ``genre`` or a fusion of ``weights``
@@ -79,10 +81,11 @@ def continue_passage(
     ``passage=None`` starts from nothing in ``meter`` and the key signature ``sharps``/``mode``
     (which also override a passage's own, as the bridge does with MuseScore's); such a tune may
     start on an upbeat, as the genre's real tunes do (``result.settings["pickup_quarters"]``;
-    ``form="free"`` in the options: never)."""
+    ``form="free"`` in the options: never). ``position``: where the passage stands in its tune
+    (:class:`TunePosition`: a selection from the middle of a score keeps the tune's phrase grid)."""
     melody = None if passage is None else passage_of(passage, part)
     return continue_melody(melody, bars=bars, genre=genre, weights=_weights(weights), options=options, variants=variants,
-                           meter=meter, sharps=sharps, mode=mode)
+                           meter=meter, sharps=sharps, mode=mode, position=position)
 
 
 def fuse(

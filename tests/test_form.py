@@ -995,3 +995,30 @@ def test_the_form_proof_counts_phrase_ends_that_hold_the_upbeat(monkeypatch):
     assert u["passages"] == 2 and u["phrase_ends"] == 4 and u["real_upbeat_restated"] == 1.0  # bars 12 and 16 of each
     assert 0 <= u["upbeat_restated"] <= 1 and 0 <= u["p_genre"] <= 1 and 0 <= u["phrases_copying"] <= 1
     assert "| irish | 2 |" in markdown({"genres": {}, "continuation_upbeats": report})
+
+
+def test_a_passage_from_the_middle_of_a_tune_keeps_the_tunes_phrase_grid():
+    """A selection from bar 5 of a jig that opens on an eighth begins on a downbeat, but its
+    phrases run from upbeat to upbeat as the tune's do: with its TunePosition the continuation's
+    phrases end before the tune's next upbeat; one from bar 3 completes the phrase it is in."""
+    from lstmfuse import TunePosition
+
+    eighth = to_ticks(E)
+    bar = 6 * eighth
+    # bars 5-8 of the tune of PHRASE_A + PHRASE_B: phrase B after its upbeat, then the next upbeat
+    passage = line(PHRASE_B[1:] + [(67, E)], meter="6/8")
+    opts = SamplingOptions(seed=0)
+    unplaced = continue_melody(passage, bars=8, genre="irish", options=opts)
+    assert [p["ticks"] for p in unplaced.plans[0]["phrases"]] == [4 * bar, 4 * bar]  # taken to start a phrase on its barline
+    placed = continue_melody(passage, bars=8, genre="irish", options=opts, position=TunePosition(4, E))
+    assert [p["ticks"] for p in placed.plans[0]["phrases"]] == [4 * bar - eighth, 4 * bar + eighth]
+    middle = continue_melody(passage, bars=8, genre="irish", options=opts, position=TunePosition(2, E))
+    assert [p["ticks"] for p in middle.plans[0]["phrases"]] == [2 * bar - eighth, 4 * bar, 2 * bar + eighth]
+    # a phrase wholly inside the passage may be restated: bars 1-8 placed at bar 0 find phrase A and B
+    whole = line(PHRASE_A + PHRASE_B + [(67, E)], meter="6/8", start=F(5, 2))
+    same = continue_melody(whole, bars=8, genre="irish", options=SamplingOptions(seed=0, form="ABAB"), position=TunePosition(0, E))
+    assert [(e.pitch, e.duration) for e in same.melodies[0].events][: len(PHRASE_A) - 1] == PHRASE_A[1:]
+    with pytest.raises(UsageError, match="upbeat"):
+        continue_melody(passage, bars=4, genre="irish", position=TunePosition(0, F(3)))
+    with pytest.raises(UsageError, match="bars before"):
+        continue_melody(passage, bars=4, genre="irish", position=TunePosition(-1, E))

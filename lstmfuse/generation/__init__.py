@@ -15,9 +15,10 @@ _LAZY = {
     "continue_melody": ".continuation",
     "SamplingOptions": ".options",
     "GenreWeights": ".weights",
+    "TunePosition": ".form",
 }
 
-__all__ = ["GenreWeights", "Result", "SamplingOptions", "continue_melody"]
+__all__ = ["GenreWeights", "Result", "SamplingOptions", "TunePosition", "continue_melody"]
 
 
 def __getattr__(name: str) -> Any:

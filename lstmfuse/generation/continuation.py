@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -161,11 +161,14 @@ def continue_melody(
     meter: str | None = None,
     sharps: int | None = None,
     mode: str | None = None,
+    position: TunePosition | None = None,
 ) -> Result:
     """Continue ``passage`` (or start from nothing) by ``bars`` whole bars.
 
     Give ``genre`` for one genre model, or ``weights`` ('folk=0.7,irish=0.3') for a fusion.
     The result keeps the passage's key signature, meter and bar position, and is spelled in its key.
+    ``position``: where the passage stands in its tune (a selection from the middle of a score),
+    so the new phrases fall where the tune's do; None: the passage begins a phrase.
     """
     started = time.perf_counter()
     opts = options or SamplingOptions()
@@ -204,8 +207,12 @@ def continue_melody(
     prime = _prime_tokens(passage, meter, shift, ctx.budget, ctx.bar_pos)
     ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)
-    form = _passage_form(passage, ctx, shift)
-    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, to_ticks(passage_upbeat(passage)))
+    if position is None:
+        position = TunePosition(0, passage_upbeat(passage))
+    position.check(meter_bar_length(meter))
+    form = _passage_form(passage, ctx, shift, position)
+    upbeat = to_ticks(position.upbeat) if passage is not None and passage.events else 0
+    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, upbeat)
     ctx.passage_phrases = form.phrases
     ctx.passage_upbeat = form.upbeat_tokens
     if opts.form != "free":
@@ -250,17 +257,19 @@ def passage_upbeat(passage: Melody | None) -> Fraction:
     return passage.bar_length - passage.events[0].bar_pos
 
 
-def _passage_form(passage: Melody | None, ctx: Context, shift: int) -> PassageForm:
+def _passage_form(passage: Melody | None, ctx: Context, shift: int, position: TunePosition) -> PassageForm:
     """Where the passage stands in its phrase (its partial last bar counts) and its last
-    phrases, cut from upbeat to upbeat where the passage begins with one."""
+    phrases, cut on the tune's phrase grid (``position``: from upbeat to upbeat where the tune
+    has one)."""
     if passage is None or not passage.events:
         return PassageForm()
     from ..metrics.form import bar_grid, tonic_pitch_class
 
     grid = bar_grid(passage)
-    upbeat = passage_upbeat(passage)
-    form = passage_form(passage.events, grid.bar, grid.start - upbeat, grid.n_bars, tonic_pitch_class(passage), shift, upbeat)
-    form.bars_into_phrase = (grid.n_bars + (1 if ctx.bar_pos else 0)) % PHRASE_BARS
+    into = position.bars_before % PHRASE_BARS  # bars of its phrase before the passage's first barline
+    phrase_start = grid.start - into * grid.bar - position.upbeat
+    form = passage_form(passage.events, grid.bar, phrase_start, grid.n_bars, tonic_pitch_class(passage), shift, position.upbeat)
+    form.bars_into_phrase = (into + grid.n_bars + (1 if ctx.bar_pos else 0)) % PHRASE_BARS
     return form
 
 

@@ -108,6 +108,26 @@ class PassageForm:
     upbeat_tokens: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TunePosition:
+    """Where a passage stands in the tune it was taken from, so that its continuation keeps the
+    tune's phrase grid (4-bar phrases counted from the tune's first full bar, each beginning
+    with the tune's upbeat): ``bars_before``, the tune's full bars before the passage's first
+    barline (a pickup bar not counted); ``upbeat``, the tune's upbeat in quarters (0: none).
+    A passage selected from bar 5 of a jig that opens on an eighth is
+    ``TunePosition(4, Fraction(1, 2))``. Without one, the passage is taken to begin a phrase,
+    with the upbeat it begins with (``continuation.passage_upbeat``)."""
+
+    bars_before: int = 0
+    upbeat: Fraction = Fraction(0)
+
+    def check(self, bar: Fraction) -> None:
+        if self.bars_before < 0:
+            raise UsageError(f"bars before the passage must be 0 or more (got {self.bars_before})")
+        if not 0 <= self.upbeat < bar:
+            raise UsageError(f"the tune's upbeat must be shorter than a bar of {bar} quarters (got {self.upbeat})")
+
+
 def free_plan(budget_ticks: int, end_on_stable: bool) -> FormPlan:
     """The plain model: one segment, ending on the tonic triad if asked (the behaviour before plans)."""
     return FormPlan((Segment(budget_ticks, cadence="stable" if end_on_stable else "open"),), "free")
