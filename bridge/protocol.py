@@ -17,6 +17,7 @@ from typing import Any
 from lstmfuse import GenreWeights
 from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length
 from lstmfuse.errors import LstmfuseError
+from lstmfuse.generation.form import TunePosition
 from lstmfuse.generation.options import json_schema as sampling_schema
 from lstmfuse.theory import name_to_midi, name_to_tpc, tpc_to_name
 
@@ -130,6 +131,7 @@ class Request:
     start_tick: int
     bar_pos: Fraction  # whole notes
     end_bar_pos: Fraction | None  # whole notes, where the selection ends in its bar (if the client says)
+    position: TunePosition | None  # where the selection stands in the score's phrase grid (if the client says)
     length: Fraction  # selection length, whole notes
     options: dict
     genre: str | None
@@ -143,6 +145,18 @@ class Request:
         assert self.gap is not None
         a, b = self.gap
         return Fraction(a - self.start_tick, DIVISION), Fraction(b - self.start_tick, DIVISION)
+
+
+def _position(sel: dict, bar_w: Fraction) -> TunePosition | None:
+    """The selection's place in the score's phrase grid, from its optional ``bars_before`` and
+    ``upbeat`` (None when the client sends neither: the selection begins a phrase)."""
+    if "bars_before" not in sel and "upbeat" not in sel:
+        return None
+    upbeat = parse_fraction(sel.get("upbeat", "0"), "selection.upbeat")
+    if upbeat >= bar_w:
+        raise ProtocolError(f"an upbeat of {sel['upbeat']} whole notes is not shorter than a bar of {sel['meter']}", "selection.upbeat")
+    _ticks(upbeat, "selection.upbeat")
+    return TunePosition(int(sel.get("bars_before", 0)), upbeat * 4)
 
 
 def parse_request(doc: Any, kind: str) -> Request:
@@ -163,6 +177,7 @@ def parse_request(doc: Any, kind: str) -> Request:
         if end_bar_pos >= bar_w:
             raise ProtocolError(f"{sel['end_bar_pos']} is not inside a bar of {meter}", "selection.end_bar_pos")
         _ticks(end_bar_pos, "selection.end_bar_pos")
+    position = _position(sel, bar_w)
     events: list[NoteEvent] = []
     t = Fraction(0)
     bar_q = meter_bar_length(meter)
@@ -216,6 +231,7 @@ def parse_request(doc: Any, kind: str) -> Request:
         raise ProtocolError("the selection ends past the last tick MuseScore can address", "selection.start_tick")
     req = Request(
         kind=kind, passage=passage, meter=meter, sharps=sharps, mode=mode, start_tick=start_tick, bar_pos=bar_pos, end_bar_pos=end_bar_pos,
+        position=position,
         length=t, options=opts, genre=genre, weights=weights, tuplets=bool(client.get("tuplets", False)), client=client,
     )
     if kind == "regenerate":

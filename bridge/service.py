@@ -142,7 +142,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             try:
                 result = continue_passage(
                     req.passage, bars=bars, genre=req.genre, weights=req.weights, options=options, variants=1,
-                    meter=req.meter, sharps=req.sharps, mode=req.mode,
+                    meter=req.meter, sharps=req.sharps, mode=req.mode, position=req.position,
                 )
             except Unrepresentable as err:
                 raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None

@@ -246,6 +246,17 @@ function actualTicks(measure) {
     return a.numerator * TICKS_PER_WHOLE / a.denominator;
 }
 
+// The score's phrase grid around a selection starting `barPos` into measure m0: the score's
+// upbeat (a first bar shorter than its time signature) and its full bars before the
+// selection's first barline, counted in time (a bar split in two counts once), so the new
+// phrases fall where the score's 4-bar phrases do.
+function phraseGrid(score, m0, barPos, meter0) {
+    var first = score.firstMeasure;
+    var upbeat = actualTicks(first) < meterOf(first).ticks ? actualTicks(first) : 0;
+    var barline = barPos === 0 ? measureStart(m0) : (m0.nextMeasure ? measureStart(m0.nextMeasure) : measureStart(m0) + actualTicks(m0));
+    return { upbeat: upbeat, barsBefore: Math.max(0, Math.floor((barline - upbeat) / meter0.ticks)) };
+}
+
 // Cursor on (staff, voice) at the first chord/rest at or after `tick`.
 function cursorAt(score, staff, voice, tick) {
     var c = score.newCursor();
@@ -331,12 +342,15 @@ function readPassage(ms, range) {
     var ce = cursorAt(score, range.staff, 0, range.endTick);
     if (ce.segment && ce.tick === range.endTick) endBarPos = range.endTick - measureStart(ce.measure);
     else if (ce.segment || range.endTick < scoreEndTick(score)) endBarPos = (range.endTick - measureStart(lastMeasure)) % meter.ticks;
+    var grid = phraseGrid(score, m0, barPos % meter0.ticks, meter0);
     return {
         staff: range.staff,
         voice: range.voice,
         start_tick: range.startTick,
         bar_pos: ticksToFrac(barPos % meter0.ticks),
         end_bar_pos: ticksToFrac(endBarPos % meter.ticks),
+        bars_before: grid.barsBefore,
+        upbeat: ticksToFrac(grid.upbeat),
         meter: meter.num + "/" + meter.den,
         key: { fifths: key, mode: null },
         events: events

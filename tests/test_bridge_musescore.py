@@ -138,6 +138,8 @@ def test_bach_chorale_continued_in_place(world):
     assert report["host"].startswith("3."), report
     assert report["capabilities"]["addRest"] is False  # 3.2.3: rests through placeholder notes
     assert report["selection"]["meter"] == "4/4" and report["selection"]["key"]["fifths"] == 3
+    # the score's phrase grid: a quarter pickup bar, then 7 full bars before the selection
+    assert report["selection"]["upbeat"] == "1/4" and report["selection"]["bars_before"] == len(staff.measures) - 3
     assert len(report["selection"]["events"]) >= 4
     facts = _check_written(world["bach"], Path(cfg["out"]), Path(cfg["undoOut"]), report, 3)
     assert facts["pieces"] >= 3
@@ -165,6 +167,7 @@ def test_irish_tune_continued_rests_ties_dotted(world):
     cfg = _cfg(world, "irish1", 0, start, {**options, "seed": 1})
     report, _ = B.run_plugin(world["home"], world["plugin"], world["irish"], cfg)
     assert report["selection"]["meter"] and report["selection"]["events"]
+    assert report["selection"]["upbeat"] == "0/1" and report["selection"]["bars_before"] == len(staff.measures) - 4  # no pickup
     seen = {"rests": 0, "ties": 0, "dotted": 0}
     facts = _check_written(world["irish"], Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)  # no writable draw fails
     for k in seen:

@@ -178,3 +178,26 @@ def test_form_option_reaches_the_plan():
         a = answer(parse_request(req(options__form=form, options__bars=8), "continue"))
         check_schema(a, "answer")
         assert a["settings"]["sampling"]["form"] == form
+
+
+def test_the_selections_place_in_the_score_reaches_the_plan(monkeypatch):
+    """selection.bars_before and selection.upbeat (the score's phrase grid, sent by the plugin)
+    become the TunePosition the continuation plans its phrases on; bad values name their field."""
+    from lstmfuse import TunePosition
+    from lstmfuse_bridge import service
+
+    assert parse_request(copy.deepcopy(BASE), "continue").position is None  # an older plugin sends neither
+    r = parse_request(req(selection__bars_before=5, selection__upbeat="1/8"), "continue")
+    assert r.position == TunePosition(5, F(1, 2))
+    assert parse_request(req(selection__upbeat="1/4"), "continue").position == TunePosition(0, F(1))
+    for changes, field in (({"selection__upbeat": "1"}, "selection.upbeat"), ({"selection__upbeat": "1/7"}, "selection.upbeat"),
+                           ({"selection__bars_before": -1}, "selection.bars_before")):
+        with pytest.raises(ProtocolError) as e:
+            parse_request(req(**changes), "continue")
+        assert e.value.field == field, (e.value.field, e.value.message)
+    seen = []
+    real = service.continue_passage
+    monkeypatch.setattr(service, "continue_passage", lambda *a, **k: seen.append(k["position"]) or real(*a, **k))
+    a = service.answer(parse_request(req(selection__bars_before=3, selection__upbeat="1/4", options__bars=8), "continue"))
+    check_schema(a, "answer")
+    assert seen == [TunePosition(3, F(1))]
