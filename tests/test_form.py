@@ -995,6 +995,8 @@ def test_the_form_proof_counts_phrase_ends_that_hold_the_upbeat(monkeypatch):
     assert u["passages"] == 2 and u["phrase_ends"] == 4 and u["real_upbeat_restated"] == 1.0  # bars 12 and 16 of each
     assert 0 <= u["upbeat_restated"] <= 1 and 0 <= u["p_genre"] <= 1 and 0 <= u["phrases_copying"] <= 1
     assert "| irish | 2 |" in markdown({"genres": {}, "continuation_upbeats": report})
+    middle = continuation_upbeats(["irish"], n=1, seeds=1, first_bar=4)["irish"]  # bars 5-12, continued to bar 24
+    assert middle["real_upbeat_restated"] == 1.0 and middle["phrase_ends"] == 2 and 0 <= middle["unplaced_upbeat_restated"] <= 1
 
 
 def test_a_passage_from_the_middle_of_a_tune_keeps_the_tunes_phrase_grid():

@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import time
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -222,55 +223,79 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
 UPBEAT_PASSAGE_BARS, UPBEAT_NEW_BARS = 8, 12
 
 
-def _phrase_ends_with_upbeat(m: Melody, from_bar: int) -> list[bool]:
+def _phrase_ends_with_upbeat(m: Melody, from_bar: int, upbeat_at: Fraction | None = None) -> list[bool]:
     """For each phrase-final bar from full bar ``from_bar`` on (every fourth, the last bar
-    excepted): does a note start where the tune's upbeat stood (metrics.form.upbeat_restated)?"""
+    excepted): does a note start where the tune's upbeat stood (metrics.form.upbeat_restated)?
+    ``upbeat_at``: the upbeat's place in its bar, where ``m`` does not begin with it."""
     g = bar_grid(m)
-    at = m.events[0].bar_pos
+    at = m.events[0].bar_pos if upbeat_at is None else upbeat_at
     return [
         any(e.pitch is not None and e.onset == g.bar_start(i) + at for e in m.events)
         for i in range(PHRASE_BARS - 1, g.n_bars - 1, PHRASE_BARS) if i >= from_bar
     ]
 
 
-def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2) -> dict:
-    """Continuations of held-out tunes that begin with an upbeat: the upbeat and first
-    UPBEAT_PASSAGE_BARS full bars continued by UPBEAT_NEW_BARS bars with the genre's own model.
-    Beside the composer's own next bars: the share of the new phrase-final bars that hold the
-    next phrase's upbeat; for ours also the style judge's posterior of the genre on the new
-    bars and the share of planned phrases that copy an earlier one."""
+def _selection(m: Melody, first_bar: int) -> Melody:
+    """UPBEAT_PASSAGE_BARS full bars of ``m`` from full bar ``first_bar`` (0: with the upbeat
+    before it), a note tied over the end cut there."""
+    g = bar_grid(m)
+    a, cut = (m.events[0].onset if first_bar == 0 else g.bar_start(first_bar)), g.bar_start(first_bar + UPBEAT_PASSAGE_BARS)
+    passage = m.with_events([e for e in m.events if a <= e.onset < cut])
+    last = passage.events[-1]
+    if last.end > cut:
+        passage.events[-1] = type(last)(last.pitch, last.onset, cut - last.onset, last.bar_pos, last.spelling)
+    return passage
+
+
+def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2, first_bar: int = 0) -> dict:
+    """Continuations of held-out tunes that begin with an upbeat: UPBEAT_PASSAGE_BARS full bars
+    from full bar ``first_bar`` (0: with the upbeat before them; 4: from bar 5, as a MuseScore
+    selection from the middle of the tune) continued by UPBEAT_NEW_BARS bars with the genre's
+    own model. Beside the composer's own next bars: the share of the new phrase-final bars (of
+    the tune's grid) that hold the next phrase's upbeat; for ours also the style judge's
+    posterior of the genre on the new bars and the share of planned phrases that copy an
+    earlier one. From the middle, the continuation is told the selection's place in the tune
+    (``TunePosition``, as the plugin does) and, for comparison, not ("unplaced")."""
+    from ..generation import TunePosition
     from ..metrics.reference import judge
 
     clf = judge()
     out: dict = {}
     for genre in genres:
         tunes = [m for _, m in load_corpus(genre, "test") if len(m.meters) <= 1 and m.events and m.events[0].bar_pos
-                 and bar_grid(m).n_bars >= UPBEAT_PASSAGE_BARS + UPBEAT_NEW_BARS][:n]
+                 and bar_grid(m).n_bars >= first_bar + UPBEAT_PASSAGE_BARS + UPBEAT_NEW_BARS][:n]
         real: list[bool] = []
         ours: list[bool] = []
+        unplaced: list[bool] = []
         posterior, copies = [], []
         for m in tunes:
             g = bar_grid(m)
-            cut = g.bar_start(UPBEAT_PASSAGE_BARS)
-            passage = m.with_events([e for e in m.events if e.onset < cut])
-            last = passage.events[-1]
-            if last.end > cut:  # a note tied over the cut ends at it
-                passage.events[-1] = type(last)(last.pitch, last.onset, cut - last.onset, last.bar_pos, last.spelling)
-            real += _phrase_ends_with_upbeat(m.with_events([e for e in m.events if e.onset < g.bar_start(UPBEAT_PASSAGE_BARS + UPBEAT_NEW_BARS)]), UPBEAT_PASSAGE_BARS)
+            at = m.events[0].bar_pos
+            passage = _selection(m, first_bar)
+            end = first_bar + UPBEAT_PASSAGE_BARS
+            real += _phrase_ends_with_upbeat(m.with_events([e for e in m.events if e.onset < g.bar_start(end + UPBEAT_NEW_BARS)]), end)
             for s in range(seeds):
-                r = continue_melody(passage, bars=UPBEAT_NEW_BARS, genre=genre, options=SamplingOptions(seed=s))
-                new = r.melodies[0]
-                ours += _phrase_ends_with_upbeat(passage.with_events(passage.events + list(new.events)), UPBEAT_PASSAGE_BARS)
-                posterior.append(float(clf.posterior(new)[clf.genres.index(genre)]))
-                copies.append(float(np.mean([ph["source"] is not None for ph in r.plans[0]["phrases"]])))
+                position = TunePosition(first_bar, m.bar_length - at) if first_bar else None
+                for placed in (True, False) if first_bar else (True,):
+                    r = continue_melody(passage, bars=UPBEAT_NEW_BARS, genre=genre, options=SamplingOptions(seed=s),
+                                        position=position if placed else None)
+                    new = r.melodies[0]
+                    whole = m.with_events([e for e in m.events if e.onset < passage.events[0].onset] + passage.events + list(new.events))
+                    hits = _phrase_ends_with_upbeat(whole, end, at)
+                    if not placed:
+                        unplaced += hits
+                        continue
+                    ours += hits
+                    posterior.append(float(clf.posterior(new)[clf.genres.index(genre)]))
+                    copies.append(float(np.mean([ph["source"] is not None for ph in r.plans[0]["phrases"]])))
+        mean = lambda v: round(float(np.mean(v)), 3) if v else float("nan")  # noqa: E731
         out[genre] = {
-            "passages": len(tunes), "seeds": seeds,
-            "real_upbeat_restated": round(float(np.mean(real)), 3) if real else float("nan"),
-            "upbeat_restated": round(float(np.mean(ours)), 3) if ours else float("nan"),
-            "phrase_ends": len(ours),
-            "p_genre": round(float(np.mean(posterior)), 3) if posterior else float("nan"),
-            "phrases_copying": round(float(np.mean(copies)), 3) if copies else float("nan"),
+            "passages": len(tunes), "seeds": seeds, "first_bar": first_bar,
+            "real_upbeat_restated": mean(real), "upbeat_restated": mean(ours), "phrase_ends": len(ours),
+            "p_genre": mean(posterior), "phrases_copying": mean(copies),
         }
+        if first_bar:
+            out[genre]["unplaced_upbeat_restated"] = mean(unplaced)
         print(genre, json.dumps(out[genre]), flush=True)
     return out
 
@@ -287,13 +312,16 @@ def markdown(report: dict) -> str:
             cells = ["-" if c not in row or (isinstance(row[c], float) and math.isnan(row[c])) else f"{row[c]:.2f}" for c in cols]
             name = {"real": f"real (test split, n={e['real_n']})", "auto": "generated, --form auto", "free": "generated, --form free"}[label]
             lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
-    ups = report.get("continuation_upbeats")
-    if ups:
-        lines += ["", "Continuations of held-out tunes with an upbeat (first 8 bars continued by 12):", "",
-                  "| genre | passages | phrase ends holding the upbeat: composer / ours | P(genre) of the new bars | phrases copying |",
+    for key, title in (("continuation_upbeats", "the upbeat and first 8 bars"), ("mid_tune_upbeats", "bars 5-12")):
+        ups = report.get(key)
+        if not ups:
+            continue
+        lines += ["", f"Continuations of held-out tunes with an upbeat ({title} continued by 12):", "",
+                  "| genre | passages | phrase ends holding the upbeat: composer / ours (not told where the bars stand) | P(genre) of the new bars | phrases copying |",
                   "| --- | ---: | --- | ---: | ---: |"]
-        lines += [f"| {g} | {u['passages']} | {u['real_upbeat_restated']:.2f} / {u['upbeat_restated']:.2f} | {u['p_genre']:.2f} | {u['phrases_copying']:.2f} |"
-                  for g, u in ups.items()]
+        lines += [f"| {g} | {u['passages']} | {u['real_upbeat_restated']:.2f} / {u['upbeat_restated']:.2f}"
+                  + (f" ({u['unplaced_upbeat_restated']:.2f})" if "unplaced_upbeat_restated" in u else "")
+                  + f" | {u['p_genre']:.2f} | {u['phrases_copying']:.2f} |" for g, u in ups.items()]
     return "\n".join(lines)
 
 
@@ -335,7 +363,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.skip_continuations:
         report["continuations"] = continuation_reuse()
         print("continuation bar-rhythm reuse:", report["continuations"]["mean"])
-        report["continuation_upbeats"] = continuation_upbeats([g for g in ("folk", "irish", "scottish") if g in report["genres"]])
+        upbeat_genres = [g for g in ("folk", "irish", "scottish") if g in report["genres"]]
+        report["continuation_upbeats"] = continuation_upbeats(upbeat_genres)
+        report["mid_tune_upbeats"] = continuation_upbeats(upbeat_genres, first_bar=PHRASE_BARS)
     write_report(report, args.out, markdown, plot)
 
 
