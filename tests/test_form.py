@@ -1024,3 +1024,24 @@ def test_a_passage_from_the_middle_of_a_tune_keeps_the_tunes_phrase_grid():
         continue_melody(passage, bars=4, genre="irish", position=TunePosition(0, F(3)))
     with pytest.raises(UsageError, match="bars before"):
         continue_melody(passage, bars=4, genre="irish", position=TunePosition(-1, E))
+
+
+def test_a_phrase_breathes_halfway_where_its_real_template_did():
+    """Real chorales lengthen bar 2 of the 4-bar grid as often as bar 4 (their phrases are two
+    bars): a plan takes each template phrase's first-half breath (form._mid_breath), and the
+    engine holds a note or rest across the last mid_ticks before the half's end."""
+    held = planned = capped = 0
+    for seed in range(12):
+        r = continue_melody(None, bars=8, genre="bach", meter="4/4", options=SamplingOptions(seed=seed))
+        m = r.melodies[0]
+        start = m.events[0].onset
+        for ph in r.plans[0]["phrases"]:
+            capped += ph["mid_cap"] > 0
+            if ph["mid_ticks"]:
+                planned += 1
+                mid = start + F(ph["mid_at"], V.TICKS_PER_QUARTER)
+                z = F(ph["mid_ticks"], V.TICKS_PER_QUARTER)
+                held += any(e.onset <= mid - z and e.end >= mid for e in m.events)
+            start += F(ph["ticks"], V.TICKS_PER_QUARTER)
+    assert planned >= 6 and held == planned
+    assert capped == 0  # a chorale's median note is its beat: no cap ("not breathing" is its plain motion)

@@ -315,16 +315,25 @@ def _duration_mask(
     if row.current_pitch is None and ctx.rest_cap is not None:
         room = max((ctx.rest_cap - row.rest_ticks) // row.rest_weight, DURATION_TICKS[0])
         longest = min(longest, room) if longest else room
-    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest)
+    seg = row.plan.segments[row.seg]
+    to_mid = seg.mid_at - (seg.ticks - row.seg_left) if seg.mid_at else 0  # ticks to the first half's end
+    if seg.mid_cap and 0 < to_mid <= bar:  # the bar before it, where the real phrase did not breathe
+        mid_cap = max(seg.mid_cap, median_note_ticks(row.leads[row.lead_i].genre, ctx.meter)) if row.leads and row.lead_i >= 0 else seg.mid_cap
+        longest = min(longest, mid_cap) if longest else mid_cap
+    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest,
+                              max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0)
 
 
 @functools.lru_cache(maxsize=8192)
-def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0, longest: int = 0) -> np.ndarray:
+def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0, longest: int = 0,
+                       to_mid: int = 0, mid_zone: int = 0) -> np.ndarray:
     """Durations that fit the ticks left and leave a remainder the vocabulary can fill;
     the phrase may end (fill the time exactly) only on a note allowed to end it. With a
     ``zone``, no event may end inside the last ``zone`` ticks, so the phrase's last note,
     which starts at or before the zone, lasts at least that long. ``longest`` (ticks, 0 = any)
-    caps the duration where that leaves a choice (a beat or rest limit, never the bar's fill)."""
+    caps the duration where that leaves a choice (a beat or rest limit, never the bar's fill).
+    ``mid_zone``: the same breath where the phrase's first half ends, ``to_mid`` ticks ahead,
+    where that leaves a choice."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
     for tok, d in zip(_DUR_TOKENS.tolist(), DURATION_TICKS):
@@ -345,6 +354,12 @@ def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, z
         inside = (lefts > 0) & (lefts < zone)
         keep = allowed.copy()
         keep[_DUR_TOKENS[inside]] = False
+        if keep.any():
+            allowed = keep
+    if mid_zone:
+        lefts = to_mid - np.asarray(DURATION_TICKS)
+        keep = allowed.copy()
+        keep[_DUR_TOKENS[(lefts > 0) & (lefts < mid_zone)]] = False
         if keep.any():
             allowed = keep
     if longest:

@@ -73,6 +73,14 @@ class Segment:
     #: a continuation's first phrase whose upbeat the passage already played: a copy leaves
     #: out the source's first ``skip`` ticks (its upbeat)
     skip: int = 0
+    #: where the phrase's first half ends (ticks from the segment's start; 0: not planned) and how
+    #: long the note ending there lasts at least: the real phrase breathed there (a chorale's
+    #: 4 bars are two 2-bar phrases)
+    mid_at: int = 0
+    mid_ticks: int = 0
+    #: where the real phrase did not breathe there, no note or rest of the bar before ``mid_at``
+    #: lasts longer than this (the genre's median note), as ``end_cap`` at its end
+    mid_cap: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,8 @@ class FormPlan:
             "template": self.template,
             "phrases": [
                 {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
-                 "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap, "register": s.register}
+                 "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap, "register": s.register,
+                 "mid_at": s.mid_at, "mid_ticks": s.mid_ticks, "mid_cap": s.mid_cap}
                 for s in self.segments
             ],
         }
@@ -150,7 +159,9 @@ def _layouts(genre: str) -> dict:
         t["phrases"] = [
             {"relation": rel[r], "source": src, "shift": shift, "cadence": cad[c], "end_bars": end,
              "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None,
-             "end_last": more[2] if len(more) > 2 else None}
+             "end_last": more[2] if len(more) > 2 else None,
+             "mid_breathes": bool(more[3]) if len(more) > 3 else None, "mid_last": more[4] if len(more) > 4 else None,
+             "mid_bars": more[5] if len(more) > 5 else None}
             for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
@@ -589,8 +600,39 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat, skip))
+        mid_at, mid_ticks, mid_cap = _mid_breath(e, rel, ticks + skip, phrase, skip, bar_ticks, upbeat, meter, genre)
+        segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat, skip,
+                                mid_at, mid_ticks, mid_cap))
     return FormPlan(tuple(segments), label_of(relations), template)
+
+
+def _mid_breath(entry: dict, relation: str, span: int, phrase: int, skip: int, bar: int, upbeat: int, meter: str,
+                genre: str) -> tuple[int, int, int]:
+    """(mid_at, mid_ticks, mid_cap) of a phrase: where its first half ends, and as the real
+    phrase of the layout did there (``mid_breathes``, ``mid_last``), either the least length of
+    the note ending there (on the pulse before the next upbeat, or on whole beats, as a phrase
+    end's) or the cap on the bar before it (the genre's median note) where it did not breathe.
+    Real chorales lengthen bar 2 of the 4-bar grid as often as bar 4 (0.52 and 0.49 of them);
+    Irish tunes less (0.47 and 0.65). (0, 0, 0): not planned (a whole copy repeats its source's;
+    a phrase the passage began; a layout from before the field)."""
+    breathes = entry.get("mid_breathes")
+    if breathes is None or relation in ("exact", "transposed") or span < phrase:
+        return 0, 0, 0
+    length = float(entry.get("mid_last") or 0.0)
+    at = phrase // 2 - skip
+    if not breathes:
+        # capped at the median note only where that is shorter than the beat (a reel's eighth):
+        # a Palestrina phrase "not breathing" holds halves, its median and its beat, and the cap
+        # took away the whole notes its real tunes hold there (bar 2 lengthened 0.56, real 0.82)
+        median = median_note_ticks(genre, meter)
+        if at <= bar or median >= beat_ticks(meter):
+            return 0, 0, 0
+        return at, 0, max(median, int(round(min(length, 1.0) * bar)))
+    if upbeat:
+        ticks = _cadence_before_upbeat(length, bar, upbeat, _pulse(meter))
+    else:  # the longest note of that bar with its breath, as a phrase end's end_bars
+        ticks = _on_beats(int(round(min(float(entry.get("mid_bars") or length), 1.0) * bar)), beat_ticks(meter))
+    return (at, ticks, 0) if ticks and at > ticks else (0, 0, 0)
 
 
 def _whole_phrase(seg: Segment, phrase: int, passage: PassageForm) -> bool:

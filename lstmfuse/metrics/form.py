@@ -280,7 +280,9 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS, offset: Fracti
     pitch less the mean pitch of all the tune's full phrases, in semitones (an Irish tune's second
     strain lies about 3 semitones above its first); ``breathes``: whether that note lasts longer
     than the tune's median note (as phrase_end_lengthening counts a phrase end); ``end_last``:
-    from the last note's onset to the phrase's end, in bars (the cadence note and its breath).
+    from the last note's onset to the phrase's end, in bars (the cadence note and its breath);
+    ``mid_breathes``, ``mid_last`` and ``mid_bars`` (as ``end_bars``): the same at the end of the phrase's first half (a
+    chorale's 4 bars are two 2-bar phrases, the first ending on a long note).
 
     ``offset``: phrases begin this long before their barlines; by default the tune's upbeat, as
     a tune that starts with one starts every phrase with one (85-96% of real phrase-final
@@ -322,6 +324,9 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS, offset: Fracti
         last_bar = start((i + 1) * phrase_bars - 1)
         last = _last_note_in(events, last_bar, b)
         span = phrase_end_span(events, last_bar, b)
+        mid = start(i * phrase_bars + half)
+        mid_note = _last_note_in(events, mid - grid.bar, mid)
+        mid_span = phrase_end_span(events, mid - grid.bar, mid)
         phrases.append(seg)
         halves.append(head)
         pitches = [e.pitch for e in events if a <= e.onset < b and e.pitch is not None]
@@ -336,6 +341,9 @@ def phrase_layout(melody: Melody, phrase_bars: int = PHRASE_BARS, offset: Fracti
                 "end_bars": float(span / grid.bar) if span is not None else 0.0,
                 "breathes": span is not None and median is not None and span > median,
                 "end_last": float((b - last.onset) / grid.bar) if last else 0.0,
+                "mid_breathes": mid_span is not None and median is not None and mid_span > median,
+                "mid_last": float((mid - mid_note.onset) / grid.bar) if mid_note else 0.0,
+                "mid_bars": float(mid_span / grid.bar) if mid_span is not None else 0.0,
             }
         )
     total = sum(counts)
