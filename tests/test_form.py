@@ -1045,3 +1045,14 @@ def test_a_phrase_breathes_halfway_where_its_real_template_did():
             start += F(ph["ticks"], V.TICKS_PER_QUARTER)
     assert planned >= 6 and held == planned
     assert capped == 0  # a chorale's median note is its beat: no cap ("not breathing" is its plain motion)
+
+
+def test_half_phrase_lengthening_counts_bar_two_of_each_phrase():
+    from lstmfuse.metrics.form import form_metrics
+
+    quarters = [(60, Q)] * 4
+    breath = [(60, Q), (62, Q), (64, H)]  # a half note longer than the tune's median quarter
+    tune = line(quarters + breath + quarters + breath + quarters + quarters + quarters + breath)
+    f = form_metrics(tune)
+    assert f["half_phrase_lengthening"] == 0.5  # bar 2 breathes, bar 6 does not
+    assert f["phrase_end_lengthening"] == 1.0  # bar 4 and bar 8 do

@@ -133,13 +133,14 @@ def phrase_end_span(events: list[NoteEvent], bar_start: Fraction, bar_end: Fract
     return best
 
 
-def phrase_end_lengthening(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
-    """Share of phrase-final bars (every ``phrase_bars``-th full bar) whose longest note, with
-    its breath, lasts longer than the tune's median note."""
+def phrase_end_lengthening(melody: Melody, phrase_bars: int = PHRASE_BARS, at: int | None = None) -> float:
+    """Share of phrase-final bars (every ``phrase_bars``-th full bar; ``at``: another bar of
+    the phrase, 0-based) whose longest note, with its breath, lasts longer than the tune's
+    median note."""
     grid = bar_grid(melody)
     median = _median_note(melody)
     hits = []
-    for i in range(phrase_bars - 1, grid.n_bars, phrase_bars):
+    for i in range(phrase_bars - 1 if at is None else at, grid.n_bars, phrase_bars):
         span = phrase_end_span(melody.events, grid.bar_start(i), grid.bar_start(i + 1))
         if span is not None and median is not None:
             hits.append(span > median)
@@ -242,6 +243,8 @@ def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, flo
     the melody continues) also the passage's motif reuse."""
     out = dict(recurrence(melody))
     out["phrase_end_lengthening"] = phrase_end_lengthening(melody)
+    # the bar ending a phrase's first half (a chorale's 4 bars are two 2-bar phrases)
+    out["half_phrase_lengthening"] = phrase_end_lengthening(melody, at=PHRASE_BARS // 2 - 1)
     out.update(ending(melody))
     out["pickup_bars"] = pickup_bars(melody)
     out["upbeat_restated"] = upbeat_restated(melody)
