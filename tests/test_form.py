@@ -618,8 +618,10 @@ def test_an_irish_tune_from_nothing_climbs_into_its_second_strain(monkeypatch):
 
 def test_a_tune_comes_home_to_the_octave_real_tunes_end_in(monkeypatch):
     """Real Irish tunes end 3.2 semitones below their mean pitch (form.json 'final_offset'); the
-    register pull of a plan's last half bar aims there: these 32 tunes end 3.1 below their mean,
-    0.8 without it (the upper tonic as often as the lower)."""
+    register pull of a plan's last half bar aims there: these 128 tunes end 2.7 below their mean,
+    1.9 without it. (With one seed, 32 tunes, the pull's effect ran from 0.4 to 1.5 semitones;
+    at c3bc6e0, before phrase ends took the template's 'other' degrees, the 32 tunes of seed 0
+    ended 3.1 below with the pull and 0.8 without.)"""
     from lstmfuse.generation import continuation
     from lstmfuse.generation.form import genre_final_offset
 
@@ -627,15 +629,16 @@ def test_a_tune_comes_home_to_the_octave_real_tunes_end_in(monkeypatch):
 
     def drop() -> float:
         out = []
-        for meter in ("6/8", "2/2"):
-            res = continue_melody(None, bars=16, genre="irish", meter=meter, options=SamplingOptions(seed=0), variants=16)
-            out += [m.notes[-1].pitch - np.mean([e.pitch for e in m.notes]) for m in res.melodies]
+        for seed in range(4):
+            for meter in ("6/8", "2/2"):
+                res = continue_melody(None, bars=16, genre="irish", meter=meter, options=SamplingOptions(seed=seed), variants=16)
+                out += [m.notes[-1].pitch - np.mean([e.pitch for e in m.notes]) for m in res.melodies]
         return float(np.mean(out))
 
     home = drop()
     monkeypatch.setattr(continuation, "genre_final_offset", lambda weights: None)
     level = drop()
-    assert home < -1.5 and home < level - 1.0, (home, level)
+    assert home < -2.5 and home < level - 0.5, (home, level)
 
 
 def test_a_cadence_note_is_reached_by_at_most_a_fifth_where_one_is_in_reach():
@@ -1056,3 +1059,19 @@ def test_half_phrase_lengthening_counts_bar_two_of_each_phrase():
     f = form_metrics(tune)
     assert f["half_phrase_lengthening"] == 0.5  # bar 2 breathes, bar 6 does not
     assert f["phrase_end_lengthening"] == 1.0  # bar 4 and bar 8 do
+
+
+def test_a_phrase_ends_on_the_3rd_4th_or_6th_where_its_template_did():
+    """A third of real folk and Bach phrase ends fall on neither the tonic nor the dominant (0.33,
+    0.35); with those planned "open", ours fell there in 0.06 and 0.14 (the model's own choice
+    is the tonic or the dominant). Such a template phrase now plans an "other" cadence."""
+    assert cadence_pitch_classes("other", False) == frozenset({4, 5, 9})  # E F A in C major
+    assert cadence_pitch_classes("other", True) == frozenset({0, 2, 5})  # C D F in A minor
+    rng = np.random.default_rng(0)
+    bar = 480
+    seen = set()
+    for _ in range(30):
+        plan = choose_plan("auto", "folk", meter="4/4", budget_ticks=16 * bar, lead_ticks=0, bar_ticks=bar,
+                           passage=None, end_on_stable=True, rng=rng)
+        seen |= {s.cadence for s in plan.segments[:-1]}
+    assert "other" in seen and "open" not in seen

@@ -542,7 +542,7 @@ def choose_plan(
         e = entries[n_past + k]
         rel, src = e["relation"], e["source"]
         last = k == len(lengths) - 1
-        cadence = {"tonic": "tonic", "dominant": "dominant"}.get(e["cadence"], "open")
+        cadence = {"tonic": "tonic", "dominant": "dominant", "other": "other"}.get(e["cadence"], "open")
         # a phrase whose real last note was shorter than a beat ends on a short note (its pitch
         # still the cadence's), and no note of its last bar is longer than the real one was
         real_end = int(round(min(float(e["end_bars"]), 1.0) * bar_ticks))
@@ -780,4 +780,6 @@ def cadence_pitch_classes(cadence: str, minor: bool) -> frozenset[int] | None:
         return frozenset((tonic + d) % 12 for d in (7, 11, 10, 2))
     if cadence == "stable":
         return frozenset({9, 0, 4}) if minor else frozenset({0, 4, 7})
+    if cadence == "other":  # the key's notes that are neither (the 3rd, 4th and 6th)
+        return frozenset(pc for pc in MAJOR_SCALE if pc != tonic and (pc - tonic) % 12 not in (7, 11, 10, 2))
     return None
