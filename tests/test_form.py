@@ -1075,3 +1075,11 @@ def test_a_phrase_ends_on_the_3rd_4th_or_6th_where_its_template_did():
                            passage=None, end_on_stable=True, rng=rng)
         seen |= {s.cadence for s in plan.segments[:-1]}
     assert "other" in seen and "open" not in seen
+
+
+def test_phrase_end_other_counts_phrase_ends_off_the_tonic_and_dominant():
+    from lstmfuse.metrics.form import form_metrics
+
+    body = [(60, Q)] * 12
+    tune = line(body + [(62, Q), (64, H + Q)] + body + [(62, Q), (67, H + Q)] + body + [(60, W)])
+    assert form_metrics(tune)["phrase_end_other"] == 0.5  # bar 4 ends on E, bar 8 on G; bar 12 is the last

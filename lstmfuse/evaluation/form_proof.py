@@ -67,9 +67,9 @@ def upbeat_restated_share(melodies: list[Melody]) -> float:
     return round(float(np.mean(vals)), 3) if vals else float("nan")
 
 
-def half_phrase_share(melodies: list[Melody]) -> float:
-    """The mean share of bars ending a phrase's first half (bar 2 of 4) that lengthen."""
-    vals = [v for v in (form_metrics(m)["half_phrase_lengthening"] for m in melodies) if v == v]
+def mean_of(melodies: list[Melody], key: str) -> float:
+    """The mean over the melodies of one form_metrics statistic (nan ones left out)."""
+    vals = [v for v in (form_metrics(m)[key] for m in melodies) if v == v]
     return round(float(np.mean(vals)), 3) if vals else float("nan")
 
 
@@ -142,14 +142,16 @@ def run(genres: list[str], n: int, bars: int = 16, seed: int = 0, forms: tuple[s
         entry = {"real": summarise(real), "real_n": len(real)}
         entry["real"]["final_half_bar_4_4"] = final_half_bar_share(real_tunes_)
         entry["real"]["upbeat_restated"] = upbeat_restated_share(real_tunes_)
-        entry["real"]["half_phrase_lengthening"] = half_phrase_share(real_tunes_)
+        for key in ("half_phrase_lengthening", "phrase_end_other"):
+            entry["real"][key] = mean_of(real_tunes_, key)
         for form in forms:
             tunes = generated_tunes(g, n, bars, seed, form)
             gen = feature_matrix(tunes)
             entry[form] = summarise(gen)
             entry[form]["final_half_bar_4_4"] = final_half_bar_share(tunes)
             entry[form]["upbeat_restated"] = upbeat_restated_share(tunes)
-            entry[form]["half_phrase_lengthening"] = half_phrase_share(tunes)
+            for key in ("half_phrase_lengthening", "phrase_end_other"):
+                entry[form][key] = mean_of(tunes, key)
             entry[form]["auc"] = round(cross_validated_auc(real, gen, seed=seed), 3)
         entry["seconds"] = round(time.perf_counter() - started, 1)
         report["genres"][g] = entry
@@ -310,7 +312,7 @@ def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2, first_b
 
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
-    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "half_phrase_lengthening", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
+    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "half_phrase_lengthening", "phrase_end_other", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
     lines = ["| genre | tunes | " + " | ".join(c.replace("_", " ") for c in cols) + " |", "| --- | --- |" + " ---: |" * len(cols)]
     for g, e in report["genres"].items():
         for label in ("real", "auto", "free"):

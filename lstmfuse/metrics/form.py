@@ -147,6 +147,22 @@ def phrase_end_lengthening(melody: Melody, phrase_bars: int = PHRASE_BARS, at: i
     return float(np.mean(hits)) if hits else float("nan")
 
 
+def phrase_end_other(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
+    """Share of phrase ends (the last note before each phrase-final barline but the tune's
+    last, on the grid that starts phrases at the tune's upbeat) on a degree that is neither the
+    tonic nor the dominant's (cadence_kind 'other': the 3rd, 4th, 6th; real folk and Bach
+    phrases end so a third of the time)."""
+    grid = bar_grid(melody)
+    off = upbeat(melody)
+    tonic = tonic_pitch_class(melody)
+    kinds = []
+    for i in range(phrase_bars - 1, grid.n_bars - 1, phrase_bars):
+        last = _last_note_in(melody.events, grid.bar_start(i) - off, grid.bar_start(i + 1) - off)
+        if last is not None:
+            kinds.append(cadence_kind(last.pitch, tonic) == "other")
+    return float(np.mean(kinds)) if kinds else float("nan")
+
+
 def tonic_pitch_class(melody: Melody) -> int:
     """The key's tonic: the melody's named tonic if any, else its key signature and mode
     (minor = the relative minor), else the signature's major key."""
@@ -245,6 +261,7 @@ def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, flo
     out["phrase_end_lengthening"] = phrase_end_lengthening(melody)
     # the bar ending a phrase's first half (a chorale's 4 bars are two 2-bar phrases)
     out["half_phrase_lengthening"] = phrase_end_lengthening(melody, at=PHRASE_BARS // 2 - 1)
+    out["phrase_end_other"] = phrase_end_other(melody)
     out.update(ending(melody))
     out["pickup_bars"] = pickup_bars(melody)
     out["upbeat_restated"] = upbeat_restated(melody)
