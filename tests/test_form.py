@@ -984,13 +984,14 @@ def test_a_later_phrase_copies_the_first_with_the_upbeat_the_passage_played():
 
 def test_the_form_proof_counts_phrase_ends_that_hold_the_upbeat(monkeypatch):
     from lstmfuse.evaluation import form_proof
-    from lstmfuse.evaluation.form_proof import _phrase_ends_with_upbeat, continuation_upbeats, markdown
+    from lstmfuse.evaluation.form_proof import continuation_upbeats, markdown
+    from lstmfuse.metrics.form import upbeat_hits
 
     restated = line(PHRASE_A + PHRASE_B + [(67, E)], meter="6/8", start=F(5, 2))
     held = line(PHRASE_A[:-1] + [(72, Q + E)] + PHRASE_B[1:] + [(67, E)], meter="6/8", start=F(5, 2))
-    assert _phrase_ends_with_upbeat(restated, 0) == [True]  # bar 4 holds B's upbeat; bar 8 is the last
-    assert _phrase_ends_with_upbeat(held, 0) == [False]
-    assert _phrase_ends_with_upbeat(restated, 4) == []
+    assert upbeat_hits(restated, from_bar=0) == [True]  # bar 4 holds B's upbeat; bar 8 is the last
+    assert upbeat_hits(held, from_bar=0) == [False]
+    assert upbeat_hits(restated, from_bar=4) == []
     tune = line((PHRASE_A + PHRASE_B) * 3 + [(67, E)], meter="6/8", start=F(5, 2))  # 24 bars from upbeat to upbeat
     monkeypatch.setattr(form_proof, "load_corpus", lambda genre, split: [("a", tune), ("b", tune), ("c", restated)])
     report = continuation_upbeats(["irish"], n=2, seeds=1)

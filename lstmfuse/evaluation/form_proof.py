@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from ..corpora import get_genre, load_corpus
 from ..encoding.events import Melody
 from ..generation import SamplingOptions, continue_melody
 from ..generation.form import PHRASE_BARS
-from ..metrics.form import bar_grid, form_metrics
+from ..metrics.form import bar_grid, form_metrics, upbeat, upbeat_hits
 from .proofs import write_report
 
 FEATURES = (
@@ -233,18 +232,6 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
 UPBEAT_PASSAGE_BARS, UPBEAT_NEW_BARS = 8, 12
 
 
-def _phrase_ends_with_upbeat(m: Melody, from_bar: int, upbeat_at: Fraction | None = None) -> list[bool]:
-    """For each phrase-final bar from full bar ``from_bar`` on (every fourth, the last bar
-    excepted): does a note start where the tune's upbeat stood (metrics.form.upbeat_restated)?
-    ``upbeat_at``: the upbeat's place in its bar, where ``m`` does not begin with it."""
-    g = bar_grid(m)
-    at = m.events[0].bar_pos if upbeat_at is None else upbeat_at
-    return [
-        any(e.pitch is not None and e.onset == g.bar_start(i) + at for e in m.events)
-        for i in range(PHRASE_BARS - 1, g.n_bars - 1, PHRASE_BARS) if i >= from_bar
-    ]
-
-
 def _selection(m: Melody, first_bar: int) -> Melody:
     """UPBEAT_PASSAGE_BARS full bars of ``m`` from full bar ``first_bar`` (0: with the upbeat
     before it), a note tied over the end cut there."""
@@ -280,18 +267,17 @@ def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2, first_b
         posterior, copies = [], []
         for m in tunes:
             g = bar_grid(m)
-            at = m.events[0].bar_pos
             passage = _selection(m, first_bar)
             end = first_bar + UPBEAT_PASSAGE_BARS
-            real += _phrase_ends_with_upbeat(m.with_events([e for e in m.events if e.onset < g.bar_start(end + UPBEAT_NEW_BARS)]), end)
+            real += upbeat_hits(m.with_events([e for e in m.events if e.onset < g.bar_start(end + UPBEAT_NEW_BARS)]), from_bar=end)
             for s in range(seeds):
-                position = TunePosition(first_bar, m.bar_length - at) if first_bar else None
+                position = TunePosition(first_bar, upbeat(m)) if first_bar else None
                 for placed in (True, False) if first_bar else (True,):
                     r = continue_melody(passage, bars=UPBEAT_NEW_BARS, genre=genre, options=SamplingOptions(seed=s),
                                         position=position if placed else None)
                     new = r.melodies[0]
                     whole = m.with_events([e for e in m.events if e.onset < passage.events[0].onset] + passage.events + list(new.events))
-                    hits = _phrase_ends_with_upbeat(whole, end, at)
+                    hits = upbeat_hits(whole, from_bar=end)  # whole starts with the tune's upbeat
                     if not placed:
                         unplaced += hits
                         continue

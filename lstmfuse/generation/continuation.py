@@ -207,8 +207,10 @@ def continue_melody(
     prime = _prime_tokens(passage, meter, shift, ctx.budget, ctx.bar_pos)
     ctx.tracker = prime.tracker
     start = passage.end if passage is not None and passage.events else Fraction(0)
-    if position is None:
-        position = TunePosition(0, passage_upbeat(passage))
+    if position is None:  # the passage begins a phrase, with the upbeat it begins with
+        from ..metrics.form import upbeat
+
+        position = TunePosition(0, upbeat(passage) if passage is not None else Fraction(0))
     position.check(meter_bar_length(meter))
     form = _passage_form(passage, ctx, shift, position)
     upbeat = to_ticks(position.upbeat) if passage is not None and passage.events else 0
@@ -247,14 +249,6 @@ def continue_melody(
         for events in raw
     ]
     return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans], leads)
-
-
-def passage_upbeat(passage: Melody | None) -> Fraction:
-    """The upbeat the passage begins with (quarters; 0: it begins on a barline): its phrases
-    run from upbeat to upbeat, as the continuation's will."""
-    if passage is None or not passage.events or not passage.events[0].bar_pos:
-        return Fraction(0)
-    return passage.bar_length - passage.events[0].bar_pos
 
 
 def _passage_form(passage: Melody | None, ctx: Context, shift: int, position: TunePosition) -> PassageForm:

@@ -125,7 +125,7 @@ class TunePosition:
     barline (a pickup bar not counted); ``upbeat``, the tune's upbeat in quarters (0: none).
     A passage selected from bar 5 of a jig that opens on an eighth is
     ``TunePosition(4, Fraction(1, 2))``. Without one, the passage is taken to begin a phrase,
-    with the upbeat it begins with (``continuation.passage_upbeat``)."""
+    with the upbeat it begins with (``metrics.form.upbeat``)."""
 
     bars_before: int = 0
     upbeat: Fraction = Fraction(0)

@@ -206,13 +206,19 @@ def upbeat_restated(melody: Melody, phrase_bars: int = PHRASE_BARS) -> float:
     nan for a tune without an upbeat or too short for a phrase end."""
     if not melody.events or not melody.events[0].bar_pos:
         return float("nan")
+    hits = upbeat_hits(melody, phrase_bars)
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def upbeat_hits(melody: Melody, phrase_bars: int = PHRASE_BARS, from_bar: int = 0) -> list[bool]:
+    """For each phrase-final bar from full bar ``from_bar`` on (the last bar excepted): does a
+    note start where the tune's upbeat did (:func:`upbeat_restated`)?"""
     grid = bar_grid(melody)
     at = melody.events[0].bar_pos  # where the upbeat starts inside a bar
-    hits = []
-    for i in range(phrase_bars - 1, grid.n_bars - 1, phrase_bars):
-        onset = grid.bar_start(i) + at
-        hits.append(any(e.pitch is not None and e.onset == onset for e in melody.events))
-    return float(np.mean(hits)) if hits else float("nan")
+    return [
+        any(e.pitch is not None and e.onset == grid.bar_start(i) + at for e in melody.events)
+        for i in range(phrase_bars - 1, grid.n_bars - 1, phrase_bars) if i >= from_bar
+    ]
 
 
 def last_bar_completes_pickup(melody: Melody) -> bool:
