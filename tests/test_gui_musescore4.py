@@ -62,9 +62,12 @@ def gui4(tmp_path_factory):
     score = home / "work.musicxml"
     shutil.copyfile(B.REPO / "examples" / "oneills-0001.musicxml", score)
     display = G.Display(home)
-    ms = G.MuseScore(display, home, score, exe=str(G.MSCORE4), extra_env={"PATH": "/usr/bin:/bin"})
     try:
-        display.wait_window(r"^work\.musicxml", timeout=180)
+        ms, _ = G.start_musescore4(display, home, score, extra_env={"PATH": "/usr/bin:/bin"})
+    except BaseException:
+        display.close()
+        raise
+    try:
         time.sleep(5)
         shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
         shots.mkdir(parents=True, exist_ok=True)

@@ -69,9 +69,13 @@ def test_musescore4_regenerate_bars_3_4(tmp_path):
     shots.mkdir(parents=True, exist_ok=True)
     bridge = B.BridgeProcess(home)
     d = G.Display(home)
-    ms = G.MuseScore(d, home, score, exe=str(G.MSCORE4))
     try:
-        d.wait_window(r"^work\.musicxml", timeout=180)
+        ms, _ = G.start_musescore4(d, home, score)
+    except BaseException:
+        d.close()
+        bridge.stop()
+        raise
+    try:
         time.sleep(5)
         d.click(*EMPTY_CANVAS)
         d.key("ctrl+a")
