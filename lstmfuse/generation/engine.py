@@ -243,6 +243,11 @@ def _pitch_mask(
     # a rest only where the cap leaves room for an eighth: a rest's duration may have to be longer
     # than the room to keep the phrase fillable, so a smaller room would let the cap be passed
     rests = opts.rest_density > 0 and (ctx.rest_cap is None or ctx.rest_cap - row.rest_ticks >= REST_ROOM * row.rest_weight)
+    if rests and targets is not None and row.remaining <= bar + zone and row.seg == len(row.plan.segments) - 1:
+        # the tune's closing bar leads into its last note without a break: real tunes never
+        # rest there (a rest right before the last note: folk 0 of 400 held-out tunes; generated
+        # 0.10 before this rule), and a final struck after a rest hangs
+        rests = False
     off_beat = ctx.strict_beats and row.event_pos % beat != 0
     # no note held past a bar by ties, except into a phrase's end (a cadence may ring on)
     tie = bool(row.tokens) and not row.fresh and not off_beat and (
