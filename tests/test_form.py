@@ -494,6 +494,30 @@ def test_lead_weights_give_the_lead_the_genre_share_alone():
     assert continuation.LEAD_GUIDE == 1.5  # docs/fusion.md, "The lead's own material pulls harder"
 
 
+def test_a_units_guide_an_octave_away_from_the_line_is_moved_towards_it():
+    from lstmfuse.generation.engine import Guide, octave_towards
+
+    guide = Guide([NoteEvent(None, F(0), F(1, 2), F(0)), NoteEvent(84, F(1, 2), F(1), F(1, 2))], 1.0)
+    assert octave_towards(guide, 0, 71) == -12  # C6 against B4: C5 is a step away
+    assert octave_towards(guide, 0, 76) == 0  # C6 against E5: a minor sixth, left alone
+    assert octave_towards(guide, 0, None) == 0
+    assert octave_towards(guide, to_ticks(F(1, 2)), 60) == -24
+
+
+def test_a_blend_leaps_into_its_units_no_more_than_real_tunes_do_across_2_bar_boundaries():
+    """Folk+Irish at w = .5 in 6/8 leapt 3.2-3.8 semitones into a unit (seeds 0-19 and 20-39),
+    6-10 of 140 joins more than a major sixth: the new lead's phase-1 melody had wandered an
+    octave off the line. Real folk and Irish 6/8 tunes across 2-bar boundaries (upbeat to
+    upbeat): 3.01 and 3.18 on average, 2.4% and 3.6% more than a major sixth."""
+    from lstmfuse.evaluation import blend_proof as bp
+
+    into, inside = bp._leaps(bp.fusions(20, 16, 0, {"folk": 0.5, "irish": 0.5}, "6/8"))
+    x = np.array(into)
+    assert len(x) >= 100
+    assert x.mean() <= 3.18, x.mean()
+    assert (x > 9).mean() <= 0.036, (x > 9).sum()
+
+
 def test_a_final_degree_outside_the_key_falls_back_to_the_tonic():
     """Irish tunes in major end on the 6th 4% of the time ('degree9', B in D major); drawn for a
     tune in A minor that would be F#, outside the key: the tonic instead."""
