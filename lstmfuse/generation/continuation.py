@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -215,6 +215,8 @@ def continue_melody(
     form = _passage_form(passage, ctx, shift, position)
     upbeat = to_ticks(position.upbeat) if passage is not None and passage.events else 0
     ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, upbeat)
+    if passage is None or not passage.events:  # a tune from nothing swings as its template does
+        ctx.plans = [with_template_feel(plan, meter) for plan in ctx.plans]
     ctx.passage_phrases = form.phrases
     ctx.passage_upbeat = form.upbeat_tokens
     if opts.form != "free":

@@ -470,6 +470,8 @@ def generate(
                 allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
                 if ctx.motifs is not None and row.first_duration:
                     ctx.motifs.duration_bonus(scores[b], row.bar_events, row.event_pos)
+                if row.plan.feel and row.seg == 0 and row.first_duration and row.current_pitch is not None:
+                    _swing(scores[b], row)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
         choice = sample(scores if len(live) == n_rows else scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
@@ -530,6 +532,17 @@ def generate(
                 feed_s[1:] = feed_rows_s
         logits, state = stack.step(feed_t, feed_p, bias, state, feed_s)
     return [decode(r.tokens, start=Fraction(0), start_bar_pos=ctx.bar_pos % meter_bar_length(ctx.meter), meter=ctx.meter) for r in rows]
+
+
+_DOTTED_EIGHTH = V.duration_token(Fraction(3, 4))
+_QUARTER_TICKS = to_ticks(Fraction(1))
+
+
+def _swing(scores: np.ndarray, row: RowState) -> None:
+    """The plan's template feel (form.with_template_feel): a dotted eighth favoured on each
+    quarter-note beat, in a unit its template's genre leads (any, without leads)."""
+    if row.event_pos % _QUARTER_TICKS == 0 and (not row.leads or row.leads[row.lead_i].genre == row.plan.template.split("/")[0]):
+        scores[_DOTTED_EIGHTH] += row.plan.feel
 
 
 def _follow_lead(row: RowState, b: int, w: np.ndarray, bias: np.ndarray, stack: LSTMStack) -> None:

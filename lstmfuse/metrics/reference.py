@@ -51,6 +51,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
 
     from .form import ending, last_bar_completes_pickup, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
+    from .rhythm import dotted_pair_share
 
     layouts: list[dict] = []
     finals: dict[str, list[float]] = {}
@@ -93,6 +94,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
                 "id": pid, "meter": m.meter,
                 "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"], int(p["breathes"]), round(p["end_last"], 4), int(p["mid_breathes"]), round(p["mid_last"], 4), round(p["mid_bars"], 4)] for p in phrases],
                 "pickup": round(pickup_bars(m), 4),
+                **({"dotted": round(dotted, 3)} if (dotted := dotted_pair_share(m)) else {}),
             })
         end = ending(m)
         pickup = pickup_bars(m)
