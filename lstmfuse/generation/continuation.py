@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -222,6 +222,9 @@ def continue_melody(
     if opts.form != "free":
         if passage is not None and passage.events:
             ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
+        elif form_genre is not None:  # a tune from nothing lies where real tunes of its upbeat's genre lie
+            # (a stream of its own: the plans and the notes draw from ``rng`` as before)
+            ctx.register_base = draw_tune_level(form_genre, np.random.default_rng([opts.seed, 7]))
         ctx.final_offset = genre_final_offset(w)
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     if passage is not None and passage.events and opts.form != "free":

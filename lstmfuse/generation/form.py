@@ -234,6 +234,16 @@ def genre_final_offset(weights: dict[str, float]) -> float | None:
     return None if value is None else float(value)
 
 
+def draw_tune_level(genre: str, rng: np.random.Generator) -> float | None:
+    """The level (mean pitch, normalised) a tune from nothing lies at, drawn from the genre's
+    real tunes (form.json 'tune_means'); None for older reference files. Its phrases' registers
+    are offsets from it (``Context.register_base``). Left to the models' first phrase, Irish
+    tunes lay 2.6 semitones below real ones (71.7 against 74.3) and Bach's 1.7 below; docs/form.md,
+    "A tune from nothing lies where real ones do"."""
+    levels = form_reference(genre).get("tune_means") if has_layouts(genre) else None
+    return float(levels[int(rng.integers(len(levels)))]) if levels else None
+
+
 def register_base(passage_phrases: list[list[int]], passage_notes: list[int]) -> float | None:
     """The level a continuation's phrase registers are offsets from: the mean pitch of the
     passage's last phrases (normalised tokens), else of all its notes (None without notes)."""

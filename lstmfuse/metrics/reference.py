@@ -68,11 +68,14 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
     pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
+    tune_means: list[float] = []  # each tune's mean pitch, normalised: the level it lies at
     tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
         shift = normalising_shift(m.sharps)
         pitches += [e.pitch + shift for e in m.notes]
+        if m.notes:
+            tune_means.append(round(float(np.mean([e.pitch for e in m.notes])) + shift, 1))
         share = rest_ratio(m)
         if share == share:
             rest_shares.append(share)
@@ -120,6 +123,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     finals = {k: at_most(v) for k, v in finals.items()}
     finals_after_pickup = {k: at_most(v) for k, v in finals_after_pickup.items()}
     finals_whole_bar = {k: at_most(v) for k, v in finals_whole_bar.items()}  # drawn last: the samples above stay as they were
+    tune_means = at_most(tune_means)  # after those: their samples stay as they were
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
@@ -134,7 +138,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
