@@ -222,8 +222,10 @@ def continue_melody(
     if opts.form != "free":
         if passage is not None and passage.events:
             ctx.register_base = register_base(form.phrases, [e.pitch + shift for e in passage.events if e.pitch is not None])
-        elif form_genre is not None:  # a tune from nothing lies where real tunes of its upbeat's genre lie
-            # (a stream of its own: the plans and the notes draw from ``rng`` as before)
+        elif form_genre is not None and len(w) == 1:  # a tune from nothing lies where its genre's real tunes lie
+            # (a stream of its own: the plans and the notes draw from ``rng`` as before). Not a
+            # blend: one genre's level pulled the other's half-phrases out of their register
+            # (at w = .5 P(B) 0.41 -> 0.37, 0.22 -> 0.19, 0.34 -> 0.30), so its first phrase sets it
             ctx.register_base = draw_tune_level(form_genre, np.random.default_rng([opts.seed, 7]))
         ctx.final_offset = genre_final_offset(w)
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
