@@ -246,15 +246,30 @@ function actualTicks(measure) {
     return a.numerator * TICKS_PER_WHOLE / a.denominator;
 }
 
-// The score's phrase grid around a selection starting `barPos` into measure m0: the score's
-// upbeat (a first bar shorter than its time signature) and its full bars before the
-// selection's first barline, counted in time (a bar split in two counts once), so the new
-// phrases fall where the score's 4-bar phrases do.
+// The phrase grid around a selection starting `barPos` into measure m0: the upbeat of the
+// strain the selection lies in and the strain's full bars before the selection's first barline,
+// counted in time (a bar split in two counts once), so the new phrases fall where the strain's
+// 4-bar phrases do. A strain begins at the score's start (its upbeat: a first bar shorter than
+// its time signature) or after a bar split in two at a repeat whose second part is followed by
+// a full bar: that part is the strain's own pickup (the Irish example's second strain starts on
+// an eighth after a 3/8 bar), which may differ from the first strain's.
 function phraseGrid(score, m0, barPos, meter0) {
     var first = score.firstMeasure;
     var upbeat = actualTicks(first) < meterOf(first).ticks ? actualTicks(first) : 0;
+    var origin = measureStart(first) + upbeat;  // the strain's first full barline
     var barline = barPos === 0 ? measureStart(m0) : (m0.nextMeasure ? measureStart(m0.nextMeasure) : measureStart(m0) + actualTicks(m0));
-    return { upbeat: upbeat, barsBefore: Math.max(0, Math.floor((barline - upbeat) / meter0.ticks)) };
+    var prev = first;
+    for (var m = first.nextMeasure; m && measureStart(m) < barline; m = m.nextMeasure) {
+        var next = m.nextMeasure;
+        var nominal = meterOf(m).ticks;
+        if (actualTicks(m) < nominal && actualTicks(prev) < meterOf(prev).ticks && actualTicks(prev) + actualTicks(m) === nominal
+                && next && actualTicks(next) >= meterOf(next).ticks && measureStart(next) <= barline) {
+            upbeat = actualTicks(m);
+            origin = measureStart(next);
+        }
+        prev = m;
+    }
+    return { upbeat: upbeat, barsBefore: Math.max(0, Math.floor((barline - origin) / meter0.ticks)) };
 }
 
 // Cursor on (staff, voice) at the first chord/rest at or after `tick`.

@@ -167,10 +167,15 @@ def test_irish_tune_continued_rests_ties_dotted(world):
     cfg = _cfg(world, "irish1", 0, start, {**options, "seed": 1})
     report, _ = B.run_plugin(world["home"], world["plugin"], world["irish"], cfg)
     assert report["selection"]["meter"] and report["selection"]["events"]
-    # no pickup; the full bars before the selection are counted in time: the bar split in two at
-    # the end of the first strain (3/8 + the second strain's 1/8 pickup) counts once
+    # the selection lies in the second strain, which begins on its own sixteenth pickup (the
+    # second part of the bar split in two at the end of the first strain, 7/16 + 1/16; the first
+    # strain has none): its full bars before the selection are counted from the barline after it
     bar_ticks = int(staff.measures[-1][1] * R.TICKS_PER_WHOLE)
-    assert report["selection"]["upbeat"] == "0/1" and report["selection"]["bars_before"] == start // bar_ticks == len(staff.measures) - 5
+    lengths = [int(length * R.TICKS_PER_WHOLE) for _, length in staff.measures]
+    split = next(i for i in range(1, len(lengths) - 1) if lengths[i - 1] + lengths[i] == bar_ticks and lengths[i] < lengths[i - 1])
+    assert lengths[split] == bar_ticks // 8  # a sixteenth in 2/4
+    origin = _measure_start(staff, split + 1)
+    assert report["selection"]["upbeat"] == "1/16" and report["selection"]["bars_before"] == (start - origin) // bar_ticks == len(staff.measures) - 4 - (split + 1)
     seen = {"rests": 0, "ties": 0, "dotted": 0}
     facts = _check_written(world["irish"], Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)  # no writable draw fails
     for k in seen:
