@@ -1160,6 +1160,23 @@ def test_a_phrase_breathes_halfway_where_its_real_template_did():
     assert capped == 0  # a chorale's median note is its beat: no cap ("not breathing" is its plain motion)
 
 
+def test_a_phrase_breathes_halfway_only_in_genres_whose_real_phrases_do():
+    """Real chorales lengthen bar 2 of the 4-bar grid far more than bars 1 and 3; Palestrina
+    lengthens every bar alike (a long note in each 4/2 bar), so its bar 2 is no breath point, and
+    planning one there made a quarter of its tunes move in whole notes (real: 6%)."""
+    from lstmfuse.generation import form
+    from lstmfuse.metrics.form import _median_note
+
+    for genre in ("folk", "irish", "scottish", "bach", "palestrina"):
+        assert len(form_reference(genre)["lengthening_by_bar"]) == 4
+    assert [form.breathes_midway(g) for g in ("folk", "irish", "scottish", "bach", "palestrina")] == [True, True, True, True, False]
+    tunes = [continue_melody(None, bars=16, genre="palestrina", meter="4/2", options=SamplingOptions(seed=s)).melodies[0] for s in range(40)]
+    plans = [continue_melody(None, bars=16, genre="palestrina", meter="4/2", options=SamplingOptions(seed=s)).plans[0] for s in range(5)]
+    assert all(ph["mid_at"] == 0 and ph["mid_ticks"] == 0 for plan in plans for ph in plan["phrases"])
+    whole = sum(_median_note(m) >= 4 for m in tunes)
+    assert whole <= 8, whole  # these 40 tunes: 6; 11 with the breath planned (real 6% of tunes)
+
+
 def test_half_phrase_lengthening_counts_bar_two_of_each_phrase():
     from lstmfuse.metrics.form import form_metrics
 

@@ -49,7 +49,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     from collections import Counter
     from fractions import Fraction
 
-    from .form import ending, last_bar_completes_pickup, phrase_layout, pickup_bars, tonic_pitch_class
+    from .form import ending, last_bar_completes_pickup, phrase_end_lengthening, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
     from .rhythm import dotted_pair_share
 
@@ -69,6 +69,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
     pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
     tune_means: list[float] = []  # each tune's mean pitch, normalised: the level it lies at
+    by_bar: list[list[float]] = [[], [], [], []]  # lengthening of bars 1-4 of the 4-bar grid, per tune
     tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
@@ -91,6 +92,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         lengths = sorted(e.duration for e in m.notes)
         if lengths:
             tune_medians.setdefault(m.meter, []).append(lengths[len(lengths) // 2])
+        for k in range(4):
+            share = phrase_end_lengthening(m, at=k)
+            if share == share:
+                by_bar[k].append(share)
         phrases = phrase_layout(m)
         if phrases:
             layouts.append({
@@ -138,7 +143,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
