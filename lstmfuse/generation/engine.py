@@ -541,7 +541,7 @@ _QUARTER_TICKS = to_ticks(Fraction(1))
 def _swing(scores: np.ndarray, row: RowState) -> None:
     """The plan's template feel (form.with_template_feel): a dotted eighth favoured on each
     quarter-note beat, in a unit its template's genre leads (any, without leads)."""
-    if row.event_pos % _QUARTER_TICKS == 0 and (not row.leads or row.leads[row.lead_i].genre == row.plan.template.split("/")[0]):
+    if row.event_pos % _QUARTER_TICKS == 0 and (not row.leads or row.leads[row.lead_i].genre == row.plan.template_genre):
         scores[_DOTTED_EIGHTH] += row.plan.feel
 
 

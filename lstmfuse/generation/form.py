@@ -92,6 +92,11 @@ class FormPlan:
     #: template tune swings (a hornpipe), and so does this one (:func:`with_template_feel`)
     feel: float = 0.0
 
+    @functools.cached_property
+    def template_genre(self) -> str:
+        """The genre of the real tune the layout came from ('irish/...#2' -> 'irish')."""
+        return self.template.split("/")[0]
+
     def describe(self) -> dict:
         """What goes into the output's metadata."""
         return {
@@ -351,7 +356,7 @@ def closing_in(plan: FormPlan, genre: str, meter: str, bar: int, rng: np.random.
     template's breve stalled). A plan that ends on a copied phrase, an explicit layout or no
     final cadence is kept."""
     last = plan.segments[-1] if plan.segments else None
-    template = plan.template.split("/")[0]
+    template = plan.template_genre
     if last is None or not has_layouts(genre) or not has_layouts(template) or template == genre or last.cadence in ("copied", "open"):
         return plan
     total = sum(s.ticks for s in plan.segments)
@@ -643,7 +648,7 @@ def with_template_feel(plan: FormPlan, meter: str) -> FormPlan:
     model under-writes that feel (``TEMPLATE_FEEL``), the first phrase favours a dotted eighth
     on each quarter-note beat, and the model, reading its own first phrase, keeps the swing.
     Compound meters (a jig's beat is three eighths) and other templates are left as they are."""
-    genre = plan.template.split("/")[0]
+    genre = plan.template_genre
     bonus = TEMPLATE_FEEL.get(genre, 0.0)
     if not bonus or meter in ("6/8", "9/8", "12/8") or _dotted_shares(genre).get(plan.template, 0.0) <= SWINGING_TEMPLATE:
         return plan
