@@ -21,6 +21,7 @@ import resource
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -225,6 +226,33 @@ def test_batch_atomic_write_killed_inside_the_write(tmp_path, scores):
     assert [p.stat().st_size for p in temps] == [len(scores["new"]) // 2]  # the kill landed in the write
     atomic.write_bytes_atomic(dest, scores["new"], force=True)  # what every write does first: sweep dead writers' temps
     assert _listing(tmp_path) == ["tune.musicxml"]
+
+
+def test_a_killed_writer_not_yet_reaped_or_a_reused_pid_does_not_keep_its_temp(tmp_path):
+    """A batch worker killed with its process group stays a zombie until its new parent reaps
+    it, and a resume started at once kept its temp (CI, 2026-12-02: test_batch_kill left
+    '.op133-03.mxl.30758....part.mxl'). A temp whose pid is a zombie, or a process that started
+    after the temp was last changed (the pid reused), is a dead writer's; a live writer's stays."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("no /proc: zombies and start times are not visible here")
+    dest = tmp_path / "tune.musicxml"
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while atomic._process_state(zombie.pid)[0] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert atomic._process_state(zombie.pid)[0] == "Z"  # exited, not reaped: os.kill(pid, 0) still succeeds
+    reused = tmp_path / f".tune.musicxml.{os.getpid()}.abcd1234.part.musicxml"  # this process started after it
+    reused.write_bytes(b"old")
+    os.utime(reused, (1_000_000_000, 1_000_000_000))
+    live = tmp_path / f".tune.musicxml.{os.getpid()}.efgh5678.part.musicxml"  # this process, writing now
+    live.write_bytes(b"mine")
+    dead = tmp_path / f".tune.musicxml.{zombie.pid}.ijkl9012.part.musicxml"
+    dead.write_bytes(b"half")
+    try:
+        atomic.write_bytes_atomic(dest, b"<score/>", force=True)
+    finally:
+        zombie.wait(timeout=30)
+    assert sorted(_listing(tmp_path)) == sorted([live.name, "tune.musicxml"])
 
 
 def test_batch_atomic_write_on_a_full_disk(tmp_path, scores):

@@ -120,13 +120,44 @@ def _remove_dead_temps(p: Path) -> None:
         pid = name[len(head):-len(tail)].split(".", 1)[0]
         if not (name.startswith(head) and name.endswith(tail) and pid.isdigit()):
             continue
+        temp = p.parent / name
         try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+            changed = temp.stat().st_mtime
+        except OSError:
+            continue
+        if not _writer_alive(int(pid), changed):
             with contextlib.suppress(OSError):
-                (p.parent / name).unlink()
-        except (OSError, OverflowError):
-            pass  # alive (another user's) or not a pid: keep it
+                temp.unlink()
+
+
+def _writer_alive(pid: int, changed: float) -> bool:
+    """Whether process ``pid`` may still be writing a temporary file last changed at ``changed``
+    (seconds since the epoch). No when it is gone; also no, where /proc says so, when it is a
+    zombie (killed, not yet reaped: a batch worker killed with its group stays one until its
+    new parent reaps it, and a resume started at once kept its temp, CI 2026-12-02) or started
+    after the file was last changed (its pid reused by a later process). Otherwise yes: a live
+    writer's file is never touched."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):
+        return True  # another user's process, or not a pid we may ask about: keep the file
+    state, started = _process_state(pid)
+    if state == "Z":
+        return False
+    return started is None or started <= changed + 2.0  # /proc's start time is whole clock ticks after a whole-second boot time
+
+
+def _process_state(pid: int) -> tuple[str | None, float | None]:
+    """(state letter, start time in seconds since the epoch) from Linux's /proc; Nones elsewhere."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": the comm may hold spaces
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None
 
 
 def _umask() -> int:
