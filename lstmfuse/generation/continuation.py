@@ -189,7 +189,7 @@ def continue_melody(
         w = {name: 1.0}
     else:
         w = parse_weights(weights, known)  # type: ignore[arg-type]
-    ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w))
+    ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w, sharps))
     rng = np.random.default_rng(opts.seed)
     pickup, form_genre = 0, None
     if (passage is None or not passage.events) and opts.form != "free":
@@ -226,7 +226,7 @@ def continue_melody(
             # (a stream of its own: the plans and the notes draw from ``rng`` as before). Not a
             # blend: one genre's level pulled the other's half-phrases out of their register
             # (at w = .5 P(B) 0.41 -> 0.37, 0.22 -> 0.19, 0.34 -> 0.30), so its first phrase sets it
-            ctx.register_base = draw_tune_level(form_genre, np.random.default_rng([opts.seed, 7]))
+            ctx.register_base = draw_tune_level(form_genre, np.random.default_rng([opts.seed, 7]), sharps)
         ctx.final_offset = genre_final_offset(w)
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     if passage is not None and passage.events and opts.form != "free":

@@ -24,6 +24,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..encoding import vocab as V
+from ..encoding.tokens import normalising_shift
 from ..errors import LstmfuseError, UsageError
 from ..paths import package_data
 from ..theory import MAJOR_SCALE
@@ -223,11 +224,34 @@ def genre_limits(weights: dict[str, float], meter: str, budget_ticks: int) -> tu
     return int(float(cap) * budget_ticks), strict
 
 
-def genre_register(weights: dict[str, float]) -> tuple[int, int] | None:
-    """The register (normalised MIDI) the weighted genres' real tunes keep to: the weighted mean
-    of each genre's 2nd and 98th percentile note (form.json), where a tune started from nothing
-    is written; None if no genre has one (older reference files)."""
-    both = _weighted(weights, lambda ref: ref["register"])
+def written_register(ref: dict, sharps: int) -> list[int] | None:
+    """Where a genre's real tunes in this key signature lie as written (2nd and 98th percentile
+    note, form.json 'written'), or its tunes in all keys where this one has too few; None for
+    older reference files."""
+    written = ref.get("written")
+    if written is None:
+        return None
+    return written["register_by_key"].get(str(sharps), written["register"])
+
+
+def genre_register(weights: dict[str, float], sharps: int = 0) -> tuple[int, int] | None:
+    """The register (normalised MIDI) a tune from nothing in the key of ``sharps`` is written in:
+    where the genre's real tunes in that key lie as written (:func:`written_register`), moved to
+    the normalised key; a blend may go wherever any of its genres goes (the span of their
+    registers), so each genre's half-phrases keep to their own. None if no genre has one.
+
+    Real tunes keep their instrument's or voice's range whatever their key: Irish ones D4-B5 in
+    G, D or A. Taken in the normalised key (every tune moved to C), the register mixed tunes
+    moved up a fourth (from G) with tunes moved down a tone (from D), and an Irish tune in G came
+    out a fourth too low (G3-A5). Real folk tunes in C lie low (G3-E5: Boehme's songs) and Irish
+    ones in C high (C4-C6): the mean of the two registers cramped Irish half-phrases beside folk
+    (at w = .5 in C heard as Irish 0.46 -> 0.41); docs/form.md, "Where a tune lies in its key"."""
+    shift = normalising_shift(sharps)
+    known = [(g, w) for g, w in weights.items() if w > 0 and has_layouts(g)]
+    spans = [written_register(form_reference(g), sharps) for g, _ in known]
+    if known and all(spans):
+        return min(lo for lo, _ in spans) + shift, max(hi for _, hi in spans) + shift
+    both = _weighted(weights, lambda ref: ref["register"])  # older reference files: normalised
     return None if both is None else (int(round(both[0])), int(round(both[1])))
 
 
@@ -239,14 +263,24 @@ def genre_final_offset(weights: dict[str, float]) -> float | None:
     return None if value is None else float(value)
 
 
-def draw_tune_level(genre: str, rng: np.random.Generator) -> float | None:
-    """The level (mean pitch, normalised) a tune from nothing lies at, drawn from the genre's
-    real tunes (form.json 'tune_means'); None for older reference files. Its phrases' registers
-    are offsets from it (``Context.register_base``). Left to the models' first phrase, Irish
-    tunes lay 2.6 semitones below real ones (71.7 against 74.3) and Bach's 1.7 below; docs/form.md,
-    "A tune from nothing lies where real ones do"."""
-    levels = form_reference(genre).get("tune_means") if has_layouts(genre) else None
-    return float(levels[int(rng.integers(len(levels)))]) if levels else None
+def draw_tune_level(genre: str, rng: np.random.Generator, sharps: int = 0) -> float | None:
+    """The level (mean pitch, normalised) a tune from nothing in the key of ``sharps`` lies at:
+    drawn from the genre's real tunes in that key signature as written (form.json 'written'
+    levels; all keys where it has fewer than reference.MIN_KEY_TUNES tunes), moved to the normalised key; None
+    for older reference files. Its phrases' registers are offsets from it
+    (``Context.register_base``). Left to the models' first phrase, Irish tunes lay 2.6 semitones
+    below real ones and Bach's 1.7 below; docs/form.md, "A tune from nothing lies where real ones
+    do" and "Where a tune lies in its key"."""
+    if not has_layouts(genre):
+        return None
+    ref = form_reference(genre)
+    written = ref.get("written")
+    if written is None:  # an older reference file: levels in the normalised key only
+        levels = ref.get("tune_means")
+        return float(levels[int(rng.integers(len(levels)))]) if levels else None
+    own_key = str(sharps) in written["register_by_key"]  # the keys with enough tunes of their own
+    levels = [level for key, level in written["levels"] if key == sharps or not own_key]
+    return float(levels[int(rng.integers(len(levels)))]) + normalising_shift(sharps) if levels else None
 
 
 def register_base(passage_phrases: list[list[int]], passage_notes: list[int]) -> float | None:

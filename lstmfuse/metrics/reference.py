@@ -36,6 +36,8 @@ _CADENCES = ("tonic", "dominant", "other")
 
 #: tunes a meter needs before its own median note stands for the genre's in it
 MIN_MEDIAN_TUNES = 20
+#: tunes a key signature needs before its own register stands for the genre's in it
+MIN_KEY_TUNES = 30
 
 
 def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
@@ -43,7 +45,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars,
     register, breathes, end_last, mid_breathes, mid_last, mid_bars] (register: the phrase's mean pitch less
     the tune's, semitones; breathes: 1 if its last bar's longest note outlasts the tune's median
-    note; mid_: the same at the end of its first half; metrics.form.phrase_layout)."""
+    note; mid_: the same at the end of its first half; metrics.form.phrase_layout). 'written':
+    where the tunes lie as written in their own keys (each tune's level with its key signature,
+    and per key signature the span of the tunes' lowest and highest notes), which a tune from
+    nothing in a given key takes (generation.form.genre_register, draw_tune_level)."""
     import numpy as np
 
     from collections import Counter
@@ -69,6 +74,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
     pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
     tune_means: list[float] = []  # each tune's mean pitch, normalised: the level it lies at
+    written_levels: list[list] = []  # [key signature, the tune's mean pitch as written]
+    written_ranges: dict[int, list[tuple[int, int]]] = {}  # key signature -> each tune's lowest and highest note
     by_bar: list[list[float]] = [[], [], [], []]  # lengthening of bars 1-4 of the 4-bar grid, per tune
     tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
     for pid, m in pieces:
@@ -77,6 +84,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         pitches += [e.pitch + shift for e in m.notes]
         if m.notes:
             tune_means.append(round(float(np.mean([e.pitch for e in m.notes])) + shift, 1))
+            written_levels.append([m.sharps, round(float(np.mean([e.pitch for e in m.notes])), 1)])
+            written_ranges.setdefault(m.sharps, []).append((min(e.pitch for e in m.notes), max(e.pitch for e in m.notes)))
         share = rest_ratio(m)
         if share == share:
             rest_shares.append(share)
@@ -129,6 +138,19 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     finals_after_pickup = {k: at_most(v) for k, v in finals_after_pickup.items()}
     finals_whole_bar = {k: at_most(v) for k, v in finals_whole_bar.items()}  # drawn last: the samples above stay as they were
     tune_means = at_most(tune_means)  # after those: their samples stay as they were
+    key_tunes = Counter(k for k, _ in written_levels)
+    written_levels = at_most(written_levels)  # last of all, for the same reason
+    # where the genre's tunes lie as written, per key signature (generation.form.written_register):
+    # as low as its tunes' lowest notes go in 9 tunes of 10, as high as their highest go
+    def span(ranges: list[tuple[int, int]]) -> list[int]:
+        return [int(np.percentile([lo for lo, _ in ranges], 10)), int(np.percentile([hi for _, hi in ranges], 90))]
+
+    every = [r for rs in written_ranges.values() for r in rs]
+    written = {
+        "register": span(every) if every else [60, 81],
+        "register_by_key": {str(k): span(rs) for k, rs in sorted(written_ranges.items()) if key_tunes[k] >= MIN_KEY_TUNES},
+        "levels": written_levels,
+    }
     tonic_share = round(float(np.mean(tonic_endings)), 4) if tonic_endings else 1.0
     # the degrees (semitones above the tonic) real tunes end on, those with 3% or more
     degrees = np.bincount(final_degrees, minlength=12) / max(1, len(final_degrees))
@@ -143,7 +165,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
