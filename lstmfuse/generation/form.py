@@ -225,9 +225,9 @@ def genre_limits(weights: dict[str, float], meter: str, budget_ticks: int) -> tu
 
 
 def written_register(ref: dict, sharps: int) -> list[int] | None:
-    """Where a genre's real tunes in this key signature lie as written (2nd and 98th percentile
-    note, form.json 'written'), or its tunes in all keys where this one has too few; None for
-    older reference files."""
+    """Where a genre's real tunes in this key signature lie as written (the 10th percentile of
+    their lowest notes, the 90th of their highest; form.json 'written'), or its tunes in all keys
+    where this one has too few; None for older reference files."""
     written = ref.get("written")
     if written is None:
         return None
