@@ -705,22 +705,54 @@ def test_a_tune_comes_home_to_the_octave_real_tunes_end_in(monkeypatch):
     assert home < -2.5 and home < level - 0.5, (home, level)
 
 
-def test_a_cadence_note_is_reached_by_at_most_a_fifth_where_one_is_in_reach():
-    """Real tunes leap more than a fifth onto their last note in 0-7% of endings; the closing
-    pull had made Scottish tunes do it in 20%. With C5 (72) sounding, the other Cs (60, 84) are
-    an octave away: only C5 itself may close."""
+def test_a_cadence_note_is_reached_by_at_most_a_fourth_where_one_is_in_reach():
+    """Real tunes leap a fifth or more onto their last note in 0-7% of endings; the closing
+    pull had made Scottish tunes do it in 20%, and with the limit at a fifth still 17% in D
+    (Irish in G 12%). With C5 (72) sounding, the other Cs (60, 84) are an octave away: only C5
+    itself may close."""
     from lstmfuse.generation.engine import CADENCE_LEAP, _pitch_mask_for
 
-    assert CADENCE_LEAP == 7
+    assert CADENCE_LEAP == 5
     mask = _pitch_mask_for(48, 96, False, 12, 72, True, frozenset({0}), False, False)
     allowed = [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE]
     assert allowed == [72]
-    # from G4 (67) both the C a fourth above (72) and the C a fifth below (60) are in reach
+    # from G4 (67) the C a fourth above (72) is in reach, the C a fifth below (60) no longer
     mask = _pitch_mask_for(48, 96, False, 12, 67, True, frozenset({0}), False, False)
-    assert [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE] == [60, 72]
+    assert [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE] == [72]
+    # from F4 (65) the C a fourth below (60) is, and the C a fifth above (72) is not
+    mask = _pitch_mask_for(48, 96, False, 12, 65, True, frozenset({0}), False, False)
+    assert [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE] == [60]
     # nothing in reach (the range allows only a far tonic): the far one, not nothing
     mask = _pitch_mask_for(48, 62, False, 24, 84, True, frozenset({0}), False, False)
     assert [V.token_pitch(t) for t in np.flatnonzero(mask) if V.PITCH_BASE <= t < V.DURATION_BASE] == [60]
+
+
+def test_the_closing_pull_weighs_only_on_pitches_above_where_the_tune_ends():
+    """The last bar's pull: a pitch loses in proportion to how far above the target it lies;
+    at or below it, nothing (the old tilt rewarded every step lower, and the line jumped for
+    the low tonic at the last moment)."""
+    from lstmfuse.generation.engine import CLOSING_PULL, REGISTER_SCALE, _closing_pull
+
+    scores = np.zeros(V.VOCAB_SIZE)
+    _closing_pull(scores, 67.0)
+    at = lambda p: scores[V.pitch_token(p)]  # noqa: E731
+    assert at(60) == at(67) == 0.0
+    assert at(71) == pytest.approx(-CLOSING_PULL * 4 / REGISTER_SCALE)
+    assert at(79) < at(71) < 0 and scores[V.REST] == 0.0
+
+
+@pytest.mark.parametrize("genre, sharps, meter, before, real", [("scottish", 2, "4/4", 10, 0.065), ("irish", 1, "6/8", 7, 0.026)])
+def test_a_tune_in_its_default_key_steps_home_instead_of_leaping(genre, sharps, meter, before, real):
+    """In the genres' default keys the last note was leapt onto by a fifth or more in 17% of
+    Scottish tunes in D and 12% of Irish ones in G (60 tunes; real held-out tunes 6.5% and 2.6%):
+    the old tilt pulled the last half bar down at the last moment. These 60 tunes (seeds 0-59)
+    did it ``before`` times at commit 5573cdb; now the last bar settles down and the last note is
+    reached by a fourth at most where one is in reach."""
+    leaps = 0
+    for s in range(60):
+        notes = continue_melody(None, bars=16, genre=genre, meter=meter, sharps=sharps, options=SamplingOptions(seed=s)).melodies[0].notes
+        leaps += abs(notes[-1].pitch - notes[-2].pitch) >= 7
+    assert leaps <= max(2, round(60 * real)), (leaps, before)
 
 
 # ------------------------------------------------------------------ pickups (upbeats)

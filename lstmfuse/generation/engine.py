@@ -159,8 +159,9 @@ def prime(
     return tile(logits), ([tile(h) for h in hs], [tile(c) for c in cs])
 
 
-#: the widest leap (semitones) onto a cadence note where a nearer one is allowed
-CADENCE_LEAP = 7
+#: the widest leap (semitones) onto a cadence note where a nearer one is allowed: a fourth (a
+#: fifth until commit 5573cdb; with the closing pull, docs/form.md "Coming home by step")
+CADENCE_LEAP = 5
 
 #: the phrase register pull: at most this many nats per REGISTER_SCALE semitones a pitch moves
 #: towards the phrase's target from the phrase's mean so far (see _register_pull)
@@ -181,6 +182,27 @@ def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
     level = row.seg_pitch_sum / row.seg_pitch_n
     gap = max(-1.0, min(1.0, (target - level) / REGISTER_SCALE))
     scores[_PITCH_TOKENS] += REGISTER_PULL * gap * (_PITCH_MIDI - level) / REGISTER_SCALE
+
+
+#: nats a pitch in the tune's last bar loses per REGISTER_SCALE semitones above where real tunes
+#: of the genre end (see _closing_pull)
+CLOSING_PULL = 1.0
+
+
+def _closing_pull(scores: np.ndarray, target: float) -> None:
+    """In the tune's last bar, pitches above where real tunes of the genre end (the tune's level
+    plus the genre's final offset) lose in proportion to how far above it they lie; pitches at
+    or below it lose nothing. The line settles down over the bar and reaches its last note by
+    step or a small leap (``CADENCE_LEAP``).
+
+    Until commit 5573cdb the last half bar tilted every pitch by the gap between the phrase's
+    mean and the target (``_register_pull``): the lower a pitch the better, so in the genres'
+    default keys the line jumped down for the low tonic at the last moment. Leaps of a fifth or
+    more onto the last note, 60 tunes a genre in its default key (real held-out tunes): Irish
+    0.12 -> 0.00 (0.03), Scottish 0.17 -> 0.02 (0.07), folk 0.07 -> 0.02 (0.02); the last note
+    against the tune's mean -2.7 -> -3.1 (-3.0), -4.5 -> -3.9 (-3.8), -2.0 -> -1.8 (-2.5);
+    docs/form.md, "Coming home by step"."""
+    scores[_PITCH_TOKENS] -= CLOSING_PULL * np.maximum(0.0, _PITCH_MIDI - target) / REGISTER_SCALE
 
 
 def _start_segment(row: RowState, ctx: Context) -> None:
@@ -461,9 +483,9 @@ def generate(
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
-                closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= bar // 2
-                if closing:  # the tune's last half bar comes home to where real tunes end
-                    _register_pull(scores[b], row, row.register_base + ctx.final_offset)
+                closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= bar
+                if closing:  # the tune's last bar comes home to where real tunes end
+                    _closing_pull(scores[b], row.register_base + ctx.final_offset)
                 elif row.register_base is not None and seg.register is not None:
                     _register_pull(scores[b], row, row.register_base + seg.register)
             else:
