@@ -160,7 +160,7 @@ def prime(
 
 
 #: the widest leap (semitones) onto a cadence note where a nearer one is allowed: a fourth (a
-#: fifth until commit 5573cdb; with the closing pull, docs/form.md "Coming home by step")
+#: fifth before commit 2512269; with the closing pull, docs/form.md "Coming home by step")
 CADENCE_LEAP = 5
 
 #: the phrase register pull: at most this many nats per REGISTER_SCALE semitones a pitch moves
@@ -195,7 +195,7 @@ def _closing_pull(scores: np.ndarray, target: float) -> None:
     or below it lose nothing. The line settles down over the bar and reaches its last note by
     step or a small leap (``CADENCE_LEAP``).
 
-    Until commit 5573cdb the last half bar tilted every pitch by the gap between the phrase's
+    Before commit 2512269 the last half bar tilted every pitch by the gap between the phrase's
     mean and the target (``_register_pull``): the lower a pitch the better, so in the genres'
     default keys the line jumped down for the low tonic at the last moment. Leaps of a fifth or
     more onto the last note, 60 tunes a genre in its default key (real held-out tunes): Irish
