@@ -187,10 +187,14 @@ def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
 #: nats a pitch in the tune's last bar loses per REGISTER_SCALE semitones above where real tunes
 #: of the genre end (see _closing_pull)
 CLOSING_PULL = 1.0
+#: the closing pull covers the tune's last bar, or its last CLOSING_QUARTERS quarters where a bar
+#: is shorter: in 2/4 a last bar holding only the final note left the approach free, and `make
+#: demo` leapt d''-g'' onto its last note where the composer's strains close g'-g'-g'
+CLOSING_QUARTERS = 4
 
 
 def _closing_pull(scores: np.ndarray, target: float) -> None:
-    """In the tune's last bar, pitches above where real tunes of the genre end (the tune's level
+    """In the tune's last bar (CLOSING_QUARTERS at least), pitches above where real tunes of the genre end (the tune's level
     plus the genre's final offset) lose in proportion to how far above it they lie; pitches at
     or below it lose nothing. The line settles down over the bar and reaches its last note by
     step or a small leap (``CADENCE_LEAP``).
@@ -483,7 +487,7 @@ def generate(
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
-                closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= bar
+                closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= max(bar, CLOSING_QUARTERS * _QUARTER_TICKS)
                 if closing:  # the tune's last bar comes home to where real tunes end
                     _closing_pull(scores[b], row.register_base + ctx.final_offset)
                 elif row.register_base is not None and seg.register is not None:
