@@ -201,9 +201,10 @@ REACH_PENALTY = 4.0
 def _closing_pull(scores: np.ndarray, target: float, targets: frozenset | None = None, low: int = 0, high: int = 127) -> None:
     """In the tune's last bar (CLOSING_QUARTERS at least), pitches above where real tunes of the
     genre end (the tune's level plus the genre's final offset) lose in proportion to how far
-    above it they lie; pitches at or below it lose nothing. The line settles down over the bar and reaches its last note by
-    step or a small leap (``CADENCE_LEAP``); a pitch from which no ending note is in reach so
-    loses ``REACH_PENALTY`` more.
+    above it they lie; pitches at or below it lose nothing. The line settles down over the bar
+    and reaches its last note by step or a small leap (``CADENCE_LEAP``); a pitch from which no
+    note of ``targets`` (the final cadence's pitch classes) in [low, high] is in reach so loses
+    ``REACH_PENALTY`` more.
 
     Before commit 2512269 the last half bar tilted every pitch by the gap between the phrase's
     mean and the target (``_register_pull``): the lower a pitch the better, so in the genres'

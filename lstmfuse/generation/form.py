@@ -247,8 +247,8 @@ def genre_register(weights: dict[str, float], sharps: int = 0) -> tuple[int, int
     ones in C high (C4-C6): the mean of the two registers cramped Irish half-phrases beside folk
     (at w = .5 in C heard as Irish 0.46 -> 0.41); docs/form.md, "Where a tune lies in its key"."""
     shift = normalising_shift(sharps)
-    known = [(g, w) for g, w in weights.items() if w > 0 and has_layouts(g)]
-    spans = [written_register(form_reference(g), sharps) for g, _ in known]
+    known = [g for g, w in weights.items() if w > 0 and has_layouts(g)]
+    spans = [written_register(form_reference(g), sharps) for g in known]
     if known and all(spans):
         return min(lo for lo, _ in spans) + shift, max(hi for _, hi in spans) + shift
     both = _weighted(weights, lambda ref: ref["register"])  # older reference files: normalised
@@ -266,8 +266,8 @@ def genre_final_offset(weights: dict[str, float]) -> float | None:
 def draw_tune_level(genre: str, rng: np.random.Generator, sharps: int = 0) -> float | None:
     """The level (mean pitch, normalised) a tune from nothing in the key of ``sharps`` lies at:
     drawn from the genre's real tunes in that key signature as written (form.json 'written'
-    levels; all keys where it has fewer than reference.MIN_KEY_TUNES tunes), moved to the normalised key; None
-    for older reference files. Its phrases' registers are offsets from it
+    levels; all keys' where it has fewer than reference.MIN_KEY_TUNES tunes), moved to the
+    normalised key; None for older reference files. Its phrases' registers are offsets from it
     (``Context.register_base``). Left to the models' first phrase, Irish tunes lay 2.6 semitones
     below real ones and Bach's 1.7 below; docs/form.md, "A tune from nothing lies where real ones
     do" and "Where a tune lies in its key"."""
