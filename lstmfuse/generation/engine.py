@@ -189,8 +189,9 @@ def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
 CLOSING_PULL = 1.0
 #: the closing pull covers the tune's last bar, or its last CLOSING_QUARTERS quarters where a bar
 #: is shorter: in 2/4 a last bar holding only the final note left the approach free, and `make
-#: demo` leapt d''-g'' onto its last note where the composer's strains close g'-g'-g'
-CLOSING_QUARTERS = 4
+#: demo` leapt d''-g'' onto its last note where the composer's strains close g'-g'-g'. 4 (commit
+#: c770b01) also stretched a 6/8 bar, and Irish tunes ended a semitone lower than real ones
+CLOSING_QUARTERS = 3
 #: nats a pitch of the closing window loses when no note the tune may end on (the final
 #: cadence's pitch classes, in range) lies within CADENCE_LEAP of it: Bach tunes in A minor,
 #: whose range (C4-G5) holds one A, climbed to F5 and leapt a sixth down onto it (0.10-0.13 of
