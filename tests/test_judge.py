@@ -125,8 +125,8 @@ def test_metrics_command_reports_the_judges_posterior(examples_dir, judge):
     assert max(judge.genres, key=lambda g: row[f"style_{g}"]) == "irish"
 
 
-def test_training_collages_alternate_two_genres_in_one_meter_with_token_share_labels(heldout):
-    from lstmfuse.models.judge_train import Pieces, collage
+def test_training_collages_alternate_two_genres_in_one_meter_with_time_share_labels(heldout):
+    from lstmfuse.models.judge_train import Pieces, collage, token_ticks
 
     genres = list(heldout)
     pools = [Pieces(heldout[g]) for g in genres]
@@ -143,7 +143,25 @@ def test_training_collages_alternate_two_genres_in_one_meter_with_token_share_la
             assert len(set(me.tolist())) == 1  # one meter throughout
             assert label.sum() == pytest.approx(1.0)
             assert label[first] > 0 and np.count_nonzero(label) == 2
+            if len(t) < MAX_TOKENS:  # uncut: the label is each genre's share of the collage's time
+                assert label * token_ticks(t) == pytest.approx(np.round(label * token_ticks(t)), abs=1e-6)
     assert seen >= 50
+
+
+def test_a_collage_of_long_and_short_notes_is_labelled_by_time_not_by_note_count():
+    """Two bars of half notes and two bars of eighths are half and half to a listener; counted
+    by tokens, the eighths would take 8/10 of the label."""
+    from lstmfuse.models.judge_train import Pieces, collage
+
+    def tune(value: Fraction, bars: int = 8) -> Melody:
+        n = int(4 / value)
+        return Melody([NoteEvent(60 + (i % 3), Fraction(b * 4) + i * value, value, i * value) for b in range(bars) for i in range(n)], meter="4/4")
+
+    pools = [Pieces([tune(Fraction(2))]), Pieces([tune(Fraction(1, 2))])]
+    (_, label), = [c for c in [collage(pools, 0, np.random.default_rng(s), [2], "time") for s in range(1)]]
+    (_, by_tokens), = [c for c in [collage(pools, 0, np.random.default_rng(s), [2], "tokens") for s in range(1)]]
+    assert label[0] == pytest.approx(0.5, abs=0.13)  # whole units of 2 bars: 8-16 bars, each genre's time within one unit
+    assert by_tokens[0] < 0.25
 
 
 def test_shipped_judge_hears_both_genres_in_real_collages(judge, heldout):
@@ -166,18 +184,25 @@ def test_shipped_judge_hears_both_genres_in_real_collages(judge, heldout):
     assert np.mean(sums) >= 0.7, sums
 
 
-def test_collages_of_real_tunes_label_each_genre_by_its_share_of_events(heldout):
+def test_collages_of_real_tunes_label_each_genre_by_its_share_of_time_or_events(heldout):
     from lstmfuse.metrics.collage import collages_of
 
     genres = list(heldout)
-    mixed, labels = collages_of([heldout[g] for g in genres], 30, np.random.default_rng(2))
+    mixed, labels = collages_of([heldout[g] for g in genres], 30, np.random.default_rng(2), units=(2,))
     assert len(mixed) == 30 and labels.shape == (30, len(genres))
     for m, label in zip(mixed, labels):
         assert label.sum() == pytest.approx(1.0) and np.count_nonzero(label) == 2
         assert m.sharps == 0 and m.events and all(e.onset < m.end for e in m.events)
+        span = 2 * m.bar_length  # units of 2 bars in turn: the opener's in the even slots
+        time = [sum(float(e.duration) for e in m.events if (e.onset // span) % 2 == k) for k in (0, 1)]
+        assert sorted(label[label > 0]) == pytest.approx(sorted(np.array(time) / sum(time)))
+    mixed, labels = collages_of([heldout[g] for g in genres], 30, np.random.default_rng(2), label="events")
+    for m, label in zip(mixed, labels):
         counts = label * len(m.events)  # shares of the collage's own events: whole numbers
         np.testing.assert_allclose(counts, np.round(counts), atol=1e-6)
         assert min(c for c in counts if c) >= 2  # a unit holds at least two events
+    with pytest.raises(ValueError, match="'time' or its 'events'"):
+        collages_of([heldout[g] for g in genres], 1, np.random.default_rng(2), label="bars")
 
 
 def test_softmax_regression_takes_soft_labels_and_one_hot_rows_give_the_same_fit():

@@ -5,8 +5,8 @@ both genres and nothing else; what a judge says of it is the most a blend of uni
 size can expect, and a judge that calls it a third genre is wrong about it. The style
 judge's card reports it (``models.judge_train``); the blend proof sets our fusions beside it
 (``evaluation.blend_proof``). Collages of the train and valid splits, labelled with each
-genre's share of events (``collages_of``), teach the judge's histogram regression and choose
-its weight; the CNNs cut theirs from pre-encoded tokens (``judge_train.collage``).
+genre's share of the time (``collages_of``; the judge of commit 4542d8c was labelled with
+its share of events), teach the judge's histogram regression and choose its weight; the CNNs cut theirs from pre-encoded tokens (``judge_train.collage``).
 """
 
 from __future__ import annotations
@@ -78,18 +78,21 @@ def random_collages(tunes_a: list[list[Melody]], tunes_b: list[list[Melody]], me
 
 
 def collage_examples(genres: list[str], split: str, root: Path | None, n: int, rng: np.random.Generator,
-                     units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
+                     units: tuple[int, ...] = (1, 2, 4), label: str = "time") -> tuple[list[Melody], np.ndarray]:
     """``n`` real collages of ``split`` (``collages_of``), with their soft labels."""
     from ..corpora import load_corpus
 
-    return collages_of([[m for _, m in load_corpus(g, split, root)] for g in genres], n, rng, units)
+    return collages_of([[m for _, m in load_corpus(g, split, root)] for g in genres], n, rng, units, label)
 
 
 def collages_of(tunes_by_genre: list[list[Melody]], n: int, rng: np.random.Generator,
-                units: tuple[int, ...] = (1, 2, 4)) -> tuple[list[Melody], np.ndarray]:
+                units: tuple[int, ...] = (1, 2, 4), label: str = "time") -> tuple[list[Melody], np.ndarray]:
     """``n`` collages (units of 1-4 bars of two genres' tunes in one meter,
     in turn, 8-16 bars, in the normalised key), the first genre drawn evenly, with soft labels
-    (N, genres): each genre's share of the collage's events."""
+    (N, genres): each genre's share of the collage's time (``label="time"``: the sum of its
+    units' note and rest lengths, what a listener hears) or of its events (``"events"``)."""
+    if label not in ("time", "events", "tokens"):
+        raise ValueError(f"a collage's label is its 'time' or its 'events' (got {label!r})")
     from ..encoding.tokens import in_normalised_key
 
     genres = range(len(tunes_by_genre))
@@ -121,10 +124,10 @@ def collages_of(tunes_by_genre: list[list[Melody]], n: int, rng: np.random.Gener
             continue
         k_units = max(bars // size, 2)
         out.append(collage(ua, ub, meter, k_units * size, size, a_first=True))
-        label = np.zeros(len(by_meter))
+        share = np.zeros(len(by_meter))
         for from_a, unit in collage_parts(ua, ub, k_units * size, size, a_first=True):
-            label[a if from_a else b] += len(unit.events)
-        labels.append(label / label.sum())
+            share[a if from_a else b] += float(sum(e.duration for e in unit.events)) if label == "time" else len(unit.events)
+        labels.append(share / share.sum())
     return out, np.asarray(labels)
 
 

@@ -145,9 +145,11 @@ def fit(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float = 1e-3, steps: i
 
 
 def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0, per_piece: int = 1,
-                     collage_share: float = 0.0, collage_units: tuple[int, ...] = (1, 2, 4)) -> StyleClassifier:
+                     collage_share: float = 0.0, collage_units: tuple[int, ...] = (1, 2, 4),
+                     collage_label: str = "time") -> StyleClassifier:
     """Train on excerpts (8-16 bars) of each genre's train split; score its test split.
-    ``collage_share``: add that many real collages per excerpt (``metrics.collage``)."""
+    ``collage_share``: add that many real collages per excerpt (``metrics.collage``),
+    labelled by ``collage_label`` ("time" or "events")."""
     from ..corpora import load_corpus
 
     rng = np.random.default_rng(seed)
@@ -166,7 +168,7 @@ def train_classifier(genres: list[str], root: Path | None = None, seed: int = 0,
     if collage_share:
         from .collage import collage_examples
 
-        mixed, labels = collage_examples(genres, "train", root, int(round(len(y) * collage_share)), rng, collage_units)
+        mixed, labels = collage_examples(genres, "train", root, int(round(len(y) * collage_share)), rng, collage_units, collage_label)
         x = np.concatenate([x, np.stack([features(m) for m in mixed])])
         y = np.concatenate([np.eye(len(genres))[y], labels])
     mean, std, w, b = fit(x, y, len(genres), seed=seed)

@@ -44,6 +44,7 @@ class JudgeConfig:
     seed: int = 0
     collage_share: float = 0.3  # share of training examples that are collages of two genres (soft labels)
     collage_units: list[int] = field(default_factory=lambda: [1, 2, 4])  # bars per collage unit, drawn uniformly
+    collage_label: str = "time"  # a collage's soft label: each genre's share of its "time" (what a listener hears) or of its "tokens"
 
 
 class Pieces:
@@ -89,11 +90,15 @@ class Pieces:
         return out
 
 
-def collage(pools: list["Pieces"], first: int, rng: np.random.Generator, units: list[int]) -> tuple[Sample, np.ndarray] | None:
+def collage(pools: list["Pieces"], first: int, rng: np.random.Generator, units: list[int],
+            label: str = "time") -> tuple[Sample, np.ndarray] | None:
     """A collage of real music: units of 1-4 bars from a piece of genre ``first`` and a piece
-    of another genre in the same meter, in turn (8-16 bars), with its soft label, the share of
-    tokens from each genre. Teaches the judge that music made of two genres' material is
-    both, not a third genre. ``None`` where no other genre has a piece in that meter."""
+    of another genre in the same meter, in turn (8-16 bars), with its soft label: each
+    genre's share of the collage's time (``label="time"``, what a listener hears: 8 bars of
+    Palestrina and 8 of a reel are half and half) or of its tokens (``"tokens"``, the judge of
+    commit 4542d8c, which gave a reel's many short notes most of the label). Teaches the judge
+    that music made of two genres' material is both, not a third genre. ``None`` where no
+    other genre has a piece in that meter."""
     pa = pools[first]
     ka = int(rng.integers(len(pa.seqs)))
     meter = int(pa.seqs[ka][2][0])
@@ -112,11 +117,20 @@ def collage(pools: list["Pieces"], first: int, rng: np.random.Generator, units: 
         piece = pa.bars(ka, ja + i, size) if take_a else pools[second].bars(kb, jb + i, size)
         if len(piece[0]):
             parts.append(piece)
-            counts[first if take_a else second] += len(piece[0])
+            counts[first if take_a else second] += token_ticks(piece[0]) if label == "time" else len(piece[0])
     if counts[first] == 0 or counts[second] == 0:
         return None
     sample = tuple(np.concatenate([q[i] for q in parts])[:MAX_TOKENS] for i in range(3))
     return sample, counts / counts.sum()
+
+
+_TICKS = np.zeros(V.VOCAB_SIZE, np.int64)
+_TICKS[V.DURATION_BASE:] = V.DURATION_TICKS
+
+
+def token_ticks(tokens: np.ndarray) -> int:
+    """The time a token sequence lasts, in ticks (the sum of its duration tokens)."""
+    return int(_TICKS[tokens].sum())
 
 
 def one_per_piece(melodies: list, rng: np.random.Generator) -> list:
@@ -220,7 +234,7 @@ def training_examples(pools: list[Pieces], cfg: JudgeConfig, rng: np.random.Gene
     samples, labels = [], []
     for k, pool in enumerate(pools):
         n_mix = int(round(cfg.per_genre * cfg.collage_share))
-        mixed = [c for c in (collage(pools, k, rng, cfg.collage_units) for _ in range(n_mix)) if c is not None]
+        mixed = [c for c in (collage(pools, k, rng, cfg.collage_units, cfg.collage_label) for _ in range(n_mix)) if c is not None]
         pure = pool.sample(cfg.per_genre - len(mixed), rng)
         samples += pure + [c[0] for c in mixed]
         labels += [np.eye(G)[k]] * len(pure) + [c[1] for c in mixed]
@@ -324,7 +338,7 @@ def train_judge(genres: list[str], root: Path | None = None, cfg: JudgeConfig | 
         arrays.update({f"m{i}_{k}": v for k, v in export_arrays(model, cfg).items()})
         va_logp.append(_log_softmax(predict_logits(model, valid)))
         te_logp.append(_log_softmax(predict_logits(model, test)))
-    clf = train_classifier(list(genres), root, seed=cfg.seed, collage_share=cfg.collage_share, collage_units=tuple(cfg.collage_units))
+    clf = train_classifier(list(genres), root, seed=cfg.seed, collage_share=cfg.collage_share, collage_units=tuple(cfg.collage_units), collage_label=cfg.collage_label)
     log(f"histogram regression trained ({time.time() - t0:.0f}s)")
 
     def hist_logp(mels):
@@ -335,7 +349,7 @@ def train_judge(genres: list[str], root: Path | None = None, cfg: JudgeConfig | 
     va_cnn, te_cnn = np.mean(va_logp, axis=0), np.mean(te_logp, axis=0)
     scores = {w: balanced_log_loss(_log_softmax(va_cnn + w * va_h), yva) for w in HIST_WEIGHTS}
     if cfg.collage_share:  # a judge taught collages is also chosen on valid collages
-        mixed, soft = collage_examples(list(genres), "valid", root, VALID_COLLAGES, np.random.default_rng(cfg.seed + 3), tuple(cfg.collage_units))
+        mixed, soft = collage_examples(list(genres), "valid", root, VALID_COLLAGES, np.random.default_rng(cfg.seed + 3), tuple(cfg.collage_units), cfg.collage_label)
         samples = [_clip(judge_inputs(m)) for m in mixed]
         mix_cnn = np.mean([_log_softmax(predict_logits(mb, samples)) for mb in models], axis=0)
         mix_h = hist_logp(mixed)
@@ -531,8 +545,15 @@ def _collage_training(c: dict) -> str:
     return (f"{c['collage_share']:.0%} of the training examples are **collages** of real music instead "
             f"(`judge_train.collage`): units of {', '.join(map(str, c['collage_units']))} bars (drawn evenly) of a piece of the "
             "example's genre and a piece of another genre in the same meter, in turn, 8-16 bars, labelled "
-            "with each genre's share of the tokens; so the judge learns that music made of two genres' "
+            f"with each genre's {_label_words(c)}; so the judge learns that music made of two genres' "
             "material is both of them, where a judge of single-genre excerpts called it a third genre. ")
+
+
+def _label_words(c: dict) -> str:
+    """How a collage was labelled (configs before ``collage_label`` existed counted tokens)."""
+    if c.get("collage_label", "tokens") == "time":
+        return "share of its time (the sum of its note and rest lengths: what a listener hears)"
+    return "share of the tokens"
 
 
 def _collage_caveat(c: dict) -> str:
@@ -567,7 +588,7 @@ def _collage_section(meta: dict) -> str:
     c = meta["config"]
     how = (
         f"{c.get('collage_share', 0):.0%} of its training examples were collages of the train split "
-        f"(units of {c.get('collage_units')} bars of two genres' pieces in one meter, labelled with each genre's share of tokens)"
+        f"(units of {c.get('collage_units')} bars of two genres' pieces in one meter, labelled with each genre's {_label_words(c)})"
         if c.get("collage_share")
         else "it was trained on single-genre excerpts only"
     )
