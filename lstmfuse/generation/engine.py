@@ -24,7 +24,7 @@ from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
 from ..encoding.tokens import decode
-from .form import FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks
+from .form import APPROACH_SPAN, FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks
 from .motifs import Motifs
 from .options import SamplingOptions
 from .sampler import sample
@@ -69,6 +69,11 @@ class Context:
     register_base: float | None = None
     #: where the tune's last note lies against that level (form.genre_final_offset); None: free
     final_offset: float | None = None
+    #: nats per move onto the tune's last note, -APPROACH_SPAN..APPROACH_SPAN semitones
+    #: (form.genre_approach: how the genres' real tunes come home); None: free
+    approach: np.ndarray | None = None
+    #: the genre whose median note sets how near the end the approach begins (_approach_gap)
+    approach_genre: str | None = None
 
 
 @dataclass
@@ -217,6 +222,42 @@ def _closing_pull(scores: np.ndarray, target: float, targets: frozenset | None =
     scores[_PITCH_TOKENS] -= CLOSING_PULL * np.maximum(0.0, _PITCH_MIDI - target) / REGISTER_SCALE
     if targets and REACH_PENALTY:
         scores[_PITCH_TOKENS] -= REACH_PENALTY * ~_reaches(targets, low, high)
+
+
+def _approach_bonus(scores: np.ndarray, approach: np.ndarray, last_pitch: int | None, targets: frozenset | None,
+                    low: int, high: int, final: bool) -> None:
+    """The tune's last note, and the note before it, come home as the genre's real tunes do:
+    the last note gains ``approach`` of the move onto it from ``last_pitch``; the note before it
+    gains the best of ``approach`` over the moves from it onto a note of ``targets`` in [low,
+    high], so that it stands where the last note can be reached as the genre
+    reaches it. Without it, Bach tunes from nothing leapt a fourth onto their last note in 0.38
+    of tunes (real chorales 0.00) and stepped onto it in 0.33 (0.90)."""
+    if final:
+        if last_pitch is not None:
+            scores[_PITCH_TOKENS] += approach[np.clip(_PITCH_MIDI - last_pitch, -APPROACH_SPAN, APPROACH_SPAN) + APPROACH_SPAN]
+        return
+    if targets:
+        scores[_PITCH_TOKENS] += _homeward(approach.tobytes(), targets, low, high)
+
+
+def _approach_gap(row: RowState, ctx: Context, beat: int) -> int:
+    """How long before the last note's place a note is taken to be the one before it: the
+    genre's median note (the last half-phrase's lead in a blend), else a beat. A beat took every
+    eighth of a jig's last beat for it, and Irish tunes ended on a repeated tonic in 0.87 of
+    them (real 0.46)."""
+    genre = row.leads[row.lead_i].genre if row.leads and row.lead_i >= 0 else ctx.approach_genre
+    return (median_note_ticks(genre, ctx.meter) if genre else 0) or beat
+
+
+@functools.lru_cache(maxsize=256)
+def _homeward(approach: bytes, targets: frozenset, low: int, high: int) -> np.ndarray:
+    """Per pitch, the best approach bonus over the moves from it onto a target in range."""
+    table = np.frombuffer(approach, dtype=np.float64)
+    ends = np.array([p for p in range(low, high + 1) if p % 12 in targets] or [low])
+    moves = np.clip(ends[None, :] - _PITCH_MIDI[:, None], -APPROACH_SPAN, APPROACH_SPAN) + APPROACH_SPAN
+    out = table[moves].max(axis=1)
+    out.flags.writeable = False
+    return out
 
 
 @functools.lru_cache(maxsize=256)
@@ -511,6 +552,8 @@ def generate(
                     _closing_pull(scores[b], row.register_base + ctx.final_offset, targets, ctx.low, ctx.high)
                 elif row.register_base is not None and seg.register is not None:
                     _register_pull(scores[b], row, row.register_base + seg.register)
+                if ctx.approach is not None and row.seg == len(row.plan.segments) - 1 and (final or row.seg_left - zone <= _approach_gap(row, ctx, beat)):
+                    _approach_bonus(scores[b], ctx.approach, row.last_pitch, targets, ctx.low, ctx.high, final)
             else:
                 allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
                 if ctx.motifs is not None and row.first_duration:
