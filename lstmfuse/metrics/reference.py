@@ -40,7 +40,7 @@ MIN_MEDIAN_TUNES = 20
 MIN_KEY_TUNES = 30
 
 
-#: the widest move (semitones) form.json's 'approach' and 'moves' count on its own
+#: the widest move (semitones) form.json's 'approach' counts on its own
 APPROACH_SPAN = 12
 
 
@@ -54,7 +54,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     and per key signature the span of the tunes' lowest and highest notes), which a tune from
     nothing in a given key takes (generation.form.genre_register, draw_tune_level). 'approach':
     how many tunes move onto their last note by each interval (-12..12 semitones, last note less
-    the one before), 'moves': every move between notes, the same way (generation.form.genre_approach)."""
+    the one before; generation.form.genre_approach)."""
     import numpy as np
 
     from collections import Counter
@@ -75,9 +75,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
     final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
-    # the move onto the last note, and every move between notes (semitones, -12..12; wider ones
-    # counted at the edge): how a genre comes home against how it moves anywhere
-    approach, moves = np.zeros(2 * APPROACH_SPAN + 1, int), np.zeros(2 * APPROACH_SPAN + 1, int)
+    # the move onto the last note (semitones, -12..12; wider ones counted at the edge)
+    approach = np.zeros(2 * APPROACH_SPAN + 1, int)
     keys: Counter = Counter()
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
@@ -137,10 +136,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
             final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
-            steps = np.clip(np.diff([e.pitch for e in m.notes]), -APPROACH_SPAN, APPROACH_SPAN) + APPROACH_SPAN
-            if len(steps):
-                approach[steps[-1]] += 1
-                np.add.at(moves, steps, 1)
+            if len(m.notes) >= 2:
+                approach[int(np.clip(m.notes[-1].pitch - m.notes[-2].pitch, -APPROACH_SPAN, APPROACH_SPAN)) + APPROACH_SPAN] += 1
     rng = np.random.default_rng(seed)
 
     def at_most(values: list) -> list:  # a seeded sample, in order, where there are too many
@@ -178,7 +175,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "moves": moves.tolist(), "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
