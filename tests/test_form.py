@@ -796,6 +796,16 @@ def test_the_approach_to_the_last_note_is_each_genres_real_one_with_the_repeat_c
     assert genre_approach({"bach": 0.5, "irish": 0.5}).tolist() == genre_approach({"irish": 0.5, "bach": 0.5}).tolist()
 
 
+def test_the_note_before_the_last_is_as_long_as_real_ones_in_its_meter():
+    """form.json 'penultimate_notes': a Palestrina line's note before the last is a whole note in
+    4/2, twice its median note; Irish jigs' an eighth, as their median."""
+    from lstmfuse.generation.form import median_note_ticks, penultimate_note_ticks
+
+    assert penultimate_note_ticks("palestrina", "4/2") == 4 * 120 == 2 * median_note_ticks("palestrina", "4/2")
+    assert penultimate_note_ticks("irish", "6/8") == 60 == median_note_ticks("irish", "6/8")
+    assert penultimate_note_ticks("irish", "5/4") == median_note_ticks("irish", "5/4")  # too few tunes: the median note
+
+
 def test_the_note_before_the_last_stands_where_the_genre_can_step_home():
     """The last note gains the approach of the move onto it; the note before it gains the best
     approach over the moves from it onto an ending note in range."""
@@ -816,16 +826,17 @@ def test_the_note_before_the_last_stands_where_the_genre_can_step_home():
     assert at(before, 64) == -6.0  # E4: only a fourth or a fifth from an A
 
 
-def test_a_chorale_line_does_not_leap_a_fourth_onto_its_last_note():
-    """Real Bach chorale melodies never leap a fourth or more onto their last note (0 of 93
-    held-out tunes; 73% step down onto it); tunes from nothing in A minor did in 11 of these 60
-    (seeds 0-59, commit 22a17b3), mostly E up to A, a bass's cadence in a soprano. The note
-    before the last now stands where the genre steps home: 4."""
+@pytest.mark.parametrize("genre, meter, mode, before, most", [("bach", "4/4", "minor", 11, 5), ("palestrina", "4/2", "major", 15, 7)])
+def test_chorale_and_motet_lines_do_not_leap_a_fourth_onto_their_last_note(genre, meter, mode, before, most):
+    """Real Bach chorale melodies and Palestrina lines never leap a fourth or more onto their
+    last note (0 of 93 and 266 held-out tunes); tunes from nothing in their default keys did in
+    11 and 15 of these 60 (seeds 0-59, commit 22a17b3), Bach mostly E up to A, a bass's cadence
+    in a soprano. The note before the last now stands where the genre steps home (4 and 5)."""
     leaps = 0
     for s in range(60):
-        notes = continue_melody(None, bars=16, genre="bach", meter="4/4", sharps=0, mode="minor", options=SamplingOptions(seed=s)).melodies[0].notes
+        notes = continue_melody(None, bars=16, genre=genre, meter=meter, sharps=0, mode=mode, options=SamplingOptions(seed=s)).melodies[0].notes
         leaps += abs(notes[-1].pitch - notes[-2].pitch) >= 5
-    assert leaps <= 5, leaps
+    assert leaps <= most, (leaps, before)
 
 
 # ------------------------------------------------------------------ pickups (upbeats)
@@ -1296,11 +1307,14 @@ def test_a_phrase_breathes_halfway_only_in_genres_whose_real_phrases_do():
     for genre in ("folk", "irish", "scottish", "bach", "palestrina"):
         assert len(form_reference(genre)["lengthening_by_bar"]) == 4
     assert [form.breathes_midway(g) for g in ("folk", "irish", "scottish", "bach", "palestrina")] == [True, True, True, True, False]
-    tunes = [continue_melody(None, bars=16, genre="palestrina", meter="4/2", options=SamplingOptions(seed=s)).melodies[0] for s in range(40)]
+    tunes = [continue_melody(None, bars=16, genre="palestrina", meter="4/2", options=SamplingOptions(seed=s)).melodies[0] for s in range(60)]
     plans = [continue_melody(None, bars=16, genre="palestrina", meter="4/2", options=SamplingOptions(seed=s)).plans[0] for s in range(5)]
     assert all(ph["mid_at"] == 0 and ph["mid_ticks"] == 0 for plan in plans for ph in plan["phrases"])
     whole = sum(_median_note(m) >= 4 for m in tunes)
-    assert whole <= 8, whole  # these 40 tunes: 6; 11 with the breath planned (real 6% of tunes)
+    # at most a fifth of them, as before with 40 tunes (<= 8): 60 tunes read 8 before the approach
+    # to the last note (commit 2547897), 10 since (seeds 1000-1059: 7 and 7); 11 of the first 40
+    # with the breath planned (real 6% of tunes)
+    assert whole <= 12, whole
 
 
 def test_half_phrase_lengthening_counts_bar_two_of_each_phrase():

@@ -494,6 +494,19 @@ def median_note_ticks(genre: str, meter: str | None = None) -> int:
     return to_ticks(NOTE_LENGTH_BINS[min(k, len(NOTE_LENGTH_BINS) - 1)])
 
 
+def penultimate_note_ticks(genre: str, meter: str) -> int:
+    """How long the note before the last lasts in the genre's real tunes in ``meter`` (the median,
+    form.json "penultimate_notes": a Palestrina line's is a whole note, twice its median note);
+    the median note where the genre has too few tunes in the meter (``median_note_ticks``)."""
+    from .ticks import to_ticks
+
+    if has_layouts(genre):
+        lengths = _layouts(genre).get("penultimate_notes", {})
+        if meter in lengths:
+            return to_ticks(Fraction(lengths[meter]).limit_denominator(96))
+    return median_note_ticks(genre, meter)
+
+
 def _short_note(meter: str) -> int:
     """The meter's short note: an eighth (a quarter in x/2 time)."""
     return beat_ticks(meter) // (3 if beat_ticks(meter) == COMPOUND_BEAT else 2)

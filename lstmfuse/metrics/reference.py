@@ -86,6 +86,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     written_ranges: dict[int, list[tuple[int, int]]] = {}  # key signature -> each tune's lowest and highest note
     by_bar: list[list[float]] = [[], [], [], []]  # lengthening of bars 1-4 of the 4-bar grid, per tune
     tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
+    penultimates: dict[str, list] = {}  # meter -> each tune's note before its last (quarters)
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
         shift = normalising_shift(m.sharps)
@@ -109,6 +110,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         lengths = sorted(e.duration for e in m.notes)
         if lengths:
             tune_medians.setdefault(m.meter, []).append(lengths[len(lengths) // 2])
+        if len(m.notes) >= 2:
+            penultimates.setdefault(m.meter, []).append(m.notes[-2].duration)
         for k in range(4):
             share = phrase_end_lengthening(m, at=k)
             if share == share:
@@ -175,7 +178,9 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     # per meter (20 tunes or more), the median of the tunes' median notes: what a phrase end
     # must exceed to breathe in that meter (generation.form.median_note_ticks)
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
+    penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
