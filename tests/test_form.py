@@ -796,6 +796,26 @@ def test_the_approach_to_the_last_note_is_each_genres_real_one_with_the_repeat_c
     assert genre_approach({"bach": 0.5, "irish": 0.5}).tolist() == genre_approach({"irish": 0.5, "bach": 0.5}).tolist()
 
 
+def test_a_note_far_from_home_does_not_stretch_up_to_the_last_note():
+    """A note that began before the window of the note before the last would still be that note
+    if it lasted up to the last note's place: from E4 in A minor (a fourth or a fifth from an A)
+    those lengths lose what E lacks of the best way home; shorter ones, and any length from B4
+    (a step above A4), lose nothing."""
+    from lstmfuse.generation.engine import _approach_lengths
+    from lstmfuse.metrics.reference import APPROACH_SPAN
+
+    table = np.full(2 * APPROACH_SPAN + 1, -6.0)
+    table[APPROACH_SPAN - 2] = -0.3
+    far = np.zeros(V.VOCAB_SIZE)
+    _approach_lengths(far, table, 64, frozenset({9}), 57, 81, gap=240)  # E4, the last note a half note away
+    half, quarter = V.duration_token(F(2)), V.duration_token(F(1))
+    assert far[half] == pytest.approx(-5.7) and far[V.duration_token(F(4))] == pytest.approx(-5.7)
+    assert far[quarter] == 0.0 and far[V.pitch_token(64)] == 0.0
+    near = np.zeros(V.VOCAB_SIZE)
+    _approach_lengths(near, table, 71, frozenset({9}), 57, 81, gap=240)  # B4 steps down onto A4
+    assert not near.any()
+
+
 def test_the_note_before_the_last_is_as_long_as_real_ones_in_its_meter():
     """form.json 'penultimate_notes': a Palestrina line's note before the last is a whole note in
     4/2, twice its median note; Irish jigs' an eighth, as their median."""

@@ -33,6 +33,8 @@ from .ticks import DURATION_TICKS, fillable, position_ids, to_ticks
 
 _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
+_DURATION_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
+_DURATION_TICKS_ARRAY = np.asarray(V.DURATION_TICKS)
 _DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
 _COMPOUND = ("6/8", "9/8", "12/8")
 REST_ROOM = 60  # ticks (an eighth): the least room under the rest cap in which a rest may start
@@ -239,6 +241,17 @@ def _approach_bonus(scores: np.ndarray, approach: np.ndarray, last_pitch: int | 
         return
     if targets:
         scores[_PITCH_TOKENS] += _homeward(approach.tobytes(), targets, low, high)
+
+
+def _approach_lengths(scores: np.ndarray, approach: np.ndarray, pitch: int, targets: frozenset, low: int, high: int, gap: int) -> None:
+    """A note that began too early to be taken for the one before the last (``gap`` ticks before
+    the last note's place) would still be it if it lasted that long: those lengths lose what its
+    pitch lacks of the best way home (``_homeward``), so a note far from home does not stretch up
+    to the last note."""
+    home = _homeward(approach.tobytes(), targets, low, high)
+    short = float(home[pitch - V.PITCH_LOW] - home.max())
+    if short < 0:
+        scores[_DURATION_TOKENS[_DURATION_TICKS_ARRAY >= gap]] += short
 
 
 def _approach_gap(row: RowState, ctx: Context, beat: int) -> int:
@@ -558,6 +571,9 @@ def generate(
                     _approach_bonus(scores[b], ctx.approach, row.last_pitch, targets, ctx.low, ctx.high, final)
             else:
                 allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
+                if (ctx.approach is not None and targets and row.first_duration and row.current_pitch is not None and not final
+                        and row.seg == len(row.plan.segments) - 1 and row.seg_left - zone > _approach_gap(row, ctx, beat)):
+                    _approach_lengths(scores[b], ctx.approach, row.current_pitch, targets, ctx.low, ctx.high, row.seg_left - zone)
                 if ctx.motifs is not None and row.first_duration:
                     ctx.motifs.duration_bonus(scores[b], row.bar_events, row.event_pos)
                 if row.plan.feel and row.seg == 0 and row.first_duration and row.current_pitch is not None:
