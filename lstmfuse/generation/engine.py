@@ -33,9 +33,8 @@ from .ticks import DURATION_TICKS, fillable, position_ids, to_ticks
 
 _PITCH_TOKENS = np.arange(V.PITCH_BASE, V.DURATION_BASE)
 _PITCH_MIDI = V.PITCH_LOW + _PITCH_TOKENS - V.PITCH_BASE
-_DURATION_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
-_DURATION_TICKS_ARRAY = np.asarray(V.DURATION_TICKS)
 _DUR_TOKENS = np.arange(V.DURATION_BASE, V.VOCAB_SIZE)
+_DUR_TICKS = np.asarray(DURATION_TICKS)
 _COMPOUND = ("6/8", "9/8", "12/8")
 REST_ROOM = 60  # ticks (an eighth): the least room under the rest cap in which a rest may start
 
@@ -74,7 +73,8 @@ class Context:
     #: nats per move onto the tune's last note, -APPROACH_SPAN..APPROACH_SPAN semitones
     #: (form.genre_approach: how the genres' real tunes come home); None: free
     approach: np.ndarray | None = None
-    #: the genre whose median note sets how near the end the approach begins (_approach_gap)
+    #: the genre whose real notes before the last set how near the end the approach begins
+    #: (_approach_gap; in a blend, the last half-phrase's lead)
     approach_genre: str | None = None
 
 
@@ -231,8 +231,7 @@ def _approach_bonus(scores: np.ndarray, approach: np.ndarray, last_pitch: int | 
     """The tune's last note, and the note before it, come home as the genre's real tunes do:
     the last note gains ``approach`` of the move onto it from ``last_pitch``; the note before it
     gains the best of ``approach`` over the moves from it onto a note of ``targets`` in [low,
-    high], so that it stands where the last note can be reached as the genre
-    reaches it. Without it, Bach tunes from nothing leapt a fourth onto their last note in 0.38
+    high], so that it stands where the last note can be reached as the genre reaches it. Without it, Bach tunes from nothing leapt a fourth onto their last note in 0.38
     of tunes (real chorales 0.00) and stepped onto it in 0.33 (0.90); now 0.02 and 0.57
     (docs/form.md, "The note before the last")."""
     if final:
@@ -251,7 +250,7 @@ def _approach_lengths(scores: np.ndarray, approach: np.ndarray, pitch: int, targ
     home = _homeward(approach.tobytes(), targets, low, high)
     short = float(home[pitch - V.PITCH_LOW] - home.max())
     if short < 0:
-        scores[_DURATION_TOKENS[_DURATION_TICKS_ARRAY >= gap]] += short
+        scores[_DUR_TOKENS[_DUR_TICKS >= gap]] += short
 
 
 def _approach_gap(row: RowState, ctx: Context, beat: int) -> int:

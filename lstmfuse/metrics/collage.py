@@ -5,8 +5,9 @@ both genres and nothing else; what a judge says of it is the most a blend of uni
 size can expect, and a judge that calls it a third genre is wrong about it. The style
 judge's card reports it (``models.judge_train``); the blend proof sets our fusions beside it
 (``evaluation.blend_proof``). Collages of the train and valid splits, labelled with each
-genre's share of the time (``collages_of``; the judge of commit 4542d8c was labelled with
-its share of events), teach the judge's histogram regression and choose its weight; the CNNs cut theirs from pre-encoded tokens (``judge_train.collage``).
+genre's share of the time (``collages_of``; the judge of commit 4542d8c was labelled with its
+share of events), teach the judge's histogram regression and choose its weight; the CNNs cut
+theirs from pre-encoded tokens (``judge_train.collage``).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def collages_of(tunes_by_genre: list[list[Melody]], n: int, rng: np.random.Gener
     """``n`` collages (units of 1-4 bars of two genres' tunes in one meter,
     in turn, 8-16 bars, in the normalised key), the first genre drawn evenly, with soft labels
     (N, genres): each genre's share of the collage's time (``label="time"``: the sum of its
-    units' note and rest lengths, what a listener hears) or of its events (``"events"``)."""
+    units' note and rest lengths, what a listener hears) or of its events (``"events"``; the
+    judge's config calls it ``"tokens"``)."""
     if label not in ("time", "events", "tokens"):
         raise ValueError(f"a collage's label is its 'time' or its 'events' (got {label!r})")
     from ..encoding.tokens import in_normalised_key

@@ -312,6 +312,8 @@ def train_judge(genres: list[str], root: Path | None = None, cfg: JudgeConfig | 
     from ..metrics.style import features, train_classifier
 
     cfg = cfg or JudgeConfig()
+    if cfg.collage_label not in ("time", "tokens"):
+        raise ValueError(f"JudgeConfig.collage_label is 'time' or 'tokens' (got {cfg.collage_label!r})")
     rng = np.random.default_rng(cfg.seed)
     t0 = time.time()
     pools, valid_m, yva, test_m, yte = [], [], [], [], []
