@@ -1370,3 +1370,21 @@ def test_phrase_end_other_counts_phrase_ends_off_the_tonic_and_dominant():
     body = [(60, Q)] * 12
     tune = line(body + [(62, Q), (64, H + Q)] + body + [(62, Q), (67, H + Q)] + body + [(60, W)])
     assert form_metrics(tune)["phrase_end_other"] == 0.5  # bar 4 ends on E, bar 8 on G; bar 12 is the last
+
+
+def test_the_endings_proof_counts_moves_onto_the_last_note_and_restores_the_approach():
+    """evaluation.endings (docs/form.md, "The note before the last"): its figures on a known
+    list of moves, and its baseline (no approach table) undone after use."""
+    from lstmfuse.evaluation import endings
+    from lstmfuse.generation import continuation as cont
+
+    m = Melody([NoteEvent(p, F(i), F(1), F(i % 4)) for i, p in enumerate((64, 62, 60))], meter="4/4")
+    assert endings.move(m) == -2 and endings.move(Melody([NoteEvent(60, F(0), F(1), F(0))])) is None
+    s = endings.shares([-2, -2, 0, 5, -1, 12])
+    assert (s["n"], s["step"], s["same"], s["fourth_or_more"]) == (6, 0.5, 0.167, 0.333)
+    assert endings.total_variation(s["distribution"], s["distribution"]) == 0.0
+    assert endings.total_variation({"0": 1.0}, {"-2": 1.0}) == 1.0
+    kept = cont.genre_approach
+    with endings.without_approach():
+        assert cont.genre_approach({"bach": 1.0}) is None
+    assert cont.genre_approach is kept and cont.genre_approach({"bach": 1.0}) is not None
