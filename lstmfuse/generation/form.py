@@ -494,6 +494,7 @@ def median_note_ticks(genre: str, meter: str | None = None) -> int:
     return to_ticks(NOTE_LENGTH_BINS[min(k, len(NOTE_LENGTH_BINS) - 1)])
 
 
+@functools.cache  # asked on every step of a tune's last phrase
 def penultimate_note_ticks(genre: str, meter: str) -> int:
     """How long the note before the last lasts in the genre's real tunes in ``meter`` (the median,
     form.json "penultimate_notes": a Palestrina line's is a whole note, twice its median note);
