@@ -141,7 +141,7 @@ def run(genres: list[str], n: int, bars: int = 16, seed: int = 0, forms: tuple[s
         entry = {"real": summarise(real), "real_n": len(real)}
         entry["real"]["final_half_bar_4_4"] = final_half_bar_share(real_tunes_)
         entry["real"]["upbeat_restated"] = upbeat_restated_share(real_tunes_)
-        for key in ("half_phrase_lengthening", "phrase_end_other"):
+        for key in ("half_phrase_lengthening", "phrase_end_other", "phrase_end_rest"):
             entry["real"][key] = mean_of(real_tunes_, key)
         for form in forms:
             tunes = generated_tunes(g, n, bars, seed, form)
@@ -149,7 +149,7 @@ def run(genres: list[str], n: int, bars: int = 16, seed: int = 0, forms: tuple[s
             entry[form] = summarise(gen)
             entry[form]["final_half_bar_4_4"] = final_half_bar_share(tunes)
             entry[form]["upbeat_restated"] = upbeat_restated_share(tunes)
-            for key in ("half_phrase_lengthening", "phrase_end_other"):
+            for key in ("half_phrase_lengthening", "phrase_end_other", "phrase_end_rest"):
                 entry[form][key] = mean_of(tunes, key)
             entry[form]["auc"] = round(cross_validated_auc(real, gen, seed=seed), 3)
         entry["seconds"] = round(time.perf_counter() - started, 1)
@@ -298,7 +298,7 @@ def continuation_upbeats(genres: list[str], n: int = 30, seeds: int = 2, first_b
 
 def markdown(report: dict) -> str:
     """The table for docs: real vs generated (auto plan, free) per genre."""
-    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "half_phrase_lengthening", "phrase_end_other", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
+    cols = ["recurrence_transposed", "recurrence_rhythm", "phrase_end_lengthening", "half_phrase_lengthening", "phrase_end_other", "phrase_end_rest", "ends_on_tonic", "final_note_half_bar_or_more", "final_half_bar_4_4", "starts_on_upbeat", "upbeat_restated", "auc"]
     lines = ["| genre | tunes | " + " | ".join(c.replace("_", " ") for c in cols) + " |", "| --- | --- |" + " ---: |" * len(cols)]
     for g, e in report["genres"].items():
         for label in ("real", "auto", "free"):

@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, free_plan, genre_approach, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .spelling import spell
@@ -214,7 +214,7 @@ def continue_melody(
     position.check(meter_bar_length(meter))
     form = _passage_form(passage, ctx, shift, position)
     upbeat = to_ticks(position.upbeat) if passage is not None and passage.events else 0
-    ctx.plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, upbeat)
+    ctx.plans, own_plans = _plans(opts, w, form, ctx, bars, variants, rng, pickup, form_genre, upbeat)
     if passage is None or not passage.events:  # a tune from nothing swings as its template does
         ctx.plans = [with_template_feel(plan, meter) for plan in ctx.plans]
     ctx.passage_phrases = form.phrases
@@ -250,7 +250,7 @@ def continue_melody(
         settings["genre"] = name
     else:
         settings["weights"] = w
-        raw, schedules = _fuse(w, prime, ctx, opts, variants, rng)
+        raw, schedules = _fuse(w, prime, ctx, opts, variants, rng, own_plans)
         leads = [[(Fraction(lead.tick, V.TICKS_PER_QUARTER), lead.genre) for lead in rows] for rows in schedules]
     melodies = [
         Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
@@ -289,23 +289,37 @@ def _plans(
     """One phrase plan per variant; in a fusion each variant takes the layouts of a genre drawn
     by weight, so the forms mix in the proportions the composer set. ``first``: the genre the
     first variant's layout comes from, already drawn (a tune from nothing: the genre of its upbeat).
-    ``upbeat``: the passage's (ticks), which the continuation's phrases begin with too."""
+    ``upbeat``: the passage's (ticks), which the continuation's phrases begin with too.
+    Also, per variant of a fusion, a plan of each of its genres (the same phrase lengths) from
+    which a half-phrase that genre leads takes its ending (``form.ends_as``)."""
     bar = to_ticks(meter_bar_length(ctx.meter))
     budget = to_ticks(ctx.budget)
     if opts.form == "free":  # draws nothing: the random stream stays as it was without plans
-        return [free_plan(budget, opts.end_on_stable)] * variants
-    return [
-        choose_plan(
-            opts.form, first if v == 0 and first else _draw_genre(weights, rng), meter=ctx.meter, budget_ticks=budget,
-            lead_ticks=pickup or budget - bars * bar, bar_ticks=bar, passage=passage, end_on_stable=opts.end_on_stable, rng=rng,
-            pickup_ticks=pickup, passage_upbeat=upbeat,
+        return [free_plan(budget, opts.end_on_stable)] * variants, [{} for _ in range(variants)]
+
+    def plan_of(genre: str) -> FormPlan:
+        return choose_plan(
+            opts.form, genre, meter=ctx.meter, budget_ticks=budget, lead_ticks=pickup or budget - bars * bar, bar_ticks=bar,
+            passage=passage, end_on_stable=opts.end_on_stable, rng=rng, pickup_ticks=pickup, passage_upbeat=upbeat,
         )
-        for v in range(variants)
-    ]
+
+    plans = [plan_of(first if v == 0 and first else _draw_genre(weights, rng)) for v in range(variants)]
+    # in a blend, each genre's own plan with the same phrase lengths: how its half-phrases end
+    # (form.ends_as; the template's genre keeps the plan drawn above)
+    own: list[dict[str, FormPlan]] = [{} for _ in range(variants)]
+    if len(weights) > 1 and opts.form == "auto":
+        for v, plan in enumerate(plans):
+            own[v] = {g: plan if g == plan.template_genre else plan_of(g) for g in sorted(weights)}
+    return plans, own
 
 
-def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng) -> tuple[list[list[NoteEvent]], list[list]]:
-    """Phase 1 and phase 2 of a fusion: the melodies (normalised key) and each row's lead schedule."""
+def _fuse(
+    weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions, variants: int, rng,
+    own_plans: list[dict[str, FormPlan]] | None = None,
+) -> tuple[list[list[NoteEvent]], list[list]]:
+    """Phase 1 and phase 2 of a fusion: the melodies (normalised key) and each row's lead
+    schedule. ``own_plans``: per variant, each genre's plan with the variant's phrase lengths
+    (``_plans``): a genre's phase-1 melody, and phase 2's half-phrases it leads, end as it does."""
     fusion = load_model(FUSION)
     order = list(fusion.config.genres)
     missing = [g for g in weights if g not in order]
@@ -320,7 +334,12 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
     # fusion model's slice of the stack is left out: its phase-1 text would be thrown away).
     genres_only = LSTMStack(stack.models[1:], [None] * len(active))
     logits, (hs, cs) = primed
+    plans = ctx.plans
+    own = own_plans if plans and own_plans and all(own_plans) else None
+    if own:  # row k * variants + v: genre k's melody for variant v, ending its phrases as k does
+        ctx.plans = [ends_as(plans[v], [own[v][g]] * (2 * len(plans[v].segments))) for g in active for v in range(variants)]
     phase1 = generate(genres_only, (logits[1:], ([h[1:] for h in hs], [c[1:] for c in cs])), ctx, opts, rng=rng)
+    ctx.plans = plans
     material = {g: phase1[k * variants : (k + 1) * variants] for k, g in enumerate(active)}
     # Phase 2: the fusion LSTM with the weight vector, mixed with the genres, guided by phase 1;
     # with several genres, each half-phrase is led by one of them (blending, see docs/fusion.md).
@@ -332,6 +351,8 @@ def _fuse(weights: dict[str, float], prime, ctx: Context, opts: SamplingOptions,
         plans = ctx.plans or [None]  # row v follows plans[v % len(plans)], as in the engine
         bar, start = to_ticks(meter_bar_length(ctx.meter)), to_ticks(ctx.bar_pos)
         leads = [_lead_schedule(plans[v % len(plans)], weights, active, order, stack, rng, bar, start) for v in range(variants)]
+        if own:  # each half-phrase ends as its lead's real ones do
+            ctx.plans = [ends_as(ctx.plans[v], [own[v][lead.genre] for lead in leads[v]]) for v in range(len(ctx.plans))]
         if ctx.plans and opts.end_on_stable and opts.form == "auto":  # the last half-phrase's lead closes the tune
             ctx.plans = [closing_in(ctx.plans[v], leads[v][-1].genre, ctx.meter, bar, rng) for v in range(len(ctx.plans))]
     else:

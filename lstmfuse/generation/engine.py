@@ -24,7 +24,7 @@ from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
 from ..encoding.tokens import decode
-from .form import APPROACH_SPAN, FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks, penultimate_note_ticks
+from .form import APPROACH_SPAN, BREATH_NOTE, FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks, penultimate_note_ticks
 from .motifs import Motifs
 from .options import SamplingOptions
 from .sampler import sample
@@ -357,6 +357,12 @@ def _pitch_mask(
         # rest there (a rest right before the last note: folk 0 of 400 held-out tunes; generated
         # 0.10 before this rule), and a final struck after a rest hangs
         rests = False
+    if final:
+        # the zone holds notes only, but where the plan breathes (``Segment.end_rest``) the
+        # cadence note stopped short of the phrase's end and a rest fills the rest of it
+        if rests and on_target and row.last_was_note and 0 < row.seg_left <= _breath(row, ctx, opts):
+            return _only(V.REST)
+        rests = False
     off_beat = ctx.strict_beats and row.event_pos % beat != 0
     # no note held past a bar by ties, except into a phrase's end (a cadence may ring on)
     tie = bool(row.tokens) and not row.fresh and not off_beat and (
@@ -400,7 +406,7 @@ def _pitch_mask_for(
     allowed[_PITCH_TOKENS[ok]] = True
     if not allowed.any():  # the range and the leap cannot both hold: keep the range
         allowed[_PITCH_TOKENS[in_range]] = True
-    if not final and rests:
+    if rests:
         allowed[V.REST] = True
     if tie:
         allowed[V.TIE] = True  # extend the note just written
@@ -408,10 +414,30 @@ def _pitch_mask_for(
     return allowed
 
 
+def _breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
+    """The rest (ticks) that ends this phrase after its cadence note, as the plan's real phrase
+    breathed (``Segment.end_rest``); 0 where it held its note to the end, in the tune's last
+    phrase (its final rings), with rests turned off, or where the genres' rest cap has no room
+    for it. A sung phrase breathes before the next: the last event of a 4-bar phrase is a rest
+    in 0.27-0.52 of held-out Essen phrases, Irish 0.04-0.10, Palestrina 0.12 (docs/form.md,
+    "Phrases breathe")."""
+    rest = row.plan.segments[row.seg].end_rest
+    if not rest or opts.rest_density <= 0 or row.seg >= len(row.plan.segments) - 1:
+        return 0
+    if ctx.rest_cap is not None and ctx.rest_cap - row.rest_ticks < rest * row.rest_weight:
+        return 0
+    return rest
+
+
 def _duration_mask(
-    row: RowState, ctx: Context, final: bool, targets: frozenset[int] | None, zone: int, beat: int, bar: int
+    row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, zone: int, beat: int, bar: int
 ) -> np.ndarray:
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
+    breath = 0
+    if final and targets is not None and row.current_pitch is None and row.last_pitch is not None and row.last_pitch % 12 in targets:
+        may_end = True  # the breath after the cadence note (``_pitch_mask``) ends the phrase
+    elif final and may_end and row.current_pitch is not None:
+        breath = _breath(row, ctx, opts)  # the cadence note stops this far before the end
     longest = 0  # 0: no limit
     cap = row.plan.segments[row.seg].end_cap
     if cap and row.leads and row.lead_i >= 0:
@@ -435,19 +461,20 @@ def _duration_mask(
         mid_cap = max(seg.mid_cap, median_note_ticks(row.leads[row.lead_i].genre, ctx.meter)) if row.leads and row.lead_i >= 0 else seg.mid_cap
         longest = min(longest, mid_cap) if longest else mid_cap
     return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest,
-                              max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0)
+                              max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0, breath)
 
 
 @functools.lru_cache(maxsize=8192)
 def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, zone: int = 0, longest: int = 0,
-                       to_mid: int = 0, mid_zone: int = 0) -> np.ndarray:
+                       to_mid: int = 0, mid_zone: int = 0, breath: int = 0) -> np.ndarray:
     """Durations that fit the ticks left and leave a remainder the vocabulary can fill;
     the phrase may end (fill the time exactly) only on a note allowed to end it. With a
     ``zone``, no event may end inside the last ``zone`` ticks, so the phrase's last note,
     which starts at or before the zone, lasts at least that long. ``longest`` (ticks, 0 = any)
     caps the duration where that leaves a choice (a beat or rest limit, never the bar's fill).
     ``mid_zone``: the same breath where the phrase's first half ends, ``to_mid`` ticks ahead,
-    where that leaves a choice."""
+    where that leaves a choice. ``breath`` (ticks): the last note stops this long before the
+    end, for a rest (where that leaves it ``BREATH_NOTE`` or longer and one token writes it)."""
     allowed = np.zeros(V.VOCAB_SIZE, bool)
     exact = None
     for tok, d in zip(_DUR_TOKENS.tolist(), DURATION_TICKS):
@@ -460,7 +487,11 @@ def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, z
             allowed[tok] = True
     if final_note and exact is not None and may_end:
         allowed[:] = False
-        allowed[exact] = True  # the stable last note lasts to the end
+        short = remaining - breath
+        if breath and short >= BREATH_NOTE and short in DURATION_TICKS and breath in DURATION_TICKS:
+            allowed[_DUR_TOKENS[DURATION_TICKS.index(short)]] = True  # the cadence note, then its breath
+        else:
+            allowed[exact] = True  # the stable last note lasts to the end
     elif not may_end and exact is not None and allowed.sum() > 1:
         allowed[exact] = False  # leave room for a stable last note
     if zone and not (final_note and may_end):
@@ -569,7 +600,7 @@ def generate(
                 if ctx.approach is not None and row.seg == len(row.plan.segments) - 1 and (final or row.seg_left - zone <= _approach_gap(row, ctx, beat)):
                     _approach_bonus(scores[b], ctx.approach, row.last_pitch, targets, ctx.low, ctx.high, final)
             else:
-                allowed[i] = _duration_mask(row, ctx, final, targets, zone, beat, bar)
+                allowed[i] = _duration_mask(row, ctx, opts, final, targets, zone, beat, bar)
                 if (ctx.approach is not None and targets and row.first_duration and row.current_pitch is not None and not final
                         and row.seg == len(row.plan.segments) - 1 and row.seg_left - zone > _approach_gap(row, ctx, beat)):
                     _approach_lengths(scores[b], ctx.approach, row.current_pitch, targets, ctx.low, ctx.high, row.seg_left - zone)

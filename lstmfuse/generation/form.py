@@ -83,6 +83,9 @@ class Segment:
     #: where the real phrase did not breathe there, no note or rest of the bar before ``mid_at``
     #: lasts longer than this (the genre's median note), as ``end_cap`` at its end
     mid_cap: int = 0
+    #: the real phrase's breath: its cadence note stopped this long (ticks) before the phrase's
+    #: end and a rest filled it (0: the note lasted to the end)
+    end_rest: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,8 @@ class FormPlan:
             "phrases": [
                 {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
                  "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap, "register": s.register,
-                 "mid_at": s.mid_at, "mid_ticks": s.mid_ticks, "mid_cap": s.mid_cap}
+                 "mid_at": s.mid_at, "mid_ticks": s.mid_ticks, "mid_cap": s.mid_cap,
+                 **({"end_rest": s.end_rest} if s.end_rest else {})}
                 for s in self.segments
             ],
         }
@@ -172,7 +176,7 @@ def _layouts(genre: str) -> dict:
              "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None,
              "end_last": more[2] if len(more) > 2 else None,
              "mid_breathes": bool(more[3]) if len(more) > 3 else None, "mid_last": more[4] if len(more) > 4 else None,
-             "mid_bars": more[5] if len(more) > 5 else None}
+             "mid_bars": more[5] if len(more) > 5 else None, "end_rest": more[6] if len(more) > 6 else None}
             for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
@@ -424,6 +428,38 @@ def closing_in(plan: FormPlan, genre: str, meter: str, bar: int, rng: np.random.
     return replace(plan, segments=plan.segments[:-1] + (closed,))
 
 
+#: the fields of a :class:`Segment` that say how each of its halves ends (the length of the
+#: note that closes it, the cap where it does not breathe, the rest after it; ``ends_as``)
+MID_FIELDS = ("mid_at", "mid_ticks", "mid_cap")
+END_FIELDS = ("end_ticks", "end_cap", "end_rest")
+
+
+def ends_as(plan: FormPlan, halves: list[FormPlan]) -> FormPlan:
+    """``plan`` (its phrases, repeats, cadences and registers) with each half-phrase ending as
+    the plan in ``halves`` says (two a phrase: the first half's breath from ``halves[2k]``, the
+    phrase end from ``halves[2k + 1]``). In a blend each half-phrase has a lead genre, and a
+    plan of that genre's own layouts with the same phrase lengths tells how its real phrases
+    close: a jig's half-phrase runs on in eighths where a folk song's holds a dotted quarter.
+    Led by the template's genre, a folk-led half-phrase of a folk+Irish blend was heard as folk
+    0.63, on an Irish template 0.51 (docs/fusion.md, "Each lead ends its half-phrase"). A phrase
+    that copies another, or whose counterpart copies (no ending of its own), keeps its own."""
+    if len(halves) != 2 * len(plan.segments):
+        return plan
+    out = []
+    for k, seg in enumerate(plan.segments):
+        first, second = halves[2 * k].segments, halves[2 * k + 1].segments
+        if seg.cadence == "copied" or len(first) != len(plan.segments) or len(second) != len(plan.segments):
+            out.append(seg)
+            continue
+        mid, end = first[k], second[k]
+        if mid.ticks == seg.ticks and mid.cadence != "copied":
+            seg = replace(seg, **{f: getattr(mid, f) for f in MID_FIELDS})
+        if end.ticks == seg.ticks and end.cadence != "copied":
+            seg = replace(seg, **{f: getattr(end, f) for f in END_FIELDS})
+        out.append(seg)
+    return replace(plan, segments=tuple(out))
+
+
 def draw_pickup(genre: str, meter: str, bar: int, rng: np.random.Generator) -> tuple[int, bool]:
     """An upbeat (ticks; 0: none) for a tune from nothing, and whether its last bar is the short
     one that completes it, drawn as the genre's real tunes in this meter do: most jigs and reels
@@ -534,6 +570,33 @@ def _cadence_before_upbeat(end_last: float, bar: int, pickup: int, beat: int) ->
     if beat == COMPOUND_BEAT:
         start = max(start, ((at - 1) // beat) * beat)
     return at - start
+
+
+#: the shortest cadence note a planned breath follows (an eighth)
+BREATH_NOTE = 60
+_ONE_TOKEN = frozenset(DURATION_TICKS)
+
+
+def _breath(entry: dict, end_ticks: int, bar: int, at: int, pulse: int) -> tuple[int, int]:
+    """(end_ticks, end_rest) of a phrase whose real counterpart ended on a rest: its cadence
+    note as long as the real phrase's (``end_last`` less ``end_rest``: from the note's onset to
+    the phrase's end, less the rest; in bars), started on the ``pulse`` (:func:`_pulse`) at or
+    before where the real one started, in the phrase's last bar (``at``: where the phrase ends
+    in that bar, ticks), and a rest to the phrase's end (a folk 6/8 phrase: a quarter on the
+    beat and a dotted-quarter rest before the eighth upbeat). Unchanged where the real phrase
+    held its note to the end, or where the note or the rest is not one duration token (it
+    would need a tie), or the note is shorter than ``BREATH_NOTE``. Held-out Essen phrases end
+    on a rest in 0.27-0.52 of cases; ours never did (docs/form.md, "Phrases breathe")."""
+    rest_bars, last_bars = entry.get("end_rest"), entry.get("end_last")
+    if not rest_bars or not last_bars:
+        return end_ticks, 0
+    note = int(round((min(float(last_bars), 1.0) - float(rest_bars)) * bar))
+    start = max(at - int(round(min(float(last_bars), 1.0) * bar)), 0) // pulse * pulse
+    note = min(note, at - start)
+    rest = at - start - note
+    if note < BREATH_NOTE or rest <= 0 or note not in _ONE_TOKEN or rest not in _ONE_TOKEN:
+        return end_ticks, 0
+    return at - start, rest
 
 
 def _on_beats(ticks: float, beat: int) -> int:
@@ -657,6 +720,10 @@ def choose_plan(
             elif end_on_stable:
                 end_ticks = min(_final_ticks(genre, meter, bar_ticks, rng), _on_beats(ticks // 2, beat_ticks(meter))) or _short_note(meter)
                 end_cap = 0  # the tune's last note is the genre's final, long or short
+        # where the real phrase breathed (a rest after its cadence note), so does ours
+        end_rest = 0
+        if not last and not end_cap:
+            end_ticks, end_rest = _breath(e, end_ticks, bar_ticks, bar_ticks - upbeat if upbeat else bar_ticks, _pulse(meter))
         source: int | None = None
         if short_last and rel in ("exact", "transposed"):  # it may repeat the start of a phrase only
             rel = "varied"
@@ -682,7 +749,7 @@ def choose_plan(
             if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
                 rel = "varied"  # the tune must close: keep the phrase, write a new ending
             if source is not None and rel in ("exact", "transposed"):
-                cadence, end_ticks, end_cap = "copied", 0, 0
+                cadence, end_ticks, end_cap, end_rest = "copied", 0, 0, 0
         if source is None:
             rel = "new"
         relations.append((rel, None if source is None else source + n_past))
@@ -691,7 +758,7 @@ def choose_plan(
         register = None if register is None or past_register is None else register - past_register
         mid_at, mid_ticks, mid_cap = _mid_breath(e, rel, ticks + skip, phrase, skip, bar_ticks, upbeat, meter, genre)
         segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat, skip,
-                                mid_at, mid_ticks, mid_cap))
+                                mid_at, mid_ticks, mid_cap, end_rest))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 

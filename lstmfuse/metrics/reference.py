@@ -47,7 +47,7 @@ APPROACH_SPAN = 12
 def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     """The phrase layouts and final-note lengths of real tunes (training split) that phrase
     plans draw from (generation/form.py); compact rows [relation, source, shift, cadence, end_bars,
-    register, breathes, end_last, mid_breathes, mid_last, mid_bars] (register: the phrase's mean pitch less
+    register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest] (register: the phrase's mean pitch less
     the tune's, semitones; breathes: 1 if its last bar's longest note outlasts the tune's median
     note; mid_: the same at the end of its first half; metrics.form.phrase_layout). 'written':
     where the tunes lie as written in their own keys (each tune's level with its key signature,
@@ -120,7 +120,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
         if phrases:
             layouts.append({
                 "id": pid, "meter": m.meter,
-                "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"], int(p["breathes"]), round(p["end_last"], 4), int(p["mid_breathes"]), round(p["mid_last"], 4), round(p["mid_bars"], 4)] for p in phrases],
+                "phrases": [[_RELATIONS.index(p["relation"]), p["source"], p["shift"], _CADENCES.index(p["cadence"]), round(p["end_bars"], 4), p["register"], int(p["breathes"]), round(p["end_last"], 4), int(p["mid_breathes"]), round(p["mid_last"], 4), round(p["mid_bars"], 4), round(p["end_rest"], 4), round(p["mid_rest"], 4)] for p in phrases],
                 "pickup": round(pickup_bars(m), 4),
                 **({"dotted": round(dotted, 3)} if (dotted := dotted_pair_share(m)) else {}),
             })
@@ -180,7 +180,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
     # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
     penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
