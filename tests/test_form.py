@@ -1305,7 +1305,8 @@ def test_a_passage_from_the_middle_of_a_tune_keeps_the_tunes_phrase_grid():
 def test_a_phrase_breathes_halfway_where_its_real_template_did():
     """Real chorales lengthen bar 2 of the 4-bar grid as often as bar 4 (their phrases are two
     bars): a plan takes each template phrase's first-half breath (form._mid_breath), and the
-    engine holds a note or rest across the last mid_ticks before the half's end."""
+    engine holds a note or rest across the last mid_ticks before the half's end (or, where the
+    real half ended on a rest, a note up to the rest and the rest to the half's end)."""
     held = planned = capped = 0
     for seed in range(12):
         r = continue_melody(None, bars=8, genre="bach", meter="4/4", options=SamplingOptions(seed=seed))
@@ -1317,7 +1318,12 @@ def test_a_phrase_breathes_halfway_where_its_real_template_did():
                 planned += 1
                 mid = start + F(ph["mid_at"], V.TICKS_PER_QUARTER)
                 z = F(ph["mid_ticks"], V.TICKS_PER_QUARTER)
-                held += any(e.onset <= mid - z and e.end >= mid for e in m.events)
+                rest = F(ph.get("mid_rest", 0), V.TICKS_PER_QUARTER)
+                # a breath: the note across the zone's start stops short and a rest ends the half
+                # (where the chorale's small rest cap leaves room for it; else the note is held)
+                breath = rest and any(e.pitch is not None and e.onset <= mid - z and e.end == mid - rest for e in m.events) and any(
+                    e.pitch is None and e.end == mid and e.duration == rest for e in m.events)
+                held += bool(breath) or any(e.onset <= mid - z and e.end >= mid for e in m.events)
             start += F(ph["ticks"], V.TICKS_PER_QUARTER)
     assert planned >= 6 and held == planned
     assert capped == 0  # a chorale's median note is its beat: no cap ("not breathing" is its plain motion)
@@ -1479,3 +1485,26 @@ def test_each_half_phrase_of_a_blend_ends_as_its_lead_genres_real_phrases_do():
                 before = [e for e in m.events if e.onset < end]
                 breaths[genre].append(before[-1].pitch is None)
     assert np.mean(breaths["folk"]) >= 2 * np.mean(breaths["irish"]) + 0.05, {g: np.mean(v) for g, v in breaths.items()}
+
+
+@pytest.mark.parametrize("meter", ["4/4", "6/8"])
+def test_every_planned_breath_is_written_as_a_note_then_a_rest_where_the_plan_says(meter):
+    """A phrase end (``end_rest``) or a first half's end (``mid_rest``) that the plan's real
+    phrase breathed at is written so: a note, then a rest of the planned length ending exactly
+    there (held-out Essen first halves end on a rest in 0.10-0.27 of phrases, phrase ends in
+    0.27-0.52). Only the genres' rest cap may leave one out."""
+    planned = written = 0
+    for seed in range(25):
+        r = continue_melody(None, bars=16, genre="folk", meter=meter, options=SamplingOptions(seed=seed))
+        m = r.melodies[0]
+        rests = {e.end: e for e in m.events if e.pitch is None}
+        start = 0
+        for k, seg in enumerate(r.plans[0]["phrases"]):
+            for at, rest in ((seg["mid_at"], seg.get("mid_rest", 0)), (seg["ticks"], seg.get("end_rest", 0))):
+                if rest:
+                    planned += 1
+                    e = rests.get(F(start + at, 120))
+                    written += e is not None and e.duration == F(rest, 120)
+            start += seg["ticks"]
+    assert planned >= 15, planned
+    assert written >= 0.9 * planned, (written, planned)

@@ -363,6 +363,8 @@ def _pitch_mask(
         if rests and on_target and row.last_was_note and 0 < row.seg_left <= _breath(row, ctx, opts):
             return _only(V.REST)
         rests = False
+    elif rests and row.last_was_note and 0 < _to_mid(row) <= _mid_breath(row, ctx, opts):
+        return _only(V.REST)  # the first half's note stopped short of its end (``Segment.mid_rest``)
     off_beat = ctx.strict_beats and row.event_pos % beat != 0
     # no note held past a bar by ties, except into a phrase's end (a cadence may ring on)
     tie = bool(row.tokens) and not row.fresh and not off_beat and (
@@ -429,10 +431,36 @@ def _breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
     return rest
 
 
+def _to_mid(row: RowState) -> int:
+    """Ticks from here to where the phrase's first half ends (0: past it, or not planned)."""
+    seg = row.plan.segments[row.seg]
+    return max(seg.mid_at - (seg.ticks - row.seg_left), 0) if seg.mid_at else 0
+
+
+def _mid_breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
+    """The rest (ticks) that ends the phrase's first half, as the plan's real phrase breathed
+    there (``Segment.mid_rest``; held-out Essen phrases in 0.10-0.27 of first halves); 0 where
+    it did not, with rests turned off, or where the rest cap has no room for it."""
+    rest = row.plan.segments[row.seg].mid_rest
+    if not rest or opts.rest_density <= 0:
+        return 0
+    if ctx.rest_cap is not None and ctx.rest_cap - row.rest_ticks < rest * row.rest_weight:
+        return 0
+    return rest
+
+
 def _duration_mask(
     row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, zone: int, beat: int, bar: int
 ) -> np.ndarray:
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
+    rest = _mid_breath(row, ctx, opts)
+    to_mid = _to_mid(row)
+    if rest and 0 < to_mid <= row.plan.segments[row.seg].mid_ticks and row.first_duration:
+        # inside the first half's breath zone: a note stops ``rest`` before its end, and the rest
+        # after it lasts to the end (where one token writes each)
+        length = to_mid - rest if row.current_pitch is not None else to_mid
+        if (row.current_pitch is None or length >= BREATH_NOTE) and length in DURATION_TICKS and length <= row.seg_left:
+            return _only(V.DURATION_BASE + DURATION_TICKS.index(length))
     breath = 0
     if final and targets is not None and row.current_pitch is None and row.last_pitch is not None and row.last_pitch % 12 in targets:
         may_end = True  # the breath after the cadence note (``_pitch_mask``) ends the phrase

@@ -86,6 +86,8 @@ class Segment:
     #: the real phrase's breath: its cadence note stopped this long (ticks) before the phrase's
     #: end and a rest filled it (0: the note lasted to the end)
     end_rest: int = 0
+    #: the same where its first half ends (``mid_at``): the note before stops this long before it
+    mid_rest: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class FormPlan:
                 {"ticks": s.ticks, "relation": s.relation, "source": s.source, "steps": s.steps,
                  "cadence": s.cadence, "end_ticks": s.end_ticks, "end_cap": s.end_cap, "register": s.register,
                  "mid_at": s.mid_at, "mid_ticks": s.mid_ticks, "mid_cap": s.mid_cap,
-                 **({"end_rest": s.end_rest} if s.end_rest else {})}
+                 **({"end_rest": s.end_rest} if s.end_rest else {}), **({"mid_rest": s.mid_rest} if s.mid_rest else {})}
                 for s in self.segments
             ],
         }
@@ -176,7 +178,8 @@ def _layouts(genre: str) -> dict:
              "register": more[0] if more else None, "breathes": bool(more[1]) if len(more) > 1 else None,
              "end_last": more[2] if len(more) > 2 else None,
              "mid_breathes": bool(more[3]) if len(more) > 3 else None, "mid_last": more[4] if len(more) > 4 else None,
-             "mid_bars": more[5] if len(more) > 5 else None, "end_rest": more[6] if len(more) > 6 else None}
+             "mid_bars": more[5] if len(more) > 5 else None, "end_rest": more[6] if len(more) > 6 else None,
+             "mid_rest": more[7] if len(more) > 7 else None}
             for r, src, shift, c, end, *more in t["phrases"]
         ]
     return data
@@ -430,7 +433,7 @@ def closing_in(plan: FormPlan, genre: str, meter: str, bar: int, rng: np.random.
 
 #: the fields of a :class:`Segment` that say how each of its halves ends (the length of the
 #: note that closes it, the cap where it does not breathe, the rest after it; ``ends_as``)
-MID_FIELDS = ("mid_at", "mid_ticks", "mid_cap")
+MID_FIELDS = ("mid_at", "mid_ticks", "mid_cap", "mid_rest")
 END_FIELDS = ("end_ticks", "end_cap", "end_rest")
 
 
@@ -756,9 +759,9 @@ def choose_plan(
         register = e.get("register")
         # an offset from the passage's last phrases (the template's phrases in their place)
         register = None if register is None or past_register is None else register - past_register
-        mid_at, mid_ticks, mid_cap = _mid_breath(e, rel, ticks + skip, phrase, skip, bar_ticks, upbeat, meter, genre)
+        mid_at, mid_ticks, mid_cap, mid_rest = _mid_breath(e, rel, ticks + skip, phrase, skip, bar_ticks, upbeat, meter, genre)
         segments.append(Segment(ticks, rel, source, _steps(int(e.get("shift", 0))), cadence, end_ticks, end_cap, register, upbeat, skip,
-                                mid_at, mid_ticks, mid_cap, end_rest))
+                                mid_at, mid_ticks, mid_cap, end_rest, mid_rest))
     return FormPlan(tuple(segments), label_of(relations), template)
 
 
@@ -813,17 +816,18 @@ def breathes_midway(genre: str) -> bool:
 
 
 def _mid_breath(entry: dict, relation: str, span: int, phrase: int, skip: int, bar: int, upbeat: int, meter: str,
-                genre: str) -> tuple[int, int, int]:
-    """(mid_at, mid_ticks, mid_cap) of a phrase: where its first half ends, and as the real
+                genre: str) -> tuple[int, int, int, int]:
+    """(mid_at, mid_ticks, mid_cap, mid_rest) of a phrase: where its first half ends, and as the real
     phrase of the layout did there (``mid_breathes``, ``mid_last``), either the least length of
     the note ending there (on the pulse before the next upbeat, or on whole beats, as a phrase
     end's) or the cap on the bar before it (the genre's median note) where it did not breathe.
     Real chorales lengthen bar 2 of the 4-bar grid as often as bar 4 (0.52 and 0.49 of them);
-    Irish tunes less (0.47 and 0.65). (0, 0, 0): not planned (a whole copy repeats its source's;
-    a phrase the passage began; a layout from before the field)."""
+    Irish tunes less (0.47 and 0.65). Where the real half ended on a rest (``mid_rest``), its
+    note and the rest as :func:`_breath` plans a phrase end's. (0, 0, 0, 0): not planned (a
+    whole copy repeats its source's; a phrase the passage began; a layout from before the field)."""
     breathes = entry.get("mid_breathes")
     if breathes is None or relation in ("exact", "transposed") or span < phrase or not breathes_midway(genre):
-        return 0, 0, 0
+        return 0, 0, 0, 0
     length = float(entry.get("mid_last") or 0.0)
     at = phrase // 2 - skip
     if not breathes:
@@ -832,13 +836,15 @@ def _mid_breath(entry: dict, relation: str, span: int, phrase: int, skip: int, b
         # took away the whole notes its real tunes hold there (bar 2 lengthened 0.56, real 0.82)
         median = median_note_ticks(genre, meter)
         if at <= bar or median >= beat_ticks(meter):
-            return 0, 0, 0
-        return at, 0, max(median, int(round(min(length, 1.0) * bar)))
+            return 0, 0, 0, 0
+        return at, 0, max(median, int(round(min(length, 1.0) * bar))), 0
     if upbeat:
         ticks = _cadence_before_upbeat(length, bar, upbeat, _pulse(meter))
     else:  # the longest note of that bar with its breath, as a phrase end's end_bars
         ticks = _on_beats(int(round(min(float(entry.get("mid_bars") or length), 1.0) * bar)), beat_ticks(meter))
-    return (at, ticks, 0) if ticks and at > ticks else (0, 0, 0)
+    ticks, rest = _breath({"end_last": entry.get("mid_last"), "end_rest": entry.get("mid_rest")}, ticks, bar,
+                          bar - upbeat if upbeat else bar, _pulse(meter))
+    return (at, ticks, 0, rest) if ticks and at > ticks else (0, 0, 0, 0)
 
 
 def _whole_phrase(seg: Segment, phrase: int, passage: PassageForm) -> bool:
