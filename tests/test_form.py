@@ -1508,3 +1508,30 @@ def test_every_planned_breath_is_written_as_a_note_then_a_rest_where_the_plan_sa
             start += seg["ticks"]
     assert planned >= 15, planned
     assert written >= 0.9 * planned, (written, planned)
+
+
+def test_the_breaths_proof_counts_rests_ending_units_and_turns_the_breath_off():
+    """evaluation.breaths (docs/form.md, "Phrases breathe"): its figures on built tunes, and its
+    baseline, plans without the planned breath."""
+    from lstmfuse.evaluation import breaths
+    from lstmfuse.generation import form
+
+    def tune(*cells):
+        out, t = [], F(0)
+        for p, d in cells:
+            out.append(NoteEvent(p, t, F(d), t % 4))
+            t += F(d)
+        return Melody(out, meter="4/4")
+
+    # four 2-bar units: the first half rests, the phrase end holds, then the reverse
+    m = tune(*([(60, 1)] * 6 + [(60, 1), (None, 1)]), *([(62, 1)] * 6 + [(64, 2)]),
+             *([(60, 1)] * 6 + [(60, 2)]), *([(62, 1)] * 6 + [(64, 1), (None, 1)]))
+    assert breaths.unit_rests([m]) == {"first_halves": 0.5, "phrase_ends": 0.5, "units": [2, 2]}
+    units = [tune((60, 4), (62, 3.5), (64, 0.5)), tune((60, 4), (62, 2), (None, 2)), tune((60, 4), (62, 3), (64, 1))]
+    assert [breaths.ending_bars(u) for u in units] == [0.125, 1.0, 0.25]  # the note and its breath
+    assert breaths.ending_shares(units) == {"short": 0.333, "long": 0.333, "units": 3}
+    entry = {"end_last": 5 / 6, "end_rest": 1 / 2}
+    assert form._breath(entry, 120, 360, 300, 180) == (300, 180)
+    with breaths.without_breaths():
+        assert form._breath(entry, 120, 360, 300, 180) == (120, 0)
+    assert form._breath(entry, 120, 360, 300, 180) == (300, 180)
