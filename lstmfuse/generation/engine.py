@@ -360,7 +360,7 @@ def _pitch_mask(
     if final:
         # the zone holds notes only, but where the plan breathes (``Segment.end_rest``) the
         # cadence note stopped short of the phrase's end and a rest fills the rest of it
-        if rests and on_target and row.last_was_note and 0 < row.seg_left <= _breath(row, ctx, opts):
+        if rests and on_target and row.last_was_note and 0 < row.seg_left <= _end_breath(row, ctx, opts):
             return _only(V.REST)
         rests = False
     elif rests and row.last_was_note and 0 < _to_mid(row) <= _mid_breath(row, ctx, opts):
@@ -416,37 +416,35 @@ def _pitch_mask_for(
     return allowed
 
 
-def _breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
-    """The rest (ticks) that ends this phrase after its cadence note, as the plan's real phrase
-    breathed (``Segment.end_rest``); 0 where it held its note to the end, in the tune's last
-    phrase (its final rings), with rests turned off, or where the genres' rest cap has no room
-    for it. A sung phrase breathes before the next: the last event of a 4-bar phrase is a rest
-    in 0.27-0.52 of held-out Essen phrases, Irish 0.04-0.10, Palestrina 0.12 (docs/form.md,
-    "Phrases breathe")."""
-    rest = row.plan.segments[row.seg].end_rest
-    if not rest or opts.rest_density <= 0 or row.seg >= len(row.plan.segments) - 1:
+def _planned_rest(row: RowState, ctx: Context, opts: SamplingOptions, rest: int) -> int:
+    """``rest`` (ticks), a breath the plan's real phrase took (``Segment.end_rest`` after the
+    cadence note, ``mid_rest`` where the first half ends); 0 with rests turned off or where the
+    genres' rest cap has no room for it. A sung phrase breathes before the next: the last event
+    of a 4-bar phrase is a rest in 0.27-0.52 of held-out Essen phrases, and 0.10-0.27 of first
+    halves; Irish 0.04-0.10 (docs/form.md, "Phrases breathe")."""
+    if not rest or opts.rest_density <= 0:
         return 0
     if ctx.rest_cap is not None and ctx.rest_cap - row.rest_ticks < rest * row.rest_weight:
         return 0
     return rest
+
+
+def _end_breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
+    """The rest that ends this phrase after its cadence note; none in the tune's last phrase
+    (its final rings)."""
+    last = row.seg >= len(row.plan.segments) - 1
+    return 0 if last else _planned_rest(row, ctx, opts, row.plan.segments[row.seg].end_rest)
+
+
+def _mid_breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
+    """The rest that ends the phrase's first half."""
+    return _planned_rest(row, ctx, opts, row.plan.segments[row.seg].mid_rest)
 
 
 def _to_mid(row: RowState) -> int:
     """Ticks from here to where the phrase's first half ends (0: past it, or not planned)."""
     seg = row.plan.segments[row.seg]
     return max(seg.mid_at - (seg.ticks - row.seg_left), 0) if seg.mid_at else 0
-
-
-def _mid_breath(row: RowState, ctx: Context, opts: SamplingOptions) -> int:
-    """The rest (ticks) that ends the phrase's first half, as the plan's real phrase breathed
-    there (``Segment.mid_rest``; held-out Essen phrases in 0.10-0.27 of first halves); 0 where
-    it did not, with rests turned off, or where the rest cap has no room for it."""
-    rest = row.plan.segments[row.seg].mid_rest
-    if not rest or opts.rest_density <= 0:
-        return 0
-    if ctx.rest_cap is not None and ctx.rest_cap - row.rest_ticks < rest * row.rest_weight:
-        return 0
-    return rest
 
 
 def _duration_mask(
@@ -465,7 +463,7 @@ def _duration_mask(
     if final and targets is not None and row.current_pitch is None and row.last_pitch is not None and row.last_pitch % 12 in targets:
         may_end = True  # the breath after the cadence note (``_pitch_mask``) ends the phrase
     elif final and may_end and row.current_pitch is not None:
-        breath = _breath(row, ctx, opts)  # the cadence note stops this far before the end
+        breath = _end_breath(row, ctx, opts)  # the cadence note stops this far before the end
     longest = 0  # 0: no limit
     cap = row.plan.segments[row.seg].end_cap
     if cap and row.leads and row.lead_i >= 0:
