@@ -494,7 +494,30 @@ def test_lead_weights_give_the_lead_the_genre_share_alone():
         assert np.allclose(lead.weights, expected)
         # only the lead's phase-1 melody pulls, LEAD_GUIDE times as hard as a pure genre's
         assert lead.guide_scale == tuple(continuation.LEAD_GUIDE if g == lead.genre else 0.0 for g in active)
+        assert lead.rhythm_scale == continuation.LEAD_RHYTHM
     assert continuation.LEAD_GUIDE == 1.5  # docs/fusion.md, "The lead's own material pulls harder"
+    assert continuation.LEAD_RHYTHM == 2.0  # docs/fusion.md, "The lead's rhythm pulls harder"
+
+
+def test_a_lead_pulls_its_durations_rhythm_scale_times_as_hard_as_its_pitches():
+    """The guide's pitch bonus is its strength times the lead's scale; its duration bonus that
+    times ``rhythm_scale`` again. A row without leads pulls both alike."""
+    from lstmfuse.encoding import vocab as V
+    from lstmfuse.generation.engine import Guide, Lead, RowState, _apply_guides
+
+    guide = Guide([NoteEvent(72, F(0), F(3, 4), F(0)), NoteEvent(74, F(3, 4), F(1, 4), F(3, 4))], 1.5)
+    for leads, scale, rhythm, pitch_bonus, duration_bonus in (
+        ([], (), 1.0, 1.5, 1.5),
+        ([Lead(0, np.ones(2), None, (1.5,), "irish", 2.0)], (1.5,), 2.0, 2.25, 4.5),
+    ):
+        row = RowState(remaining=100, leads=leads, lead_i=0 if leads else -1, guide_scale=scale, rhythm_scale=rhythm, guide_shift_lead=0 if leads else -1)
+        scores = np.zeros(V.VOCAB_SIZE)
+        _apply_guides(scores, row, [guide])
+        assert scores[V.pitch_token(72)] == pytest.approx(pitch_bonus) and np.count_nonzero(scores) == 1
+        row.expecting_pitch = False
+        scores = np.zeros(V.VOCAB_SIZE)
+        _apply_guides(scores, row, [guide])
+        assert scores[V.duration_token(F(3, 4))] == pytest.approx(duration_bonus) and np.count_nonzero(scores) == 1
 
 
 def test_a_units_guide_an_octave_away_from_the_line_is_moved_towards_it():
@@ -958,29 +981,54 @@ def test_sampling_defaults_proof_writes_tunes_at_each_setting_and_marks_the_best
     assert "| irish | 1 / 0.98 | 0.900 | 0.800 | 0.700 | 0.600 | **0.800** | 0.50 |" in table
 
 
-def test_lead_guide_setting_is_restored_and_its_report_reads_as_a_table(monkeypatch):
-    """The lead-guide measurement varies a module constant: it must put the default back even
+@pytest.mark.parametrize("knob", ["LEAD_GUIDE", "LEAD_RHYTHM"])
+def test_lead_guide_setting_is_restored_and_its_report_reads_as_a_table(monkeypatch, knob):
+    """The lead-pull measurement varies a module constant: it must put the default back even
     when a run fails, and its table names each pair's real reference."""
     from lstmfuse.evaluation import lead_guide
     from lstmfuse.generation import continuation
 
-    default = continuation.LEAD_GUIDE
+    default = getattr(continuation, knob)
     monkeypatch.setattr(lead_guide, "judge", lambda: (None, "none"))
     monkeypatch.setattr(lead_guide, "_real_tunes", lambda g, meter: [])
 
     def failing(*args, **kwargs):
-        assert continuation.LEAD_GUIDE == 3.0
+        assert getattr(continuation, knob) == 3.0
         raise RuntimeError("stop")
 
     monkeypatch.setattr(lead_guide, "fusions", failing)
     with pytest.raises(RuntimeError):
-        lead_guide.run(1, settings=(3.0,))
-    assert continuation.LEAD_GUIDE == default
-    report = {"n": 1, "real_unit_short_notes": {"folk 6/8": 0.74, "irish 6/8": None}, "rows": [
-        {"lead_guide": 2.0, "pair": ["folk", "irish"], "meter": "6/8", "leap_into_unit": 2.9, "leap_inside_unit": 2.1,
-         "p_a": 0.3, "p_b": 0.3, "short_notes_folk_led": 0.64, "short_notes_irish_led": None}]}
+        lead_guide.run(1, knob, settings=(3.0,))
+    assert getattr(continuation, knob) == default
+    report = {"n": 1, "knob": knob, "real_unit_short_notes": {"folk 6/8": 0.74, "irish 6/8": None}, "rows": [
+        {"setting": 2.0, "pair": ["folk", "irish"], "meter": "6/8", "leap_into_unit": 2.9, "leap_inside_unit": 2.1,
+         "p_a": 0.3, "p_b": 0.3, "short_notes_folk_led": 0.64, "short_notes_irish_led": None,
+         "length_distance_folk_led": 0.061, "length_distance_irish_led": None, "p_folk_in_folk_led": 0.65, "p_irish_in_irish_led": None}]}
     table = lead_guide.markdown(report)
-    assert "| 2 | folk+irish (6/8) | 0.64 (0.74) | n/a (n/a) | 2.90 / 2.10 | 0.30 + 0.30 |" in table
+    assert f"| {knob} | pair (meter) |" in table
+    assert "| 2 | folk+irish (6/8) | 0.64 (0.74) | n/a (n/a) | 0.06; n/a | 0.65; n/a | 2.90 / 2.10 | 0.30 + 0.30 |" in table
+
+
+def test_note_length_distance_from_real_units():
+    """0 for the same lengths as often, 1 for none in common, halfway for half moved."""
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.evaluation.lead_guide import length_distance, length_shares
+
+    def unit(lengths):
+        t, events = F(0), []
+        for d in lengths:
+            events.append(NoteEvent(60, t, F(d), t % 2))
+            t += F(d)
+        return Melody(events=events, meter="2/4")
+
+    eighths = length_shares([unit(["1/2"] * 4)])
+    assert eighths == {F(1, 2): 1.0}
+    assert length_distance([unit(["1/2"] * 4)], eighths) == 0.0
+    assert length_distance([unit([1, 1])], eighths) == 1.0
+    assert length_distance([unit(["1/2", "1/2", 1])], eighths) == pytest.approx(1 / 3)
+    assert length_distance([], eighths) is None
 
 
 def test_blend_proof_runs_earlier_designs_with_the_guides_they_were_built_with(monkeypatch):

@@ -377,6 +377,15 @@ LEAD_SHARE = 1.0
 #: (real 2.55-3.14), Palestrina+Scottish 2.68 (2.11-5.17).
 #: docs/fusion.md, "The lead's own material pulls harder" (python -m lstmfuse.evaluation.lead_guide).
 LEAD_GUIDE = 1.5
+#: how much harder again the lead's phase-1 melody pulls the durations than the pitches inside
+#: its unit. The pitch pull is held at LEAD_GUIDE by the seam it makes at a unit's start (the
+#: leap into it); the rhythm makes no seam, and at 1.0 the second genre's units lost theirs to
+#: the line around them: Irish-led half-phrases beside Bach had 0.18 of their notes in dotted
+#: pairs (dotted eighth, sixteenth) where real Irish 4/4 ones have 0.37. At 2.0 (2026-12-03)
+#: five of the blend proof's six leads come nearer their genre's real note lengths (Bach-led
+#: ones move away a little); docs/fusion.md, "The lead's rhythm pulls harder"
+#: (python -m lstmfuse.evaluation.lead_guide --knob LEAD_RHYTHM).
+LEAD_RHYTHM = 2.0
 
 
 def lead_order(weights: dict[str, float], active: list[str], units: int, rng: np.random.Generator) -> list[str]:
@@ -421,5 +430,5 @@ def _lead_schedule(
         fused = fusion_share({lead: 1.0})  # in its half-phrase, the lead's own
         model_w = np.array([fused] + [(1 - fused) * shares[g] for g in active])
         style = np.array([shares.get(g, 0.0) for g in order])
-        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(LEAD_GUIDE * shares[g] for g in active), lead))
+        out.append(Lead(tick, model_w, stack.style_term(0, style), tuple(LEAD_GUIDE * shares[g] for g in active), lead, LEAD_RHYTHM))
     return out

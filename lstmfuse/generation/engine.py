@@ -105,13 +105,15 @@ class Lead:
     """From ``tick`` on (ticks from the start of the new material), a mixed row mixes the models
     with ``weights`` (one per model of the stack), the first model reads ``style_bias`` as its
     style input term (a fusion model's weight vector, projected), and each phase-1 guide pulls
-    with its strength times ``guide_scale``; ``genre`` names the lead (for reports)."""
+    with its strength times ``guide_scale``, its durations ``rhythm_scale`` times as hard again;
+    ``genre`` names the lead (for reports)."""
 
     tick: int
     weights: np.ndarray
     style_bias: np.ndarray | None = None
     guide_scale: tuple[float, ...] = ()
     genre: str = ""
+    rhythm_scale: float = 1.0
 
 
 @dataclass(slots=True)
@@ -145,6 +147,7 @@ class RowState:
     leads: list[Lead] = field(default_factory=list)  # the row's lead schedule (blending fusion)
     lead_i: int = -1
     guide_scale: tuple[float, ...] = ()
+    rhythm_scale: float = 1.0  # the lead's duration pull over its pitch pull
     tracker: StructureTracker | None = None
     seg_pitch_sum: float = 0.0  # the current segment's notes so far (its register)
     seg_pitch_n: int = 0
@@ -719,11 +722,13 @@ def _follow_lead(row: RowState, b: int, w: np.ndarray, bias: np.ndarray, stack: 
             previous = old.style_bias if old is not None and old.style_bias is not None else stack.style_bias[0, 0]
             bias[0, b] += lead.style_bias - previous
         row.guide_scale = lead.guide_scale
+        row.rhythm_scale = lead.rhythm_scale
 
 
 def _apply_guides(scores: np.ndarray, row: RowState, guides: list[Guide]) -> None:
     """Phase-1 material pulls phase-2 sampling: a bonus for the guide's pitch sounding now,
-    or for the duration its note has when it starts here (scaled by the row's lead, if any)."""
+    or for the duration its note has when it starts here (scaled by the row's lead, if any;
+    a lead pulls its durations ``rhythm_scale`` times as hard as its pitches)."""
     t = row.elapsed
     scale = row.guide_scale
     if row.leads and row.guide_shift_lead != row.lead_i:  # a new unit: where its guides sit
@@ -738,7 +743,8 @@ def _apply_guides(scores: np.ndarray, row: RowState, guides: list[Guide]) -> Non
                 tok += row.guide_shift[i]
                 if not V.PITCH_BASE <= tok < V.DURATION_BASE:
                     continue
-            scores[tok] += g.strength * (scale[i] if scale else 1.0)
+            pull = g.strength * (scale[i] if scale else 1.0)
+            scores[tok] += pull if row.expecting_pitch else pull * row.rhythm_scale
 
 
 #: a unit's guide whose next note lies more than this many semitones from the line is moved by
