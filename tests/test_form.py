@@ -1032,20 +1032,20 @@ def test_note_length_distance_from_real_units():
 
 
 def test_blend_proof_runs_earlier_designs_with_the_guides_they_were_built_with(monkeypatch):
-    """The mixture alone and the 0.6 leads predate LEAD_GUIDE: measured with it at 2.0 they
-    would be other designs. Only the default runs with the default, and both constants are
-    put back."""
+    """The mixture alone and the 0.6 leads predate LEAD_GUIDE and LEAD_RHYTHM: measured with
+    them they would be other designs. Only the default runs with the defaults, and the
+    constants are put back."""
     from lstmfuse.evaluation import blend_proof
     from lstmfuse.generation import continuation
 
     seen = []
     monkeypatch.setattr(blend_proof, "judge", lambda: (None, "none"))
     monkeypatch.setattr(blend_proof, "real_reference", lambda *a, **k: {})
-    monkeypatch.setattr(blend_proof, "sweep", lambda *a: seen.append((continuation.LEAD_SHARE, continuation.LEAD_GUIDE)) or {})
-    share, guide = continuation.LEAD_SHARE, continuation.LEAD_GUIDE
+    monkeypatch.setattr(blend_proof, "sweep", lambda *a: seen.append((continuation.LEAD_SHARE, continuation.LEAD_GUIDE, continuation.LEAD_RHYTHM)) or {})
+    share, guide, rhythm = continuation.LEAD_SHARE, continuation.LEAD_GUIDE, continuation.LEAD_RHYTHM
     blend_proof.run(1)
-    assert sorted(set(seen)) == sorted({(0.0, 1.0), (0.6, 1.0), (share, guide)})
-    assert (continuation.LEAD_SHARE, continuation.LEAD_GUIDE) == (share, guide)
+    assert sorted(set(seen)) == sorted({(0.0, 1.0, 1.0), (0.6, 1.0, 1.0), (share, guide, rhythm)})
+    assert (continuation.LEAD_SHARE, continuation.LEAD_GUIDE, continuation.LEAD_RHYTHM) == (share, guide, rhythm)
 
 
 def test_real_palestrina_is_rebarred_into_2_2_only_by_adding_barlines():

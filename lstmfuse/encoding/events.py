@@ -88,3 +88,23 @@ def meter_bar_length(meter: str) -> Fraction:
         from ..errors import UsageError
 
         raise UsageError(f"not a time signature: '{meter}'") from None
+
+
+def rebarred(m: Melody, meter: str, phase: int = 0) -> Melody | None:
+    """``m`` barred in ``meter`` where one's bar is a whole number of the other's with the same
+    note value for the beat (4/2 as two bars of 2/2, 2/4 paired into 4/4): the same notes and
+    durations, only the barlines moved. Split, a note's place is its old one modulo the new
+    bar; joined, the old bars are paired from ``phase`` (0: the melody's first bar starts a new
+    one), counted by time from the first event. None when the meters do not divide so or the
+    melody changes meter."""
+    (num, den), (n2, d2) = (tuple(map(int, x.split("/"))) for x in (m.meter, meter))
+    if den != d2 or len(m.meters) > 1 or (num % n2 and n2 % num):
+        return None
+    old, bar = meter_bar_length(m.meter), meter_bar_length(meter)
+    if bar <= old:
+        events = [replace(e, bar_pos=e.bar_pos % bar) for e in m.events]
+    else:
+        start = m.events[0].onset - m.events[0].bar_pos if m.events else Fraction(0)
+        ratio = int(bar / old)
+        events = [replace(e, bar_pos=e.bar_pos + ((int((e.onset - start) // old) + phase) % ratio) * old) for e in m.events]
+    return replace(m, meter=meter, meters=[(t, meter) for t, _ in m.meters], events=events)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..encoding.events import Melody, meter_bar_length
+from ..encoding.events import Melody, meter_bar_length, rebarred  # noqa: F401 (rebarred: this proof's re-barring)
 from ..encoding.tokens import in_normalised_key
 from ..generation import continuation
 from ..generation.options import SamplingOptions
@@ -149,18 +149,6 @@ def _leaps(results: list[continuation.Result]) -> tuple[list[int], list[int]]:
 # --- real-music references (held-out tunes of the test split) -------------------------------
 
 
-def rebarred(m: Melody, meter: str) -> Melody | None:
-    """``m`` barred in ``meter`` when its own bar is a whole number of ``meter``'s bars with
-    the same note value for the beat (4/2 as two bars of 2/2): the same notes and durations,
-    only the barlines added. None when the meters do not divide so."""
-    (num, den), (n2, d2) = (tuple(map(int, x.split("/"))) for x in (m.meter, meter))
-    if den != d2 or num % n2 or len(m.meters) > 1:
-        return None
-    bar = meter_bar_length(meter)
-    return replace(m, meter=meter, meters=[(t, meter) for t, _ in m.meters],
-                   events=[replace(e, bar_pos=e.bar_pos % bar) for e in m.events])
-
-
 def _real_tunes(genre: str, meter: str) -> list[Melody]:
     """Held-out tunes of ``genre`` in ``meter``, moved to the normalised key (C / A minor).
     A genre with no tune in ``meter`` gives its tunes re-barred into it where that only adds
@@ -213,18 +201,21 @@ def run(n: int, bars: int = 16, seed: int = 0, shares: tuple[float, ...] = (0.0,
     report: dict = {"n": n, "bars": bars, "seed": seed, "judge": name, "default_lead_share": default, "designs": {}}
     report["real"] = {f"{a}+{b}": real_reference(a, b, meter, j, seed=seed) for a, b, meter in PAIRS}
     print("real music", json.dumps(report["real"]), flush=True)
-    default_guide = continuation.LEAD_GUIDE
+    default_guide, default_rhythm = continuation.LEAD_GUIDE, continuation.LEAD_RHYTHM
     try:
         for share in dict.fromkeys(shares):
             continuation.LEAD_SHARE = share
-            # the earlier designs as they were: phase-1 guides pulling by weight alone
+            # the earlier designs as they were: phase-1 guides pulling by weight alone, the
+            # durations as hard as the pitches
             continuation.LEAD_GUIDE = default_guide if share == default else 1.0
+            continuation.LEAD_RHYTHM = default_rhythm if share == default else 1.0
             started = time.perf_counter()
             report["designs"][design_label(share)] = [sweep(a, b, meter, n, bars, seed, j) for a, b, meter in PAIRS]
             print(design_label(share), f"{time.perf_counter() - started:.0f} s", json.dumps(report["designs"][design_label(share)]), flush=True)
     finally:
         continuation.LEAD_SHARE = default
         continuation.LEAD_GUIDE = default_guide
+        continuation.LEAD_RHYTHM = default_rhythm
     return report
 
 
