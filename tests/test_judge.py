@@ -221,3 +221,64 @@ def test_softmax_regression_takes_soft_labels_and_one_hot_rows_give_the_same_fit
         one_meter = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="3/4")
         other = Melody([NoteEvent(60, Fraction(0), Fraction(1), Fraction(0))], meter="2/4")
         collages_of([[one_meter], [other]], 1, rng)
+
+
+def _barred(events: list[tuple[int, Fraction]], meter: str, upbeat: Fraction = Fraction(0)) -> Melody:
+    """A melody of (pitch, length) in ``meter``, its first note ``upbeat`` before a barline."""
+    from lstmfuse.encoding.events import meter_bar_length
+
+    bar = meter_bar_length(meter)
+    out, t = [], Fraction(0)
+    for pitch, d in events:
+        out.append(NoteEvent(pitch, t, d, (t - upbeat) % bar))
+        t += d
+    return Melody(out, meter=meter, meters=[(Fraction(0), meter)])
+
+
+JIG = [(67, Fraction(1, 2)), (69, Fraction(1, 2)), (71, Fraction(1, 2)), (72, Fraction(3, 2)), (74, Fraction(1)),
+       (72, Fraction(1, 2)), (71, Fraction(5, 2)), (69, Fraction(1, 2)), (67, Fraction(3, 2))]
+
+
+def test_rebarred_splits_and_joins_bars_without_touching_the_notes():
+    from lstmfuse.encoding.events import rebarred
+
+    jig = _barred(JIG, "6/8", upbeat=Fraction(1, 2))
+    split = rebarred(jig, "3/8")
+    assert [(e.pitch, e.onset, e.duration) for e in split.events] == [(e.pitch, e.onset, e.duration) for e in jig.events]
+    assert split.meter == "3/8" and [e.bar_pos for e in split.events] == [e.bar_pos % Fraction(3, 2) for e in jig.events]
+    # joined from phase 0 and 1: the same as the notes barred in 12/8 from either old barline
+    for phase, upbeat in ((0, Fraction(1, 2) + 3), (1, Fraction(1, 2))):
+        joined = rebarred(jig, "12/8", phase)
+        assert [e.bar_pos for e in joined.events] == [e.bar_pos for e in _barred(JIG, "12/8", upbeat).events]
+    assert rebarred(jig, "3/4") is None and rebarred(jig, "9/8") is None  # another beat, or not a whole number of bars
+
+
+def test_token_rebar_equals_encoding_the_rebarred_melody():
+    """Training re-bars token arrays (fast); it must give what encoding the re-barred melody gives."""
+    pytest.importorskip("keras", reason="TensorFlow is a training dependency, installed by the test extra")
+    from lstmfuse.encoding import vocab as V
+    from lstmfuse.encoding.events import rebarred
+    from lstmfuse.models.judge_train import rebar, rebarred_at_random
+
+    jig = _barred(JIG, "6/8", upbeat=Fraction(1, 2))
+    tokens = judge_inputs(jig)
+    for meter, phase in (("3/8", 0), ("12/8", 0), ("12/8", 1)):
+        got, want = rebar(tokens, meter, phase), judge_inputs(rebarred(jig, meter, phase))
+        assert all((x == y).all() for x, y in zip(got, want)), meter
+        assert (got[2] == V.meter_id(meter)).all()
+    waltz = judge_inputs(_barred(JIG, "3/4"))
+    assert rebarred_at_random(waltz, np.random.default_rng(0)) is waltz  # 3/4 has no related barring
+    moved = {V.METERS[int(rebarred_at_random(tokens, np.random.default_rng(s))[2][0])] for s in range(20)}
+    assert moved == {"3/8", "12/8"}
+
+
+def test_training_examples_are_rebarred_at_the_configured_share():
+    pytest.importorskip("keras", reason="TensorFlow is a training dependency, installed by the test extra")
+    from lstmfuse.encoding import vocab as V
+    from lstmfuse.models.judge_train import JudgeConfig, Pieces, training_examples
+
+    pools = [Pieces([_barred(JIG * 6, "6/8")]), Pieces([_barred(JIG * 6, "6/8")])]
+    for share, expect in ((0.0, {"6/8"}), (1.0, {"3/8", "12/8"})):
+        cfg = JudgeConfig(per_genre=20, collage_share=0.0, rebar_share=share)
+        samples, labels = training_examples(pools, cfg, np.random.default_rng(0))
+        assert {V.METERS[int(s[2][0])] for s in samples} == expect and labels.shape == (40, 2)
