@@ -1444,10 +1444,27 @@ def test_the_endings_proof_counts_moves_onto_the_last_note_and_restores_the_appr
     assert (s["n"], s["step"], s["same"], s["fourth_or_more"]) == (6, 0.5, 0.167, 0.333)
     assert endings.total_variation(s["distribution"], s["distribution"]) == 0.0
     assert endings.total_variation({"0": 1.0}, {"-2": 1.0}) == 1.0
-    kept = cont.genre_approach
+    kept = cont.genre_approach, cont.genre_approach2
     with endings.without_approach():
-        assert cont.genre_approach({"bach": 1.0}) is None
-    assert cont.genre_approach is kept and cont.genre_approach({"bach": 1.0}) is not None
+        assert cont.genre_approach({"bach": 1.0}) is None and cont.genre_approach2({"bach": 1.0}) is None
+    with endings.one_note():
+        assert cont.genre_approach({"bach": 1.0}) is not None and cont.genre_approach2({"bach": 1.0}) is None
+    assert (cont.genre_approach, cont.genre_approach2) == kept and cont.genre_approach2({"bach": 1.0}) is not None
+
+
+def test_two_notes_from_home_weighs_two_real_moves_onto_the_last_note():
+    """form.genre_approach2: the note two before the last gains the log-probability of a real
+    interval followed by a real move onto the last note; a chorale line a step or two above
+    its final is nearer home than one a fifth below it, and a blend weighs its genres."""
+    from lstmfuse.generation.form import APPROACH_SPAN, genre_approach2
+
+    two = genre_approach2({"bach": 1.0})
+    at = lambda move: two[APPROACH_SPAN + move]  # noqa: E731 (the last note less this one)
+    assert two.shape == (2 * APPROACH_SPAN + 1,)
+    assert at(-3) > at(7) and at(-2) > at(7) and at(0) > at(9)
+    assert np.exp(two).sum() == pytest.approx(1.0, abs=0.05)  # shares of two moves, most within an octave
+    blend = genre_approach2({"bach": 0.5, "irish": 0.5})
+    assert not np.allclose(blend, two) and genre_approach2({"nosuchgenre": 1.0}) is None
 
 
 def test_a_breath_keeps_the_real_cadence_note_on_the_pulse_and_rests_to_the_next_upbeat():

@@ -2,15 +2,16 @@
 
 For each genre, in its default meter and key (the CLI's, ``form.typical_meter_and_key``): the
 move from the note before the last onto the last (semitones) in ``n`` tunes from nothing
-(seeds ``seed``..), with the approach to the last note (``form.genre_approach``) and without it,
-side by side in one process, against the genre's held-out tunes (test and valid splits). Then
+(seeds ``seed``..), with the approach to the last note (``form.genre_approach``, and since
+2026-12-03 ``form.genre_approach2`` for the note two before it), with the first alone ("one
+note") and without either, side by side in one process, against the genre's held-out tunes (test and valid splits). Then
 the same for continuations: the first 8 bars of up to ``n`` held-out tunes continued by 8 bars
 in their genre. Figures: the share of steps (1-2 semitones), of re-struck last notes, of leaps
 of a fourth or more, and the total variation between the distributions of the move (0: the
 same as real tunes). No judge of ours takes part.
 
 Run: ``python -m lstmfuse.evaluation.endings --n 60 -o docs/endings.json`` (after ``lstmfuse
-corpus build``; about 2 minutes). docs/form.md, "The note before the last".
+corpus build``; about 3 minutes). docs/form.md, "The note before the last" and "Two notes from home".
 """
 
 from __future__ import annotations
@@ -60,12 +61,24 @@ def total_variation(a: dict, b: dict) -> float:
 @contextmanager
 def without_approach():
     """Generation as before the approach to the last note (commit 2547897): no approach table."""
-    kept = continuation.genre_approach
-    continuation.genre_approach = lambda weights: None
+    kept = continuation.genre_approach, continuation.genre_approach2
+    continuation.genre_approach = continuation.genre_approach2 = lambda weights: None
     try:
         yield
     finally:
-        continuation.genre_approach = kept
+        continuation.genre_approach, continuation.genre_approach2 = kept
+
+
+@contextmanager
+def one_note():
+    """The approach to the last note drawing only the note before it (before 2026-12-03, when
+    the note two before the last was drawn home as well: form.genre_approach2)."""
+    kept = continuation.genre_approach2
+    continuation.genre_approach2 = lambda weights: None
+    try:
+        yield
+    finally:
+        continuation.genre_approach2 = kept
 
 
 def from_nothing(genre: str, n: int, seed: int, bars: int = 16) -> list[int]:
@@ -103,7 +116,7 @@ def run(genres: list[str], n: int = 60, seed: int = 0) -> dict:
         tunes = held_out(g, n)
         real_cont = shares([mv for m in tunes if (mv := move(m)) is not None])
         row = {"genre": g, "default": list(typical_meter_and_key(g)), "real": real, "real_continued": real_cont}
-        for name, ctx in (("without", without_approach), ("with", _as_is)):
+        for name, ctx in (("without", without_approach), ("one note", one_note), ("with", _as_is)):
             with ctx():
                 ours = shares(from_nothing(g, n, seed))
                 cont = shares(continued(tunes, g, seed))
@@ -127,12 +140,14 @@ def _fig(s: dict) -> str:
 def markdown_row(row: dict) -> str:
     meter, sharps, mode = row["default"]
     return (f"| {row['genre']} ({meter}, {sharps} sharps, {mode}) | {_fig(row['real'])} | {_fig(row['without']['from_nothing'])} | "
-            f"{_fig(row['with']['from_nothing'])} | {_fig(row['real_continued'])} | {_fig(row['without']['continued'])} | {_fig(row['with']['continued'])} |")
+            f"{_fig(row['one note']['from_nothing'])} | {_fig(row['with']['from_nothing'])} | {_fig(row['real_continued'])} | {_fig(row['without']['continued'])} | "
+            f"{_fig(row['one note']['continued'])} | {_fig(row['with']['continued'])} |")
 
 
 def markdown(report: dict) -> str:
-    head = ("| genre (default) | real: step, same, >= 4th | from nothing, without | with | real continued tunes | continued, without | with |\n"
-            "| --- | --- | --- | --- | --- | --- | --- |")
+    head = ("| genre (default) | real: step, same, >= 4th | from nothing, without | the note before the last | and the one before it | "
+            "real continued tunes | continued, without | the note before the last | and the one before it |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     return "\n".join([head] + [markdown_row(r) for r in report["rows"]])
 
 

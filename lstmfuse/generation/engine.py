@@ -76,6 +76,8 @@ class Context:
     #: the genre whose real notes before the last set how near the end the approach begins
     #: (_approach_gap; in a blend, the last half-phrase's lead)
     approach_genre: str | None = None
+    #: nats per move from the note two before the last onto the last (form.genre_approach2)
+    approach2: np.ndarray | None = None
 
 
 @dataclass
@@ -628,6 +630,9 @@ def generate(
                     _register_pull(scores[b], row, row.register_base + seg.register)
                 if ctx.approach is not None and row.seg == len(row.plan.segments) - 1 and (final or row.seg_left - zone <= _approach_gap(row, ctx, beat)):
                     _approach_bonus(scores[b], ctx.approach, row.last_pitch, targets, ctx.low, ctx.high, final)
+                elif ctx.approach2 is not None and targets and row.seg == len(row.plan.segments) - 1 and row.seg_left - zone <= 2 * _approach_gap(row, ctx, beat):
+                    # two notes from home: stand where the line can come home in two real moves
+                    scores[b][_PITCH_TOKENS] += _homeward(ctx.approach2.tobytes(), targets, ctx.low, ctx.high)
             else:
                 allowed[i] = _duration_mask(row, ctx, opts, final, targets, zone, beat, bar)
                 if (ctx.approach is not None and targets and row.first_duration and row.current_pitch is not None and not final

@@ -279,17 +279,49 @@ def genre_approach(weights: dict[str, float]) -> np.ndarray | None:
     to fill its last bar (Irish 0.50-0.72 of tunes from nothing, real 0.46), and weighed as its
     real share it took 0.87-0.88 of Irish endings. None without reference data (an older
     form.json). docs/form.md, "The note before the last"."""
-    def share(ref: dict) -> np.ndarray:
-        counts = np.asarray(ref["approach"], float)
-        return (counts + 0.5) / (counts.sum() + 0.5 * len(counts))
-
-    end = _weighted(weights, share)
+    end = _weighted(weights, _approach_shares)
     if end is None:
         return None
     out = np.log(end)
     steps = [APPROACH_SPAN + d for d in (-2, -1, 1, 2)]
     out[APPROACH_SPAN] = min(out[APPROACH_SPAN], out[steps].max())
     return out
+
+
+def _approach_shares(ref: dict) -> np.ndarray:
+    """A form reference's moves onto the last note as shares (add-half smoothed)."""
+    counts = np.asarray(ref["approach"], float)
+    return (counts + 0.5) / (counts.sum() + 0.5 * len(counts))
+
+
+def genre_approach2(weights: dict[str, float]) -> np.ndarray | None:
+    """Nats per move from the note two before the last onto the last note (-APPROACH_SPAN..
+    APPROACH_SPAN semitones): the log-probability that a line of the weighted genres gets there
+    in two moves, one of its intervals anywhere in its real tunes (profile.json 'interval') and
+    then one of its real moves onto a last note ('approach'). The approach alone drew only the
+    note before the last, which can only choose among what the model offers there: a Bach line
+    that had sunk a fifth below its final was offered no step home and re-struck it (0.27-0.35
+    of tunes) or leapt. None without reference data. docs/form.md, "Two notes from home"."""
+    from ..metrics.reference import profile
+
+    end = _weighted(weights, _approach_shares)
+    got = []
+    for g, w in weights.items():
+        try:
+            got.append((w, np.asarray(profile(g).histograms["interval"], float)))
+        except (LstmfuseError, KeyError):
+            pass
+    total = sum(w for w, _ in got)
+    if end is None or not total:
+        return None
+    steps = sum(w * h for w, h in got) / total
+    two = np.convolve(steps / steps.sum(), end)  # moves -2 SPAN .. 2 SPAN
+    return np.log(two[APPROACH_SPAN : 3 * APPROACH_SPAN + 1] + TWO_STEP_FLOOR)
+
+
+#: added to the two-move shares before their log, so that a move no real line makes in two
+#: notes costs about 9 nats, not an infinite amount (the last note is forced home in any case)
+TWO_STEP_FLOOR = 1e-4
 
 
 def draw_tune_level(genre: str, rng: np.random.Generator, sharps: int = 0) -> float | None:
