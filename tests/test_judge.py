@@ -282,3 +282,17 @@ def test_training_examples_are_rebarred_at_the_configured_share():
         cfg = JudgeConfig(per_genre=20, collage_share=0.0, rebar_share=share)
         samples, labels = training_examples(pools, cfg, np.random.default_rng(0))
         assert {V.METERS[int(s[2][0])] for s in samples} == expect and labels.shape == (40, 2)
+
+
+def test_the_card_shows_music_as_written_and_rebarred():
+    """The judge card's table of test music barred two ways, and its means; none for an older judge."""
+    pytest.importorskip("keras", reason="TensorFlow is a training dependency, installed by the test extra")
+    from lstmfuse.models.judge_train import _rebar_section, _rebar_training
+
+    row = {"genre": "bach", "meter": "4/4", "rebarred": "2/4", "excerpts": 36, "units": 193,
+           "excerpts_own_recognised": 0.94, "excerpts_rebarred_recognised": 0.22, "units_own_recognised": 0.88, "units_rebarred_recognised": None}
+    text = _rebar_section({"heldout_rebarred": [row]})
+    assert "| bach | 4/4 -> 2/4 | 36 | 0.94 | 0.22 | 193 | 0.88 | n/a |" in text
+    assert "excerpts 0.940 as written, 0.220 re-barred;\nunits 0.880 and n/a." in text
+    assert _rebar_section({}) == "" and _rebar_training({"rebar_share": 0.0}) == ""
+    assert "15%" in _rebar_training({"rebar_share": 0.15})

@@ -692,7 +692,10 @@ def _rebar_section(meta: dict) -> str:
         f"| {r['units']} | {pct(r['units_own_recognised'])} | {pct(r['units_rebarred_recognised'])} |"
         for r in rows
     )
-    mean = lambda k: np.mean([r[k] for r in rows if r[k] is not None])  # noqa: E731
+    def mean(key: str) -> str:
+        values = [r[key] for r in rows if r[key] is not None]
+        return f"{np.mean(values):.3f}" if values else "n/a"
+
     return f"""
 Test music as written and re-barred (`judge_train.rebar_report`: one 8-16-bar excerpt per piece
 and up to 200 2-bar units, the same notes barred in a related meter; a listener hears no
@@ -702,8 +705,8 @@ barlines), the share recognised as its genre:
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 {body}
 
-Mean over the rows: excerpts {mean('excerpts_own_recognised'):.3f} as written, {mean('excerpts_rebarred_recognised'):.3f} re-barred;
-units {mean('units_own_recognised'):.3f} and {mean('units_rebarred_recognised'):.3f}.
+Mean over the rows: excerpts {mean('excerpts_own_recognised')} as written, {mean('excerpts_rebarred_recognised')} re-barred;
+units {mean('units_own_recognised')} and {mean('units_rebarred_recognised')}.
 """
 
 
