@@ -676,7 +676,10 @@ function describe(answer, variant) {
     var what = s.auto ? "auto: " + s.genre + ", the closest style (" + Math.round((s.auto.posterior[s.genre] || 0) * 100) + "%)"
              : s.genre ? s.genre : (s.weights ? Object.keys(s.weights).map(function (g) {
         return g + " " + Math.round(s.weights[g] * 100) + "%"; }).join(", ") : "");
-    return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + ") in " +
+    // where the selection's signature does not write its notes' key, the bridge continued in the
+    // notes' key (lstmfuse/generation/passage_key.py) and says so; the signature is left as it is
+    var key = s.key_of_notes ? "; in " + s.key_of_notes.name + ", the key of the selected notes" : "";
+    return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + key + ") in " +
         answer.seconds.toFixed(2) + " s";
 }
 

@@ -35,7 +35,7 @@ def continue_cmd(
     from ..generation.service import continue_score
 
     written = continue_score(source, out, bars=bars, genre=genre, weights=genre_weights(weights), part=part, options=options,
-                             variants=variants, force=force, png=png)
+                             variants=variants, force=force, png=png, tell=console.print)
     for path in written:
         console.print(f"wrote {path}")
 
@@ -64,7 +64,8 @@ def fuse(
     w = genre_weights(weights)
     chosen_key = major_or_minor_key(key) if key else None  # a bad key fails before any work
     if seed_file is not None:
-        written = continue_score(seed_file, out, bars=bars, weights=w, part="0", options=options, variants=variants, force=force, png=png)
+        written = continue_score(seed_file, out, bars=bars, weights=w, part="0", options=options, variants=variants, force=force, png=png,
+                                 tell=console.print)
     else:
         written, used = fuse_new(out, weights=w, bars=bars, meter=meter, key=chosen_key, options=options, variants=variants, force=force, png=png)
         if used["defaulted"]:

@@ -21,32 +21,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..encoding.events import Melody
-from ..theory import scale_pitch_classes
+from ..theory import fitting_signature, out_of_key_share
 
-#: a tune is refitted only when more than this share of its notes is outside its signature...
-OUT_OF_KEY_LIMIT = 0.15
-#: ...and another signature at least halves that share
-MIN_IMPROVEMENT = 0.5
-
-
-def out_of_key_share(pitches: list[int], sharps: int) -> float:
-    scale = scale_pitch_classes(sharps)
-    return sum(p % 12 not in scale for p in pitches) / len(pitches) if pitches else 0.0
+__all__ = ["fitted_sharps", "out_of_key_share", "refit"]
 
 
 def fitted_sharps(melody: Melody) -> int | None:
-    """A better key signature for ``melody``, or None when its own one describes it.
-
-    The best of the 13 signatures from 6 flats to 6 sharps by notes in its scale; among
-    equals, the one nearest the written signature (closest on the circle of fifths)."""
-    pitches = [e.pitch for e in melody.events if e.pitch is not None]
-    written = out_of_key_share(pitches, melody.sharps)
-    if written <= OUT_OF_KEY_LIMIT:
-        return None
-    best = min(range(-6, 7), key=lambda s: (out_of_key_share(pitches, s), abs(s - melody.sharps)))
-    if out_of_key_share(pitches, best) > written * MIN_IMPROVEMENT:
-        return None
-    return best
+    """A better key signature for ``melody``, or None when its own one describes it
+    (``theory.fitting_signature``, which continuations use too)."""
+    return fitting_signature([e.pitch for e in melody.events if e.pitch is not None], melody.sharps)
 
 
 def refit(melody: Melody) -> tuple[Melody, int | None]:

@@ -28,6 +28,7 @@ from .motifs import Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
+from .passage_key import in_passage_key, passage_key
 from .spelling import spell
 from .stack import LSTMStack
 from .ticks import from_ticks, to_ticks
@@ -180,6 +181,11 @@ def continue_melody(
     meter_bar_length(meter)  # validates
     sharps = passage.sharps if passage is not None and sharps is None else (sharps or 0)
     mode = mode or (passage.mode if passage else None)
+    written = sharps  # the score keeps its signature; the notes are continued in their own key
+    key = passage_key(passage, sharps, mode)
+    if key.from_notes:
+        passage = in_passage_key(passage, key)  # type: ignore[arg-type]
+        sharps, mode = key.sharps, key.mode
     shift = normalising_shift(sharps)
     minor = _is_minor(passage, mode, shift)
     if genre is not None:
@@ -236,11 +242,13 @@ def continue_melody(
     settings = {
         "bars": bars,
         "meter": meter,
-        "key_signature_sharps": sharps,
+        "key_signature_sharps": written,
         "mode": "minor" if minor else "major",
         "variants": variants,
         "sampling": opts.to_dict(),
     }
+    if key.from_notes:  # the key the notes are in, where the signature says another
+        settings["key_of_notes"] = key.settings(written)
     if pickup:
         settings["pickup_quarters"] = str(from_ticks(pickup))
         settings["pickup_genre"] = form_genre
@@ -254,7 +262,7 @@ def continue_melody(
         raw, schedules = _fuse(w, prime, ctx, opts, variants, rng, own_plans)
         leads = [[(Fraction(lead.tick, V.TICKS_PER_QUARTER), lead.genre) for lead in rows] for rows in schedules]
     melodies = [
-        Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=sharps, mode=settings["mode"], source="lstmfuse")
+        Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=written, mode=settings["mode"], source="lstmfuse")
         for events in raw
     ]
     return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans], leads)

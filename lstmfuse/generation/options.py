@@ -71,7 +71,7 @@ class SamplingOptions:
         None, "--seed", help="Random seed: the same seed gives the same result.",
         schema={"type": ["integer", "null"], "minimum": 0, "maximum": 4294967295})
     stay_in_key: bool = _control(
-        False, "--stay-in-key", help="Only notes of the key signature's scale.", schema={"type": "boolean"})
+        False, "--stay-in-key", help="Only notes of the key's scale (the key the passage's notes are in, where its signature says another).", schema={"type": "boolean"})
     lowest: int | None = _control(  # MIDI, in the user's key
         None, "--lowest", help="Lowest pitch (name like G3 or MIDI number).", schema=_MIDI_OR_NULL, edge_type=str)
     highest: int | None = _control(

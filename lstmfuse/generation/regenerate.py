@@ -38,6 +38,7 @@ from .form import free_plan, genre_limits
 from .fusion_share import fusion_share
 from .motifs import Motifs
 from .options import SamplingOptions
+from .passage_key import in_passage_key, passage_key
 from .stack import LSTMStack
 from .ticks import position_ids, to_ticks
 from .weights import parse_weights
@@ -449,7 +450,8 @@ def regenerate_span(
     if not 0 <= lookahead_bars <= 16:
         raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
     w = _weights(genre, weights)
-    span = split_span(melody, start, end)
+    key = passage_key(melody, melody.sharps, melody.mode)  # the models read the key the notes are in
+    span = split_span(in_passage_key(melody, key), start, end)
     rng = np.random.default_rng(opts.seed)
     fused = genre is None
     raw, shift, minor = sample_candidates(span, w, opts, candidates, rng, fused)
@@ -459,20 +461,21 @@ def regenerate_span(
     picked = pick(span, raw, scores, opts, variants, how, rng, shift, joint_leap_limit(w))
     while len(picked) < variants:  # fewer distinct candidates than variants: repeat the best
         picked.append(picked[0])
-    sharps = melody.sharps
     mode = "minor" if minor else "major"
-    gaps = [_to_user_key(raw[i], span.start, sharps, shift, minor) for i in picked]
+    gaps = [_to_user_key(raw[i], span.start, key.sharps, shift, minor) for i in picked]
     melodies = [melody.with_events(span.before + g + span.after) for g in gaps]
     settings = {
         "regenerate": {"start": str(span.start), "end": str(span.end), "candidates": candidates, "distinct": len(raw),
                        "lookahead_bars": lookahead_bars, "choose": how},
         "meter": span.meter,
-        "key_signature_sharps": sharps,
+        "key_signature_sharps": melody.sharps,
         "mode": mode,
         "variants": variants,
         "sampling": opts.to_dict(),
         **({"genre": next(iter(w))} if genre is not None else {"weights": w}),
     }
+    if key.from_notes:
+        settings["key_of_notes"] = key.settings(melody.sharps)
     return RegenerateResult(gaps, melodies, [float(scores[i]) for i in picked], settings, time.perf_counter() - started, candidates)
 
 

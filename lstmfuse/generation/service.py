@@ -8,6 +8,7 @@ Nothing is written unless generation succeeded, and writes are atomic.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..encoding.extract import melody_from_part, pick_part
@@ -97,14 +98,19 @@ def continue_score(
     variants: int = 1,
     force: bool = False,
     png: bool = False,
+    tell: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Continue a part of a score file; writes one score per variant (plus PNGs if asked)."""
+    """Continue a part of a score file; writes one score per variant (plus PNGs if asked).
+    ``tell`` hears what was decided for the user that they did not ask for (the key the
+    passage's notes are in, where its signature says another)."""
     src, target = Path(source), Path(out)
     paths = _prepare_outputs(target, variants, force, png)
     score = load(src)
     part_obj, index = picked_part(score, part)
     passage = melody_from_part(part_obj, source=str(src))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
+    if tell is not None and "key_of_notes" in result.settings:
+        tell(result.settings["key_of_notes"]["said"])
     written: list[Path] = []
     for melody, plan, path in zip(result.melodies, result.plans, paths):
         copy = load(src) if len(paths) > 1 else score

@@ -14,7 +14,9 @@ from .keys import (
     NATURAL_MINOR_SCALE,
     SHARP_ORDER,
     Key,
+    fitting_signature,
     key_alters,
+    out_of_key_share,
     parse_key,
     scale_pitch_classes,
     tonic_of,
@@ -50,7 +52,7 @@ from .pitches import (
 __all__ = [
     "FLAT_ORDER", "KEY_GRAMMAR_HELP", "MAJOR_SCALE", "MODE_SHARPS", "NATURAL_MINOR_SCALE", "NATURAL_SEMITONES",
     "PC_SPELLING", "SHARP_ORDER", "STEPS", "STEP_FIFTHS", "STEP_INDEX", "Interval", "Key", "fifths_of", "from_fifths",
-    "interval_between", "interval_from_to", "interval_name", "key_alters", "name_of", "name_to_midi", "name_to_tpc",
-    "natural_ps", "parse_interval", "parse_key", "parse_name", "pitch_ps", "scale_pitch_classes", "spell_ps", "tonic_of",
+    "fitting_signature", "interval_between", "interval_from_to", "interval_name", "key_alters", "name_of", "name_to_midi", "name_to_tpc",
+    "natural_ps", "out_of_key_share", "parse_interval", "parse_key", "parse_name", "pitch_ps", "scale_pitch_classes", "spell_ps", "tonic_of",
     "tonic_pc", "tonic_text", "tpc_of", "transpose_fifths", "tpc_to_name", "transpose_pitch",
 ]

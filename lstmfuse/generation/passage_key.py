@@ -1,0 +1,104 @@
+"""The key a passage's notes are in: the key its continuation is written in.
+
+A key signature can misdescribe its tune. Essen's files name the tonic and write every other
+accidental out (the bundled ``examples/essen-altdeu10-1.krn``, the Hildebrandslied, is in G
+minor under one sharp, with written B-flats and E-flats), and a score whose writer never set a
+signature shows C major over a tune in D. The models hear a passage moved by its signature
+(``encoding.tokens.normalising_shift``), so such a passage reached them as another key full of
+accidentals, and the continuation came back in the signature's key: the Hildebrandslied went
+on in G major. Here the signature in force is kept where it describes the notes and replaced by
+the one that does where it does not (``theory.fitting_signature``); the score's own signature is
+never changed, the new notes are spelled in the key they are in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..encoding.events import Melody
+from ..errors import LstmfuseError
+from ..theory import fitting_signature, name_to_midi, out_of_key_share, tonic_of, tonic_pc, tonic_text
+
+#: fewer notes than this say too little about a key to overrule the signature (a four-note
+#: selection C D E F# is as likely a G-major fragment as C lydian)
+MIN_NOTES = 8
+
+
+#: a signature that leaves at most this share more of the notes out than the best is as good a
+#: reading, and is preferred where the home note is its tonic (a modal tune: G dorian is G minor
+#: with a raised sixth, not F major ending on its second)
+TONIC_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class PassageKey:
+    """The signature and mode the continuation is written in, and whether the notes chose them."""
+
+    sharps: int
+    mode: str | None
+    tonic: str | None
+    from_notes: bool  # True: the signature in force did not describe the notes
+
+    @property
+    def name(self) -> str:
+        """``G minor``, ``Eb major``."""
+        step, alter = tonic_of(self.sharps, self.mode)
+        return f"{tonic_text(step, alter)} {self.mode or 'major'}"
+
+    def settings(self, written: int) -> dict:
+        """What a result's settings say of it (``key_of_notes``), for the CLI and the plugin."""
+        return {"sharps": self.sharps, "mode": self.mode or "major", "name": self.name, "said": self.describe(written)}
+
+    def describe(self, written: int) -> str:
+        """One line for the user: which key, and why it is not the signature's."""
+        name, said = self.name, _signature_text(written)
+        return f"key: the passage's notes are in {name}, not in the key its signature ({said}) writes; continued in {name}, the signature left as it is"
+
+
+def _signature_text(sharps: int) -> str:
+    if sharps == 0:
+        return "no sharps or flats"
+    n = abs(sharps)
+    return f"{n} {'sharp' if sharps > 0 else 'flat'}{'s' if n > 1 else ''}"
+
+
+def _pitch_class(name: str | None) -> int | None:
+    if not name:
+        return None
+    try:
+        return name_to_midi(name) % 12
+    except LstmfuseError:
+        return None
+
+
+def passage_key(passage: Melody | None, sharps: int, mode: str | None) -> PassageKey:
+    """The key to continue ``passage`` in, given the signature ``sharps`` and ``mode`` in force.
+
+    Where the notes fit the signature, it stands as given. Where they do not, the signature that
+    holds the most notes, or one that holds nearly as many (TONIC_TOLERANCE) and has the home note
+    as its major or minor tonic: the home note is the tonic the source names, else the last
+    note. The Hildebrandslied, G dorian, fits one flat best (0.05 of its notes out, its E
+    naturals) and two flats nearly as well (0.067, its E-flats): it is continued in G minor, not
+    in F major. The mode is the one whose tonic is the home note, else unknown (read as major)."""
+    notes = passage.notes if passage is not None else []
+    tonic = passage.tonic if passage is not None else None
+    if len(notes) < MIN_NOTES:
+        return PassageKey(sharps, mode, tonic, False)
+    pitches = [n.pitch for n in notes]
+    fitted = fitting_signature(pitches, sharps)
+    if fitted is None:
+        return PassageKey(sharps, mode, tonic, False)
+    named = _pitch_class(tonic)
+    home = named if named is not None else notes[-1].pitch % 12
+    best = out_of_key_share(pitches, fitted)
+    near = [s for s in range(-6, 7) if out_of_key_share(pitches, s) <= best + TONIC_TOLERANCE]
+    homed = [s for s in near if home in (tonic_pc(s, "major"), tonic_pc(s, "minor"))]
+    if homed:
+        fitted = min(homed, key=lambda s: (out_of_key_share(pitches, s), abs(s - sharps)))
+    modes = {tonic_pc(fitted, "major"): "major", tonic_pc(fitted, "minor"): "minor"}
+    return PassageKey(fitted, modes.get(home), tonic if named in modes else None, True)
+
+
+def in_passage_key(passage: Melody, key: PassageKey) -> Melody:
+    """The passage as the models should read it: its notes under the key they are in."""
+    return replace(passage, sharps=key.sharps, mode=key.mode, tonic=key.tonic) if key.from_notes else passage

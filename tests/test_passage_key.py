@@ -1,0 +1,100 @@
+"""A passage is continued in the key its notes are in, where its signature writes another
+(lstmfuse/generation/passage_key.py), on the bundled real scores."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from typer.testing import CliRunner
+
+from lstmfuse.cli import app
+from lstmfuse.encoding.extract import melody_from_part
+from lstmfuse.generation.continuation import continue_melody
+from lstmfuse.generation.options import SamplingOptions
+from lstmfuse.generation.passage_key import MIN_NOTES, passage_key
+from lstmfuse.generation.regenerate import regenerate
+from lstmfuse.io import load
+from lstmfuse.theory import out_of_key_share, scale_pitch_classes
+
+
+@pytest.fixture(scope="module")
+def hildebrand(examples_dir):
+    """Essen's Hildebrandslied: G dorian under one sharp, its B-flats and E-flats written out."""
+    return melody_from_part(load(examples_dir / "essen-altdeu10-1.krn").parts[0])
+
+
+@pytest.fixture(scope="module")
+def oneills(examples_dir):
+    """O'Neill's no. 1, G minor under its own two flats."""
+    return melody_from_part(load(examples_dir / "oneills-0001.musicxml").parts[0])
+
+
+def _outside(pitches: list[int], sharps: int, mode: str) -> float:
+    scale = scale_pitch_classes(sharps, mode, leading_note=True)
+    return sum(p % 12 not in scale for p in pitches) / len(pitches)
+
+
+def test_a_signature_that_describes_the_notes_stands(oneills, examples_dir):
+    key = passage_key(oneills, oneills.sharps, oneills.mode)
+    assert (key.sharps, key.mode, key.tonic, key.from_notes) == (-2, "minor", "G", False)
+    bach = melody_from_part(load(examples_dir / "bach-bwv277.krn").parts[0])
+    assert not passage_key(bach, bach.sharps, bach.mode).from_notes
+
+
+def test_essen_minor_under_one_sharp_is_read_as_g_minor(hildebrand):
+    assert hildebrand.sharps == 1 and out_of_key_share([n.pitch for n in hildebrand.notes], 1) > 0.3
+    key = passage_key(hildebrand, hildebrand.sharps, hildebrand.mode)
+    # one flat holds the most notes (F major would end on its 2nd); two flats nearly as many,
+    # and the tune's last note, G, is their minor tonic
+    assert (key.sharps, key.mode, key.from_notes) == (-2, "minor", True)
+    assert key.name == "G minor"
+    assert "G minor" in key.describe(1) and "1 sharp" in key.describe(1)
+
+
+def test_a_forgotten_signature_is_read_from_the_notes(oneills):
+    bare = replace(oneills, sharps=0, mode=None, tonic=None)  # a score whose key was never set
+    key = passage_key(bare, 0, None)
+    assert (key.sharps, key.mode, key.from_notes) == (-2, "minor", True)
+
+
+def test_too_few_notes_never_overrule_the_signature(oneills):
+    short = oneills.with_events(oneills.events[: MIN_NOTES - 1])
+    assert len(short.notes) < MIN_NOTES
+    assert not passage_key(replace(short, sharps=3), 3, None).from_notes
+
+
+def test_the_continuation_is_in_the_notes_key_and_the_signature_is_kept(oneills):
+    bare = replace(oneills, sharps=0, mode=None, tonic=None)
+    res = continue_melody(bare, bars=4, genre="irish", options=SamplingOptions(seed=4), variants=3)
+    assert res.settings["key_signature_sharps"] == 0 and res.settings["key_of_notes"]["name"] == "G minor"
+    new = [e for m in res.melodies for e in m.notes if e.onset >= bare.end]
+    assert len(new) >= 24
+    assert all(m.sharps == 0 for m in res.melodies)  # the score's signature is never changed
+    # as few notes outside G minor (its leading note F# counted in) as the passage has itself,
+    # within a note in ten: the tune does not turn to C major
+    assert _outside([e.pitch for e in new], -2, "minor") <= _outside([n.pitch for n in bare.notes], -2, "minor") + 0.1
+    # B-flat and E-flat are spelled as flats, not as A-sharp and D-sharp
+    assert all("-" in e.spelling for e in new if e.pitch % 12 in (10, 3))
+    assert res.melodies[0].notes[-1].pitch % 12 in (7, 10, 2)  # ends on G minor's tonic triad
+
+
+def test_regenerated_bars_are_spelled_in_the_notes_key(hildebrand):
+    r = regenerate(hildebrand, 9, 10, genre="folk", options=SamplingOptions(seed=2), candidates=8)
+    assert r.settings["key_of_notes"]["name"] == "G minor" and r.settings["key_signature_sharps"] == 1
+    gap = [e for e in r.gaps[0] if e.pitch is not None]
+    assert gap and all("#" not in e.spelling for e in gap)
+    assert all(m.sharps == 1 for m in r.melodies)
+
+
+def test_the_cli_says_which_key_it_continued_in(tmp_path, examples_dir):
+    out = tmp_path / "out.musicxml"
+    res = CliRunner().invoke(app, ["continue", str(examples_dir / "essen-altdeu10-1.krn"), "--genre", "folk",
+                                   "--bars", "2", "--seed", "1", "-o", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "G minor" in res.output and "signature" in res.output
+    assert out.exists()
+    untouched = tmp_path / "plain.musicxml"  # a signature that fits: nothing said
+    res = CliRunner().invoke(app, ["continue", str(examples_dir / "oneills-0001.musicxml"), "--genre", "irish",
+                                   "--bars", "2", "--seed", "1", "-o", str(untouched)])
+    assert res.exit_code == 0 and "signature" not in res.output
