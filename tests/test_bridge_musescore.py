@@ -346,3 +346,31 @@ def test_busy_target_bars_refused_before_the_request(world):
     assert after["counts"]["requests"] == before["counts"]["requests"] + 1  # only our /health call
     a, b = R.read(world["irish"]), R.read(Path(cfg["out"]))
     assert [i.key() for i in a[1].voices[0]] == [i.key() for i in b[1].voices[0]]
+
+
+def test_a_signature_that_misdescribes_the_notes_is_kept_and_the_notes_key_written(world):
+    """Essen's Hildebrandslied: G dorian under one sharp, its B-flats and E-flats written out.
+    A 50/50 folk + Irish fusion of its last bars used to go on in G major; the plugin now writes
+    notes in G minor, spelled with flats, says so, and leaves the score's one sharp as it was."""
+    from lstmfuse.io import convert_file
+
+    home = world["home"]
+    xml, score = home / "hildebrand.musicxml", home / "hildebrand.mscx"
+    convert_file(B.REPO / "examples" / "essen-altdeu10-1.krn", xml)
+    B.convert(home, xml, score)
+    staff = R.read(score)[1]
+    start = _measure_start(staff, len(staff.measures) - 4)
+    genres = [g for g in ("folk", "irish") if g in _genres()]
+    cfg = _cfg(world, "hildebrand", 0, start, {"weights": {g: 1.0 for g in genres}, "bars": 4, "seed": 3}, kind="fuse")
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    assert report["selection"]["key"]["fifths"] == 1
+    _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
+    settings = report["answer"]["settings"]
+    assert settings["key_of_notes"]["name"] == "G minor" and settings["key_signature_sharps"] == 1
+    assert "G minor" in report["message"]
+    written = [op for op in report["answer"]["variants"][0]["write"] if not op["rest"]]
+    assert written
+    flats = {10: 12, 3: 11}  # B-flat and E-flat as MuseScore's tpc, not A-sharp (22) or D-sharp (23)
+    assert all(op["tpc"] == flats[op["pitch"] % 12] for op in written if op["pitch"] % 12 in flats)
+    keysigs = lambda path: [line.strip() for line in path.read_text().splitlines() if "<accidental>" in line]
+    assert keysigs(Path(cfg["out"])) == keysigs(score)  # the one sharp, untouched

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
 import pytest
 from typer.testing import CliRunner
 
 from lstmfuse.cli import app
+from lstmfuse.encoding.events import Melody, NoteEvent
 from lstmfuse.encoding.extract import melody_from_part
 from lstmfuse.generation.continuation import continue_melody
 from lstmfuse.generation.options import SamplingOptions
@@ -98,3 +100,22 @@ def test_the_cli_says_which_key_it_continued_in(tmp_path, examples_dir):
     res = CliRunner().invoke(app, ["continue", str(examples_dir / "oneills-0001.musicxml"), "--genre", "irish",
                                    "--bars", "2", "--seed", "1", "-o", str(untouched)])
     assert res.exit_code == 0 and "signature" not in res.output
+
+
+def _line(pitches: list[int], sharps: int, mode: str | None = None, tonic: str | None = None) -> Melody:
+    events = [NoteEvent(p, Fraction(i), Fraction(1), Fraction(i % 4)) for i, p in enumerate(pitches)]
+    return Melody(events, meter="4/4", sharps=sharps, mode=mode, tonic=tonic)
+
+
+def test_a_named_tonic_decides_the_key_of_a_modal_tune():
+    mixolydian = [67, 69, 71, 72, 74, 76, 77, 74, 72, 71, 69, 67, 65, 67, 71, 74, 77, 76, 74, 67]  # G A B C D E F...
+    assert out_of_key_share(mixolydian, 1) > 0.08  # its F naturals, written out under one sharp
+    # named G (Essen's K: G): G major, where G is a tonic and the notes fit best, not C major
+    named = passage_key(_line(mixolydian, 1, "major", "G"), 1, "major")
+    assert (named.sharps, named.mode, named.from_notes) == (1, "major", False)
+    # unnamed, ending on G: no signature with G as its tonic fits nearly as well as C major's
+    unnamed = passage_key(_line(mixolydian, 1), 1, None)
+    assert unnamed.from_notes and unnamed.sharps == 0
+    dorian = [67, 69, 70, 72, 74, 76, 77, 74, 72, 70, 69, 67, 74, 70, 72, 69, 67, 70, 69, 67]  # G A Bb C D E F
+    key = passage_key(_line(dorian, 1, "major", "G"), 1, "major")
+    assert (key.sharps, key.mode, key.tonic) == (-2, "minor", "G")  # G minor with a raised sixth

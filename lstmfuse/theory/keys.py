@@ -85,16 +85,16 @@ def out_of_key_share(pitches: list[int], fifths: int) -> float:
     return sum(p % 12 not in scale for p in pitches) / len(pitches) if pitches else 0.0
 
 
-def fitting_signature(pitches: list[int], written: int) -> int | None:
+def fitting_signature(pitches: list[int], written: int, limit: float = OUT_OF_KEY_LIMIT) -> int | None:
     """The signature whose scale holds ``pitches``, where the ``written`` one does not; else None.
 
     Essen's files name the tonic and write every other accidental out (a G-minor song with one
     sharp and explicit B-flats), and a score whose writer never set a signature shows none over a
     tune in D. The best of the 13 signatures from 6 flats to 6 sharps by notes in its scale, among
     equals the nearest the written one on the circle of fifths; only when the written one leaves
-    more than OUT_OF_KEY_LIMIT of the notes out and the best at least halves that share."""
+    more than ``limit`` of the notes out and the best at least halves that share."""
     share = out_of_key_share(pitches, written)
-    if share <= OUT_OF_KEY_LIMIT:
+    if share <= limit:
         return None
     best = min(range(-6, 7), key=lambda s: (out_of_key_share(pitches, s), abs(s - written)))
     return None if out_of_key_share(pitches, best) > share * MIN_IMPROVEMENT else best
