@@ -126,6 +126,33 @@ def run(genres: list[str], n: int = 40, seed: int = 0) -> dict:
     return {"n": n, "seed": seed, "rows": rows}
 
 
+def readings(genres: list[str], limits: list[float]) -> list[dict]:
+    """How the first 8 bars of every held-out tune are read at each limit, no generation: of
+    those whose signature fits, how many are read otherwise ("false"); of those with a signature,
+    read without it, how many get it back ("recovered"). This chose ``PASSAGE_LIMIT``."""
+    from ..generation import passage_key as pk
+
+    kept = pk.PASSAGE_LIMIT
+    firsts = {}
+    for g in genres:
+        tunes = [m for split in ("test", "valid") for _, m in load_corpus(g, split)
+                 if len(m.meters) <= 1 and len(m.notes) >= 16 and m.end >= (PASSAGE_BARS + 4) * m.bar_length]
+        firsts[g] = [(m, sp[0]) for m in tunes if (sp := _split(m)) is not None and fitting_signature([e.pitch for e in m.notes], m.sharps) is None]
+    rows = []
+    try:
+        for limit in limits:
+            pk.PASSAGE_LIMIT = limit
+            for g, items in firsts.items():
+                false = sum(passage_key(p, p.sharps, p.mode).from_notes for _, p in items)
+                bare = [(m, passage_key(replace(p, sharps=0, mode=None, tonic=None), 0, None)) for m, p in items if m.sharps != 0]
+                recovered = sum(k.from_notes and k.sharps == m.sharps for m, k in bare)
+                rows.append({"limit": limit, "genre": g, "false": false, "fitting": len(items), "recovered": recovered, "bare": len(bare)})
+                print(rows[-1], flush=True)
+    finally:
+        pk.PASSAGE_LIMIT = kept
+    return rows
+
+
 def _f(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -148,9 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=40, help="held-out tunes of each kind per genre")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--genres", default=",".join(GENRES))
+    ap.add_argument("--limits", default=None, help="instead: how passages are read at these limits, e.g. 0.15,0.1,0.08,0.06")
     ap.add_argument("-o", "--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
+    genres = [g.strip() for g in args.genres.split(",") if g.strip()]
+    if args.limits:
+        readings(genres, [float(x) for x in args.limits.split(",")])
+        return
+    report = run(genres, args.n, args.seed)
     print(markdown(report))
     if args.out:
         write_bytes_atomic(args.out, json.dumps(report, indent=2).encode(), force=True)
