@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from fractions import Fraction
 
 import pytest
@@ -119,3 +120,35 @@ def test_a_named_tonic_decides_the_key_of_a_modal_tune():
     dorian = [67, 69, 70, 72, 74, 76, 77, 74, 72, 70, 69, 67, 74, 70, 72, 69, 67, 70, 69, 67]  # G A Bb C D E F
     key = passage_key(_line(dorian, 1, "major", "G"), 1, "major")
     assert (key.sharps, key.mode, key.tonic) == (-2, "minor", "G")  # G minor with a raised sixth
+
+
+def test_a_modal_final_named_by_the_source_is_the_final_cadences_aim():
+    """Palestrina's Agnus 8 (music21's corpus) is G mixolydian under no signature (*G:mix). Its
+    genre's final degrees (the final 0.31, its 5th 0.28, its 3rd 0.26) were measured from the
+    named final, so a continuation draws them from G, not from C."""
+    import music21
+
+    from lstmfuse.encoding.tokens import normalising_shift
+    from lstmfuse.generation.continuation import modal_tonic
+    from lstmfuse.generation.form import cadence_pitch_classes
+
+    path = Path(music21.__file__).parent / "corpus" / "palestrina" / "Agnus_08.krn"
+    agnus = melody_from_part(load(path).parts[0])
+    assert (agnus.sharps, agnus.mode, agnus.tonic) == (0, None, "G")
+    assert modal_tonic(agnus, normalising_shift(0), False) == 7
+    assert cadence_pitch_classes("tonic", False, 7) == frozenset({7})
+    assert cadence_pitch_classes("stable", False, 7) == frozenset({7, 11, 2})  # G B D
+    assert cadence_pitch_classes("stable", False, 2) == frozenset({2, 5, 9})  # D F A, D dorian
+    assert cadence_pitch_classes("degree4", False, 7) == frozenset({11})  # the 3rd above G
+    assert cadence_pitch_classes("stable", True) == frozenset({9, 0, 4})  # A minor as before
+    # major and minor tonics are not modal finals
+    assert modal_tonic(replace(agnus, tonic="C"), 0, False) is None
+    assert modal_tonic(replace(agnus, tonic="A"), 0, True) is None
+    assert modal_tonic(replace(agnus, tonic=None), 0, False) is None
+    first = next(e.onset for e in agnus.events if e.bar_pos == 0)
+    passage = agnus.with_events([e for e in agnus.events if e.onset < first + 8 * agnus.bar_length])
+    res = continue_melody(passage, bars=4, genre="palestrina", options=SamplingOptions(seed=1), variants=6)
+    ends = [m.notes[-1].pitch % 12 for m in res.melodies]
+    # every variant's last note is one of G's final degrees (G, A, B, C, D, F#), and most on its triad
+    assert all(pc in {7, 9, 11, 0, 2, 6} for pc in ends), ends
+    assert sum(pc in {7, 11, 2} for pc in ends) >= 4, ends

@@ -34,21 +34,24 @@ from ..generation import continuation
 from ..generation.options import SamplingOptions
 from ..generation.passage_key import PassageKey, passage_key
 from ..io.atomic import write_bytes_atomic
-from ..theory import fitting_signature, scale_pitch_classes
+from ..metrics.form import tonic_pitch_class
+from ..theory import fitting_signature, scale_pitch_classes, tonic_pc
 
 #: bars of a held-out tune kept as the passage, and bars continued
 PASSAGE_BARS = CONTINUED_BARS = 8
 
 
 @contextmanager
-def signature_as_written():
-    """Generation as before 2026-12-03: the signature in force is the key, whatever the notes."""
-    kept = continuation.passage_key
+def as_before():
+    """Generation as before 2026-12-03: the signature in force is the key, whatever the notes,
+    and its major or minor tonic the final, whatever the source names."""
+    kept = continuation.passage_key, continuation.modal_tonic
     continuation.passage_key = lambda passage, sharps, mode: PassageKey(sharps, mode, passage.tonic if passage else None, False)
+    continuation.modal_tonic = lambda passage, shift, minor: None
     try:
         yield
     finally:
-        continuation.passage_key = kept
+        continuation.passage_key, continuation.modal_tonic = kept
 
 
 def true_key(m: Melody) -> tuple[int, str]:
@@ -56,6 +59,15 @@ def true_key(m: Melody) -> tuple[int, str]:
     mode whose tonic is its last note (else its own)."""
     key = passage_key(m, m.sharps, m.mode)
     return key.sharps, key.mode or "major"
+
+
+def final_triad(m: Melody) -> set[int]:
+    """The triad on the tune's named final, of its key's notes (D F A on D under no signature)."""
+    scale = scale_pitch_classes(true_key(m)[0])
+    t = tonic_pitch_class(m)
+    third = (t + 4) % 12 if (t + 4) % 12 in scale else (t + 3) % 12
+    fifth = (t + 7) % 12 if (t + 7) % 12 in scale else (t + 6) % 12
+    return {t, third, fifth}
 
 
 def _outside(pitches: list[int], sharps: int, mode: str) -> float | None:
@@ -79,22 +91,29 @@ def cases(genre: str, n: int) -> dict[str, list[tuple[Melody, Melody, list[int]]
     """(tune, passage as the score has it, the composer's next bars) for both kinds, up to n each."""
     tunes = [m for split in ("test", "valid") for _, m in load_corpus(genre, split)
              if len(m.meters) <= 1 and len(m.notes) >= 16 and m.end >= (PASSAGE_BARS + 4) * m.bar_length]
-    out: dict[str, list] = {"misfit": [], "no signature": []}
+    out: dict[str, list] = {"misfit": [], "no signature": [], "modal": []}
     for m in tunes:
         pitches = [e.pitch for e in m.notes]
-        misfit = fitting_signature(pitches, m.sharps) is not None
-        kind = "misfit" if misfit else ("no signature" if m.sharps != 0 else None)
-        if kind is None or len(out[kind]) >= n or (split := _split(m)) is None:
+        if fitting_signature(pitches, m.sharps) is not None:
+            kinds = ["misfit"]
+        else:
+            kinds = (["no signature"] if m.sharps != 0 else []) + (["modal"] if _modal(m) else [])
+        if (split := _split(m)) is None:
             continue
         passage, after = split
-        if kind == "no signature":
-            passage = replace(passage, sharps=0, mode=None, tonic=None)
-        out[kind].append((m, passage, after))
+        for kind in kinds:
+            if len(out[kind]) < n:
+                out[kind].append((m, replace(passage, sharps=0, mode=None, tonic=None) if kind == "no signature" else passage, after))
     return out
 
 
+def _modal(m: Melody) -> bool:
+    """The source names a final that is neither the signature's major nor its minor tonic."""
+    return bool(m.tonic) and tonic_pitch_class(m) not in (tonic_pc(m.sharps, "major"), tonic_pc(m.sharps, "minor"))
+
+
 def measure(items: list[tuple[Melody, Melody, list[int]]], genre: str, seed: int) -> dict:
-    outside, home, refit = [], [], 0
+    outside, home, final, triad, refit = [], [], [], [], 0
     for i, (tune, passage, _) in enumerate(items):
         sharps, mode = true_key(tune)
         r = continuation.continue_melody(passage, bars=CONTINUED_BARS, genre=genre, options=SamplingOptions(seed=seed + i))
@@ -102,8 +121,10 @@ def measure(items: list[tuple[Melody, Melody, list[int]]], genre: str, seed: int
         if (share := _outside(new, sharps, mode)) is not None:
             outside.append(share)
         home.append(float(bool(new) and new[-1] % 12 == tune.notes[-1].pitch % 12))
+        final.append(float(bool(new) and new[-1] % 12 == tonic_pitch_class(tune)))
+        triad.append(float(bool(new) and new[-1] % 12 in final_triad(tune)))
         refit += "key_of_notes" in r.settings
-    return {"outside_key": _mean(outside), "ends_home": _mean(home), "read_from_notes": refit}
+    return {"outside_key": _mean(outside), "ends_home": _mean(home), "ends_on_final": _mean(final), "ends_on_final_triad": _mean(triad), "read_from_notes": refit}
 
 
 def _mean(xs: list[float]) -> float | None:
@@ -117,8 +138,10 @@ def run(genres: list[str], n: int = 40, seed: int = 0) -> dict:
             if not items:
                 continue
             composer = [s for tune, _, after in items if (s := _outside(after, *true_key(tune))) is not None]
-            row = {"genre": g, "kind": kind, "tunes": len(items), "composer_outside_key": _mean(composer)}
-            with signature_as_written():
+            row = {"genre": g, "kind": kind, "tunes": len(items), "composer_outside_key": _mean(composer),
+                   "composer_ends_on_final": _mean([float(t.notes[-1].pitch % 12 == tonic_pitch_class(t)) for t, _, _ in items]),
+                   "composer_ends_on_final_triad": _mean([float(t.notes[-1].pitch % 12 in final_triad(t)) for t, _, _ in items])}
+            with as_before():
                 row["as_written"] = measure(items, g, seed)
             row["key_of_notes"] = measure(items, g, seed)
             rows.append(row)
@@ -160,13 +183,16 @@ def _f(x: float | None) -> str:
 def markdown_row(r: dict) -> str:
     a, b = r["as_written"], r["key_of_notes"]
     return (f"| {r['genre']} | {r['kind']} | {r['tunes']} | {_f(r['composer_outside_key'])} | {_f(a['outside_key'])} | "
-            f"{_f(b['outside_key'])} | {_f(a['ends_home'])} | {_f(b['ends_home'])} | {b['read_from_notes']} |")
+            f"{_f(b['outside_key'])} | {_f(a['ends_home'])} | {_f(b['ends_home'])} | {_f(r['composer_ends_on_final'])} | "
+            f"{_f(a['ends_on_final'])} | {_f(b['ends_on_final'])} | {_f(r['composer_ends_on_final_triad'])} | "
+            f"{_f(a['ends_on_final_triad'])} | {_f(b['ends_on_final_triad'])} | {b['read_from_notes']} |")
 
 
 def markdown(report: dict) -> str:
-    head = ("| genre | passage | tunes | notes outside the key: the composer's bars 9-16 | ours, signature as written | "
-            "ours, key of the notes | ends on the tune's home note: as written | key of the notes | passages read from their notes |\n"
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    head = ("| genre | passage | tunes | notes outside the key: the composer's bars 9-16 | ours, before | "
+            "ours, key of the notes | ends on the tune's home note: before | now | ends on the named final: composer | before | now | "
+            "on its triad: composer | before | now | passages read from their notes |\n"
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     return "\n".join([head] + [markdown_row(r) for r in report["rows"]])
 
 

@@ -47,6 +47,9 @@ class Context:
     bar_pos: Fraction  # position in the bar where the new material begins
     budget: Fraction  # quarters to fill exactly
     minor: bool = False
+    #: a modal tune's final (normalised pitch class) where its source names one that is neither
+    #: 0 nor 9 (form.cadence_pitch_classes); None: the major or minor tonic
+    tonic: int | None = None
     last_pitch: int | None = None  # normalised MIDI of the last note before the new material
     low: int = 55
     high: int = 84
@@ -613,7 +616,7 @@ def generate(
                 allowed[i] = _only(row.forced[row.forced_i])
                 continue
             seg = row.plan.segments[row.seg]
-            targets = cadence_pitch_classes(seg.cadence, ctx.minor)
+            targets = cadence_pitch_classes(seg.cadence, ctx.minor, ctx.tonic)
             # the last note lasts at least end_ticks (a plan's phrase), else a beat (free)
             zone = seg.end_ticks or (beat if targets is not None else 0)
             final = row.seg_left <= zone

@@ -1010,10 +1010,15 @@ def _tokens_between(events, a: Fraction, b: Fraction, shift: int) -> tuple[list[
     return (toks if ok and t == b else []), last_pitch
 
 
-@functools.lru_cache(maxsize=64)
-def cadence_pitch_classes(cadence: str, minor: bool) -> frozenset[int] | None:
-    """Pitch classes (normalised key) a segment's last note may take; None = any."""
-    tonic = 9 if minor else 0
+@functools.lru_cache(maxsize=256)
+def cadence_pitch_classes(cadence: str, minor: bool, tonic: int | None = None) -> frozenset[int] | None:
+    """Pitch classes (normalised key) a segment's last note may take; None = any.
+
+    ``tonic``: the final of a modal tune (D in D dorian, normalised), named by its source, where
+    it is neither the signature's major tonic (0) nor its minor one (9); None: 9 if ``minor``
+    else 0. The genres' cadences and final degrees were measured from the named tonic
+    (``metrics.form.tonic_pitch_class``), so they are drawn from it here too."""
+    tonic = (9 if minor else 0) if tonic is None else tonic
     if cadence == "tonic":
         return frozenset({tonic})
     if cadence.startswith("degree"):
@@ -1023,8 +1028,10 @@ def cadence_pitch_classes(cadence: str, minor: bool) -> frozenset[int] | None:
         return frozenset({pc if pc in MAJOR_SCALE else tonic})
     if cadence == "dominant":
         return frozenset((tonic + d) % 12 for d in (7, 11, 10, 2))
-    if cadence == "stable":
-        return frozenset({9, 0, 4}) if minor else frozenset({0, 4, 7})
+    if cadence == "stable":  # the triad on the tonic, of the key's notes (C E G; A C E; D F A)
+        third = (tonic + 4) % 12 if (tonic + 4) % 12 in MAJOR_SCALE else (tonic + 3) % 12
+        fifth = (tonic + 7) % 12 if (tonic + 7) % 12 in MAJOR_SCALE else (tonic + 6) % 12
+        return frozenset({tonic, third, fifth})
     if cadence == "other":  # the key's notes that are neither (the 3rd, 4th and 6th)
         return frozenset(pc for pc in MAJOR_SCALE if pc != tonic and (pc - tonic) % 12 not in (7, 11, 10, 2))
     return None

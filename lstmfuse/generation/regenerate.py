@@ -31,7 +31,7 @@ from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
-from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, pitch_range
+from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, modal_tonic, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
 from .form import free_plan, genre_limits
@@ -350,6 +350,7 @@ def sample_candidates(
     prefix = span.melody.with_events(span.before)
     prime = _prime_tokens(prefix if span.before else None, span.meter, shift, _length_after(span, prefix))
     ctx = _context(span, shift, minor, opts)
+    ctx.tonic = modal_tonic(span.melody, shift, minor)
     ctx.tracker = prime.tracker
     ctx.plans = ctx.plans * n  # one per row, as continue gives each variant its own
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
