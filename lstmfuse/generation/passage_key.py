@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from ..encoding.events import Melody
 from ..errors import LstmfuseError
 from ..theory import fitting_signature, name_to_midi, out_of_key_share, tonic_of, tonic_pc, tonic_text
+from ..theory.keys import OUT_OF_KEY_LIMIT
 
 #: fewer notes than this say too little about a key to overrule the signature (a four-note
 #: selection C D E F# is as likely a G-major fragment as C lydian)
@@ -95,22 +96,25 @@ def passage_key(passage: Melody | None, sharps: int, mode: str | None) -> Passag
     if len(notes) < MIN_NOTES:
         return PassageKey(sharps, mode, tonic, False)
     pitches = [n.pitch for n in notes]
-    fitted = fitting_signature(pitches, sharps, PASSAGE_LIMIT)
+    named = _pitch_class(tonic)
+    home = named if named is not None else notes[-1].pitch % 12
+    # a passage that rests on its signature's own tonic needs the corpus's stronger evidence: an
+    # A-dorian tune written under A minor's signature with its F sharps, or a melodic-minor line,
+    # is in its signature's key with the accidentals the mode or the line brings
+    at_home = home in (tonic_pc(sharps, "major"), tonic_pc(sharps, "minor"))
+    fitted = fitting_signature(pitches, sharps, OUT_OF_KEY_LIMIT if at_home else PASSAGE_LIMIT)
     if fitted is None:
         return PassageKey(sharps, mode, tonic, False)
     share = {s: out_of_key_share(pitches, s) for s in range(-6, 7)}
-    named = _pitch_class(tonic)
-    home = named if named is not None else notes[-1].pitch % 12
     homed = [s for s in share if home in (tonic_pc(s, "major"), tonic_pc(s, "minor"))]
     if named is None:
         homed = [s for s in homed if share[s] <= share[fitted] + TONIC_TOLERANCE]
     if homed:
         fitted = min(homed, key=lambda s: (share[s], abs(s - sharps)))
+    if fitted == sharps:  # the written key after all, its accidentals the tune's own
+        return PassageKey(sharps, mode, tonic, False)
     modes = {tonic_pc(fitted, "major"): "major", tonic_pc(fitted, "minor"): "minor"}
-    found = modes.get(home)
-    if fitted == sharps and found == (mode or "major"):
-        return PassageKey(sharps, mode, tonic, False)  # the written key, its accidentals the tune's own
-    return PassageKey(fitted, found, tonic if named in modes else None, True)
+    return PassageKey(fitted, modes.get(home), tonic if named in modes else None, True)
 
 
 def in_passage_key(passage: Melody, key: PassageKey) -> Melody:
