@@ -1600,3 +1600,26 @@ def test_the_breaths_proof_counts_rests_ending_units_and_turns_the_breath_off():
     with breaths.without_breaths():
         assert form._breath(entry, 120, 360, 300, 180) == (120, 0)
     assert form._breath(entry, 120, 360, 300, 180) == (300, 180)
+
+
+def test_blend_proof_collages_our_pure_tunes_as_it_collages_real_ones():
+    """The sweep's pure melodies (w = 1 and w = 0), cut into 2-bar units and alternated as the
+    real collages are: a judge that reads each note's genre off its pitch hears half of each."""
+    from lstmfuse.evaluation.blend_proof import pure_collage
+
+    class ByPitch:
+        genres = ["a", "b"]
+
+        def posteriors(self, melodies):
+            out = []
+            for m in melodies:
+                share = np.mean([n.pitch == 60 for n in m.notes])
+                out.append([share, 1 - share])
+            return np.array(out)
+
+    def tune(pitch):
+        return Melody([NoteEvent(pitch, F(i), F(1), F(i % 4)) for i in range(64)], meter="4/4", meters=[(F(0), "4/4")])
+
+    got = pure_collage([tune(60)] * 3, [tune(72)] * 3, "a", "b", "4/4", ByPitch(), seed=0, n=10)
+    assert got == {"p_a": 0.5, "p_b": 0.5}
+    assert pure_collage([], [tune(72)], "a", "b", "4/4", ByPitch(), seed=0) == {}

@@ -98,11 +98,13 @@ def junction_leaps(result: continuation.Result) -> tuple[list[int], list[int]]:
 
 def sweep(a: str, b: str, meter: str, n: int, bars: int, seed: int, j) -> dict:
     ka, kb = j.genres.index(a), j.genres.index(b)
-    rows, all_w, all_p, units = [], [], [], {}
+    rows, all_w, all_p, units, pure = [], [], [], {}, {}
     for w in WEIGHTS:
         mix = {g: v for g, v in ((a, w), (b, 1 - w)) if v > 0}
         results = fusions(n, bars, seed, mix, meter)
         mels = [m for r in results for m in r.melodies]
+        if len(mix) == 1:
+            pure[next(iter(mix))] = mels
         post = _posteriors(j, mels)
         rows.append({
             "weight_a": w, "p_a": round(float(post[:, ka].mean()), 3), "p_b": round(float(post[:, kb].mean()), 3),
@@ -116,7 +118,20 @@ def sweep(a: str, b: str, meter: str, n: int, bars: int, seed: int, j) -> dict:
     return {
         "pair": [a, b], "meter": meter, "rows": rows, "rho": round(spearman(all_w, all_p), 3),
         "strictly_increasing": all(x < y for x, y in zip(means, means[1:])), "at_half": units,
+        "pure_collage": pure_collage(pure.get(a, []), pure.get(b, []), a, b, meter, j, seed),
     }
+
+
+def pure_collage(tunes_a: list[Melody], tunes_b: list[Melody], a: str, b: str, meter: str, j, seed: int, n: int = 40) -> dict:
+    """The judge on collages of our own pure-genre tunes (the sweep's w = 1 and w = 0 melodies),
+    cut and alternated exactly as the real collages are: what a half-phrase blend of what our
+    generators write alone could get. Beside the real collages it tells the generators' loss
+    from the blending's."""
+    units = {g: [u for u in (units_of(m, UNIT_BARS) for m in ms) if len(u) >= 4] for g, ms in ((a, tunes_a), (b, tunes_b))}
+    if not units[a] or not units[b]:
+        return {}
+    p = _posteriors(j, random_collages(units[a], units[b], meter, n, np.random.default_rng(seed), 16, UNIT_BARS))
+    return {"p_a": round(float(p[:, j.genres.index(a)].mean()), 3), "p_b": round(float(p[:, j.genres.index(b)].mean()), 3)}
 
 
 def _unit_figures(results: list[continuation.Result], a: str, b: str, j) -> dict:
@@ -233,7 +248,7 @@ def markdown(report: dict) -> str:
             sh = f"{r[0]['short_notes']:.2f} / {r[2]['short_notes']:.2f} / {r[4]['short_notes']:.2f}"
             lines.append(f"| {label} | {s['pair'][0]}+{s['pair'][1]} ({s['meter']}) | {pa} | {r[2]['p_b']:.2f} | {sh} | {s['rho']:.2f} | {'yes' if s['strictly_increasing'] else 'no'} |")
     lines += ["", "At w = .5, each half-phrase judged alone, and the leap into a unit (semitones); real: held-out tunes in the same meter.", ""]
-    lines.append("| design | pair | A-led units heard as A (real A units) | B-led units heard as B (real B units) | whole: P(A) / P(B) (real collage) | leap into / inside units (real A; real B) |")
+    lines.append("| design | pair | A-led units heard as A (real A units) | B-led units heard as B (real B units) | whole: P(A) / P(B) (real collage; collage of our pure tunes) | leap into / inside units (real A; real B) |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
     fmt = lambda x: "n/a" if x is None else f"{x:.2f}"  # noqa: E731
     for label, sweeps in report["designs"].items():
@@ -243,7 +258,8 @@ def markdown(report: dict) -> str:
             lines.append(
                 f"| {label} | {a}+{b} | {fmt(h[f'p_{a}_in_{a}_led'])} ({fmt(real[f'p_{a}_in_real_{a}_units'])}) "
                 f"| {fmt(h[f'p_{b}_in_{b}_led'])} ({fmt(real[f'p_{b}_in_real_{b}_units'])}) "
-                f"| {s['rows'][2]['p_a']:.2f} / {s['rows'][2]['p_b']:.2f} ({fmt(real.get('real_collage_p_a'))} / {fmt(real.get('real_collage_p_b'))}) "
+                f"| {s['rows'][2]['p_a']:.2f} / {s['rows'][2]['p_b']:.2f} ({fmt(real.get('real_collage_p_a'))} / {fmt(real.get('real_collage_p_b'))}; "
+                f"{fmt(s.get('pure_collage', {}).get('p_a'))} / {fmt(s.get('pure_collage', {}).get('p_b'))}) "
                 f"| {fmt(h['leap_into_unit'])} / {fmt(h['leap_inside_unit'])} ({fmt(real[f'real_{a}_leap_into_unit'])} / {fmt(real[f'real_{a}_leap_inside_unit'])}; "
                 f"{fmt(real[f'real_{b}_leap_into_unit'])} / {fmt(real[f'real_{b}_leap_inside_unit'])}) |"
             )
