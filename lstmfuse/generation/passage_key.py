@@ -29,8 +29,8 @@ MIN_NOTES = 8
 #: corpus refit's 0.15 is too lax for a score whose signature was never set: a G-major passage
 #: read under none has its F sharps out, often fewer than 0.15). On the first 8 bars of held-out
 #: tunes, 2026-12-03 (docs/fusion.md, "A passage in the key of its notes"): read without their
-#: signature, 0.49 got it back (0.34 at 0.15); of those whose signature fits, 5 of 1,504 folk,
-#: Irish and Scottish ones were read otherwise, 9 of 243 Palestrina ones, no Bach (1, 3, 0 at 0.15)
+#: signature, 0.44 get it back (0.34 at 0.15); of those whose signature fits, 1 of 1,504 folk,
+#: Irish and Scottish ones is read otherwise, 8 of 243 Palestrina ones, no Bach (1, 3, 0 at 0.15)
 PASSAGE_LIMIT = 0.08
 #: a signature that leaves at most this share more of the notes out than the best is as good a
 #: reading, and is preferred where the home note is its tonic (a modal tune: G dorian is G minor
