@@ -176,6 +176,53 @@ def readings(genres: list[str], limits: list[float]) -> list[dict]:
     return rows
 
 
+#: music21 corpus composers outside every training corpus, for ``outside_corpus``
+OUTSIDE = ("beethoven", "mozart", "haydn", "schumann", "schubert", "chopin", "joplin", "handel", "monteverdi", "verdi",
+           "weber", "schoenberg", "luca", "cpebach", "corelli", "trecento", "ciconia")
+
+
+def outside_corpus(n: int, seed: int = 0) -> dict:
+    """The first 8 bars of the top part of up to ``n`` scores from music21's corpus outside the
+    training corpora (OUTSIDE), read as a continuation reads them: how often the signature is
+    overruled, and whether music21's own key analysis (Krumhansl-Schmuckler, on the same bars)
+    names a key with the signature chosen."""
+    import random
+
+    import music21
+
+    from ..encoding.extract import melody_from_part
+    from ..errors import LstmfuseError
+    from ..io import load
+    from ..metrics.collage import cut
+
+    root = Path(music21.__file__).parent / "corpus"
+    files = [f for d in OUTSIDE for f in sorted((root / d).rglob("*")) if f.suffix in (".mxl", ".xml", ".musicxml", ".krn")]
+    random.Random(seed).shuffle(files)
+    read, overruled = 0, []
+    for f in files:
+        if read >= n:
+            break
+        try:
+            score = load(f)
+            m = melody_from_part(score.parts[0])
+        except (LstmfuseError, ValueError, IndexError, AttributeError):
+            continue
+        first = next((e.onset for e in m.events if e.bar_pos == 0), None)
+        if first is None:
+            continue
+        passage = cut(m, first, first + PASSAGE_BARS * m.bar_length)
+        if len(passage.notes) < 8:
+            continue
+        read += 1
+        key = passage_key(passage, passage.sharps, passage.mode)
+        if key.from_notes:
+            analysed = score.parts[0].measures(1, PASSAGE_BARS).analyze("key")
+            overruled.append({"file": str(f.relative_to(root)), "signature": passage.sharps, "read": key.sharps, "name": key.name,
+                              "music21": str(analysed), "agrees": analysed.sharps == key.sharps})
+            print(overruled[-1], flush=True)
+    return {"passages": read, "overruled": overruled}
+
+
 def _f(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
@@ -202,11 +249,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--genres", default=",".join(GENRES))
     ap.add_argument("--limits", default=None, help="instead: how passages are read at these limits, e.g. 0.15,0.1,0.08,0.06")
+    ap.add_argument("--outside", type=int, default=0, help="instead: how N passages from music21's corpus outside the training corpora are read")
     ap.add_argument("-o", "--out", type=Path, default=None)
     args = ap.parse_args(argv)
     genres = [g.strip() for g in args.genres.split(",") if g.strip()]
     if args.limits:
         readings(genres, [float(x) for x in args.limits.split(",")])
+        return
+    if args.outside:
+        report = outside_corpus(args.outside, args.seed)
+        agree = sum(o["agrees"] for o in report["overruled"])
+        print(f"{report['passages']} passages, {len(report['overruled'])} read from their notes, music21's analysis agrees with {agree}")
         return
     report = run(genres, args.n, args.seed)
     print(markdown(report))
