@@ -23,8 +23,6 @@ from ..theory.keys import OUT_OF_KEY_LIMIT
 #: fewer notes than this say too little about a key to overrule the signature (a four-note
 #: selection C D E F# is as likely a G-major fragment as C lydian)
 MIN_NOTES = 8
-
-
 #: a passage's signature is overruled when it leaves more than this share of the notes out (the
 #: corpus refit's 0.15 is too lax for a score whose signature was never set: a G-major passage
 #: read under none has its F sharps out, often fewer than 0.15). On the first 8 bars of held-out
