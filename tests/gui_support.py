@@ -26,6 +26,22 @@ def missing_tools() -> list[str]:
     return [t for t in TOOLS if shutil.which(t) is None]
 
 
+def require_musescore4() -> None:
+    """At a MuseScore 4 GUI test module's top: skipped only knowingly (LSTMFUSE_NO_GUI=1) or where
+    the 4.4.0 build is not on this machine at all; with the build present, a missing install or
+    missing tools fail."""
+    import pytest
+
+    if os.environ.get("LSTMFUSE_NO_GUI") == "1":
+        pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
+    if not MSCORE4.exists():
+        if not MSCORE4_KIT.exists():
+            pytest.skip("no MuseScore 4 build on this machine (../shared/musescore4 is absent)", allow_module_level=True)
+        raise RuntimeError(f"MuseScore 4 is not installed: run {MSCORE4_KIT / 'install.sh'} (.ci/run does)")
+    if missing_tools():
+        raise RuntimeError(f"the GUI test needs {', '.join(missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
+
+
 class Display:
     """Xvfb + openbox on a display number the X server picks itself (-displayfd)."""
 

@@ -10,6 +10,7 @@ MuseScore 3's saved file; MuseScore 4 cannot save without a dialog.)
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,14 +24,7 @@ import gui_support as G
 
 pytestmark = pytest.mark.slow
 
-if os.environ.get("LSTMFUSE_NO_GUI") == "1":
-    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
-if not G.MSCORE4.exists():
-    if not G.MSCORE4_KIT.exists():
-        pytest.skip("no MuseScore 4 build on this machine (../shared/musescore4 is absent)", allow_module_level=True)
-    raise RuntimeError(f"MuseScore 4 is not installed: run {G.MSCORE4_KIT / 'install.sh'} (.ci/run does)")
-if G.missing_tools():
-    raise RuntimeError(f"the GUI test needs {', '.join(G.missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
+G.require_musescore4()
 
 PLUGINS_MENU = (291, 33)   # as in tests/test_gui_musescore4.py (1600x1000 display)
 PLUGIN_ENTRY = (330, 101)
@@ -44,9 +38,9 @@ def test_musescore4_continues_in_the_key_of_the_notes(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     plugin_dir = G.prepare_musescore4_home(home)
-    recorded = __import__("json").loads((plugin_dir / "lstmfuse-bridge.json").read_text())
+    recorded = json.loads((plugin_dir / "lstmfuse-bridge.json").read_text())
     recorded["args"] += ["--port", str(B.free_port())]
-    (plugin_dir / "lstmfuse-bridge.json").write_text(__import__("json").dumps(recorded))
+    (plugin_dir / "lstmfuse-bridge.json").write_text(json.dumps(recorded))
     score = home / "hildebrand.musicxml"
     convert_file(B.REPO / "examples" / "essen-altdeu10-1.krn", score)
     before = score.read_bytes()

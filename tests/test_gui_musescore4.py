@@ -33,14 +33,7 @@ import gui_support as G
 
 pytestmark = pytest.mark.slow
 
-if os.environ.get("LSTMFUSE_NO_GUI") == "1":
-    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
-if not G.MSCORE4.exists():
-    if not G.MSCORE4_KIT.exists():
-        pytest.skip("no MuseScore 4 build on this machine (../shared/musescore4 is absent)", allow_module_level=True)
-    raise RuntimeError(f"MuseScore 4 is not installed: run {G.MSCORE4_KIT / 'install.sh'} (.ci/run does)")
-if G.missing_tools():
-    raise RuntimeError(f"the GUI test needs {', '.join(G.missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
+G.require_musescore4()
 
 PLUGINS_MENU = (291, 33)   # the menu bar's Plugins entry, 1600x1000 display
 PLUGIN_ENTRY = (330, 101)  # its second entry: lstmfuse (after Manage plugins...)
