@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from lstmfuse import batch
 from lstmfuse.encoding.extract import melody_from_part
@@ -47,3 +48,16 @@ def test_batch_continue_python_api_and_bad_options(tmp_path, examples_dir):
     result = batch.run([tmp_path / "t.musicxml"], [batch.get_op("continue")(bars=1, genre="irish", seed=2)], out_dir=tmp_path / "o")
     assert not result.failed and result.count("ok") == 1, result.files
     assert len(_events(tmp_path / "o" / "t.musicxml")) > len(_events(tmp_path / "t.musicxml"))
+
+
+def test_batch_continue_reports_the_key_of_the_notes(tmp_path, examples_dir):
+    """Essen's Hildebrandslied (G minor under one sharp) is continued in G minor, and the batch
+    report says so for that file only; O'Neill's tune, whose signature fits, says nothing."""
+    for name in ("oneills-0001.musicxml", "essen-altdeu10-1.krn"):
+        shutil.copy(examples_dir / name, tmp_path / name)
+    result = batch.run([tmp_path / "essen-altdeu10-1.krn", tmp_path / "oneills-0001.musicxml"],
+                       [batch.get_op("continue")(bars=1, genre="folk", seed=2)], out_dir=tmp_path / "o")
+    assert not result.failed, result.files
+    changes = {Path(f.source).name: str(f.changes) for f in result.files}
+    assert "G minor" in changes["essen-altdeu10-1.krn"], changes
+    assert "key of the notes" not in changes["oneills-0001.musicxml"], changes

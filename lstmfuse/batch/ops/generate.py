@@ -58,4 +58,7 @@ class Continue(Op):
             source=str(getattr(doc, "path", "")),
         )
         doc.touch()
-        return {"bars added": settings["bars_added"], "by": self.genre or self.weights}
+        said = {"bars added": settings["bars_added"], "by": self.genre or self.weights}
+        if "key_of_notes" in settings:  # the signature writes another key than the notes: say which was used
+            said["key of the notes"] = settings["key_of_notes"]["name"]
+        return said
