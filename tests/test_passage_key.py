@@ -166,3 +166,11 @@ def test_a_mode_written_under_its_minor_signature_keeps_it():
     assert not key.from_notes and key.sharps == 0
     # the same notes ending on G, under no signature: a G-major passage whose signature was never set
     assert passage_key(_line(dorian[:-1] + [67], 0), 0, None).sharps == 1
+
+
+def test_the_regenerate_cli_says_which_key_it_wrote_in(tmp_path, examples_dir):
+    out = tmp_path / "out.musicxml"
+    res = CliRunner().invoke(app, ["regenerate", str(examples_dir / "essen-altdeu10-1.krn"), "--bars", "9-10", "--genre", "folk",
+                                   "--seed", "1", "-o", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "G minor" in res.output and out.exists()

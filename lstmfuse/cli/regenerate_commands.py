@@ -35,6 +35,6 @@ def regenerate(
     from ..generation.regenerate_score import regenerate_score
 
     written = regenerate_score(source, out, bars=bars, genre=genre, weights=genre_weights(weights), part=part, options=options,
-                               variants=variants, force=force)
+                               variants=variants, force=force, tell=console.print)
     for path in written:
         console.print(f"wrote {path}")

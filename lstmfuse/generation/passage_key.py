@@ -58,7 +58,7 @@ class PassageKey:
     def describe(self, written: int) -> str:
         """One line for the user: which key, and why it is not the signature's."""
         name, said = self.name, _signature_text(written)
-        return f"key: the passage's notes are in {name}, not in the key its signature ({said}) writes; continued in {name}, the signature left as it is"
+        return f"key: the passage's notes are in {name}, not in the key its signature ({said}) writes; the new notes are in {name} too, the signature left as it is"
 
 
 def _signature_text(sharps: int) -> str:

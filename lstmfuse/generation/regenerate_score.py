@@ -10,6 +10,7 @@ regenerate`` and the batch ``regenerate`` op.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -173,12 +174,16 @@ def regenerate_score(
     options: SamplingOptions | None = None,
     variants: int = 1,
     force: bool = False,
+    tell: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Regenerate bars of one part of a score file; one output per variant (OUT-1, OUT-2, ...)."""
+    """Regenerate bars of one part of a score file; one output per variant (OUT-1, OUT-2, ...).
+    ``tell`` hears the key the notes are in, where the signature writes another."""
     src, target = Path(source), Path(out)
     paths = _prepare_outputs(target, variants, force, False)
     score = load(src)
     result, index, _ = regenerate_in_score(score, bars=bars, genre=genre, weights=weights, part=part, options=options, variants=variants, source=str(src))
+    if tell is not None and "key_of_notes" in result.settings:
+        tell(result.settings["key_of_notes"]["said"])
     written: list[Path] = []
     for v, path in enumerate(paths):
         copy = load(src) if v else score
