@@ -381,7 +381,8 @@ def _fuse(
         if own:  # each half-phrase ends as its lead's real ones do
             ctx.plans = [ends_as(ctx.plans[v], [own[v][lead.genre] for lead in leads[v]]) for v in range(len(ctx.plans))]
         if ctx.plans and opts.end_on_stable and opts.form == "auto":  # the last half-phrase's lead closes the tune
-            ctx.plans = [closing_in(ctx.plans[v], leads[v][-1].genre, ctx.meter, bar, rng) for v in range(len(ctx.plans))]
+            short_end = (ctx.bar_pos + ctx.budget) % meter_bar_length(ctx.meter) != 0  # a tune from nothing ending on its short bar
+            ctx.plans = [closing_in(ctx.plans[v], leads[v][-1].genre, ctx.meter, bar, rng, short_end) for v in range(len(ctx.plans))]
     else:
         guides = [[Guide(material[g][v], GUIDE_STRENGTH * weights[g]) for g in active] for v in range(variants)]
     return generate(stack, primed, ctx, opts, weights=mix, guides=guides, leads=leads or None, rng=rng), leads

@@ -437,25 +437,36 @@ def _final_ticks(genre: str, meter: str, bar: int, rng: np.random.Generator) -> 
     ones on 0.30, and the style judge heard them as Scottish, 0.53-0.58.)"""
     data = _layouts(genre) if has_layouts(genre) else {}
     finals = data.get("final_bars", {})
-    pool = data.get("final_bars_whole_bar", {}).get(meter) or finals.get(meter) or [v for vs in finals.values() for v in vs]
+    own = data.get("final_bars_whole_bar", {}).get(meter)
+    pool = own or finals.get(meter) or [v for vs in finals.values() for v in vs]
     bars = float(pool[int(rng.integers(len(pool)))]) if pool else 0.5
     eighth = 60
-    return max(2 * eighth, int(min(bars, FINAL_BARS_MAX) * bar / eighth + 0.5) * eighth)
+    ticks = max(2 * eighth, int(min(bars, FINAL_BARS_MAX) * bar / eighth + 0.5) * eighth)
+    if own:
+        return ticks
+    # a length from other meters, or from tunes cut short: started on the pulse at or before
+    # where it would have (Bach's quarter-bar final in 6/8 began on the fifth eighth; training
+    # folk 6/8 tunes that end on a barline start their last note on the pulse 83 of 87 times)
+    pulse = _pulse(meter)
+    return -(-ticks // pulse) * pulse
 
 
-def closing_in(plan: FormPlan, genre: str, meter: str, bar: int, rng: np.random.Generator) -> FormPlan:
+def closing_in(plan: FormPlan, genre: str, meter: str, bar: int, rng: np.random.Generator, short_end: bool = False) -> FormPlan:
     """``plan`` with its tune's last note drawn as ``genre``'s real tunes end (degree and
     length), where the plan's layout came from another genre: in a blend the genre that leads
     the last half-phrase closes the tune in its own manner, not the template's (a Palestrina-led
     close on a Scottish template's quarter note hung; a Scottish close on a Palestrina
     template's breve stalled). A plan that ends on a copied phrase, an explicit layout or no
-    final cadence is kept."""
+    final cadence is kept. ``short_end``: the tune ends on the short bar that completes its
+    upbeat (a tune from nothing); else on a barline. (Until 2026-12-03 any plan with an upbeat
+    whose phrases filled whole bars was taken for one, so a continuation of a passage with an
+    upbeat closed on a short bar's final, five eighths in 6/8, placed before a barline: it began
+    on the second eighth.)"""
     last = plan.segments[-1] if plan.segments else None
     template = plan.template_genre
     if last is None or not has_layouts(genre) or not has_layouts(template) or template == genre or last.cadence in ("copied", "open"):
         return plan
-    total = sum(s.ticks for s in plan.segments)
-    if last.upbeat and total % bar == 0:  # the short bar that completes the upbeat
+    if short_end and last.upbeat:  # the short bar that completes the upbeat
         end_ticks = _final_ticks_after_pickup(genre, meter, bar, last.upbeat, rng)
     else:
         end_ticks = min(_final_ticks(genre, meter, bar, rng), _on_beats(last.ticks // 2, beat_ticks(meter))) or _short_note(meter)

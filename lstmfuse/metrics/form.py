@@ -240,6 +240,14 @@ def last_bar_completes_pickup(melody: Melody) -> bool:
     return (melody.end - starts[-1]) + (bar - melody.events[0].bar_pos) == bar
 
 
+def ends_on_barline(melody: Melody) -> bool:
+    """Does the tune end on a barline of its bar grid (its last bar whole, not cut short)?"""
+    if not melody.events:
+        return False
+    origin = melody.events[0].onset - melody.events[0].bar_pos
+    return (melody.end - origin) % meter_bar_length(melody.meter) == 0
+
+
 def bar_rhythms(melody: Melody) -> list[tuple]:
     """The rhythm of every full bar (onset, end, is-rest within the bar)."""
     grid = bar_grid(melody)

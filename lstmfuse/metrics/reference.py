@@ -60,7 +60,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     from collections import Counter
     from fractions import Fraction
 
-    from .form import ending, last_bar_completes_pickup, phrase_end_lengthening, phrase_layout, pickup_bars, tonic_pitch_class
+    from .form import ending, ends_on_barline, last_bar_completes_pickup, phrase_end_lengthening, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
     from .rhythm import dotted_pair_share
 
@@ -71,7 +71,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     pickups: dict[str, Counter] = {}
     pickup_endings: dict[str, Counter] = {}  # tunes with a pickup: last bar 'completes' it, or 'full'
     finals_after_pickup: dict[str, list[float]] = {}
-    finals_whole_bar: dict[str, list[float]] = {}  # tunes that end on a whole bar (not the short one)
+    finals_whole_bar: dict[str, list[float]] = {}  # tunes that end on a barline, their last bar whole
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
     final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
@@ -134,7 +134,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             if short_end:
                 finals_after_pickup.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
-            else:
+            elif ends_on_barline(m):  # (until 2026-12-03 also tunes cut short mid-bar, whose
+                # tails, placed before a barline, started their finals off the beat)
                 finals_whole_bar.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
