@@ -519,13 +519,16 @@ def _duration_mask_for(remaining: int, final_note: bool, may_end: bool = True, z
             exact = tok
         if left == 0 or fillable(left):
             allowed[tok] = True
-    if final_note and exact is not None and may_end:
+    short = remaining - breath
+    if final_note and may_end and breath and short >= BREATH_NOTE and short in DURATION_TICKS and breath in DURATION_TICKS:
+        # the cadence note, then its breath: also where no one token fills the phrase's end
+        # (5 eighths in 6/8: until 2026-12-03 the note then ran on freely and the planned
+        # dotted-quarter breath shrank to an eighth, 0.14-0.17 of folk 6/8's planned breaths)
         allowed[:] = False
-        short = remaining - breath
-        if breath and short >= BREATH_NOTE and short in DURATION_TICKS and breath in DURATION_TICKS:
-            allowed[_DUR_TOKENS[DURATION_TICKS.index(short)]] = True  # the cadence note, then its breath
-        else:
-            allowed[exact] = True  # the stable last note lasts to the end
+        allowed[_DUR_TOKENS[DURATION_TICKS.index(short)]] = True
+    elif final_note and exact is not None and may_end:
+        allowed[:] = False
+        allowed[exact] = True  # the stable last note lasts to the end
     elif not may_end and exact is not None and allowed.sum() > 1:
         allowed[exact] = False  # leave room for a stable last note
     if zone and not (final_note and may_end):

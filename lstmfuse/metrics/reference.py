@@ -71,6 +71,9 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     pickups: dict[str, Counter] = {}
     pickup_endings: dict[str, Counter] = {}  # tunes with a pickup: last bar 'completes' it, or 'full'
     finals_after_pickup: dict[str, list[float]] = {}
+    # per meter and pickup (bars): how often each final length ends the short bar completing it
+    # (a final's length means a place in that bar only beside the pickup it completes)
+    finals_by_pickup: dict[str, dict[str, Counter]] = {}
     finals_whole_bar: dict[str, list[float]] = {}  # tunes that end on a barline, their last bar whole
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
@@ -134,6 +137,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             finals.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
             if short_end:
                 finals_after_pickup.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
+                finals_by_pickup.setdefault(m.meter, {}).setdefault(str(round(pickup, 4)), Counter())[str(round(end["final_note_bars"], 4))] += 1
             elif ends_on_barline(m):  # (until 2026-12-03 also tunes cut short mid-bar, whose
                 # tails, placed before a barline, started their finals off the beat)
                 finals_whole_bar.setdefault(m.meter, []).append(round(end["final_note_bars"], 4))
@@ -181,7 +185,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
     # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
     penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
