@@ -1564,7 +1564,9 @@ def test_every_planned_breath_is_written_as_a_note_then_a_rest_where_the_plan_sa
     """A phrase end (``end_rest``) or a first half's end (``mid_rest``) that the plan's real
     phrase breathed at is written so: a note, then a rest of the planned length ending exactly
     there (held-out Essen first halves end on a rest in 0.10-0.27 of phrases, phrase ends in
-    0.27-0.52). Only the genres' rest cap may leave one out."""
+    0.27-0.52). Only the genres' rest cap, or a note or rest no one token writes, may leave one
+    out. (Until 2026-12-03 a phrase end with no one token for what was left, five eighths in 6/8,
+    was not breathed: 0.83 of 181 planned breaths over 100 folk 6/8 tunes, now 0.93.)"""
     planned = written = 0
     for seed in range(25):
         r = continue_melody(None, bars=16, genre="folk", meter=meter, options=SamplingOptions(seed=seed))
