@@ -26,7 +26,7 @@ from ..theory import MAJOR_SCALE
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .passage_key import in_passage_key, passage_key
@@ -255,6 +255,8 @@ def continue_melody(
         ctx.approach, ctx.approach_genre = genre_approach(w), max(sorted(w), key=w.get)
         ctx.approach2 = genre_approach2(w)
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
+    ctx.hold_beats_by_genre = {g: holds_beats(g, meter) for g in w}
+    ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
     settings = {

@@ -66,6 +66,10 @@ class Context:
     #: compound meter the genres never cross the main beat in: a note starting off the beat
     #: ends by the next one (no 3/4 rhythms across 6/8's dotted-quarter beats)
     strict_beats: bool = False
+    #: per genre, in a compound meter: a note starting on a main beat ends within it or on a later
+    #: beat (``form.holds_beats``); a blend's row follows its half-phrase's lead, else ``hold_beats``
+    hold_beats_by_genre: dict[str, bool] = field(default_factory=dict)
+    hold_beats: bool = False
     #: structure inputs (encoding.structure) after the priming tokens; each row reads on from a copy
     tracker: StructureTracker | None = None
     #: the level (normalised MIDI) phrase registers are offsets from: the passage's last
@@ -494,8 +498,22 @@ def _duration_mask(
     if seg.mid_cap and 0 < to_mid <= bar:  # the bar before it, where the real phrase did not breathe
         mid_cap = max(seg.mid_cap, median_note_ticks(row.leads[row.lead_i].genre, ctx.meter)) if row.leads and row.lead_i >= 0 else seg.mid_cap
         longest = min(longest, mid_cap) if longest else mid_cap
-    return _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest,
-                              max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0, breath)
+    allowed = _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest,
+                                 max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0, breath)
+    if row.current_pitch is not None and ctx.meter in _COMPOUND and row.event_pos % beat == 0 and _holds_beats(row, ctx):
+        # a note from a main beat ends within it or on a later beat: no 3/4 rhythm across 6/8
+        lengths = row.event_ticks + _DUR_TICKS
+        keep = allowed.copy()
+        keep[_DUR_TOKENS[(lengths > beat) & (lengths % beat != 0)]] = False
+        if keep.any():
+            allowed = keep
+    return allowed
+
+
+def _holds_beats(row: RowState, ctx: Context) -> bool:
+    if row.leads and row.lead_i >= 0:
+        return ctx.hold_beats_by_genre.get(row.leads[row.lead_i].genre, ctx.hold_beats)
+    return ctx.hold_beats
 
 
 @functools.lru_cache(maxsize=8192)

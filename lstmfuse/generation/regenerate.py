@@ -34,7 +34,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, modal_tonic, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
-from .form import free_plan, genre_limits
+from .form import free_plan, genre_limits, holds_beats
 from .fusion_share import fusion_share
 from .motifs import Motifs
 from .options import SamplingOptions
@@ -354,6 +354,8 @@ def sample_candidates(
     ctx.tracker = prime.tracker
     ctx.plans = ctx.plans * n  # one per row, as continue gives each variant its own
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
+    ctx.hold_beats_by_genre = {g: holds_beats(g, span.meter) for g in w}
+    ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
     if not (len(w) > 1 if fused is None else fused):
         stack = LSTMStack([load_model(next(iter(w)))], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)

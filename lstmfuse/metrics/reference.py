@@ -83,6 +83,8 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     keys: Counter = Counter()
     rest_shares: list[float] = []
     crossing: dict[str, list[int]] = {}  # compound meter -> [off-beat notes, of them crossing the beat]
+    # compound meter -> [notes on a main beat, of them running past the next without ending on one]
+    spanning: dict[str, list[int]] = {}
     pitches: list[int] = []  # every note, in the normalised key (C major / A minor)
     tune_means: list[float] = []  # each tune's mean pitch, normalised: the level it lies at
     written_levels: list[list] = []  # [key signature, the tune's mean pitch as written]
@@ -110,6 +112,11 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
                 if off:
                     counts[0] += 1
                     counts[1] += off + e.duration > Fraction(3, 2)
+            spans = spanning.setdefault(m.meter, [0, 0])
+            for e in m.notes:
+                if not e.bar_pos % Fraction(3, 2):
+                    spans[0] += 1
+                    spans[1] += e.duration > Fraction(3, 2) and bool(e.duration % Fraction(3, 2))
         lengths = sorted(e.duration for e in m.notes)
         if lengths:
             tune_medians.setdefault(m.meter, []).append(lengths[len(lengths) // 2])
@@ -176,6 +183,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     typical = [[int(k.split(":")[0]), k.split(":")[1], n] for k, n in keys.most_common(5)]
     p95 = round(float(np.percentile(rest_shares, 95)), 4) if rest_shares else 1.0
     beat_crossing = {k: round(c / n, 4) for k, (n, c) in crossing.items() if n}
+    beat_spanning = {k: round(c / n, 4) for k, (n, c) in spanning.items() if n}
     # the register its notes keep to (2nd-98th percentile, normalised MIDI): where a tune
     # started from nothing is written
     register = [int(v) for v in np.percentile(pitches, [2, 98])] if pitches else [60, 81]
@@ -185,7 +193,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
     # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
     penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "beat_spanning": beat_spanning, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
