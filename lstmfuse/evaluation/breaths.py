@@ -15,18 +15,15 @@ corpus build``; about 2 minutes).
 
 from __future__ import annotations
 
-import argparse
-import json
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
 from ..encoding.events import Melody
 from ..generation import form
-from ..io.atomic import write_bytes_atomic
 from ..metrics.collage import units_of
 from . import blend_proof
+from .proof_cli import proof_arguments, publish
 
 #: (genre, meter): the meters each genre's real tunes use most, and folk's (the genre that breathes)
 SETTINGS = (
@@ -129,16 +126,9 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=30, help="tunes from nothing per genre and meter, and blends per pair")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("-o", "--out", type=Path, default=None)
-    args = ap.parse_args(argv)
+    args = proof_arguments(__doc__, 30, "tunes from nothing per genre and meter, and blends per pair").parse_args(argv)
     report = run(args.n, args.seed)
-    print(markdown(report))
-    if args.out:
-        write_bytes_atomic(args.out, json.dumps(report, indent=2).encode(), force=True)
-
+    publish(report, markdown(report), args.out)
 
 if __name__ == "__main__":
     main()

@@ -16,11 +16,8 @@ corpus build``; about 3 minutes). docs/form.md, "The note before the last" and "
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections import Counter
 from contextlib import contextmanager
-from pathlib import Path
 
 from ..corpora import load_corpus
 from ..corpora.genres import GENRES
@@ -28,7 +25,7 @@ from ..encoding.events import Melody
 from ..generation import continuation
 from ..generation.form import typical_meter_and_key
 from ..generation.options import SamplingOptions
-from ..io.atomic import write_bytes_atomic
+from .proof_cli import proof_arguments, publish
 
 #: bars of a held-out tune kept as the passage, and bars continued
 PASSAGE_BARS = CONTINUED_BARS = 8
@@ -152,17 +149,11 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=60, help="tunes from nothing, and continued tunes, per genre")
-    ap.add_argument("--seed", type=int, default=0)
+    ap = proof_arguments(__doc__, 60, "tunes from nothing, and continued tunes, per genre")
     ap.add_argument("--genres", default=",".join(GENRES))
-    ap.add_argument("-o", "--out", type=Path, default=None)
     args = ap.parse_args(argv)
     report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
-    print(markdown(report))
-    if args.out:
-        write_bytes_atomic(args.out, json.dumps(report, indent=2).encode(), force=True)
-
+    publish(report, markdown(report), args.out)
 
 if __name__ == "__main__":
     main()

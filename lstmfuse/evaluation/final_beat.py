@@ -18,10 +18,6 @@ Run: ``python -m lstmfuse.evaluation.final_beat --n 60 -o docs/final_beat.json``
 
 from __future__ import annotations
 
-import argparse
-import json
-from pathlib import Path
-
 from ..corpora import load_corpus
 from ..corpora.genres import GENRES
 from ..encoding.events import Melody
@@ -29,8 +25,8 @@ from ..generation import continuation
 from ..generation.form import _pulse, typical_meter_and_key
 from ..generation.options import SamplingOptions
 from ..generation.ticks import to_ticks
-from ..io.atomic import write_bytes_atomic
 from ..metrics.form import ends_on_barline
+from .proof_cli import proof_arguments, publish
 
 PASSAGE_BARS = 8
 CONTINUED_BARS = 8
@@ -107,16 +103,9 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=60, help="passages per meter, and tunes from nothing per genre and meter")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("-o", "--out", type=Path, default=None)
-    args = ap.parse_args(argv)
+    args = proof_arguments(__doc__, 60, "passages per meter, and tunes from nothing per genre and meter").parse_args(argv)
     report = run(args.n, args.seed)
-    print(markdown(report))
-    if args.out:
-        write_bytes_atomic(args.out, (json.dumps(report, indent=1) + "\n").encode(), force=True)
-
+    publish(report, markdown(report), args.out)
 
 if __name__ == "__main__":
     main()
