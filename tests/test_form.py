@@ -1742,3 +1742,15 @@ def test_a_genre_that_never_wrote_a_compound_meter_keeps_its_notes_within_the_be
             m = continue_melody(None, bars=12, genre=genre, meter="6/8", options=SamplingOptions(seed=seed)).melodies[0]
             spans = [e for e in m.notes if e.bar_pos % beat == 0 and e.duration > beat and e.duration % beat]
             assert not spans, (genre, seed, [(str(e.bar_pos), str(e.duration)) for e in spans])
+
+
+def test_the_beat_spanning_proof_counts_notes_that_run_past_the_next_beat():
+    """evaluation.beat_spanning: a half note from a 6/8 downbeat runs past the dotted-quarter
+    beat without ending on one; a dotted half and a quarter within the beat do not."""
+    from lstmfuse.evaluation.beat_spanning import spanning
+
+    tune = line([(60, F(2)), (62, F(1)), (64, F(3)), (65, F(1)), (67, F(1, 2)), (65, F(3, 2))], meter="6/8")
+    # on a main beat: 60 (a half: spans), 64 (a dotted half: ends on a beat), 65 at 6 (a quarter)
+    # and 65 at 7.5 (a dotted quarter), both within their beat
+    assert spanning([tune]) == (0.25, 4)
+    assert spanning([]) == (None, 0)
