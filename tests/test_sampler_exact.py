@@ -132,3 +132,13 @@ def test_huge_logits_do_not_overflow():
     allowed = np.zeros((1, VOCAB), bool)
     allowed[0, [2, 6]] = True
     assert [int(sample(logits, allowed, 1.0, 0, 1.0, Draws(u))[0]) for u in (0.6, 0.7)] == [6, 2]
+
+
+def test_each_row_can_have_its_own_temperature_and_nucleus():
+    """The engine draws pitches and note lengths at different settings in one call: row 0 at
+    temperature 2 (u = 0.35 is token 3, as above), row 1 at temperature 1 (still token 4);
+    row 0 with top-p 0.35 keeps token 4 alone, row 1 with top-p 1 reaches token 1."""
+    logits, allowed = _row()
+    logits, allowed = np.repeat(logits, 2, axis=0), np.repeat(allowed, 2, axis=0)
+    assert sample(logits, allowed, np.array([2.0, 1.0]), 0, 1.0, Draws(0.35, 0.35)).tolist() == [3, 4]
+    assert sample(logits, allowed, 1.0, 0, np.array([0.35, 1.0]), Draws(0.999, 0.999)).tolist() == [4, 1]

@@ -668,7 +668,11 @@ def generate(
                     _swing(scores[b], row)
             if guides:
                 _apply_guides(scores[b], row, guides[b])
-        choice = sample(scores if len(live) == n_rows else scores[live], allowed, opts.temperature, opts.top_k, opts.top_p, rng).tolist()
+        # pitches at their own settings, note lengths at theirs (SamplingOptions)
+        pitch_rows = np.array([rows[b].expecting_pitch for b in live])
+        temperature = np.where(pitch_rows, opts.pitch_temperature, opts.temperature)
+        top_p = np.where(pitch_rows, opts.pitch_top_p, opts.top_p)
+        choice = sample(scores if len(live) == n_rows else scores[live], allowed, temperature, opts.top_k, top_p, rng).tolist()
         for b, tok in zip(live, choice):
             row = rows[b]
             row.tokens.append(tok)

@@ -56,16 +56,27 @@ _MIDI_OR_NULL = {"type": ["integer", "null"], "minimum": 0, "maximum": 127}
 @dataclass(frozen=True)
 class SamplingOptions:
     """How to sample. ``temperature`` < 1 is safer, > 1 more surprising; ``top_p`` keeps the
-    smallest set of tokens holding that much probability; ``seed`` makes a result repeatable."""
+    smallest set of tokens holding that much probability; both govern the note lengths, and
+    ``pitch_temperature``/``pitch_top_p`` the pitches and rests; ``seed`` makes a result
+    repeatable."""
 
     temperature: float = _control(
-        0.9, "--temperature", "-t", help="Below 1: safer, more typical; above 1: more surprising.",
+        0.9, "--temperature", "-t", help="Note lengths: below 1 safer, more typical (rhythms return); above 1 more surprising.",
         schema={"type": "number", "minimum": 0.05, "maximum": 5})
     top_k: int = _control(
         0, "--top-k", help="Sample among the k likeliest tokens only (0: off).",
         schema={"type": "integer", "minimum": 0, "maximum": 1000})
     top_p: float = _control(
-        0.95, "--top-p", help="Sample among the likeliest tokens holding this much probability.",
+        0.95, "--top-p", help="Note lengths: sample among the likeliest holding this much probability.",
+        schema={"type": "number", "exclusiveMinimum": 0, "maximum": 1})
+    #: pitches (and rests) are drawn at the models' own odds by default: tempered like the note
+    #: lengths they lost real tunes' leaps and repeated notes more (docs/fusion.md, "Pitches at
+    #: the model's own odds")
+    pitch_temperature: float = _control(
+        1.0, "--pitch-temperature", help="Pitches and rests: 1 the models' own odds (real tunes' leaps); below 1 safer, more stepwise.",
+        schema={"type": "number", "minimum": 0.05, "maximum": 5})
+    pitch_top_p: float = _control(
+        1.0, "--pitch-top-p", help="Pitches and rests: sample among the likeliest holding this much probability (1: all).",
         schema={"type": "number", "exclusiveMinimum": 0, "maximum": 1})
     seed: int | None = _control(
         None, "--seed", help="Random seed: the same seed gives the same result.",
@@ -98,12 +109,14 @@ class SamplingOptions:
         from .form import parse_form
 
         object.__setattr__(self, "form", parse_form(self.form))
-        if not 0.05 <= self.temperature <= 5:
-            raise UsageError(f"temperature must be between 0.05 and 5 (got {self.temperature})")
+        for name, flag in (("temperature", "temperature"), ("pitch_temperature", "pitch temperature")):
+            if not 0.05 <= getattr(self, name) <= 5:
+                raise UsageError(f"{flag} must be between 0.05 and 5 (got {getattr(self, name)})")
         if self.top_k < 0:
             raise UsageError(f"top-k must be 0 (off) or positive (got {self.top_k})")
-        if not 0 < self.top_p <= 1:
-            raise UsageError(f"top-p must be in (0, 1] (got {self.top_p})")
+        for name, flag in (("top_p", "top-p"), ("pitch_top_p", "pitch top-p")):
+            if not 0 < getattr(self, name) <= 1:
+                raise UsageError(f"{flag} must be in (0, 1] (got {getattr(self, name)})")
         if self.rest_density < 0:
             raise UsageError(f"rest density must be >= 0 (got {self.rest_density})")
         if self.max_leap is not None and self.max_leap < 1:

@@ -9,12 +9,16 @@ import math
 import numpy as np
 
 
-def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: int, top_p: float, rng: np.random.Generator) -> np.ndarray:
+def sample(
+    logits: np.ndarray, allowed: np.ndarray, temperature: float | np.ndarray, top_k: int, top_p: float | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Draw one token per row of ``logits`` (B, V) among ``allowed`` (B, V bool).
 
     Masked tokens get probability zero; a row with nothing allowed is a bug upstream and
     raises. Top-k and top-p trim the tail (after temperature scaling) of each row's
-    distribution, sorted once (ties keep vocabulary order).
+    distribution, sorted once (ties keep vocabulary order). ``temperature`` and ``top_p`` are
+    one value for every row or one per row (the engine draws pitches and note lengths
+    differently: docs/fusion.md, "Pitches at the model's own odds").
 
     Why plain Python after the mask: a row has a few dozen allowed tokens, and at that size
     a list sort and ``math.exp`` cost less than NumPy's per-call overhead (this runs once per
@@ -23,8 +27,10 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
     n = len(logits)
     draws = rng.random(n).tolist()
     rows, tokens = allowed.nonzero()  # row-major: each row's allowed tokens, ascending
-    negated = (logits[rows, tokens] / -temperature).tolist()  # ascending sort = most likely first
+    per_row = np.broadcast_to(np.asarray(temperature, dtype=float), (n,))
+    negated = (logits[rows, tokens] / -per_row[rows]).tolist()  # ascending sort = most likely first
     rows, tokens = rows.tolist(), tokens.tolist()
+    nucleus = np.broadcast_to(np.asarray(top_p, dtype=float), (n,)).tolist()
     exp = math.exp
     out = []
     lo = 0
@@ -38,8 +44,8 @@ def sample(logits: np.ndarray, allowed: np.ndarray, temperature: float, top_k: i
         keep = len(cum)  # tokens whose weight underflowed to 0 add no mass and are never drawn
         if top_k:
             keep = min(keep, top_k)
-        if top_p < 1.0:
-            keep = min(keep, bisect.bisect_left(cum, top_p * cum[-1]) + 1)  # at least the top one
+        if nucleus[b] < 1.0:
+            keep = min(keep, bisect.bisect_left(cum, nucleus[b] * cum[-1]) + 1)  # at least the top one
         j = min(bisect.bisect_left(cum, draws[b] * cum[keep - 1]), keep - 1)
         out.append(ranked[j][1])
         lo = hi
