@@ -42,14 +42,15 @@ def real_tunes(genre: str, n: int, seed: int = 0, root: Path | None = None) -> l
     return [pool[i] for i in sorted(pick)]
 
 
-def generated_tunes(genre: str, n: int, bars: int = 16, seed: int = 0, form: str = "auto") -> list[Melody]:
-    """``n`` new tunes of ``bars`` bars, meters drawn from the genre's own (corpora.genres)."""
+def generated_tunes(genre: str, n: int, bars: int = 16, seed: int = 0, form: str = "auto", **sampling) -> list[Melody]:
+    """``n`` new tunes of ``bars`` bars, meters drawn from the genre's own (corpora.genres);
+    ``sampling``: SamplingOptions fields other than the defaults."""
     g = get_genre(genre)
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
         meter = g.draw_meter(rng)
-        out += continue_melody(None, bars=bars, genre=genre, meter=meter, options=SamplingOptions(seed=seed + i, form=form)).melodies
+        out += continue_melody(None, bars=bars, genre=genre, meter=meter, options=SamplingOptions(seed=seed + i, form=form, **sampling)).melodies
     return out
 
 

@@ -36,7 +36,9 @@ def tunes(genre: str, n: int, temperature: float, top_p: float, bars: int = 16) 
     rng = np.random.default_rng(0)
     out = []
     for i in range(n):
-        options = SamplingOptions(seed=i, temperature=temperature, top_p=top_p)
+        # pitches at the same settings, as when this table was made (one temperature for both;
+        # since 2026-12-03 pitches default to the models' own odds: evaluation/pitch_odds.py)
+        options = SamplingOptions(seed=i, temperature=temperature, top_p=top_p, pitch_temperature=temperature, pitch_top_p=top_p)
         out += continue_melody(None, bars=bars, genre=genre, meter=g.draw_meter(rng), options=options).melodies
     return out
 

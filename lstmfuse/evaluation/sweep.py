@@ -42,7 +42,8 @@ def temperature_sweep(genre: str, temperatures: list[float], n: int = 10, bars: 
     prof = profile(genre)
     novelty, in_key, overlap = [], [], []
     for t in temperatures:
-        mels = generate_many(n, bars, seed, SamplingOptions(temperature=t), genre=genre, meter_of=genre)
+        # both the note lengths and the pitches at t: the whole sampler's novelty against coherence
+        mels = generate_many(n, bars, seed, SamplingOptions(temperature=t, pitch_temperature=t), genre=genre, meter_of=genre)
         novelty.append(float(np.mean([1 - (index.query(m).shares.get(8) or 0.0) for m in mels])))
         in_key.append(float(np.mean([in_key_ratio(m) for m in mels])))
         overlap.append(float(np.mean([compare_to_profile(m, prof)["pitch_class_overlap"] for m in mels])))
@@ -78,7 +79,7 @@ def plot(result: SweepResult, png_path) -> None:
     ax1.plot(result.temperatures, result.novelty, "o-", label="novelty (8-grams not in training set)")
     ax1.plot(result.temperatures, result.in_key, "s-", label="coherence: in-key ratio")
     ax1.plot(result.temperatures, result.pc_overlap, "^-", label="coherence: pitch-class overlap with corpus")
-    ax1.set_xlabel("temperature")
+    ax1.set_xlabel("temperature (note lengths and pitches)")
     ax1.set_ylim(0, 1.02)
     ax1.set_title(f"{result.genre}: novelty vs coherence")
     ax1.legend(fontsize=8, loc="lower left")

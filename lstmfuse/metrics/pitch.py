@@ -139,3 +139,18 @@ def interval_counts(melody: Melody) -> np.ndarray:
 def interval_histogram(melody: Melody) -> np.ndarray:
     """:func:`interval_counts` normalised to sum 1 (zeros for fewer than two notes)."""
     return _normalise(interval_counts(melody))
+
+
+def same_pitch_runs(melody: Melody, at_least: int = 5) -> int:
+    """How many runs of ``at_least`` or more notes in a row on one pitch (rests between them
+    skipped, as :func:`interval_counts` skips them): real tunes drone so rarely (docs/form.md,
+    "Repeated notes") that a generator's excess shows here first."""
+    p = pitches(melody)
+    runs, length = 0, 1
+    for k in range(1, len(p) + 1):
+        if k < len(p) and p[k] == p[k - 1]:
+            length += 1
+            continue
+        runs += length >= at_least
+        length = 1
+    return runs
