@@ -203,12 +203,14 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
     """How the new bars treat the passage's rhythms, the composer's own next 8 bars beside 8
     continued bars (genre = the style judge's closest genre to the passage, as the plugin's
     'auto'): the share of bars reusing a passage bar rhythm, how many different bar rhythms
-    they have, and the note-length distance from the passage."""
-    from ..metrics.form import distinct_bar_rhythms, motif_reuse, note_length_distance
+    they have, the note-length distance from the passage, and the share of their three-interval
+    figures the passage played (``figures``: its melodic turns taken up)."""
+    from ..metrics.form import distinct_bar_rhythms, figure_reuse, motif_reuse, note_length_distance
     from ..metrics.reference import judge
 
     def measures(passage: Melody, new: Melody) -> dict:
-        return {"reuse": motif_reuse(passage, new), "distinct": distinct_bar_rhythms(new), "distance": note_length_distance(passage, new)}
+        return {"reuse": motif_reuse(passage, new), "distinct": distinct_bar_rhythms(new), "distance": note_length_distance(passage, new),
+                "figures": figure_reuse(passage, new)}
 
     clf = judge()
     rows = []
@@ -224,7 +226,7 @@ def continuation_reuse(seeds: int = 3, forms: tuple[str, ...] = ("auto", "free")
         rows.append(row)
         print(json.dumps(row), flush=True)
     means = {
-        who: {k: round(float(np.nanmean([r[who][k] for r in rows])), 3) for k in ("reuse", "distinct", "distance")}
+        who: {k: round(float(np.nanmean([r[who][k] for r in rows])), 3) for k in ("reuse", "distinct", "distance", "figures")}
         for who in ("composer",) + forms
     }
     return {"passages": len(rows), "seeds": seeds, "mean": means, "rows": rows}
@@ -359,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
     report = run([g.strip() for g in args.genres.split(",")], args.n, args.bars, args.seed)
     if not args.skip_continuations:
         report["continuations"] = continuation_reuse()
-        print("continuation bar-rhythm reuse:", report["continuations"]["mean"])
+        print("continuations (bar-rhythm reuse, distinct bar rhythms, note-length distance, figure reuse):", report["continuations"]["mean"])
         upbeat_genres = [g for g in ("folk", "irish", "scottish") if g in report["genres"]]
         report["continuation_upbeats"] = continuation_upbeats(upbeat_genres)
         report["mid_tune_upbeats"] = continuation_upbeats(upbeat_genres, first_bar=PHRASE_BARS)

@@ -150,6 +150,7 @@ class RowState:
     first_duration: bool = False  # its next duration token is its first
     bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
     last_interval: int | None = None
+    interval_before: int | None = None  # the interval before last_interval (motif figures)
     rest_ticks: int = 0  # rest written so far, counting the repeats the plan will make of it
     rest_weight: int = 1  # 1 + how often the plan repeats the current segment later
     event_ticks: int = 0  # the length of the event being written so far, ties included
@@ -646,7 +647,7 @@ def generate(
                 if rest_bias:
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
-                    ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch)
+                    ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before)
                 closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= max(bar, CLOSING_QUARTERS * _QUARTER_TICKS)
                 if closing:  # the tune's last bar comes home to where real tunes end
                     _closing_pull(scores[b], row.register_base + ctx.final_offset, targets, ctx.low, ctx.high)
@@ -713,6 +714,7 @@ def generate(
                 row.first_duration = True
                 if tok != V.REST:
                     if row.last_pitch is not None:
+                        row.interval_before = row.last_interval
                         row.last_interval = row.current_pitch - row.last_pitch
                     row.last_pitch = row.current_pitch
                     row.seg_pitch_sum += row.current_pitch

@@ -261,6 +261,21 @@ def motif_reuse(passage: Melody, continuation: Melody) -> float:
     return float(np.mean([r in known for r in mine])) if mine else float("nan")
 
 
+def interval_figures(melody: Melody, intervals: int = 3) -> list[tuple[int, ...]]:
+    """Every run of ``intervals`` consecutive intervals between notes (rests skipped): the
+    melodic turns a composer restates at any pitch."""
+    p = [e.pitch for e in melody.notes]
+    steps = [b - a for a, b in zip(p, p[1:])]
+    return [tuple(steps[i : i + intervals]) for i in range(len(steps) - intervals + 1)]
+
+
+def figure_reuse(passage: Melody, continuation: Melody, intervals: int = 3) -> float:
+    """Share of the continuation's interval figures that the passage played (nan if none)."""
+    known = set(interval_figures(passage, intervals))
+    mine = interval_figures(continuation, intervals)
+    return float(np.mean([f in known for f in mine])) if mine else float("nan")
+
+
 def distinct_bar_rhythms(melody: Melody) -> int:
     """How many different bar rhythms the melody's full bars have (variety of figures)."""
     return len(set(bar_rhythms(melody)))
