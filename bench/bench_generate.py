@@ -90,6 +90,16 @@ def main() -> None:
         without_structure,
         args.runs,
     )
+    # pitches at the models' own odds (the default since 2026-12-03) or tempered like the note
+    # lengths (the design before), the same seeds, by turns: what the per-row settings cost
+    tempered = {"pitch_temperature": SamplingOptions().temperature, "pitch_top_p": SamplingOptions().top_p}
+    pitch_seeds = iter(range(10**6))
+    paired = iter(range(10**6))
+    fusion_own, fusion_tempered = interleaved(
+        lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(pitch_seeds))),
+        lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(paired), **tempered)),
+        args.runs,
+    )
     import seeds_baseline as seeds
 
     vocab = 40
@@ -99,7 +109,8 @@ def main() -> None:
     rows = [
         ("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion),
         ("the same fusion, --form free", fusion_free), ("fusion (structure inputs read)", fusion_s),
-        ("the same fusion, structure inputs skipped", fusion_plain), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
+        ("the same fusion, structure inputs skipped", fusion_plain), ("fusion, pitches at the models' own odds", fusion_own),
+        ("the same fusion, pitches tempered", fusion_tempered), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
     ]
     for name, ts in rows:
         print(f"{name:45s} median {1000 * statistics.median(ts):9.1f} ms   p95 {1000 * p95(ts):9.1f} ms   (n={len(ts)})")
@@ -107,6 +118,7 @@ def main() -> None:
     print(f"speed-up, continuation: {base / statistics.median(cont):.0f}x; fusion: {base / statistics.median(fusion):.0f}x")
     print(f"phrase plan + motifs cost: fusion {statistics.median(fusion) / statistics.median(fusion_free):.2f}x the free fusion's time")
     print(f"structure inputs cost: fusion {statistics.median(fusion_s) / statistics.median(fusion_plain):.2f}x the time without them")
+    print(f"pitches at their own odds: fusion {statistics.median(fusion_own) / statistics.median(fusion_tempered):.2f}x the tempered fusion's time")
 
 
 if __name__ == "__main__":

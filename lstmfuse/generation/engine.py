@@ -670,9 +670,12 @@ def generate(
             if guides:
                 _apply_guides(scores[b], row, guides[b])
         # pitches at their own settings, note lengths at theirs (SamplingOptions)
-        pitch_rows = np.array([rows[b].expecting_pitch for b in live])
-        temperature = np.where(pitch_rows, opts.pitch_temperature, opts.temperature)
-        top_p = np.where(pitch_rows, opts.pitch_top_p, opts.top_p)
+        pitch = [rows[b].expecting_pitch for b in live]
+        if all(pitch) or not any(pitch):  # one setting for every row (the usual case): no per-row lists
+            temperature, top_p = (opts.pitch_temperature, opts.pitch_top_p) if pitch[0] else (opts.temperature, opts.top_p)
+        else:
+            temperature = [opts.pitch_temperature if x else opts.temperature for x in pitch]
+            top_p = [opts.pitch_top_p if x else opts.top_p for x in pitch]
         choice = sample(scores if len(live) == n_rows else scores[live], allowed, temperature, opts.top_k, top_p, rng).tolist()
         for b, tok in zip(live, choice):
             row = rows[b]

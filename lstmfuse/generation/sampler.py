@@ -5,12 +5,13 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 
 def sample(
-    logits: np.ndarray, allowed: np.ndarray, temperature: float | np.ndarray, top_k: int, top_p: float | np.ndarray, rng: np.random.Generator
+    logits: np.ndarray, allowed: np.ndarray, temperature: float | Sequence[float], top_k: int, top_p: float | Sequence[float], rng: np.random.Generator
 ) -> np.ndarray:
     """Draw one token per row of ``logits`` (B, V) among ``allowed`` (B, V bool).
 
@@ -27,10 +28,11 @@ def sample(
     n = len(logits)
     draws = rng.random(n).tolist()
     rows, tokens = allowed.nonzero()  # row-major: each row's allowed tokens, ascending
-    per_row = np.broadcast_to(np.asarray(temperature, dtype=float), (n,))
-    negated = (logits[rows, tokens] / -per_row[rows]).tolist()  # ascending sort = most likely first
+    one_t = isinstance(temperature, (int, float))
+    divisor = -temperature if one_t else -np.asarray(temperature, dtype=float)[rows]
+    negated = (logits[rows, tokens] / divisor).tolist()  # ascending sort = most likely first
     rows, tokens = rows.tolist(), tokens.tolist()
-    nucleus = np.broadcast_to(np.asarray(top_p, dtype=float), (n,)).tolist()
+    nucleus = [top_p] * n if isinstance(top_p, (int, float)) else list(top_p)
     exp = math.exp
     out = []
     lo = 0
