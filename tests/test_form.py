@@ -277,6 +277,16 @@ def test_a_figure_of_the_passage_is_completed_where_its_first_two_intervals_were
     assert scores[V.pitch_token(70)] == pytest.approx(INTERVAL_BONUS) == scores[V.pitch_token(76)]
 
 
+def test_figure_reuse_counts_the_passages_interval_runs_at_any_pitch():
+    from lstmfuse.metrics.form import figure_reuse, interval_figures
+
+    passage = line([(60, Q), (62, Q), (64, Q), (60, Q)])  # +2 +2 -4
+    moved = line([(67, Q), (69, Q), (71, Q), (67, Q), (65, Q)])  # +2 +2 -4 -2: the figure a fifth up, then one new
+    assert interval_figures(passage) == [(2, 2, -4)]
+    assert figure_reuse(passage, moved) == 0.5
+    assert math.isnan(figure_reuse(passage, line([(60, Q), (62, Q)])))
+
+
 def test_continuations_take_up_the_passages_melodic_figures_as_composers_do():
     """The composers' own next 8 bars of the 16 folk passages of form_proof (music21's
     Northumbrian and American fife tunes) reuse 0.31 of the passage's three-interval figures;

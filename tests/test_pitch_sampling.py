@@ -86,3 +86,16 @@ def test_pitch_settings_are_checked():
         SamplingOptions(pitch_temperature=0.0)
     with pytest.raises(UsageError, match="pitch top-p"):
         SamplingOptions(pitch_top_p=1.5)
+
+
+def test_same_pitch_runs_counts_runs_of_five_or_more_across_rests():
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.metrics.pitch import same_pitch_runs
+
+    pitches = [60] * 5 + [62] * 4 + [None] + [62] * 2 + [64] * 6  # 62 x 6 with a rest inside
+    melody = Melody([NoteEvent(p, F(k, 2), F(1, 2), F(k % 8, 2)) for k, p in enumerate(pitches)])
+    assert same_pitch_runs(melody) == 3
+    assert same_pitch_runs(melody, at_least=6) == 2
+    assert same_pitch_runs(Melody([])) == 0

@@ -34,7 +34,7 @@ TEMPERED = {"pitch_temperature": SamplingOptions().temperature, "pitch_top_p": S
 WIDE = 7
 
 
-def interval_figures(melodies: list[Melody]) -> tuple[np.ndarray, dict[str, float]]:
+def interval_statistics(melodies: list[Melody]) -> tuple[np.ndarray, dict[str, float]]:
     """Pooled interval histogram (25 bins, +-12) and its wide-leap and unison shares, with runs
     of five or more notes on one pitch per 16 bars."""
     counts = sum(interval_counts(m) for m in melodies)
@@ -51,12 +51,12 @@ def run(n: int, seed: int = 0, genres: tuple[str, ...] = GENRES) -> dict:
     for g in genres:
         started = time.perf_counter()
         real = form_proof.real_tunes(g, n, seed)
-        real_hist, real_fig = interval_figures(real)
+        real_hist, real_fig = interval_statistics(real)
         real_matrix = form_proof.feature_matrix(real)
         entry: dict = {"real_n": len(real), "real": {**real_fig, "recurrence_rhythm": form_proof.summarise(real_matrix)["recurrence_rhythm"]}}
         for label, sampling in (("own odds", {}), ("tempered", TEMPERED)):
             tunes = form_proof.generated_tunes(g, n, 16, seed, **sampling)
-            hist, fig = interval_figures(tunes)
+            hist, fig = interval_statistics(tunes)
             matrix = form_proof.feature_matrix(tunes)
             entry[label] = {
                 "interval_overlap": round(float(np.minimum(hist, real_hist).sum()), 3), **fig,
