@@ -92,7 +92,7 @@ def main() -> None:
     )
     # pitches at the models' own odds (the default since 2026-12-03) or tempered like the note
     # lengths (the design before), the same seeds, by turns: what the per-row settings cost
-    tempered = {"pitch_temperature": SamplingOptions().temperature, "pitch_top_p": SamplingOptions().top_p}
+    from lstmfuse.evaluation.pitch_odds import TEMPERED as tempered
     pitch_seeds = iter(range(10**6))
     paired = iter(range(10**6))
     fusion_own, fusion_tempered = interleaved(
