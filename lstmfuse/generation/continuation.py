@@ -25,7 +25,7 @@ from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
-from .motifs import Motifs
+from .motifs import OWN_FIGURE_BONUS, Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
@@ -259,6 +259,8 @@ def continue_melody(
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
+    elif opts.form != "free":  # a tune from nothing takes up its own turns
+        ctx.own_figure_bonus = sum(OWN_FIGURE_BONUS.get(g, 0.0) * x for g, x in w.items()) / sum(w.values())
     settings = {
         "bars": bars,
         "meter": meter,

@@ -61,6 +61,9 @@ class Context:
     passage_upbeat: list[int] = field(default_factory=list)
     #: the passage's rhythm cells and interval figures, favoured while sampling
     motifs: Motifs | None = None
+    #: a tune from nothing: nats for the interval that completes one of its own earlier
+    #: three-note figures (RowState.own_motifs); 0: off
+    own_figure_bonus: float = 0.0
     #: most rest (ticks) a melody may hold: the genres' 95th percentile of real rest shares
     rest_cap: int | None = None
     #: compound meter the genres never cross the main beat in: a note starting off the beat
@@ -151,6 +154,7 @@ class RowState:
     bar_events: list[tuple[int, int]] = field(default_factory=list)  # (position, duration) started this bar
     last_interval: int | None = None
     interval_before: int | None = None  # the interval before last_interval (motif figures)
+    own_motifs: Motifs | None = None  # the figures of the row's finished phrases (Context.own_figure_bonus)
     rest_ticks: int = 0  # rest written so far, counting the repeats the plan will make of it
     rest_weight: int = 1  # 1 + how often the plan repeats the current segment later
     event_ticks: int = 0  # the length of the event being written so far, ties included
@@ -334,6 +338,8 @@ def _end_segment(row: RowState, ctx: Context) -> None:
     # a phrase whose upbeat ends the passage is copied with it (form._whole_phrase)
     row.written.append(ctx.passage_upbeat + row.current if seg.skip else row.current)
     row.current = []
+    if ctx.own_figure_bonus:  # every phrase so far: the first alone restated less (docs/form.md)
+        row.own_motifs = Motifs.own_figures([V.token_pitch(t) for s in row.written for t in s if V.PITCH_BASE <= t < V.DURATION_BASE])
     if row.register_base is None and seg.register is not None and row.seg_pitch_n:
         # no passage: the first phrase's own level anchors the registers of the rest
         row.register_base = row.seg_pitch_sum / row.seg_pitch_n - seg.register
@@ -648,6 +654,8 @@ def generate(
                     scores[b, V.REST] += rest_bias
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before)
+                elif row.own_motifs is not None:
+                    row.own_motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before, ctx.own_figure_bonus)
                 closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= max(bar, CLOSING_QUARTERS * _QUARTER_TICKS)
                 if closing:  # the tune's last bar comes home to where real tunes end
                     _closing_pull(scores[b], row.register_base + ctx.final_offset, targets, ctx.low, ctx.high)

@@ -36,6 +36,11 @@ INTERVAL_BONUS = 0.8
 #: (four intervals 0.178 / 0.158) with the interval mix as far from the composers' as before
 #: (docs/form.md, "The passage's motifs")
 FIGURE_BONUS = 1.6
+#: per genre, nats for the interval that completes one of a tune from nothing's own earlier
+#: three-note figures (a blend: the weighted mean). Sized so that bars 9-16 restate bars 1-8's
+#: turns as often as real tunes of the genre do (python -m lstmfuse.evaluation.own_figures);
+#: Bach's tunes did so already without it (docs/form.md, "A tune takes up its own turns")
+OWN_FIGURE_BONUS: dict[str, float] = {"folk": 2.4, "irish": 2.0, "scottish": 2.0, "bach": 0.0, "palestrina": 1.2}
 
 
 @dataclass
@@ -58,17 +63,16 @@ class Motifs:
             if pos == 0:
                 downbeats.add(start)
         rhythms = sorted({tuple(b) for s, b in bars.items() if s in downbeats})
-        pitches = [e.pitch for e in events if e.pitch is not None]
-        steps = np.diff(pitches).tolist() if len(pitches) > 1 else []
-        follow: dict[int, Counter] = defaultdict(Counter)
-        for a, b in zip(steps, steps[1:]):
-            follow[int(a)][int(b)] += 1
-        shares = {a: {b: n / max(c.values()) for b, n in c.items()} for a, c in follow.items()}
-        figure: dict[tuple[int, int], Counter] = defaultdict(Counter)
-        for a, b, c in zip(steps, steps[1:], steps[2:]):
-            figure[(int(a), int(b))][int(c)] += 1
-        figures = {ab: {c: n / max(cs.values()) for c, n in cs.items()} for ab, cs in figure.items()}
+        shares, figures = _interval_follows([e.pitch for e in events if e.pitch is not None])
         return cls(rhythms, shares, figures)
+
+    @classmethod
+    def own_figures(cls, pitches: list[int]) -> "Motifs":
+        """A tune's own three-note turns so far (no bar rhythms, no two-note steps, no figure
+        of repeated notes): a tune from nothing takes them up in its later phrases."""
+        _, figures = _interval_follows(pitches)
+        figures.pop((0, 0), None)  # favouring a third same note made runs of five
+        return cls([], {}, figures)
 
     def duration_bonus(self, scores: np.ndarray, bar_so_far: list[tuple[int, int]], pos: int) -> None:
         """Favour durations that keep the current bar on one of the passage's bar rhythms, each
@@ -85,14 +89,17 @@ class Motifs:
         for tok in favoured:
             scores[tok] += RHYTHM_BONUS
 
-    def pitch_bonus(self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None, interval_before: int | None = None) -> None:
+    def pitch_bonus(
+        self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None, interval_before: int | None = None,
+        figure_bonus: float = FIGURE_BONUS,
+    ) -> None:
         """Favour pitches that make an interval the passage played after ``last_interval``, and
-        more where ``interval_before`` and ``last_interval`` are a figure it played."""
+        more (``figure_bonus``) where ``interval_before`` and ``last_interval`` are a figure it played."""
         if last_interval is None or last_pitch is None:
             return
         self._add(scores, last_pitch, self.next_interval.get(last_interval, {}), INTERVAL_BONUS)
-        if interval_before is not None and FIGURE_BONUS:
-            self._add(scores, last_pitch, self.next_in_figure.get((interval_before, last_interval), {}), FIGURE_BONUS)
+        if interval_before is not None and figure_bonus:
+            self._add(scores, last_pitch, self.next_in_figure.get((interval_before, last_interval), {}), figure_bonus)
 
     @staticmethod
     def _add(scores: np.ndarray, last_pitch: int, shares: dict[int, float], bonus: float) -> None:
@@ -100,6 +107,20 @@ class Motifs:
             p = last_pitch + step
             if V.PITCH_LOW <= p <= V.PITCH_HIGH:
                 scores[V.pitch_token(p)] += bonus * share
+
+
+def _interval_follows(pitches: list[int]) -> tuple[dict[int, dict[int, float]], dict[tuple[int, int], dict[int, float]]]:
+    """Which interval followed which (shares of the most common), and which followed each pair."""
+    steps = np.diff(pitches).tolist() if len(pitches) > 1 else []
+    follow: dict[int, Counter] = defaultdict(Counter)
+    for a, b in zip(steps, steps[1:]):
+        follow[int(a)][int(b)] += 1
+    shares = {a: {b: n / max(c.values()) for b, n in c.items()} for a, c in follow.items()}
+    figure: dict[tuple[int, int], Counter] = defaultdict(Counter)
+    for a, b, c in zip(steps, steps[1:], steps[2:]):
+        figure[(int(a), int(b))][int(c)] += 1
+    figures = {ab: {c: n / max(cs.values()) for c, n in cs.items()} for ab, cs in figure.items()}
+    return shares, figures
 
 
 _DURATION_TOKEN = {to_ticks(d): V.duration_token(d) for d in V.DURATIONS}

@@ -276,6 +276,29 @@ def figure_reuse(passage: Melody, continuation: Melody, intervals: int = 3) -> f
     return float(np.mean([f in known for f in mine])) if mine else float("nan")
 
 
+def halves(melody: Melody, at: int = 8, end: int = 16) -> tuple[Melody, Melody] | None:
+    """The melody's first ``at`` bars (with any upbeat) and its bars ``at``..``end`` (fewer where
+    it is shorter), to ask whether a tune's second half restates its first; None below 12 bars."""
+    grid = bar_grid(melody)
+    if grid.n_bars < 12:
+        return None
+    cut, stop = grid.bar_start(at), grid.bar_start(min(end, grid.n_bars))
+    first = melody.with_events([e for e in melody.events if e.onset < cut])
+    return first, melody.with_events([e for e in melody.events if cut <= e.onset < stop])
+
+
+def own_figure_reuse(tunes: list[Melody], intervals: int = 3) -> dict[str, float]:
+    """How often bars 9-16 of a tune play its own bars 1-8's interval figures (``own``), beside
+    how often they play the next tune's (``cross``: figures any tune of the style shares, scale
+    runs and the like): ``gap`` = own - cross is what a tune restates of itself."""
+    pairs = [h for h in map(halves, tunes) if h]
+    if len(pairs) < 2:
+        return {"own": float("nan"), "cross": float("nan"), "gap": float("nan")}
+    own = float(np.nanmean([figure_reuse(a, b, intervals) for a, b in pairs]))
+    cross = float(np.nanmean([figure_reuse(pairs[i][0], pairs[(i + 1) % len(pairs)][1], intervals) for i in range(len(pairs))]))
+    return {"own": round(own, 3), "cross": round(cross, 3), "gap": round(own - cross, 3)}
+
+
 def distinct_bar_rhythms(melody: Melody) -> int:
     """How many different bar rhythms the melody's full bars have (variety of figures)."""
     return len(set(bar_rhythms(melody)))
