@@ -259,8 +259,10 @@ def continue_melody(
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
-    elif opts.form != "free":  # a tune from nothing takes up its own turns
-        ctx.own_figure_bonus = sum(OWN_FIGURE_BONUS.get(g, 0.0) * x for g, x in w.items()) / sum(w.values())
+    elif opts.form != "free" and len(w) == 1:  # a tune from nothing takes up its own turns
+        # (one genre: a blend's half-phrases are each its lead's, and no real blend says how
+        # often they should take up each other's turns)
+        ctx.own_figure_bonus = OWN_FIGURE_BONUS.get(next(iter(w)), 0.0)
     settings = {
         "bars": bars,
         "meter": meter,

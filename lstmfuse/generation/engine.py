@@ -655,7 +655,7 @@ def generate(
                 if ctx.motifs is not None:
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before)
                 elif row.own_motifs is not None:
-                    row.own_motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before, ctx.own_figure_bonus)
+                    row.own_motifs.own_pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before, ctx.own_figure_bonus)
                 closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= max(bar, CLOSING_QUARTERS * _QUARTER_TICKS)
                 if closing:  # the tune's last bar comes home to where real tunes end
                     _closing_pull(scores[b], row.register_base + ctx.final_offset, targets, ctx.low, ctx.high)
