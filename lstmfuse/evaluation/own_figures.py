@@ -31,7 +31,7 @@ from ..metrics.form import own_figure_reuse
 from ..metrics.reference import judge
 from . import form_proof
 from .pitch_odds import GENRES, interval_statistics
-from .proof_cli import proof_arguments, publish
+from .proof_cli import arms_table, proof_arguments, publish
 
 
 @contextmanager
@@ -82,15 +82,8 @@ COLUMNS = (("own", "own 3"), ("cross", "cross 3"), ("gap", "gap 3"), ("own4", "o
 
 
 def markdown(report: dict) -> str:
-    lines = [f"bonus (nats) {report['bonus']}", "",
-             "| genre | tunes | " + " | ".join(t for _, t in COLUMNS) + " |", "| --- | --- |" + " ---: |" * len(COLUMNS)]
-    for g, e in report["genres"].items():
-        for label in ("without", "with", "real"):
-            row = e[label]
-            cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else ("1" if k == "interval_overlap" and label == "real" else "") for k, _ in COLUMNS]
-            name = f"real (test split, {e['real_n']})" if label == "real" else f"{label} the bonus"
-            lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    arms = (("without", "without the bonus"), ("with", "with the bonus"))
+    return f"bonus (nats) {report['bonus']}\n\n" + arms_table(report, COLUMNS, arms, "tunes")
 
 
 def main(argv: list[str] | None = None) -> None:

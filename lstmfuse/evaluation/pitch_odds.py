@@ -25,7 +25,7 @@ from ..metrics.form import bar_grid
 from ..metrics.pitch import interval_counts, same_pitch_runs
 from ..metrics.reference import judge
 from . import form_proof
-from .proof_cli import proof_arguments, publish
+from .proof_cli import arms_table, proof_arguments, publish
 
 GENRES = ("folk", "irish", "scottish", "bach", "palestrina")
 #: the pitch settings before 2026-12-03: the note lengths' own
@@ -76,14 +76,7 @@ COLUMNS = (("interval_overlap", "interval overlap"), ("wide_leaps", "leaps >= 5t
 
 
 def markdown(report: dict) -> str:
-    lines = ["| genre | pitches | " + " | ".join(t for _, t in COLUMNS) + " |", "| --- | --- |" + " ---: |" * len(COLUMNS)]
-    for g, e in report["genres"].items():
-        for label in ("tempered", "own odds", "real"):
-            row = e[label]
-            cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else ("1" if k == "interval_overlap" and label == "real" else "") for k, _ in COLUMNS]
-            name = f"real (test split, {e['real_n']})" if label == "real" else label
-            lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return arms_table(report, COLUMNS, (("tempered", "tempered"), ("own odds", "own odds")), "pitches")
 
 
 def main(argv: list[str] | None = None) -> None:

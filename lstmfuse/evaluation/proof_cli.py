@@ -24,3 +24,16 @@ def publish(report: dict, tables: str, out: Path | None) -> None:
     print(tables)
     if out:
         write_bytes_atomic(out, json.dumps(report, indent=2).encode(), force=True)
+
+
+def arms_table(report: dict, columns: tuple[tuple[str, str], ...], arms: tuple[tuple[str, str], ...], arm_header: str) -> str:
+    """A markdown table with one row per genre and arm (``arms``: report key, name shown) and a
+    last row for the genre's real tunes (``real``, ``real_n``): ``columns`` are (key, title)
+    pairs; the real row's interval overlap, with itself, reads 1."""
+    lines = [f"| genre | {arm_header} | " + " | ".join(t for _, t in columns) + " |", "| --- | --- |" + " ---: |" * len(columns)]
+    for g, e in report["genres"].items():
+        for label, name in (*arms, ("real", f"real (test split, {e['real_n']})")):
+            row = e[label]
+            cells = [f"{row[k]:.3f}" if isinstance(row.get(k), float) else ("1" if k == "interval_overlap" and label == "real" else "") for k, _ in columns]
+            lines.append(f"| {g} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
