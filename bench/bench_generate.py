@@ -100,6 +100,20 @@ def main() -> None:
         lambda: continue_passage(passage, bars=4, weights=weights, options=SamplingOptions(seed=next(paired), **tempered)),
         args.runs,
     )
+    # a 16-bar Irish jig from nothing taking up its own turns (the default since 2026-12-03) or
+    # not, the same seeds, by turns: what the own-figure bonus and its leap odds cost
+    from lstmfuse.evaluation.own_figures import without_own_figures
+    from lstmfuse.generation import continue_melody
+
+    def jig(seed: int):
+        return continue_melody(None, bars=16, genre="irish", meter="6/8", options=SamplingOptions(seed=seed))
+
+    def jig_without(seed: int):
+        with without_own_figures():
+            return jig(seed)
+
+    own_seeds, plain_seeds = iter(range(10**6)), iter(range(10**6))
+    tune_own, tune_plain = interleaved(lambda: jig(next(own_seeds)), lambda: jig_without(next(plain_seeds)), args.runs)
     import seeds_baseline as seeds
 
     vocab = 40
@@ -110,7 +124,8 @@ def main() -> None:
         ("lstmfuse 4-bar continuation (folk)", cont), ("lstmfuse 3-genre 4-bar fusion", fusion),
         ("the same fusion, --form free", fusion_free), ("fusion (structure inputs read)", fusion_s),
         ("the same fusion, structure inputs skipped", fusion_plain), ("fusion, pitches at the models' own odds", fusion_own),
-        ("the same fusion, pitches tempered", fusion_tempered), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
+        ("the same fusion, pitches tempered", fusion_tempered), ("16-bar Irish tune from nothing, own turns", tune_own),
+        ("the same tune, without the own-figure bonus", tune_plain), ("seeds predict-per-step, 4 bars (64 steps)", seeds_t),
     ]
     for name, ts in rows:
         print(f"{name:45s} median {1000 * statistics.median(ts):9.1f} ms   p95 {1000 * p95(ts):9.1f} ms   (n={len(ts)})")
@@ -119,6 +134,7 @@ def main() -> None:
     print(f"phrase plan + motifs cost: fusion {statistics.median(fusion) / statistics.median(fusion_free):.2f}x the free fusion's time")
     print(f"structure inputs cost: fusion {statistics.median(fusion_s) / statistics.median(fusion_plain):.2f}x the time without them")
     print(f"pitches at their own odds: fusion {statistics.median(fusion_own) / statistics.median(fusion_tempered):.2f}x the tempered fusion's time")
+    print(f"own turns: a tune from nothing {statistics.median(tune_own) / statistics.median(tune_plain):.2f}x the time without the bonus")
 
 
 if __name__ == "__main__":

@@ -119,7 +119,7 @@ class Motifs:
         before = _leap_log_odds(scores, wide)
         self._add(scores, last_pitch, shares, bonus)
         after = _leap_log_odds(scores, wide)
-        if np.isfinite(before) and np.isfinite(after):
+        if np.isfinite(before) and np.isfinite(after):  # nan: no leap (or nothing else) to keep
             scores[_PITCH_SLICE][wide] += before - after
 
     @staticmethod
@@ -153,10 +153,13 @@ _WIDE_FROM = {p: np.abs(_PITCHES - p) >= WIDE_LEAP for p in range(V.PITCH_LOW, V
 
 def _leap_log_odds(scores: np.ndarray, wide: np.ndarray) -> float:
     """log(mass of the wide leaps / mass of the other pitches and the rest) under the logits
-    ``scores``."""
+    ``scores`` (one exp over the pitches: this runs at every note that continues a figure)."""
     pitches = scores[_PITCH_SLICE]
-    inside = np.logaddexp.reduce(pitches[wide]) if wide.any() else -np.inf
-    return float(inside - np.logaddexp(np.logaddexp.reduce(pitches[~wide]), scores[V.REST]))
+    top = max(float(pitches.max()), float(scores[V.REST]))
+    e = np.exp(pitches - top)
+    inside = float(e[wide].sum())
+    other = float(e.sum()) - inside + float(np.exp(scores[V.REST] - top))
+    return float(np.log(inside) - np.log(other)) if inside > 0 and other > 0 else float("nan")
 
 
 _DURATION_TOKEN = {to_ticks(d): V.duration_token(d) for d in V.DURATIONS}
