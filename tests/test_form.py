@@ -320,8 +320,9 @@ def test_a_tunes_own_figures_leave_out_repeated_notes_and_two_note_steps():
     assert (0, 0) not in m.next_in_figure  # a third same note is never favoured: runs of five
     assert m.next_in_figure[(2, 2)] == {-4: 1.0} and m.next_in_figure[(-4, 0)] == {0: 1.0}
     scores = np.zeros(V.VOCAB_SIZE)
-    m.pitch_bonus(scores, 2, 70, interval_before=2, figure_bonus=2.0)
-    assert scores[V.pitch_token(66)] == 2.0 and np.count_nonzero(scores) == 1
+    m.own_pitch_bonus(scores, 2, 70, interval_before=2, bonus=2.0)
+    near = [V.pitch_token(p) for p in range(64, 77) if p != 66]  # within a sixth of 70: only the leaps' odds move
+    assert scores[V.pitch_token(66)] == 2.0 and not scores[near].any() and scores.max() == 2.0
 
 
 def test_a_tunes_own_figure_is_favoured_without_changing_the_odds_of_a_leap():

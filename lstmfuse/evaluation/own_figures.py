@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -60,10 +60,7 @@ def run(n: int, seed: int = 0, genres: tuple[str, ...] = GENRES) -> dict:
         real_hist, real_fig = interval_statistics(real)
         entry: dict = {"real_n": len(real), "real": {**reuse(real), **real_fig}}
         for label in ("without", "with"):
-            if label == "without":
-                with without_own_figures():
-                    tunes = form_proof.generated_tunes(g, n, 16, seed)
-            else:
+            with without_own_figures() if label == "without" else nullcontext():
                 tunes = form_proof.generated_tunes(g, n, 16, seed)
             hist, fig = interval_statistics(tunes)
             entry[label] = {

@@ -61,8 +61,8 @@ class Context:
     passage_upbeat: list[int] = field(default_factory=list)
     #: the passage's rhythm cells and interval figures, favoured while sampling
     motifs: Motifs | None = None
-    #: a tune from nothing: nats for the interval that completes one of its own earlier
-    #: three-note figures (RowState.own_motifs); 0: off
+    #: a tune from nothing in one genre: nats for the interval that completes one of its own
+    #: earlier three-note figures (RowState.own_motifs, Motifs.own_pitch_bonus); 0: off
     own_figure_bonus: float = 0.0
     #: most rest (ticks) a melody may hold: the genres' 95th percentile of real rest shares
     rest_cap: int | None = None

@@ -91,19 +91,14 @@ class Motifs:
         for tok in favoured:
             scores[tok] += RHYTHM_BONUS
 
-    def pitch_bonus(
-        self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None, interval_before: int | None = None,
-        figure_bonus: float | None = None,
-    ) -> None:
+    def pitch_bonus(self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None, interval_before: int | None = None) -> None:
         """Favour pitches that make an interval the passage played after ``last_interval``, and
-        more (``figure_bonus``, default FIGURE_BONUS) where ``interval_before`` and
-        ``last_interval`` are a figure it played."""
+        more where ``interval_before`` and ``last_interval`` are a figure it played."""
         if last_interval is None or last_pitch is None:
             return
-        figure_bonus = FIGURE_BONUS if figure_bonus is None else figure_bonus
         self._add(scores, last_pitch, self.next_interval.get(last_interval, {}), INTERVAL_BONUS)
-        if interval_before is not None and figure_bonus:
-            self._add(scores, last_pitch, self.next_in_figure.get((interval_before, last_interval), {}), figure_bonus)
+        if interval_before is not None and FIGURE_BONUS:
+            self._add(scores, last_pitch, self.next_in_figure.get((interval_before, last_interval), {}), FIGURE_BONUS)
 
     def own_pitch_bonus(self, scores: np.ndarray, last_interval: int | None, last_pitch: int | None, interval_before: int | None, bonus: float) -> None:
         """A tune's own figures (:meth:`own_figures`): favour the interval that completed the
