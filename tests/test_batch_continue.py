@@ -37,6 +37,20 @@ def test_batch_continue_matches_single_file_command(tmp_path, examples_dir):
         assert len(_events(out / name)) > len(_events(src / name))
 
 
+def test_batch_continue_joins_one_weights_option_per_genre(tmp_path, examples_dir):
+    """``-w folk=0.5 -w irish=0.5`` reaches the op as the blend of both, as the comma form does."""
+    shutil.copy(examples_dir / "oneills-0001.musicxml", tmp_path / "t.musicxml")
+    runs = {"repeated": ["-w", "folk=0.5", "-w", "irish=0.5"], "comma": ["-w", "folk=0.5,irish=0.5"], "irish": ["-w", "irish=1"]}
+    for name, weights in runs.items():
+        proc = subprocess.run([sys.executable, "-m", "lstmfuse", "batch", "continue", str(tmp_path / "t.musicxml"), *weights,
+                               "--bars", "2", "--seed", "3", "--out-dir", str(tmp_path / name)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    settings = load(tmp_path / "repeated" / "t.musicxml").metadata.getCustom("lstmfuse-settings")[0]
+    assert '"weights": {"folk": 0.5, "irish": 0.5}' in str(settings)
+    assert _events(tmp_path / "repeated" / "t.musicxml") == _events(tmp_path / "comma" / "t.musicxml")
+    assert _events(tmp_path / "repeated" / "t.musicxml") != _events(tmp_path / "irish" / "t.musicxml")
+
+
 def test_batch_continue_python_api_and_bad_options(tmp_path, examples_dir):
     import pytest
 

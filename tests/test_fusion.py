@@ -44,6 +44,23 @@ def test_fuse_writes_score_with_reproducible_settings(tmp_path):
     assert [(e.pitch, e.duration) for e in melody_from_part(load(again).parts[0]).events] == [(e.pitch, e.duration) for e in m.events]
 
 
+def test_fuse_takes_one_weights_option_per_genre(tmp_path):
+    """``-w folk=0.5 -w irish=0.5`` is the blend, not the last option alone: a scalar option
+    given twice keeps its last value, which wrote pure Irish without a word."""
+    repeated, comma, irish = (tmp_path / f"{name}.musicxml" for name in ("repeated", "comma", "irish"))
+    common = ["--bars", "2", "--seed", "5", "--meter", "6/8", "--key", "G"]
+    assert _cli("fuse", "-w", "folk=0.5", "-w", "irish=0.5", *common, "-o", str(repeated)).returncode == 0
+    assert _cli("fuse", "-w", "folk=0.5,irish=0.5", *common, "-o", str(comma)).returncode == 0
+    assert _cli("fuse", "-w", "irish=0.5", *common, "-o", str(irish)).returncode == 0
+
+    def notes(path):
+        return [(e.pitch, e.onset, e.duration) for e in melody_from_part(load(path).parts[0]).events]
+
+    settings = json.loads(str(load(repeated).metadata.getCustom("lstmfuse-settings")[0]))
+    assert settings["weights"] == {"folk": 0.5, "irish": 0.5}
+    assert notes(repeated) == notes(comma) and notes(repeated) != notes(irish)
+
+
 def test_fuse_continues_a_seed_file(tmp_path, examples_dir):
     out = tmp_path / "f.musicxml"
     proc = _cli("fuse", "--weights", "irish=0.5,scottish=0.5", "--bars", "2", "--seed-file", str(examples_dir / "oneills-0001.musicxml"), "--seed", "1", "-o", str(out))

@@ -138,9 +138,13 @@ def _make_op_command(cls) -> None:
     ]
     annotations: dict[str, Any] = {"files": List[str]}
     multiple: set[str] = set()
+    joined: dict[str, str] = {}
     for f in fields:
         meta = f.metadata or {}
         ann, is_multi = _cli_type(hints.get(f.name, str))
+        if meta.get("joined"):
+            ann, is_multi = Optional[List[str]], True
+            joined[f.name] = meta["joined"]
         if is_multi:
             multiple.add(f.name)
         flags = meta.get("flags") or (f"--{f.name.replace('_', '-')}",)
@@ -162,7 +166,10 @@ def _make_op_command(cls) -> None:
             v = kwargs.pop(f"op_{f.name}")
             if v is None or (f.name in multiple and not v):
                 continue
-            op_params[f.name] = tuple(v) if f.name in multiple else v
+            if f.name in joined:
+                op_params[f.name] = joined[f.name].join(v)
+            else:
+                op_params[f.name] = tuple(v) if f.name in multiple else v
         op = cls.from_params(op_params)
         _run_batch(kwargs.pop("files"), [op], kwargs)
 

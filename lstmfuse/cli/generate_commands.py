@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 
 from ..generation.options import SamplingOptions
 from ..theory import KEY_GRAMMAR_HELP
 from .app import app, console
-from .sampling import genre_weights, with_sampling_options
+from .sampling import WEIGHTS_HELP, genre_weights, with_sampling_options
 
 
 @app.command("continue")
@@ -18,7 +19,7 @@ def continue_cmd(
     source: Path = typer.Argument(..., help="Score with the passage to continue (.krn, .musicxml, .mxl, .abc, .mid)."),
     bars: int = typer.Option(4, "--bars", "-b", help="Whole bars to add (after completing the last bar)."),
     genre: str = typer.Option(None, "--genre", "-g", help="Continue with one genre model (see 'lstmfuse models')."),
-    weights: str = typer.Option(None, "--weights", "-w", help="Or fuse genres: e.g. folk=0.7,irish=0.3."),
+    weights: Optional[List[str]] = typer.Option(None, "--weights", "-w", metavar="GENRE=W", help="Or fuse genres by weight: " + WEIGHTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     part: str = typer.Option("0", "--part", "-p", help="Part to continue: index from 0 or its name."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
@@ -43,7 +44,7 @@ def continue_cmd(
 @app.command()
 @with_sampling_options
 def fuse(
-    weights: str = typer.Option(..., "--weights", "-w", help="Genre weights, e.g. folk=0.7,irish=0.3 (normalised)."),
+    weights: List[str] = typer.Option(..., "--weights", "-w", metavar="GENRE=W", help="Genre weights: " + WEIGHTS_HELP),
     bars: int = typer.Option(8, "--bars", "-b", help="Bars to write. Without a seed file the tune may start on an upbeat before them, as often as the real tunes of a genre drawn by weight do (--form free: never)."),
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Optional
 
 import typer
 
 from ..generation.options import SamplingOptions
 from .app import app, console
-from .sampling import genre_weights, with_sampling_options
+from .sampling import WEIGHTS_HELP, genre_weights, with_sampling_options
 
 
 @app.command()
@@ -17,7 +18,7 @@ def regenerate(
     source: Path = typer.Argument(..., help="Score to edit (.krn, .musicxml, .mxl, .abc, .mid)."),
     bars: str = typer.Option(..., "--bars", "-b", help="Bars to replace, numbered as the score shows them: 9-12, 9, or last:2."),
     genre: str = typer.Option(None, "--genre", "-g", help="Regenerate with one genre model (see 'lstmfuse models')."),
-    weights: str = typer.Option(None, "--weights", "-w", help="Or fuse genres: e.g. folk=0.7,irish=0.3."),
+    weights: Optional[List[str]] = typer.Option(None, "--weights", "-w", metavar="GENRE=W", help="Or fuse genres by weight: " + WEIGHTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     part: str = typer.Option("0", "--part", "-p", help="Part to edit: index from 0 or its name."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),

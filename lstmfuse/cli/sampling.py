@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import typer
 
@@ -41,8 +41,25 @@ def with_sampling_options(command):
     return wrapper
 
 
-def genre_weights(text: str | None):
-    """``--weights folk=0.7,irish=0.3`` -> GenreWeights over the installed genres (None if not given)."""
+WEIGHTS_HELP = ("folk=0.7,irish=0.3, or the option once per genre (-w folk=0.7 -w irish=0.3); "
+                "normalised; a genre named twice adds up.")
+
+
+def joined_weights(texts: "str | Sequence[str] | None") -> str | None:
+    """Every ``--weights`` given, as one ``genre=number,...`` text (None if none).
+
+    A scalar option given twice keeps only its last value, so ``-w folk=.5 -w irish=.5``
+    would silently be pure Irish; the option is repeatable and its values are joined."""
+    if texts is None or isinstance(texts, str):
+        return texts
+    parts = [t for t in texts if t.strip()]
+    return ",".join(parts) if parts else None
+
+
+def genre_weights(texts: "str | Sequence[str] | None"):
+    """``--weights folk=0.7,irish=0.3`` (or one value per genre) -> GenreWeights over the
+    installed genres (None if not given)."""
+    text = joined_weights(texts)
     if text is None:
         return None
     from ..generation.weights import GenreWeights

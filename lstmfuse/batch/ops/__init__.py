@@ -40,9 +40,13 @@ REGISTRY: dict[str, type["Op"]] = {}
 _loaded = False
 
 
-def option(*flags: str, help: str = "", argument: bool = False, metavar: str | None = None) -> dict:
-    """Field metadata for the generated CLI: ``field(default=..., metadata=option("--to-key", "-k"))``."""
-    return {"flags": flags, "help": help, "argument": argument, "metavar": metavar}
+def option(*flags: str, help: str = "", argument: bool = False, metavar: str | None = None,
+           joined: str | None = None) -> dict:
+    """Field metadata for the generated CLI: ``field(default=..., metadata=option("--to-key", "-k"))``.
+
+    ``joined``: the option may be given more than once and its values reach the (text) field
+    joined by this separator, so that ``-w folk=.5 -w irish=.5`` is not silently the last one."""
+    return {"flags": flags, "help": help, "argument": argument, "metavar": metavar, "joined": joined}
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ class Continue(Op):
 
     bars: int = field(default=4, metadata=option("--bars", "-b", help="Whole bars to add."))
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
-    weights: str = field(default="", metadata=option("--weights", "-w", help="Or a fusion: genre=weight,..."))
+    weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
+                                                   help="Or a fusion: genre=weight,... or -w once per genre."))
     part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
 
     def __post_init__(self) -> None:

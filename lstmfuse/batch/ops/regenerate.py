@@ -34,7 +34,8 @@ class Regenerate(Op):
 
     bars: str = field(default="last:2", metadata=option("--bars", "-b", help="Bars to replace: 9-12, 9, or last:N."))
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
-    weights: str = field(default="", metadata=option("--weights", "-w", help="Or a fusion: genre=weight,..."))
+    weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
+                                                   help="Or a fusion: genre=weight,... or -w once per genre."))
     part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
     candidates: int = field(default=64, metadata=option("--candidates", help="Candidates sampled per file."))
 
