@@ -581,7 +581,7 @@ MuseScore {
 
             Row {
                 spacing: 8
-                Text { width: 90; text: "Temperature"; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
+                Text { width: 90; text: "Rhythm temp."; font.pixelSize: 13; anchors.verticalCenter: parent.verticalCenter }
                 Rectangle {
                     id: ttrack
                     width: 240; height: 16; radius: 8; color: "#dddddd"
