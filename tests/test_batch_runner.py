@@ -126,6 +126,63 @@ def test_resume_skips_done_files_and_refuses_other_recipe(scores, tmp_path):
         batch.run(files, [batch.Transpose("+M3")], out_dir=out, resume=True)
 
 
+def test_resume_never_overwrites_a_file_the_batch_did_not_write(scores, tmp_path):
+    """--resume used to mean --force for every output: a file the user kept in the output
+    folder, or an output edited after the batch wrote it, was overwritten without a word."""
+    out = tmp_path / "out"
+    files = [scores / "a"]
+    out.mkdir()
+    mine = out / "bwv7.7.mxl"
+    mine.write_text("hand-edited")
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+    assert res.summary() == {"ok": 1, "failed": 1}
+    assert mine.read_text() == "hand-edited"
+    assert "already exists" in next(r.error for r in res.files if r.status == "failed")
+    # and again: the failed file's claim is settled, so a second --resume leaves it too
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+    assert res.summary() == {"skipped": 1, "failed": 1} and mine.read_text() == "hand-edited"
+    # an output the batch wrote and the user then edited is theirs now
+    done = out / "bwv66.6.mxl"
+    done.write_text("edited after the batch")
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+    assert res.summary() == {"failed": 2} and done.read_text() == "edited after the batch"
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True, force=True)
+    assert res.summary() == {"ok": 2} and mine.read_bytes() != b"hand-edited"
+
+
+def test_a_claimed_output_left_by_a_kill_is_written_again_on_resume(scores, tmp_path):
+    """A file written just before a kill, its result not yet journaled: the journal's claim
+    (made when no file was there) lets --resume write it again without --force."""
+    out = tmp_path / "out"
+    files = [scores / "a"]
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out)
+    assert res.summary() == {"ok": 2}
+    journal = out / safety.JOURNAL_NAME
+    lines = journal.read_text().splitlines()
+    assert sum('"claimed"' in line for line in lines) == 2
+    # the kill came after bwv66.6's file was renamed into place and before its result line
+    journal.write_text("\n".join(line for line in lines if not ("bwv66.6" in line and '"claimed"' not in line)) + "\n")
+    (out / "bwv66.6.mxl").write_bytes(b"half a run ago")
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+    assert sorted(r.status for r in res.files) == ["ok", "skipped"]
+    assert (out / "bwv66.6.mxl").read_bytes() != b"half a run ago"
+
+
+def test_a_rerun_that_fails_keeps_the_journal_of_the_same_batch(scores, tmp_path):
+    """Run again without --resume, every file fails (its output exists): the journal kept only
+    its header, and a later --resume redid, and overwrote, every file."""
+    out = tmp_path / "out"
+    files = [scores / "a"]
+    assert batch.run(files, [batch.Transpose("+M2")], out_dir=out).summary() == {"ok": 2}
+    assert batch.run(files, [batch.Transpose("+M2")], out_dir=out).summary() == {"failed": 2}
+    res = batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+    assert res.summary() == {"skipped": 2}
+    # another batch into the same folder starts a journal of its own
+    assert batch.run(files, [batch.Transpose("+M3")], out_dir=out).summary() == {"failed": 2}
+    with pytest.raises(UsageError, match="different batch"):
+        batch.run(files, [batch.Transpose("+M2")], out_dir=out, resume=True)
+
+
 def test_resume_in_place_never_applies_twice(scores):
     files = [scores / "a"]
     res = batch.run(files, [batch.Transpose("+M2")], in_place=True)

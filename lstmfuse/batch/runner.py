@@ -364,7 +364,7 @@ def run(
         fmt = target_format(src, op_list) if src.exists() else None
         dst = output_path(src, base, out_path, fmt) if (out_path is not None or in_place) else None
         plan.append({"source": str(src), "output": str(dst) if dst else None, "ops": ops_json, "mode": mode,
-                     "backup": bool(backup), "force": bool(force or resume), "pending": mode == "inplace"})
+                     "backup": bool(backup), "force": bool(force), "pending": mode == "inplace"})
 
     results: dict[str, FileResult] = _refuse_collisions(plan)
     if out_path is not None and mode != "dry":
@@ -376,15 +376,26 @@ def run(
     if mode != "dry" and journal is not False:
         jpath = Path(journal) if journal else (out_path if out_path is not None else base) / safety.JOURNAL_NAME
         jr = safety.Journal(jpath, recipe, options)
+        # an earlier run of this very batch: its record is kept (a rerun that fails on every
+        # file no longer leaves only a header behind, and --resume still knows what was done)
+        same_batch = resume or jr.same_batch()
         if resume:
             done = jr.load()
             for task in plan:
                 if task["source"] in results:  # refused above
                     continue
-                skipped = _resume_check(task, done.get(task["source"]), mode)
+                entry = done.get(task["source"])
+                skipped = _resume_check(task, jr.finished.get(task["source"]), mode)
                 if skipped is not None:
                     results[task["source"]] = skipped
-        jr.open(append=resume)
+                elif (entry is not None and entry.get("status") == "claimed" and not entry.get("existed")
+                      and entry.get("output") == task["output"]):
+                    # claimed by this batch when no file was there, and killed before its result
+                    # was recorded: a file there now is this batch's own and may be written
+                    # again. Any other existing file (the user's, or an output edited since) is
+                    # left alone without --force.
+                    task["force"] = True
+        jr.open(append=same_batch)
         for task in plan:  # an in-place file finished just before a kill is journaled now
             r = results.get(task["source"])
             if r is not None and r.status == "ok" and r.notes == ["finished before the interruption"]:
@@ -395,6 +406,10 @@ def run(
                 safety.clear_pending(task["source"])
 
     todo = [t for t in plan if t["source"] not in results]
+    if jr is not None and mode == "out":
+        for task in todo:  # claimed before any is written, so --resume knows its own outputs
+            jr.record({"source": task["source"], "output": task["output"], "status": "claimed",
+                       "existed": bool(task["output"]) and os.path.exists(task["output"])})
     if on_start is not None:
         on_start(len(plan))
     for r in results.values():
@@ -404,7 +419,7 @@ def run(
     def handle(raw: dict[str, Any]) -> None:
         r = FileResult(**raw)
         results[r.source] = r
-        if jr is not None and r.status in ("ok", "unchanged"):
+        if jr is not None and r.status in ("ok", "unchanged", "failed"):
             jr.record(_journal_entry(r))
         if mode == "inplace":
             safety.clear_pending(r.source)

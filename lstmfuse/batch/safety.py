@@ -70,9 +70,14 @@ class Journal:
         self.path = Path(path)
         self.header = {"journal": "lstmfuse batch", "version": 1, "recipe": recipe, "options": options}
         self._fh = None
+        self.finished = {}
 
     def load(self) -> dict[str, dict[str, Any]]:
-        """Entries of an earlier run of the same recipe, by source path (may be empty)."""
+        """The last entry of an earlier run of the same recipe for each source path (may be
+        empty; ``claimed`` before its work, then ``ok``, ``unchanged`` or ``failed``). The
+        last finished one (``ok`` or ``unchanged``) is kept in :attr:`finished`: a later run
+        that failed on the file does not undo it."""
+        self.finished: dict[str, dict[str, Any]] = {}
         from ..errors import UsageError
 
         try:
@@ -99,7 +104,18 @@ class Journal:
                 continue  # a line cut by a kill: that file is simply not done
             if isinstance(entry, dict) and "source" in entry:
                 done[entry["source"]] = entry
+                if entry.get("status") in ("ok", "unchanged"):
+                    self.finished[entry["source"]] = entry
         return done
+
+    def same_batch(self) -> bool:
+        """Whether the journal on disk was written by this batch (the same ops and options)."""
+        try:
+            with open(self.path, encoding="utf-8") as fh:
+                header = json.loads(fh.readline())
+        except (OSError, ValueError):
+            return False
+        return isinstance(header, dict) and header.get("recipe") == self.header["recipe"] and header.get("options") == self.header["options"]
 
     def open(self, append: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,7 @@ _COMMON: list[tuple[str, Any, Any]] = [
     ("force", bool, typer.Option(False, "--force", "-f", help="Overwrite existing files in --out-dir.", rich_help_panel="Where results go")),
     ("dry_run", bool, typer.Option(False, "--dry-run", "-n", help="Write nothing; show what would change in each file.", rich_help_panel="Run")),
     ("report", Optional[Path], typer.Option(None, "--report", help="Write a JSON report of every file and its result.", rich_help_panel="Run")),
-    ("resume", bool, typer.Option(False, "--resume", help="Skip files an earlier (interrupted) run of the same batch finished (journal in the out dir).", rich_help_panel="Run")),
+    ("resume", bool, typer.Option(False, "--resume", help="Skip files an earlier (interrupted) run of the same batch finished (journal in the out dir); existing files it did not write still need --force.", rich_help_panel="Run")),
     ("journal", Optional[Path], typer.Option(None, "--journal", help="Journal file (default: .lstmfuse-batch-journal.jsonl in the out dir, or the inputs' common folder with --in-place).", rich_help_panel="Run")),
     ("jobs", int, typer.Option(1, "--jobs", "-j", min=1, help="Worker processes (local engine) or local Dask workers.", rich_help_panel="Run")),
     ("engine", str, typer.Option("local", "--engine", help="local (process pool) or dask.", rich_help_panel="Run")),
