@@ -93,9 +93,9 @@ class SamplingOptions:
     rest_density: float = _control(  # multiplies the odds of a rest
         1.0, "--rest-density", help="Multiply the odds of rests (0: no rests, 2: twice as likely).",
         schema={"type": "number", "minimum": 0, "maximum": 10})
-    end_on_stable: bool = _control(  # last note on the tonic (with a phrase plan) or its triad (free)
+    end_on_stable: bool = _control(  # last note on a degree the genres' tunes end on (a plan) or the tonic triad (free)
         True, "--end-on-stable/--free-ending",
-        help="End on the tonic, with a long last note (on the tonic triad with --form free).", schema={"type": "boolean"})
+        help="End as the genres' real tunes end, as often as they do: mostly on the tonic, now and then on another degree (folk songs on the 3rd in 13%, Palestrina's parts on the 5th or 3rd in half), the last note as long as theirs; with a layout such as --form AABB always on the tonic, with --form free on the tonic triad. --free-ending: anywhere.", schema={"type": "boolean"})
     #: phrase plan: 'auto' (a layout real tunes of the genre use), 'free' (no plan), or an
     #: explicit layout such as 'AABB' or "AA'BA'" (see generation/form.py)
     form: str = _control(
