@@ -152,3 +152,25 @@ def test_sigint_stops_cleanly_with_report(tmp_path, expected, jobs):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert all(f.read_bytes() == new for f in files)
+
+
+def test_ctrl_c_stops_a_many_file_convert_and_says_so(tmp_path):
+    """``lstmfuse convert DIR --to krn --out-dir OUT``, Ctrl-C after the first file: the file
+    being written is finished, the others are not started, and the command says so and exits
+    130 (it used to print "converted 1 of 8" and exit 0, as if it had finished)."""
+    files = _library(tmp_path / "lib")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "lstmfuse", "convert", str(tmp_path / "lib"), "--to", "musicxml",
+                             "--out-dir", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    t0 = time.time()
+    while not (out.exists() and any(p.suffix == ".musicxml" and not is_temp_name(p.name) for p in out.iterdir())):
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert time.time() - t0 < 120, "no file converted"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"not converted" in err
+    written = [p for p in out.iterdir() if p.suffix == ".musicxml"]
+    assert 1 <= len(written) < len(files)
+    _no_temps(out)

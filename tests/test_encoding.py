@@ -108,3 +108,22 @@ def test_melody_json_is_exact():
     m = Melody([NoteEvent(61, F(1, 3), F(2, 3), F(1, 3), "C#4"), NoteEvent(None, F(1), F(1, 2), F(1))], meter="6/8", sharps=3, mode="major")
     back = melody_from_dict(melody_to_dict(m, spelling=True))
     assert back.events == m.events and back.meter == "6/8" and back.sharps == 3
+
+
+def test_a_signature_that_names_no_key_by_sharps_is_read_from_the_notes():
+    """The LilyPond suite's non-traditional signatures (13c: B-flat, E-flat and F-sharp; 13d:
+    microtones) have no count of sharps: the key is the notes' (a TypeError before); a part of
+    rests only has no key to hear and reads as C (a music21 analysis error before). Both
+    continue without a traceback."""
+    from conftest import LILYPOND
+
+    from lstmfuse.generation import SamplingOptions, continue_melody
+    from lstmfuse.io import load
+
+    for name in ("13c-KeySignatures-NonTraditional.xml", "13d-KeySignatures-Microtones.xml"):
+        melody = melody_from_part(load(LILYPOND / name).parts[0])
+        assert isinstance(melody.sharps, int) and -7 <= melody.sharps <= 7, name
+        assert continue_melody(melody, bars=1, genre="folk", options=SamplingOptions(seed=1)).melodies[0].notes
+    rests = melody_from_part(load(LILYPOND / "51d-EmptyTitle.xml").parts[0])
+    assert rests.notes == [] and rests.sharps == 0
+    assert continue_melody(rests, bars=1, genre="folk", options=SamplingOptions(seed=1)).melodies[0].notes

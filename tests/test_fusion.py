@@ -61,6 +61,16 @@ def test_fuse_takes_one_weights_option_per_genre(tmp_path):
     assert notes(repeated) == notes(comma) and notes(repeated) != notes(irish)
 
 
+def test_fuse_writes_the_mode_of_the_key_asked_for(tmp_path):
+    """``--key e`` is E minor in the file (MusicXML <mode>minor</mode>, kern *e:), not a bare
+    one-sharp signature that reads as G major."""
+    for suffix in (".musicxml", ".krn"):
+        out = tmp_path / f"e{suffix}"
+        assert _cli("fuse", "-w", "folk=1", "--key", "e", "--bars", "2", "--seed", "1", "-o", str(out)).returncode == 0
+        k = load(out).recurse().getElementsByClass("KeySignature").first()
+        assert (k.sharps, getattr(k, "mode", None)) == (1, "minor"), (suffix, k)
+
+
 def test_fuse_continues_a_seed_file(tmp_path, examples_dir):
     out = tmp_path / "f.musicxml"
     proc = _cli("fuse", "--weights", "irish=0.5,scottish=0.5", "--bars", "2", "--seed-file", str(examples_dir / "oneills-0001.musicxml"), "--seed", "1", "-o", str(out))

@@ -160,6 +160,12 @@ def test_unknown_output_format_is_one_line(tmp_path, examples_dir):
         (["fuse", "--bogus"], "lstmfuse fuse: No such option: --bogus"),
         (["continue", "x.musicxml", "--bars", "abc", "-o", "out.musicxml"], "Invalid value for '--bars'"),
         (["batch", "transpose", "--semitones", "2"], "lstmfuse batch transpose: "),
+        # meters and keys no score can write: refused before any music is made (0/4 was a
+        # ZeroDivisionError; 99/4 failed when the file was written; G# wrote 8 sharps)
+        (["fuse", "-w", "folk=1", "--meter", "0/4", "-o", "out.musicxml"], "not a time signature: '0/4'"),
+        (["fuse", "-w", "folk=1", "--meter", "99/4", "-o", "out.musicxml"], "meter 99/4: a bar of 99 quarters is longer"),
+        (["fuse", "-w", "folk=1", "--meter", "4/3", "-o", "out.musicxml"], "meter 4/3: the beat must be"),
+        (["fuse", "-w", "folk=1", "--key", "G#", "-o", "out.musicxml"], "G# major needs 8 sharps (a signature has at most 7): write it as Ab"),
     ],
 )
 def test_command_line_usage_errors_are_one_line(tmp_path, args, message):

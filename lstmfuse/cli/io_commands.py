@@ -150,6 +150,11 @@ def _convert_batch(sources: list[str], to: str, out_dir: Path, jobs: int, force:
         f"with {jobs} process(es): {rate:.2f} files/s",
         highlight=False,
     )
+    if result.interrupted:  # Ctrl-C: the files being written were finished, the rest not started
+        left = sum(r.status == "interrupted" for r in result.files)
+        console_err.print(f"[bold red]interrupted[/]: {left} file(s) not converted; the converted ones are complete. "
+                          "Run again into another folder, or with --force, to convert them", highlight=False, soft_wrap=True)
+        raise typer.Exit(130)
     if result.failed:
         raise typer.Exit(1)
 

@@ -83,11 +83,33 @@ def meter_bar_length(meter: str) -> Fraction:
     """Bar length in quarters of a time signature string like '6/8' or '3/2'."""
     try:
         num, den = meter.split("/")
+        if int(num) < 1:
+            raise ValueError(meter)
         return Fraction(int(num) * 4, int(den))
     except (ValueError, ZeroDivisionError):
         from ..errors import UsageError
 
         raise UsageError(f"not a time signature: '{meter}'") from None
+
+
+#: the longest bar (quarters) a new tune's meter may have: a rest filling a bar of 64/4 has no
+#: note value MusicXML can write
+MAX_BAR_QUARTERS = 32
+
+
+def writable_meter(meter: str) -> str:
+    """``meter`` if a new tune can be written in it: a beat of a whole note or a power-of-two
+    fraction of one, and at most MAX_BAR_QUARTERS quarters a bar; else a one-line UsageError
+    (before any music is generated, not when the file is written)."""
+    from ..errors import UsageError
+
+    bar = meter_bar_length(meter)
+    den = int(meter.split("/")[1])
+    if den & (den - 1) or den > 64:
+        raise UsageError(f"meter {meter}: the beat must be a whole note or a half, quarter, eighth ... of one (x/1, x/2, x/4, x/8, x/16, x/32, x/64)")
+    if bar > MAX_BAR_QUARTERS:
+        raise UsageError(f"meter {meter}: a bar of {bar} quarters is longer than lstmfuse writes ({MAX_BAR_QUARTERS} quarters)")
+    return meter
 
 
 def rebarred(m: Melody, meter: str, phase: int = 0) -> Melody | None:

@@ -117,12 +117,18 @@ def bar_start(part, number: int) -> Fraction:
 
 
 def _key_context(part) -> tuple[int, str | None, str | None]:
-    """Key signature sharps, mode and tonic name from the first key in the part."""
+    """Key signature sharps, mode and tonic name from the first key in the part. Without a
+    signature that names a key by sharps (none at all, or a non-traditional one such as
+    B-flat with F-sharp), the key the notes are in; without notes either, C (0 sharps)."""
     from music21 import key
+    from music21.analysis.discrete import DiscreteAnalysisException
 
     found = part.recurse().getElementsByClass(key.KeySignature).first()
-    if found is None:
-        analysed = part.analyze("key")
+    if found is None or found.sharps is None:
+        try:
+            analysed = part.analyze("key")
+        except DiscreteAnalysisException:  # rests only: nothing to hear a key in
+            return 0, None, None
         return analysed.sharps, analysed.mode, analysed.tonic.name
     if isinstance(found, key.Key):
         mode = found.mode if found.mode in ("major", "minor") else None

@@ -174,7 +174,10 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
     part.partName = "Melody"
     flat = stream.Part()
     flat.insert(0, m21meter.TimeSignature(melody.meter))
-    flat.insert(0, key.KeySignature(melody.sharps))
+    signature = key.KeySignature(melody.sharps)
+    # with its mode where the melody knows it (fuse --key e: the file says E minor, not only
+    # one sharp); a modal or unknown mode keeps the bare signature
+    flat.insert(0, signature.asKey(melody.mode) if melody.mode in ("major", "minor") else signature)
     # a melody that begins with a pickup is laid out from the barline before it, then its
     # first bar is made the short pickup bar (and its last bar the short bar that completes it)
     start = melody.events[0].onset if melody.events else Fraction(0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from ..encoding.events import writable_meter
 from ..encoding.extract import melody_from_part, pick_part
 from ..errors import UsageError
 from ..io import load, save
@@ -41,7 +42,15 @@ def major_or_minor_key(key: str | Key) -> Key:
     k = parse_key(key) if isinstance(key, str) else key
     if k.major_or_minor is None:
         raise UsageError(f"key '{key}': lstmfuse writes major or minor keys, not {k.mode} (e.g. {k.tonic} or {k.tonic.lower()} minor)")
-    return Key(k.tonic_step, k.tonic_alter, k.major_or_minor)
+    chosen = Key(k.tonic_step, k.tonic_alter, k.major_or_minor)
+    if abs(chosen.fifths) > 7:  # G# major: 8 sharps, F## among them; no signature writes it
+        from music21 import pitch
+
+        other = pitch.Pitch(chosen.tonic).getEnharmonic().name.replace("-", "b")
+        raise UsageError(f"key '{key}': {chosen.tonic} {chosen.mode} needs {abs(chosen.fifths)} "
+                         f"{'sharps' if chosen.fifths > 0 else 'flats'} (a signature has at most 7): "
+                         f"write it as {other if chosen.mode == 'major' else other.lower()} ({other} {chosen.mode})")
+    return chosen
 
 
 def _prepare_outputs(out: Path, variants: int, force: bool, png: bool) -> list[Path]:
@@ -139,6 +148,8 @@ def fuse_melody(
     from .form import typical_meter_and_key
 
     w = GenreWeights.parse(weights, genre_names())
+    if meter is not None:
+        writable_meter(meter)
     heaviest = w.heaviest_drawn(options.seed if options is not None else None)
     typical_meter, typical_sharps, typical_mode = typical_meter_and_key(heaviest)
     chosen = major_or_minor_key(key) if key else Key.from_signature(typical_sharps, typical_mode)
