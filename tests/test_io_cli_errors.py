@@ -166,6 +166,11 @@ def test_unknown_output_format_is_one_line(tmp_path, examples_dir):
         (["fuse", "-w", "folk=1", "--meter", "99/4", "-o", "out.musicxml"], "meter 99/4: a bar of 99 quarters is longer"),
         (["fuse", "-w", "folk=1", "--meter", "4/3", "-o", "out.musicxml"], "meter 4/3: the beat must be"),
         (["fuse", "-w", "folk=1", "--key", "G#", "-o", "out.musicxml"], "G# major needs 8 sharps (a signature has at most 7): write it as Ab"),
+        # an option that takes one value, given twice: click kept the last without a word
+        (["fuse", "-w", "folk=1", "--bars", "2", "-b6", "-o", "out.musicxml"], "lstmfuse fuse: --bars given 2 times (--bars 2, -b 6)"),
+        (["fuse", "-w", "folk=1", "-o", "a.musicxml", "-o", "b.musicxml"], "--out given 2 times (-o a.musicxml, -o b.musicxml)"),
+        (["batch", "transpose", "x.krn", "--interval", "+M2", "--interval=-m3", "--out-dir", "o"],
+         "lstmfuse batch transpose: --interval given 2 times (--interval +M2, --interval -m3): it takes one value"),
     ],
 )
 def test_command_line_usage_errors_are_one_line(tmp_path, args, message):
@@ -182,3 +187,13 @@ def test_help_still_exits_zero_and_bare_command_shows_help(tmp_path):
     assert run_cli("continue", "--help", cwd=tmp_path).returncode == 0
     bare = run_cli(cwd=tmp_path)
     assert bare.returncode == 2 and "Usage: lstmfuse" in bare.stdout + bare.stderr
+
+
+def test_options_meant_to_repeat_and_values_that_look_like_options_are_not_counted():
+    from lstmfuse.cli.repeated import repeated_option
+
+    assert repeated_option(["fuse", "-w", "folk=0.5", "-w", "irish=0.5", "-o", "x.musicxml"]) is None
+    assert repeated_option(["batch", "transpose", "lib", "--interval", "-m3", "--out-dir", "o"]) is None
+    assert repeated_option(["fuse", "--png", "--png", "-w", "folk=1", "-o", "x.musicxml"]) is None  # a flag
+    assert repeated_option(["continue", "a.krn", "-g", "folk", "-o", "x.krn", "--", "-g"]) is None  # after --
+    assert "--genre given 2 times" in repeated_option(["continue", "a.krn", "-g", "folk", "--genre=irish", "-o", "x.krn"])

@@ -20,6 +20,7 @@ except ImportError:  # older typer runs on click itself
 from ..errors import LstmfuseError
 from . import help_style
 from .app import app, console_err
+from .repeated import repeated_option
 
 help_style.apply()  # no '<bool>' after flags, 'FILE' not '{file}' in usage lines
 
@@ -47,8 +48,13 @@ def main() -> None:
     Click's own usage errors (a missing argument, an unknown option, '--bars abc') get the
     same one-line form instead of its boxed usage screen, naming the command to ask --help."""
     warnings.showwarning = _show_warning
+    command = typer.main.get_command(app)  # built once: the check below reads it, then it runs
+    twice = repeated_option(sys.argv[1:], command)
+    if twice is not None:
+        console_err.print(f"[bold red]error:[/] {escape(twice)}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     try:
-        code = app(standalone_mode=False, prog_name="lstmfuse")
+        code = command(args=sys.argv[1:], standalone_mode=False, prog_name="lstmfuse")
     except click_errors.NoArgsIsHelpError:  # bare 'lstmfuse' or 'lstmfuse batch': typer showed the help
         sys.exit(2)  # as click does: the command was incomplete
     except click_errors.UsageError as err:
