@@ -35,6 +35,33 @@ def test_abc_collection_yields_every_tune(corpus_dir):
     assert all(t.recurse().notes for t in tunes)
 
 
+def test_one_tune_of_an_abc_collection_is_read_alone_and_is_the_same_tune(corpus_dir, tmp_path):
+    """load(path, index) parses only that tune (music21's ``number``, by its X: number): a
+    313-tune file took 9 s to give its first tune. Each tune read alone is the collection's
+    own; X: numbers out of order are followed by position, and a file that repeats an X:
+    number is read whole."""
+    import time
+
+    path = corpus_dir / "essenFolksong" / "erk5.abc"
+    whole = list(load_all(path))
+    for i in (0, 5, len(whole) - 1):
+        alone = load(path, i)
+        assert _notes(alone) == _notes(whole[i]) and alone.metadata.title == whole[i].metadata.title
+    with pytest.raises(ScoreReadError, match=f"no tune number {len(whole) + 1}"):
+        load(path, len(whole))
+    started = time.perf_counter()
+    load(corpus_dir / "essenFolksong" / "altdeu10.abc", 200)
+    assert time.perf_counter() - started < 3.0  # the whole file: about 9 s
+    text = path.read_text(encoding="latin-1")
+    blocks = text.split("\nX:")
+    shuffled = tmp_path / "shuffled.abc"  # the second tune first, as X:2 then X:1
+    shuffled.write_text(blocks[0] + "\nX:" + blocks[2] + "\nX:" + blocks[1] + "\n", encoding="latin-1")
+    assert _notes(load(shuffled, 0)) == _notes(whole[1]) and _notes(load(shuffled, 1)) == _notes(whole[0])
+    twice = tmp_path / "twice.abc"
+    twice.write_text(blocks[0] + "\nX:" + blocks[1] + "\nX:" + blocks[1] + "\n", encoding="latin-1")
+    assert _notes(load(twice, 1)) == _notes(whole[0])
+
+
 def test_save_refuses_to_clobber_and_leaves_no_partial_file(tmp_path, examples_dir):
     score = load(examples_dir / "essen-altdeu10-1.krn")
     target = tmp_path / "out.musicxml"

@@ -70,3 +70,14 @@ def test_abc_collection_tune_choice(tmp_path):
     assert (second.title, second.notes, second.meters, second.key) == ("Two", 4, ["3/4"], "D major")
     proc = run_cli("info", str(abc), "--tune", "3", cwd=tmp_path)
     assert proc.returncode == 2 and "has no tune number 3" in proc.stderr
+
+
+def test_commands_that_read_one_tune_say_which_of_a_collection_they_took(tmp_path):
+    """continue, regenerate, render and metrics read the first tune of an ABC collection; they
+    now say so, so the other tunes are not thought lost."""
+    abc = tmp_path / "two.abc"
+    abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|GABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|\n")
+    proc = run_cli("metrics", str(abc), cwd=tmp_path)
+    assert proc.returncode == 0 and "holds 2 tunes; measured the first" in proc.stderr, proc.stderr
+    proc = run_cli("continue", str(abc), "-g", "folk", "--bars", "1", "-o", str(tmp_path / "c.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0 and "holds 2 tunes; continuing the first" in " ".join(proc.stdout.split()), proc.stdout

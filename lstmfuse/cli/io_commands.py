@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .. import io
 from ..errors import UsageError
-from ..io import atomic, writer  # noqa: F401  (submodules used below)
+from ..io import atomic, formats, writer  # noqa: F401  (submodules used below)
 from .app import app, console, console_err
 
 
@@ -312,6 +312,8 @@ def render(
         console_err.print(
             f"note: {escape('; '.join(result.attempts))}; rendered through {result.route}", highlight=False, soft_wrap=True
         )
+    if note := io.formats.first_tune_note(file, "rendered"):
+        console_err.print(escape(note), highlight=False, soft_wrap=True)
     shown = ", ".join(escape(str(f)) for f in result.files)
     what = f"page {page} of {result.page_count}" if page else f"{len(result.files)} page(s)"
     console.print(f"wrote {shown} ({what})", highlight=False, soft_wrap=True)

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import UsageError
-from .app import app, console
+from .app import app, console, console_err
 
 reference_app = typer.Typer(help="Reference data for the metrics: genre profiles, originality indices, style classifier.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
@@ -74,6 +75,7 @@ def metrics(
     """
     from ..encoding.extract import melody_from_part, pick_part
     from ..io import load
+    from ..io.formats import first_tune_note
     from ..metrics import melody_metrics
     from ..metrics.reference import judge, known_genres, originality_index, profile
 
@@ -82,6 +84,8 @@ def metrics(
     rows = []
     for f in files:
         part_obj = pick_part(load(f), part)
+        if note := first_tune_note(f, "measured"):
+            console_err.print(escape(note), highlight=False, soft_wrap=True)
         melody = melody_from_part(part_obj, source=str(f))
         passage = None
         if from_bar is not None:

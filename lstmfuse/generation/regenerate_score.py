@@ -21,6 +21,7 @@ from ..io import load
 from .options import SamplingOptions
 from .regenerate import RegenerateResult, parse_bars, regenerate_span
 from .score_write import _beam, _make, _split, record_settings, show_accidentals
+from ..io.formats import first_tune_note
 from .service import _finish, _prepare_outputs, picked_part
 from .weights import GenreWeights
 
@@ -181,6 +182,8 @@ def regenerate_score(
     src, target = Path(source), Path(out)
     paths = _prepare_outputs(target, variants, force, False)
     score = load(src)
+    if tell is not None and (note := first_tune_note(src, "regenerating bars of")):
+        tell(note)
     result, index, _ = regenerate_in_score(score, bars=bars, genre=genre, weights=weights, part=part, options=options, variants=variants, source=str(src))
     if tell is not None and "key_of_notes" in result.settings:
         tell(result.settings["key_of_notes"]["said"])

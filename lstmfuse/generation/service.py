@@ -16,6 +16,7 @@ from ..encoding.extract import melody_from_part, pick_part
 from ..errors import UsageError
 from ..io import load, save
 from ..io.atomic import check_writable
+from ..io.formats import first_tune_note
 from ..io.writer import output_format
 from ..theory import Key, parse_key
 from .continuation import Result, continue_melody
@@ -115,6 +116,8 @@ def continue_score(
     src, target = Path(source), Path(out)
     paths = _prepare_outputs(target, variants, force, png)
     score = load(src)
+    if tell is not None and (note := first_tune_note(src, "continuing")):
+        tell(note)
     part_obj, index = picked_part(score, part)
     passage = melody_from_part(part_obj, source=str(src))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)

@@ -101,6 +101,13 @@ def tune_count_hint(path: str | Path) -> int:
     return abc_tune_count(Path(path).read_bytes())
 
 
+def first_tune_note(path: str | Path, doing: str) -> str | None:
+    """A note for a command that reads one score where ``path`` holds several (an ABC
+    collection): which it took, so the others are not thought lost; None for one score."""
+    tunes = tune_count_hint(path)
+    return f"note: {path} holds {tunes} tunes; {doing} the first" if tunes > 1 else None
+
+
 def abc_tune_count(data: bytes) -> int:
     """How many tunes (``X:`` headers) an ABC text holds; at least 1."""
     return max(1, sum(1 for line in data.splitlines() if line.startswith(b"X:")))
