@@ -197,3 +197,23 @@ def test_options_meant_to_repeat_and_values_that_look_like_options_are_not_count
     assert repeated_option(["fuse", "--png", "--png", "-w", "folk=1", "-o", "x.musicxml"]) is None  # a flag
     assert repeated_option(["continue", "a.krn", "-g", "folk", "-o", "x.krn", "--", "-g"]) is None  # after --
     assert "--genre given 2 times" in repeated_option(["continue", "a.krn", "-g", "folk", "--genre=irish", "-o", "x.krn"])
+
+
+def test_odd_meters_ranges_and_report_paths_are_named_in_one_line(tmp_path):
+    """An additive meter names the file (it said only "not a time signature: '3/8+2/8'"); an
+    inverted range says so (it said "too narrow"); a report under a file is refused before
+    any output is written (it was refused after all of them)."""
+    import music21
+
+    additive = Path(music21.__file__).parent / "musicxml" / "lilypondTestSuite" / "11c-TimeSignatures-CompoundSimple.xml"
+    proc = run_cli("continue", str(additive), "-g", "folk", "-o", "out.musicxml", cwd=tmp_path)
+    assert_one_line_error(proc, "11c-TimeSignatures-CompoundSimple.xml: the part is in 3/8+2/8, an additive or irregular meter")
+    proc = run_cli("fuse", "-w", "folk=1", "--lowest", "C6", "--highest", "C4", "-o", "out.musicxml", cwd=tmp_path)
+    assert_one_line_error(proc, "the lowest pitch (84) is above the highest (60)")
+    (tmp_path / "afile").write_text("")
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.krn").write_text("**kern\n*M2/4\n4c\n4d\n*-\n")
+    proc = run_cli("batch", "transpose", str(src), "-i", "+M2", "--out-dir", "out", "--report", "afile/r.json", cwd=tmp_path)
+    assert_one_line_error(proc, "--report afile/r.json: afile is a file, not a folder")
+    assert not (tmp_path / "out").exists()

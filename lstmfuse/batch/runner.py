@@ -343,6 +343,12 @@ def run(
     out_path = Path(out_dir) if out_dir is not None else None
     if out_path is not None and out_path.exists() and not out_path.is_dir():
         raise UsageError(f"--out-dir {out_path} is a file, not a folder")
+    if report is not None:  # before any file is written, not after all of them
+        where = next((q for q in Path(report).parents if q.exists()), None)
+        if where is not None and not where.is_dir():
+            raise UsageError(f"--report {report}: {where} is a file, not a folder")
+        if Path(report).is_dir():
+            raise UsageError(f"--report {report} is a folder: give the report's file name")
     sources = expand_inputs(files, skip=out_path)
     if out_path is not None:
         out_abs = os.path.abspath(out_path)

@@ -73,7 +73,7 @@ def metrics(
 
     Example: [bold]lstmfuse metrics fused.musicxml --against irish --from-bar 9[/]
     """
-    from ..encoding.extract import melody_from_part, pick_part
+    from ..encoding.extract import melody_from_part, pick_part, with_readable_meters
     from ..io import load
     from ..io.formats import first_tune_note
     from ..metrics import melody_metrics
@@ -86,7 +86,7 @@ def metrics(
         part_obj = pick_part(load(f), part)
         if note := first_tune_note(f, "measured"):
             console_err.print(escape(note), highlight=False, soft_wrap=True)
-        melody = melody_from_part(part_obj, source=str(f))
+        melody = with_readable_meters(melody_from_part(part_obj, source=str(f)))
         passage = None
         if from_bar is not None:
             whole = melody

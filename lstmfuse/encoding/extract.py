@@ -179,6 +179,22 @@ def melody_from_part(part, source: str = "") -> Melody:
     return melody
 
 
+def with_readable_meters(melody: Melody) -> Melody:
+    """``melody`` if every meter it is written in is one the encoder can bar (``n/d``); else a
+    one-line UsageError naming its file: an additive meter such as 3+2/8 or 5/4+3/4+1/4 has
+    no one bar length for the tokens' positions."""
+    from ..errors import UsageError
+    from .events import meter_bar_length
+
+    for _, meter in melody.meters or [(Fraction(0), melody.meter)]:
+        try:
+            meter_bar_length(meter)
+        except UsageError:
+            raise UsageError(f"the part is in {meter}, an additive or irregular meter lstmfuse cannot bar "
+                             "(only n/d meters such as 6/8 or 7/8)", melody.source) from None
+    return melody
+
+
 def warn_if_low(melody: Melody) -> str | None:
     """Warn (:class:`PassageWarning`) when the passage lies below the models' melodies."""
     pitches = sorted(e.pitch for e in melody.events if e.pitch is not None)

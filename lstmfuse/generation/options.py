@@ -125,6 +125,8 @@ class SamplingOptions:
             v = getattr(self, name)
             if v is not None and not 0 <= v <= 127:
                 raise UsageError(f"{name} pitch must be a MIDI number 0-127 (got {v})")
+        if self.lowest is not None and self.highest is not None and self.lowest > self.highest:
+            raise UsageError(f"the lowest pitch ({self.lowest}) is above the highest ({self.highest}): swap --lowest and --highest")
         if self.lowest is not None and self.highest is not None and self.highest - self.lowest < 5:
             raise UsageError(f"pitch range {self.lowest}-{self.highest} is too narrow (need at least 5 semitones)")
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ..encoding.events import NoteEvent, frac
-from ..encoding.extract import melody_from_part
+from ..encoding.extract import melody_from_part, with_readable_meters
 from ..errors import UsageError
 from ..io import load
 from .options import SamplingOptions
@@ -149,7 +149,7 @@ def regenerate_in_score(
     part_obj, index = picked_part(score, part)
     measures = select_measures(part_obj, bars)
     start, end = _gap_of(part_obj, measures)
-    melody = melody_from_part(part_obj, source=source)
+    melody = with_readable_meters(melody_from_part(part_obj, source=source))
     extra = {} if candidates is None else {"candidates": candidates}
     result = regenerate_span(melody, start, end, genre=genre, weights=weights, options=options, variants=variants, **extra)
     return result, index, [m.number for m in measures]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..encoding.events import writable_meter
-from ..encoding.extract import melody_from_part, pick_part
+from ..encoding.extract import melody_from_part, pick_part, with_readable_meters
 from ..errors import UsageError
 from ..io import load, save
 from ..io.atomic import check_writable
@@ -119,7 +119,7 @@ def continue_score(
     if tell is not None and (note := first_tune_note(src, "continuing")):
         tell(note)
     part_obj, index = picked_part(score, part)
-    passage = melody_from_part(part_obj, source=str(src))
+    passage = with_readable_meters(melody_from_part(part_obj, source=str(src)))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
     if tell is not None and "key_of_notes" in result.settings:
         tell(result.settings["key_of_notes"]["said"])
