@@ -157,3 +157,22 @@ def test_convert_out_dir_and_batch_convert_are_one_engine(tree, tmp_path):
     for rel in a:
         assert note_content(load(tmp_path / "a" / rel)) == note_content(load(tmp_path / "b" / rel)), rel
     assert "broken.krn:3: record has 1 spine(s) but 2 are open" in proc.stderr
+
+
+def test_a_batch_conversion_to_musicxml_writes_what_the_schema_allows(tmp_path):
+    """Humdrum's pedal marks have no pedal type; music21 then writes <pedal type="sustain">,
+    which MusicXML 4.0 does not allow. ``lstmfuse convert IN OUT`` repaired that, but the
+    batch engine (``convert DIR --to musicxml --out-dir``) exported the tree itself and did
+    not: the LilyPond suite's 33a, through kern, came out invalid."""
+    from conftest import LILYPOND
+
+    from lstmfuse.io import save
+
+    src = tmp_path / "in"
+    src.mkdir()
+    save(load(LILYPOND / "33a-Spanners.xml"), src / "33a.krn")
+    assert "*ped" in (src / "33a.krn").read_text()
+    result = batch.run([src], [batch.Convert("musicxml")], out_dir=tmp_path / "out")
+    assert result.summary() == {"ok": 1}, result.files
+    out = tmp_path / "out" / "33a.musicxml"
+    assert "<pedal" in out.read_text() and validate_musicxml(out) == []

@@ -119,6 +119,10 @@ class Document:
         score = self.music21()
         from music21.musicxml import m21ToXml
 
+        from ..io.writer import repair_before_writing
+
+        repair_before_writing(score, "musicxml")  # as lstmfuse.io.save does: valid pedal types, clefs
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

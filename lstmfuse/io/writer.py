@@ -37,13 +37,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     kind = output_format(target, fmt)
     check_writable(target, force)
     music21_ready()
-    if kind in ("musicxml", "mxl"):
-        fill_pedal_types(score)
-    add_missing_clefs(score)
-    if kind == "kern":
-        fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
-    drop_empty_contributors(score)
-    name_parts_by_abbreviation(score)
+    repair_before_writing(score, kind)
     if kind == "midi":
         score = _pickups_as_silence(score)
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
@@ -63,6 +57,20 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         if kind == "kern":
             _check_kern_output(tmp, target)
     return target
+
+
+def repair_before_writing(score, kind: str) -> None:
+    """What music21's writers need fixed first, for every path that writes ``kind`` from a
+    music21 score (``save``, and a batch's conversion to MusicXML, which exports the tree
+    itself): pedal types MusicXML 4.0 allows, a clef on every part, no gap converter21 writes
+    wrongly, no empty contributors, part names."""
+    if kind in ("musicxml", "mxl"):
+        fill_pedal_types(score)
+    add_missing_clefs(score)
+    if kind == "kern":
+        fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
+    drop_empty_contributors(score)
+    name_parts_by_abbreviation(score)
 
 
 def _pickups_as_silence(score):
