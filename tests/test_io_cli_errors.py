@@ -166,6 +166,8 @@ def test_unknown_output_format_is_one_line(tmp_path, examples_dir):
         (["fuse", "-w", "folk=1", "--meter", "99/4", "-o", "out.musicxml"], "meter 99/4: a bar of 99 quarters is longer"),
         (["fuse", "-w", "folk=1", "--meter", "4/3", "-o", "out.musicxml"], "meter 4/3: the beat must be"),
         (["fuse", "-w", "folk=1", "--key", "G#", "-o", "out.musicxml"], "G# major needs 8 sharps (a signature has at most 7): write it as Ab"),
+        (["fuse", "-w", "folk=1", "--seed-file", "x.krn", "--meter", "3/4", "-o", "out.musicxml"],
+         "--meter applies without --seed-file: a continuation keeps the passage's own meter and key"),
         # an option that takes one value, given twice: click kept the last without a word
         (["fuse", "-w", "folk=1", "--bars", "2", "-b6", "-o", "out.musicxml"], "lstmfuse fuse: --bars given 2 times (--bars 2, -b 6)"),
         (["fuse", "-w", "folk=1", "-o", "a.musicxml", "-o", "b.musicxml"], "--out given 2 times (-o a.musicxml, -o b.musicxml)"),

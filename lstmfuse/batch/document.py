@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import ScoreReadError, ScoreWriteError, UsageError
+from ..errors import LstmfuseError, ScoreReadError, ScoreWriteError, UsageError
 from ..io import musicxml
 from ..io.quiet import quiet
 from ..io.formats import EXTENSIONS, WRITABLE, abc_tune_count, detect_format, normalise_format
@@ -204,7 +204,10 @@ class Document:
         suffix = EXTENSIONS[fmt][0]
         with tempfile.TemporaryDirectory(prefix="lstmfuse-batch-") as tmp:
             target = Path(tmp) / f"out{suffix}"
-            save_converted(score, target, fmt=fmt, force=True)
+            try:
+                save_converted(score, target, fmt=fmt, force=True)
+            except LstmfuseError as exc:  # it named the scratch file: name the score instead
+                raise type(exc)(exc.message, self.path) from None
             return target.read_bytes()
 
 

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from ..errors import UsageError
 from ..generation.options import SamplingOptions
 from ..theory import KEY_GRAMMAR_HELP
 from .app import app, console
@@ -63,6 +64,8 @@ def fuse(
     from ..generation.service import continue_score, fuse_new, major_or_minor_key
 
     w = genre_weights(weights)
+    if seed_file is not None and (meter or key):  # they were ignored without a word
+        raise UsageError(f"{'--meter' if meter else '--key'} applies without --seed-file: a continuation keeps the passage's own meter and key")
     chosen_key = major_or_minor_key(key) if key else None  # a bad key fails before any work
     if seed_file is not None:
         written = continue_score(seed_file, out, bars=bars, weights=w, part="0", options=options, variants=variants, force=force, png=png,
