@@ -73,6 +73,9 @@ class BridgeServer(ThreadingHTTPServer):
         log.error("unhandled error from %s:\n%s", client_address, traceback.format_exc())
 
 
+#: every C0 control character and DEL as a \xNN escape (as http.server escapes them)
+_CONTROL_ESCAPES = {c: rf"\x{c:02x}" for c in (*range(0x20), 0x7F)}
+
 class Handler(BaseHTTPRequestHandler):
     server: BridgeServer
     protocol_version = "HTTP/1.1"
@@ -82,7 +85,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- plumbing -------------------------------------------------------------------------
     def log_message(self, fmt: str, *args: Any) -> None:
-        log.info("%s %s", self.client_address[0], fmt % args)
+        # control characters escaped (as the standard library's own log_message does): a request
+        # line may hold anything, and an escape sequence must not reach a terminal or the log
+        log.info("%s %s", self.client_address[0], (fmt % args).translate(_CONTROL_ESCAPES))
 
     def _send(self, status: int, body: dict, *, close: bool = False) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
@@ -150,6 +155,7 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             raise ProtocolError(f"body of {length} bytes is over the {MAX_BODY}-byte limit", "Content-Length", code="too_large", status=413)
         data = self.rfile.read(length)
+        self._body_read = True
         if len(data) != length:
             raise ProtocolError("body shorter than Content-Length", "Content-Length", code="bad_request")
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
@@ -177,13 +183,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.server.count("requests")
+        self._body_read = False
         self._safely(self._post)
 
     def _safely(self, fn) -> None:
         try:
             fn()
         except ProtocolError as err:
-            self._error(err, close=err.status in (411, 413) or err.code in ("bad_request", "malformed_json"))
+            # a POST refused before its body was read (an unknown endpoint, a bad token): the
+            # body is still on the connection and would be read as the next request line
+            unread = self.command == "POST" and not getattr(self, "_body_read", False)
+            self._error(err, close=unread or err.status in (411, 413) or err.code in ("bad_request", "malformed_json"))
         except Exception:
             self.server.count("errors")
             log.error("internal error on %s %s:\n%s", self.command, self.path, traceback.format_exc())

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
 from .encoding.events import Melody
 from .generation.continuation import Result, continue_melody
 from .generation.form import TunePosition
@@ -28,13 +29,19 @@ def load_score(path: str | Path, index: int = 0):
     ``index`` picks a tune of an ABC collection."""
     from .io import load
 
+    if not isinstance(path, (str, Path)):
+        raise UsageError(f"load_score takes a file's path (got {type(path).__name__})")
     return load(path, index)
 
 
 def save_score(score, path: str | Path, *, force: bool = False) -> Path:
     """Write a score atomically in the format its suffix names; never overwrites unless ``force``."""
+    from music21 import stream
+
     from .io import save
 
+    if not isinstance(score, stream.Stream):
+        raise UsageError(f"save_score takes a music21 score (lstmfuse.to_score makes one of a Melody; got {type(score).__name__})")
     return save(score, path, force=force)
 
 
@@ -50,6 +57,8 @@ def passage_of(source: Any, part: int | str | None = 0) -> Melody:
         source = load_score(source)
     if hasattr(source, "parts") and len(source.parts):
         source = pick_part(source, part)
+    if not hasattr(source, "stripTies"):  # not a music21 stream
+        raise UsageError(f"a passage is a Melody, a music21 score or part, or a file's path (got {type(source).__name__})")
     return melody_from_part(source, source=where)
 
 
@@ -110,4 +119,6 @@ def to_score(melody: Melody, title: str = "lstmfuse"):
     """A one-part music21 score holding a melody (with its key signature and meter)."""
     from .generation.score_write import melody_to_score
 
+    if not isinstance(melody, Melody):
+        raise UsageError(f"to_score takes a Melody, e.g. a result's melodies[0] (got {type(melody).__name__})")
     return melody_to_score(melody, title=title)

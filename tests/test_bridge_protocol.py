@@ -74,6 +74,13 @@ def test_valid_request_parses_ties_merged():
     ({"client__tuplets": "yes"}, "client.tuplets"),
     ({"options__form": "aabb"}, "options.form"),
     ({"options__form": 4}, "options.form"),
+    # JSON Schema's "integer" lets 2.0 through, and generation then failed with an HTTP 500
+    ({"options__bars": 2.0}, "options.bars"),
+    ({"options__variants": 2.0}, "options.variants"),
+    ({"options__seed": 7.0}, "options.seed"),
+    ({"selection__start_tick": 0.0}, "selection.start_tick"),
+    ({"selection__events__1__pitch": 64.0}, "selection.events[1].pitch"),
+    ({"selection__key__fifths": 1.0}, "selection.key.fifths"),
 ])
 def test_invalid_fields_are_named(changes, field):
     with pytest.raises(ProtocolError) as e:

@@ -390,3 +390,27 @@ def test_cli_background_status_stop(tmp_path):
     assert "listening on 127.0.0.1" in (folder / "bridge.log").read_text()
     out = run("--stop")
     assert "not running" in out.stdout
+
+
+def test_a_refused_post_closes_its_connection_so_its_body_is_not_read_as_a_request(srv):
+    """POST /nope with a body was answered 404 without reading the body, on a kept-alive
+    connection: the body was then parsed as the next request line (a 400 for a request the
+    client never sent), and what the client sent next went astray."""
+    h = f"Host: 127.0.0.1:{srv.port}\r\nX-Lstmfuse-Token: {srv.token}\r\nContent-Type: application/json\r\n"
+    body = json.dumps(_valid()).encode()
+    request = f"POST /nope HTTP/1.1\r\n{h}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    raw = _raw(srv.port, request + f"GET /health HTTP/1.1\r\n{h}\r\n".encode())
+    assert raw.count(b"HTTP/1.1 ") == 1 and raw.startswith(b"HTTP/1.1 404") and b"Connection: close" in raw, raw[:300]
+    _healthy(srv)
+
+
+def test_control_characters_in_a_request_line_are_escaped_in_the_log(srv, caplog):
+    """A request line may hold anything: an escape sequence written to bridge.log as it came
+    would recolour or clear the terminal of whoever reads the log."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        _raw(srv.port, f"GET /\x1b[2J\x1b[31mFAKE\rERROR HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n\r\n".encode())
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "FAKE" in logged and "\\x1b[2J" in logged and "\x1b" not in logged and "\r" not in logged
+    _healthy(srv)

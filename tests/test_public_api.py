@@ -190,3 +190,45 @@ def test_batch_continue_on_the_command_line_with_every_kind_of_option(tmp_path, 
     assert settings["sampling"] == {**SamplingOptions().to_dict(), "seed": 5, "top_k": 6, "top_p": 0.9, "lowest": 60, "highest": 96,
                                     "max_leap": 7, "rest_density": 0.5, "end_on_stable": False, "form": "free", "stay_in_key": True}
     assert [(e.pitch, e.duration) for e in passage_of(written).events] == [(e.pitch, e.duration) for e in passage_of(single).events]
+
+
+def test_a_tune_from_nothing_without_a_seed_draws_one_and_records_it():
+    """``lstmfuse fuse -w folk=1`` without --seed raised a TypeError (a tune's level was drawn
+    from a stream seeded with None); now a seed is drawn, stored in the settings, and gives
+    the same notes again."""
+    import lstmfuse
+
+    first = lstmfuse.fuse("folk=1", bars=2)
+    seed = first.settings["sampling"]["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**32
+    again = lstmfuse.fuse("folk=1", bars=2, options=SamplingOptions(seed=seed))
+    assert [(e.pitch, e.duration) for e in again.melodies[0].events] == [(e.pitch, e.duration) for e in first.melodies[0].events]
+
+
+def test_wrong_types_and_unwritable_registers_are_usage_errors():
+    """What the API was given wrongly is named in one UsageError, not a TypeError or
+    AttributeError from deep inside; a passage far above or below what the models write is
+    refused (the sampler found no note and raised a RuntimeError)."""
+    from fractions import Fraction
+
+    import lstmfuse
+    from lstmfuse.encoding.events import Melody, NoteEvent
+
+    high = Melody([NoteEvent(108 + k % 3, Fraction(k, 2), Fraction(1, 2), Fraction(k % 8, 2)) for k in range(8)], meter="4/4")
+    cases = [
+        (lambda: lstmfuse.continue_passage(high, bars=1, genre="folk"), "outside what the models write"),
+        (lambda: lstmfuse.continue_passage(None, bars="8", genre="folk"), "bars must be a whole number"),
+        (lambda: lstmfuse.continue_passage(None, bars=2, genre=5), "genre must be"),
+        (lambda: lstmfuse.continue_passage(None, bars=2, genre="folk", sharps=99), "sharps must be"),
+        (lambda: lstmfuse.continue_passage(None, bars=2, genre="folk", mode="dorian"), "mode must be"),
+        (lambda: lstmfuse.continue_passage(42, bars=2, genre="folk"), "a passage is a Melody"),
+        (lambda: lstmfuse.continue_passage(None, bars=2, genre="folk", position=(4, 0)), "position must be a TunePosition"),
+        (lambda: lstmfuse.fuse("folk=1", bars=2, key=5), "key must be text"),
+        (lambda: SamplingOptions(temperature="hot"), "temperature must be a number"),
+        (lambda: SamplingOptions(seed=-1), "seed must be a whole number from 0"),
+        (lambda: lstmfuse.save_score(None, "x.musicxml"), "save_score takes a music21 score"),
+        (lambda: lstmfuse.to_score(None), "to_score takes a Melody"),
+    ]
+    for call, message in cases:
+        with pytest.raises(UsageError, match=message):
+            call()

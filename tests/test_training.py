@@ -40,9 +40,9 @@ def test_build_reports_and_caches(small_corpus):
     assert ids.isdisjoint({pid for pid, _ in load_corpus("bach", "train", root)})
 
 
-def _train(root: Path, out: Path, run: Path, *extra: str) -> subprocess.CompletedProcess:
+def _train(root: Path, out: Path, run: Path, *extra: str, units: int = 16) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "lstmfuse", "train", "bach", "--cache-dir", str(root), "--out", str(out),
-           "--run-dir", str(run), "--units", "16", "--batch-size", "8", *extra]
+           "--run-dir", str(run), "--units", str(units), "--batch-size", "8", *extra]
     return subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
 
 
@@ -90,7 +90,7 @@ def test_a_structure_model_grows_from_a_plain_one(small_corpus, tmp_path):
     assert card["settings"]["init_from"] == str(plain)
     assert card["training"]["best_val_loss_nats"] <= log[0]["val_loss"] + 1e-6
     # a model of another shape is refused in one line
-    bad = _train(root, tmp_path / "bad", tmp_path / "run3", "--epochs", "1", "--units", "24", "--init-from", str(plain))
+    bad = _train(root, tmp_path / "bad", tmp_path / "run3", "--epochs", "1", "--init-from", str(plain), units=24)
     assert bad.returncode != 0 and "does not match" in bad.stderr and "Traceback" not in bad.stderr
 
 

@@ -9,6 +9,7 @@ in proportion to their genre's weight. See docs/fusion.md for why.
 
 from __future__ import annotations
 
+
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -124,7 +125,18 @@ def pitch_range(notes: list[int], shift: int, opts: SamplingOptions, register: t
         low = opts.lowest + shift
     if opts.highest is not None:
         high = opts.highest + shift
-    return max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
+    clamped = max(low, V.PITCH_LOW), min(high, V.PITCH_HIGH)
+    if clamped[1] - clamped[0] < 5:  # no room: the sampler found no note to write (a RuntimeError)
+        from music21 import pitch
+
+        def name(midi: int) -> str:
+            p = pitch.Pitch(midi=midi)
+            return f"{p.name.replace('-', 'b')}{p.octave}"
+
+        what = f"the passage lies at {name(min(notes) - shift)} to {name(max(notes) - shift)}" if notes else "the range asked for"
+        raise UsageError(f"{what}, outside what the models write ({name(V.PITCH_LOW - shift)} to {name(V.PITCH_HIGH - shift)} "
+                         "in this key): move it by an octave or more, or give --lowest/--highest inside that range")
+    return clamped
 
 
 def _is_minor(passage: Melody | None, mode: str | None, shift: int) -> bool:
@@ -162,6 +174,9 @@ def _to_user_key(events: list[NoteEvent], start: Fraction, sharps: int, shift: i
 
 
 def _check_bars(bars: int, variants: int) -> None:
+    for name, value in (("bars", bars), ("variants", variants)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise UsageError(f"{name} must be a whole number (got {value!r})")
     if not 1 <= bars <= 256:
         raise UsageError(f"bars must be between 1 and 256 (got {bars})")
     if not 1 <= variants <= 32:
@@ -190,9 +205,23 @@ def continue_melody(
     """
     started = time.perf_counter()
     opts = options or SamplingOptions()
+    if not isinstance(opts, SamplingOptions):
+        raise UsageError(f"options must be a SamplingOptions (got {type(opts).__name__})")
+    if opts.seed is None:  # drawn here: every random stream needs one, and the settings record it
+        opts = replace(opts, seed=int(np.random.SeedSequence().entropy % 2**32))
     _check_bars(bars, variants)
     if (genre is None) == (weights is None):
         raise UsageError("give either a genre or genre weights")
+    if genre is not None and not isinstance(genre, str):
+        raise UsageError(f"genre must be a genre's name such as 'folk' (got {genre!r})")
+    if passage is not None and not isinstance(passage, Melody):
+        raise UsageError(f"the passage must be a Melody (or a score or file, through lstmfuse.continue_passage; got {type(passage).__name__})")
+    if position is not None and not isinstance(position, TunePosition):
+        raise UsageError(f"position must be a TunePosition (got {type(position).__name__})")
+    if sharps is not None and (not isinstance(sharps, int) or isinstance(sharps, bool) or not -7 <= sharps <= 7):
+        raise UsageError(f"sharps must be a whole number from -7 (seven flats) to 7 (got {sharps!r})")
+    if mode is not None and mode not in ("major", "minor"):
+        raise UsageError(f"mode must be 'major' or 'minor' (got {mode!r})")
     known = genre_names()
     meter = meter or (passage.meter if passage else "4/4")
     meter_bar_length(meter)  # validates

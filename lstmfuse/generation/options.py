@@ -10,6 +10,7 @@ JSON schema of the bridge's field (``lstmfuse_bridge.protocol`` derives its sche
 from __future__ import annotations
 
 import functools
+import numbers
 import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -108,6 +109,23 @@ class SamplingOptions:
     def __post_init__(self) -> None:
         from .form import parse_form
 
+        for name, kind in (("temperature", "number"), ("top_p", "number"), ("pitch_temperature", "number"),
+                           ("pitch_top_p", "number"), ("rest_density", "number"), ("top_k", "whole"), ("seed", "whole"),
+                           ("lowest", "whole"), ("highest", "whole"), ("max_leap", "whole")):
+            value = getattr(self, name)
+            if value is None and name in ("seed", "lowest", "highest", "max_leap"):
+                continue
+            whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            if not (whole or (kind == "number" and isinstance(value, numbers.Real) and not isinstance(value, bool))):
+                raise UsageError(f"{name.replace('_', ' ')} must be a {'whole ' if kind == 'whole' else ''}number (got {value!r})")
+            object.__setattr__(self, name, int(value) if whole and kind == "whole" else value)
+        if self.seed is not None and not 0 <= self.seed < 2**32:
+            raise UsageError(f"seed must be a whole number from 0 to 4294967295 (got {self.seed})")
+        for name in ("stay_in_key", "end_on_stable"):
+            if type(getattr(self, name)).__name__ not in ("bool", "bool_"):  # numpy's too
+                raise UsageError(f"{name.replace('_', ' ')} must be true or false (got {getattr(self, name)!r})")
+        if not isinstance(self.form, str):
+            raise UsageError(f"form must be text such as auto, free or AABB (got {self.form!r})")
         object.__setattr__(self, "form", parse_form(self.form))
         for name, flag in (("temperature", "temperature"), ("pitch_temperature", "pitch temperature")):
             if not 0.05 <= getattr(self, name) <= 5:

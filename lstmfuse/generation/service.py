@@ -40,6 +40,8 @@ def variant_paths(out: Path, variants: int) -> list[Path]:
 def major_or_minor_key(key: str | Key) -> Key:
     """A key for a new melody (``theory.parse_key``'s grammar: ``c`` is C minor): generation
     writes major and minor keys, so a church mode is refused in one line."""
+    if not isinstance(key, (str, Key)):
+        raise UsageError(f"key must be text such as 'G', 'e' or 'Bb minor', or a lstmfuse.Key (got {key!r})")
     k = parse_key(key) if isinstance(key, str) else key
     if k.major_or_minor is None:
         raise UsageError(f"key '{key}': lstmfuse writes major or minor keys, not {k.mode} (e.g. {k.tonic} or {k.tonic.lower()} minor)")
