@@ -12,6 +12,7 @@ thread never dies from a request.
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 import os
@@ -76,12 +77,46 @@ class BridgeServer(ThreadingHTTPServer):
 #: every C0 control character and DEL as a \xNN escape (as http.server escapes them)
 _CONTROL_ESCAPES = {c: rf"\x{c:02x}" for c in (*range(0x20), 0x7F)}
 
+class _RequestDeadline(io.RawIOBase):
+    """The connection read with READ_TIMEOUT for a whole request (its line, headers and body),
+    not for each read: a client sending a byte every 2 s was never cut off (40 such kept 40
+    threads for as long as they liked). Every receive gets what is left of the request's time;
+    the clock starts at its first byte wait and stops when its answer is sent (``done``)."""
+
+    def __init__(self, connection, seconds: float):
+        super().__init__()
+        self._connection, self._seconds = connection, seconds
+        self._deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self._seconds
+        left = self._deadline - now
+        if left <= 0:
+            raise socket.timeout("the request took longer than READ_TIMEOUT")
+        self._connection.settimeout(left)
+        return self._connection.recv_into(buffer)
+
+    def done(self) -> None:
+        self._deadline = None
+        self._connection.settimeout(self._seconds)
+
+
 class Handler(BaseHTTPRequestHandler):
     server: BridgeServer
     protocol_version = "HTTP/1.1"
     timeout = READ_TIMEOUT
     server_version = "lstmfuse-bridge"
     sys_version = ""
+
+    def setup(self) -> None:
+        super().setup()
+        self._reading = _RequestDeadline(self.connection, self.timeout)
+        self.rfile = io.BufferedReader(self._reading)
 
     # --- plumbing -------------------------------------------------------------------------
     def log_message(self, fmt: str, *args: Any) -> None:
@@ -91,6 +126,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: dict, *, close: bool = False) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
+        self._reading.done()  # the request is read: the answer is written under the plain timeout
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -219,6 +219,34 @@ def test_silent_client_times_out_and_others_are_served(srv, monkeypatch):
     s.close()
 
 
+def test_a_slow_client_is_cut_off_at_the_requests_deadline(srv, monkeypatch):
+    """The timeout is for the whole request, not for each read: a client sending a byte every
+    0.3 s was never cut off (docs/bridge.md promised it would be)."""
+    import time
+
+    from lstmfuse_bridge import server
+
+    monkeypatch.setattr(server.Handler, "timeout", 1.0)
+    s = socket.create_connection(("127.0.0.1", srv.port))
+    s.settimeout(0.05)
+    started, closed_after = time.monotonic(), None
+    for byte in b"POST /continue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 40:
+        try:
+            s.sendall(bytes([byte]))
+            if s.recv(100) == b"":
+                closed_after = time.monotonic() - started
+                break
+        except socket.timeout:
+            pass
+        except (BrokenPipeError, ConnectionResetError):
+            closed_after = time.monotonic() - started
+            break
+        time.sleep(0.25)
+    s.close()
+    assert closed_after is not None and closed_after < 3.0, closed_after
+    _healthy(srv)
+
+
 # ------------------------------------------------------------------ fuzzing (1,000 requests)
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False), st.text(max_size=20))
 json_value = st.recursive(json_leaf, lambda c: st.one_of(st.lists(c, max_size=5), st.dictionaries(st.text(max_size=10), c, max_size=5)), max_leaves=25)
