@@ -36,6 +36,22 @@ MAX_ATTEMPTS = 24
 _OPTION_FIELDS = tuple(name for name in sampling_schema() if name != "seed")
 
 
+def _field_of(err: LstmfuseError, req) -> str:
+    """The request field a refusal of the generation is about, for the plugin to point at: the
+    meter, the selection's notes, the form, the range, else the genre or weights asked for
+    (every refusal was the genre's before, a 1/64 meter included)."""
+    text = err.message
+    if "meter" in text or "time signature" in text:
+        return "selection.meter"
+    if "outside what the models write" in text or "the passage" in text:
+        return "selection.events"
+    if "form" in text:
+        return "options.form"
+    if "lowest" in text or "highest" in text or "pitch range" in text:
+        return "options.lowest"
+    return "options.weights" if req.weights is not None else "options.genre"
+
+
 def derived_seed(seed: int, variant: int, attempt: int) -> int:
     if variant == 0 and attempt == 0:
         return seed
@@ -147,8 +163,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             except Unrepresentable as err:
                 raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None
             except LstmfuseError as err:
-                field = "options.weights" if req.weights is not None else "options.genre"
-                raise ProtocolError(err.message, field, code="generation_refused") from None
+                raise ProtocolError(err.message, _field_of(err, req), code="generation_refused") from None
             melody = result.melodies[0]
             events = [e for e in melody.events if e.onset >= req.length * 4]
             rows = [((e.onset / 4 - req.length), e.duration / 4, e.pitch) for e in events]
@@ -206,10 +221,8 @@ def _regenerate(req: Request, seed: int, variants: int):
     except Unrepresentable as err:
         raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None
     except LstmfuseError as err:
-        field = "options.weights" if req.weights is not None else "options.genre"
-        if "form" in err.message:
-            field = "options.form"
-        elif "gap" in err.message or "bars" in err.message or "meter" in err.message:
+        field = _field_of(err, req)
+        if field not in ("options.form", "options.lowest", "selection.events") and ("gap" in err.message or "bars" in err.message or "meter" in err.message):
             field = "gap"
         raise ProtocolError(err.message, field, code="generation_refused") from None
 

@@ -208,3 +208,19 @@ def test_the_selections_place_in_the_score_reaches_the_plan(monkeypatch):
     a = service.answer(parse_request(req(selection__bars_before=3, selection__upbeat="1/4", options__bars=8), "continue"))
     check_schema(a, "answer")
     assert seen == [TunePosition(3, F(1))]
+
+
+def test_a_refused_generation_names_the_field_it_is_about():
+    """Every refusal was blamed on options.genre, a meter of 1/64 or a passage out of the
+    models' range included."""
+    from types import SimpleNamespace
+
+    from lstmfuse.errors import UsageError
+    from lstmfuse_bridge.service import _field_of
+
+    genre, weights = SimpleNamespace(weights=None), SimpleNamespace(weights={"folk": 1.0})
+    assert _field_of(UsageError("meter 1/64: the beat must be ..."), genre) == "selection.meter"
+    assert _field_of(UsageError("the passage lies at C8 to G8, outside what the models write"), genre) == "selection.events"
+    assert _field_of(UsageError("the lowest pitch (84) is above the highest (60)"), genre) == "options.lowest"
+    assert _field_of(UsageError("unknown genre 'jazz'"), genre) == "options.genre"
+    assert _field_of(UsageError("unknown genre 'jazz' in weights"), weights) == "options.weights"
