@@ -179,15 +179,15 @@ class Handler(BaseHTTPRequestHandler):
     def _read_json(self) -> Any:
         if self.headers.get("Transfer-Encoding"):
             raise ProtocolError("chunked bodies are not accepted: send Content-Length", "Transfer-Encoding", code="length_required", status=411)
-        raw = self.headers.get("Content-Length")
-        if raw is None:
+        given = self.headers.get_all("Content-Length") or []
+        if not given:
             raise ProtocolError("Content-Length is required", "Content-Length", code="length_required", status=411)
-        try:
-            length = int(raw)
-        except ValueError:
-            raise ProtocolError("Content-Length is not a number", "Content-Length", code="bad_request") from None
-        if length < 0:
-            raise ProtocolError("Content-Length is negative", "Content-Length", code="bad_request")
+        if len(given) > 1:  # which one frames the body? (request smuggling's classic)
+            raise ProtocolError("Content-Length is given more than once", "Content-Length", code="bad_request")
+        raw = given[0].strip()
+        if not raw.isascii() or not raw.isdigit():  # int() would take '+5', '1_0', and '-5' is no length
+            raise ProtocolError("Content-Length is not a whole number of bytes", "Content-Length", code="bad_request")
+        length = int(raw)
         if length > MAX_BODY:
             raise ProtocolError(f"body of {length} bytes is over the {MAX_BODY}-byte limit", "Content-Length", code="too_large", status=413)
         data = self.rfile.read(length)

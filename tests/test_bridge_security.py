@@ -144,6 +144,11 @@ def test_length_rules(srv):
     assert status == 411
     status, doc = _status_json(_raw(srv.port, f"POST /continue HTTP/1.1\r\n{h}Content-Length: -5\r\n\r\n".encode()))
     assert status == 400
+    # int() would read these as lengths: '+2', '1_0'; and two lengths frame the body two ways
+    for lengths in (["+2"], ["1_0"], ["2", "5"]):
+        head = "".join(f"Content-Length: {n}\r\n" for n in lengths)
+        status, doc = _status_json(_raw(srv.port, f"POST /continue HTTP/1.1\r\n{h}{head}\r\n{{}}".encode()))
+        assert status == 400 and doc["error"]["field"] == "Content-Length", (lengths, doc)
     _healthy(srv)
 
 
