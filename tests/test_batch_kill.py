@@ -171,6 +171,7 @@ def test_ctrl_c_stops_a_many_file_convert_and_says_so(tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert b"interrupted" in err and b"not converted" in err
+    assert b"stopping" in err  # said at the Ctrl-C, not only at the end
     written = [p for p in out.iterdir() if p.suffix == ".musicxml"]
     assert 1 <= len(written) < len(files)
     _no_temps(out)

@@ -318,6 +318,7 @@ def run(
     journal: str | os.PathLike[str] | None | bool = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> BatchResult:
     """Apply ``ops`` (in order) to every file; see docs/batch.md.
 
@@ -325,7 +326,8 @@ def run(
     file (keeping ``FILE.bak`` unless ``backup=False``). A file that fails is left as it was
     and reported; the batch goes on. Two files whose results would land on one path: the
     second is refused. ``journal=False`` keeps no journal (no ``--resume``; ``lstmfuse
-    convert``). Returns a :class:`BatchResult` (``exit_code`` 1 if any file failed).
+    convert``). ``on_stop`` is called at the first Ctrl-C. Returns a :class:`BatchResult`
+    (``exit_code`` 1 if any file failed).
     """
     op_list = [op_from_spec(o) for o in ops]
     if not op_list:
@@ -441,6 +443,8 @@ def run(
             if stop.is_set():
                 raise KeyboardInterrupt
             stop.set()
+            if on_stop is not None:  # say so: a long file may keep the batch a while yet
+                on_stop()
 
         old_handler = signal.signal(signal.SIGINT, _on_sigint)
     interrupted = False
