@@ -9,7 +9,6 @@ in proportion to their genre's weight. See docs/fusion.md for why.
 
 from __future__ import annotations
 
-
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
