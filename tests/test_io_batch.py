@@ -60,8 +60,8 @@ def test_globs_and_bad_inputs(tree, tmp_path):
         batch.expand_inputs([str(tmp_path / "nope")])
     with pytest.raises(UsageError, match="no file matches"):
         batch.expand_inputs([str(tmp_path / "*.nothing")])
-    with pytest.raises(UsageError, match="unknown format"):
-        batch.Convert("pdf")
+    with pytest.raises(UsageError, match=r"unknown format 'pdf' \(writable: kern, musicxml, mxl, midi\)"):
+        batch.Convert("pdf")  # the formats it can write, not abc, which it only reads
     with pytest.raises(UsageError, match="cannot write abc"):
         batch.Convert("abc")
 

@@ -33,7 +33,10 @@ class Convert(Op):
     to: str = field(default="musicxml", metadata=option("--to", "-t", help="Output format: musicxml, mxl, kern, midi."))
 
     def __post_init__(self) -> None:
-        fmt = normalise_format(self.to)
+        try:
+            fmt = normalise_format(self.to)
+        except UsageError:  # its list would offer abc, which is read but not written
+            raise UsageError(f"unknown format '{self.to}' (writable: {', '.join(WRITABLE)})") from None
         if fmt not in WRITABLE:
             raise UsageError(f"cannot write {fmt} (writable: {', '.join(WRITABLE)})")
 
