@@ -206,10 +206,11 @@ def load(path: str | Path, index: int = 0):
     one-line message naming the file (and the line, where known).
     """
     p = Path(path)
-    if index >= tune_count_hint(p):  # not there: no need to parse a whole collection to say so
+    tunes = tune_count_hint(p)
+    if index >= tunes:  # not there: no need to parse a whole collection to say so
         raise ScoreReadError(f"the file has no tune number {index + 1}", p)
     scores = list(load_all(p, only=index))
-    alone = len(scores) == 1 and tune_count_hint(p) > 1  # a collection's tune, parsed by itself
+    alone = len(scores) == 1 and tunes > 1  # a collection's tune, parsed by itself
     if not alone and index >= len(scores):
         raise ScoreReadError(f"the file has no tune number {index + 1}", p)
     score = scores[0] if alone else scores[index]
