@@ -22,6 +22,11 @@ console = Console()
 console_err = Console(stderr=True)
 
 
+def say_stopping() -> None:
+    """At the first Ctrl-C of a many-file run: the files being written are finished first."""
+    console_err.print("[bold yellow]stopping[/]: the file(s) being written are finished first; Ctrl-C again stops at once")
+
+
 def _version(value: bool) -> None:
     if value:
         from .. import __version__

@@ -16,7 +16,7 @@ from typing import Any, List, Optional
 import typer
 
 from ..errors import UsageError
-from .app import app, console, console_err
+from .app import app, console, console_err, say_stopping
 
 BATCH_HELP = (
     "Edit many scores at once: transpose, set-key, extract/remove/reorder parts, set-meta, set-tempo, "
@@ -98,7 +98,7 @@ def _run_batch(files: list[str], steps: list, o: dict[str, Any]) -> None:
         result = batch.run(files, steps, out_dir=o["out_dir"], in_place=o["in_place"], backup=not o["no_backup"],
                            dry_run=o["dry_run"], report=o["report"], resume=o["resume"], jobs=o["jobs"],
                            engine=o["engine"], address=o["address"], force=o["force"], journal=o["journal"],
-                           on_start=on_start, on_result=on_result, on_stop=lambda: console_err.print("[bold yellow]stopping[/]: the file(s) being written are finished first; Ctrl-C again stops at once"))
+                           on_start=on_start, on_result=on_result, on_stop=say_stopping)
     if o["dry_run"]:
         for r in result.files:
             _print_dry(r)

@@ -16,7 +16,7 @@ from rich.table import Table
 from .. import io
 from ..errors import UsageError
 from ..io import atomic, formats, writer  # noqa: F401  (submodules used below)
-from .app import app, console, console_err
+from .app import app, console, console_err, say_stopping
 
 
 def _warn_if_large(path: Path) -> None:
@@ -131,7 +131,7 @@ def _convert_batch(sources: list[str], to: str, out_dir: Path, jobs: int, force:
             progress.update(task, advance=1, failed=failures)
 
         result = run(sources, [op], out_dir=out_dir, jobs=jobs, force=force, journal=False,
-                     on_start=on_start, on_result=on_result, on_stop=lambda: console_err.print("[bold yellow]stopping[/]: the file(s) being written are finished first; Ctrl-C again stops at once"))
+                     on_start=on_start, on_result=on_result, on_stop=say_stopping)
 
     done = [r for r in result.files if r.status in ("ok", "unchanged")]
     written = sum(len(r.written) for r in done)
