@@ -46,7 +46,8 @@ def save_score(score, path: str | Path, *, force: bool = False) -> Path:
 
 
 def passage_of(source: Any, part: int | str | None = 0) -> Melody:
-    """The melody of one part (index from 0 or name) of a score, a file, or a music21 part."""
+    """The melody of one part of a score, a file, or a music21 part: ``part`` an int index from 0
+    (as ``score.parts[i]``), a string number from 1 (as ``lstmfuse info`` lists parts), or a name."""
     from .encoding.extract import melody_from_part, pick_part
 
     if isinstance(source, Melody):

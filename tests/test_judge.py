@@ -120,7 +120,7 @@ def test_metrics_command_reports_the_judges_posterior(examples_dir, judge):
     r = subprocess.run([sys.executable, "-m", "lstmfuse", "metrics", str(f), "--json"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     row = json.loads(r.stdout)[0]
-    expect = judge.posterior(melody_from_part(pick_part(load(f), "0"), source=str(f)))
+    expect = judge.posterior(melody_from_part(pick_part(load(f)), source=str(f)))
     assert [row[f"style_{g}"] for g in judge.genres] == pytest.approx(expect, abs=1e-4)
     assert max(judge.genres, key=lambda g: row[f"style_{g}"]) == "irish"
 

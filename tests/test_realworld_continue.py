@@ -27,8 +27,10 @@ DATA = Path(__file__).resolve().parent / "data" / "realworld"
 def test_drum_part_first_is_skipped_by_default_and_refused_by_index():
     score = load(DATA / "drumset-first.musicxml")
     assert pick_part(score).partName == "Flute"
-    with pytest.raises(UsageError, match=r"part 0 'Drumset' is a drum-set .* --part: 1 'Flute'$"):
-        pick_part(score, "0")
+    with pytest.raises(UsageError, match=r"part 1 'Drumset' is a drum-set .* --part: 2 'Flute'$"):
+        pick_part(score, "1")
+    with pytest.raises(UsageError, match=r"part 1 'Drumset' is a drum-set"):
+        pick_part(score, 0)  # a Python index counts from 0, as score.parts[0]
 
 
 def test_drum_notes_do_not_crash_the_extractor():
@@ -42,7 +44,7 @@ def test_tab_part_refused_in_one_line():
     assert pick_part(score).partName == "Voice"
     with pytest.raises(UsageError, match="tablature") as err:
         pick_part(score, "Guitar")
-    assert "\n" not in str(err.value) and "1 'Voice'" in str(err.value)
+    assert "\n" not in str(err.value) and "2 'Voice'" in str(err.value)
 
 
 def test_part_by_the_name_info_prints(corpus_dir):
@@ -55,11 +57,44 @@ def test_part_by_the_name_info_prints(corpus_dir):
     assert pick_part(score, "part 4") is score.parts[3]
 
 
+def test_part_numbers_count_from_1_as_info_lists_them(corpus_dir):
+    """`info` lists "Part 1 .. Part 4" and `batch extract-parts --part 2` takes the alto; a
+    typed number means the same part everywhere (it meant the next part down until 2026-12-03)."""
+    score = load(corpus_dir / "bach" / "bwv277.krn")
+    assert pick_part(score, "1") is score.parts[0]
+    assert pick_part(score, "2") is pick_part(score, "Part 2") is score.parts[1]
+    assert pick_part(score, 1) is score.parts[1]  # code's int index: from 0
+    with pytest.raises(UsageError) as err:
+        pick_part(score, "0")
+    assert str(err.value) == ("part 0 does not exist (the score has 4 part(s), numbered from 1: "
+                              "1 'Part 1', 2 'Part 2', 3 'Part 3', 4 'Part 4')")
+    with pytest.raises(UsageError, match="part 5 does not exist"):
+        pick_part(score, "5")
+    with pytest.raises(UsageError, match="part index 4 does not exist"):
+        pick_part(score, 4)
+
+
+def test_cli_part_number_picks_the_part_info_names(corpus_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from lstmfuse.cli import app
+
+    src = corpus_dir / "bach" / "bwv277.krn"
+    out = tmp_path / "alto.musicxml"
+    r = CliRunner().invoke(app, ["continue", str(src), "--part", "2", "--bars", "1", "--genre", "bach",
+                                 "--seed", "1", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    score, written = load(src), load(out)
+    lengths = [len(p.recurse().notes) for p in written.parts]
+    before = [len(p.recurse().notes) for p in score.parts]
+    assert lengths[1] > before[1] and [lengths[i] for i in (0, 2, 3)] == [before[i] for i in (0, 2, 3)]
+
+
 def test_unknown_part_lists_names_not_object_ids(corpus_dir):
     score = load(corpus_dir / "bach" / "bwv277.krn")
     with pytest.raises(UsageError) as err:
         pick_part(score, "Tenor")
-    assert str(err.value) == "no part named 'Tenor' (parts: 0 'Part 1', 1 'Part 2', 2 'Part 3', 3 'Part 4')"
+    assert str(err.value) == "no part named 'Tenor' (parts: 1 'Part 1', 2 'Part 2', 3 'Part 3', 4 'Part 4')"
 
 
 def test_low_passage_warns(corpus_dir):
@@ -95,7 +130,7 @@ def test_cli_drum_first_refusal_is_one_line(tmp_path):
 
     from lstmfuse.cli import app
 
-    r = CliRunner().invoke(app, ["continue", str(DATA / "drumset-first.musicxml"), "--part", "0", "--bars", "1",
+    r = CliRunner().invoke(app, ["continue", str(DATA / "drumset-first.musicxml"), "--part", "1", "--bars", "1",
                                  "--genre", "folk", "-o", str(tmp_path / "o.musicxml")])
     assert r.exit_code != 0
     assert isinstance(r.exception, (UsageError, SystemExit)), r.exception

@@ -137,7 +137,7 @@ def run_file(path: Path, render: bool = True, full: bool = False) -> Row:
 
 
 def _continue(path: Path, tmp: Path) -> str:
-    """``lstmfuse continue FILE --bars 2 --genre folk --seed 1`` (part 0, as the CLI), then
+    """``lstmfuse continue FILE --bars 2 --genre folk --seed 1`` (no --part: the first pitched part, as the CLI), then
     read the new bars back: "ok, N new notes" or DIFF when they hold no note or a note longer
     than two bars."""
     from lstmfuse.encoding.extract import melody_from_part, pick_part
@@ -149,10 +149,10 @@ def _continue(path: Path, tmp: Path) -> str:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        passage = melody_from_part(pick_part(load(path), "0"))
-        (out,) = continue_score(path, tmp / "cont.musicxml", bars=2, genre="folk", part="0",
+        passage = melody_from_part(pick_part(load(path)))
+        (out,) = continue_score(path, tmp / "cont.musicxml", bars=2, genre="folk", part=None,
                                 options=SamplingOptions(seed=1), force=True)
-        whole = melody_from_part(pick_part(load(out), "0"))
+        whole = melody_from_part(pick_part(load(out)))
     new = [e for e in whole.notes if e.onset >= passage.end]
     longest = max((e.duration for e in new), default=0)
     if not new:

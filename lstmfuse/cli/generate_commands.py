@@ -22,7 +22,7 @@ def continue_cmd(
     genre: str = typer.Option(None, "--genre", "-g", help="Continue with one genre model (see 'lstmfuse models')."),
     weights: Optional[List[str]] = typer.Option(None, "--weights", "-w", metavar="GENRE=W", help="Or fuse genres by weight: " + WEIGHTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
-    part: str = typer.Option("0", "--part", "-p", help="Part to continue: index from 0 or its name."),
+    part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to continue: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
     png: bool = typer.Option(False, "--png", help="Also engrave a PNG beside each score (its last page, where the new bars are)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),

@@ -61,7 +61,7 @@ def reference_build(
 def metrics(
     files: list[Path] = typer.Argument(..., help="Scores to measure."),
     against: str = typer.Option(None, "--against", help="Compare with this genre's corpus (histogram distances, originality)."),
-    part: str = typer.Option("0", "--part", "-p", help="Part to measure: index from 0 or name."),
+    part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to measure: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
     from_bar: int = typer.Option(None, "--from-bar", help="Measure only from this bar on (e.g. the generated bars): the measure number printed in the score, as MuseScore shows it (a pickup numbered 0 is bar 0)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

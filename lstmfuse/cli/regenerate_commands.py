@@ -20,7 +20,7 @@ def regenerate(
     genre: str = typer.Option(None, "--genre", "-g", help="Regenerate with one genre model (see 'lstmfuse models')."),
     weights: Optional[List[str]] = typer.Option(None, "--weights", "-w", metavar="GENRE=W", help="Or fuse genres by weight: " + WEIGHTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
-    part: str = typer.Option("0", "--part", "-p", help="Part to edit: index from 0 or its name."),
+    part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to edit: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     options: SamplingOptions = None,
@@ -31,7 +31,7 @@ def regenerate(
 
     Examples:
       [bold]lstmfuse regenerate tune.musicxml --bars 9-12 --genre irish -o tune-new.musicxml[/]
-      [bold]lstmfuse regenerate examples/bach-bwv277.krn --bars 3-4 --part 0 --weights bach=0.7,folk=0.3 --variants 3 -o alt.krn[/]
+      [bold]lstmfuse regenerate examples/bach-bwv277.krn --bars 3-4 --part 1 --weights bach=0.7,folk=0.3 --variants 3 -o alt.krn[/]
     """
     from ..generation.regenerate_score import regenerate_score
 

@@ -46,12 +46,15 @@ def unplayable_reason(part) -> str | None:
 
 
 def _listing(labels: list[str]) -> str:
-    return ", ".join(f"{i} '{name}'" for i, name in enumerate(labels))
+    """Parts as a user names them: numbered from 1, as ``lstmfuse info`` and ``batch`` count."""
+    return ", ".join(f"{i} '{name}'" for i, name in enumerate(labels, start=1))
 
 
 def pick_part(score, part: int | str | None = None):
-    """A part by index (from 0), by name (as ``lstmfuse info`` prints it, or its id or
-    abbreviation, any case), or ``Part N`` (from 1, as ``info`` numbers unnamed parts).
+    """A part by its number as a user types it (a string of digits, from 1, as ``lstmfuse info``
+    lists the parts and ``lstmfuse batch extract-parts`` takes them), by name (as ``info``
+    prints it, or its id or abbreviation, any case; ``Part N``), or by a Python ``int`` index
+    (from 0, as ``score.parts[i]``: what code passes).
 
     With ``part=None`` the first part with pitched notes (a score that opens with a drum set
     or a tablature staff gives the first melody-capable one). Asking for a drum-set or
@@ -66,34 +69,41 @@ def pick_part(score, part: int | str | None = None):
             if unplayable_reason(p) is None:
                 return p
         raise UsageError(f"no part can be continued: every part is drums or tablature (parts: {_listing(labels)})")
-    chosen = None
     index = None
-    if isinstance(part, int) or (isinstance(part, str) and part.strip().isdigit()):
-        index = int(part)
-        if not 0 <= index < len(parts):
+    if isinstance(part, bool):
+        raise UsageError(f"a part is a number, a name or an index, not {part!r}")
+    if isinstance(part, int):
+        if not 0 <= part < len(parts):
             raise UsageError(
-                f"part {index} does not exist (the score has {len(parts)} part(s), numbered from 0: {_listing(labels)})"
+                f"part index {part} does not exist (the score has {len(parts)} part(s), indexed from 0)"
             )
-        chosen = parts[index]
+        index = part
+    elif isinstance(part, str) and part.strip().isdigit():
+        number = int(part)
+        if not 1 <= number <= len(parts):
+            raise UsageError(
+                f"part {number} does not exist (the score has {len(parts)} part(s), numbered from 1: {_listing(labels)})"
+            )
+        index = number - 1
     else:
         wanted = " ".join(str(part).split()).lower()
         for i, p in enumerate(parts):
             names = {labels[i].lower(), str(p.id).lower(), str(p.partName or "").lower(), str(p.partAbbreviation or "").lower()}
             if wanted in names - {""}:
-                chosen, index = p, i
+                index = i
                 break
-        if chosen is None:
+        if index is None:
             numbered = re.fullmatch(r"part\s*(\d+)", wanted)
             if numbered and 1 <= int(numbered.group(1)) <= len(parts):
                 index = int(numbered.group(1)) - 1
-                chosen = parts[index]
-        if chosen is None:
+        if index is None:
             raise UsageError(f"no part named '{part}' (parts: {_listing(labels)})")
+    chosen = parts[index]
     reason = unplayable_reason(chosen)
     if reason is not None:
-        playable = [f"{i} '{labels[i]}'" for i, p in enumerate(parts) if unplayable_reason(p) is None]
+        playable = [f"{i} '{labels[i - 1]}'" for i, p in enumerate(parts, start=1) if unplayable_reason(p) is None]
         hint = f"choose a pitched part with --part: {', '.join(playable)}" if playable else "the score has no pitched part"
-        raise UsageError(f"part {index} '{labels[index]}' {reason}; {hint}")
+        raise UsageError(f"part {index + 1} '{labels[index]}' {reason}; {hint}")
     return chosen
 
 

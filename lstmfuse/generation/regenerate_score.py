@@ -160,7 +160,7 @@ def apply_variant(score, index: int, numbers_or_bars: str, result: RegenerateRes
     part = list(score.parts)[index] if score.parts else score
     measures = select_measures(part, numbers_or_bars)
     replace_bars(part, measures, result.gaps[variant], result.melodies[variant].sharps)
-    settings = {**result.settings, "source": source, "part": index, "bars": numbers_or_bars}
+    settings = {**result.settings, "source": source, "part": index + 1, "bars": numbers_or_bars}
     record_settings(score, settings)
 
 

@@ -93,7 +93,7 @@ def continue_in_score(
     passage = melody_from_part(part_obj, source=source)
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
     added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
-    settings = {**result.settings, "source": source, "part": index, "form": result.plans[0]}
+    settings = {**result.settings, "source": source, "part": index + 1, "form": result.plans[0]}
     record_settings(score, settings)
     return {**settings, "bars_added": added}
 
@@ -129,7 +129,7 @@ def continue_score(
     for melody, plan, path in zip(result.melodies, result.plans, paths):
         copy = load(src) if len(paths) > 1 else score
         append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
-        record_settings(copy, {**result.settings, "source": src.name, "part": index, "form": plan})
+        record_settings(copy, {**result.settings, "source": src.name, "part": index + 1, "form": plan})
         written += _finish(copy, path, force, png)
     return written
 

@@ -36,7 +36,7 @@ class Continue(Op):
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
     weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
                                                    help="Or a fusion: genre=weight,... or -w once per genre."))
-    part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
+    part: str = field(default="", metadata=option("--part", "-p", help="Part number (from 1, as `lstmfuse info` lists the parts) or name; default: the first part with pitched notes."))
 
     def __post_init__(self) -> None:
         if bool(self.genre) == bool(self.weights):
@@ -54,7 +54,7 @@ class Continue(Op):
             bars=self.bars,
             genre=self.genre or None,
             weights=weights_of(self),
-            part=self.part,
+            part=self.part or None,
             options=sampling_of(self),
             source=str(getattr(doc, "path", "")),
         )

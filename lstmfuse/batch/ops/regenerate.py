@@ -36,7 +36,7 @@ class Regenerate(Op):
     genre: str = field(default="", metadata=option("--genre", "-g", help="One genre model."))
     weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
                                                    help="Or a fusion: genre=weight,... or -w once per genre."))
-    part: str = field(default="0", metadata=option("--part", "-p", help="Part index (from 0) or name."))
+    part: str = field(default="", metadata=option("--part", "-p", help="Part number (from 1, as `lstmfuse info` lists the parts) or name; default: the first part with pitched notes."))
     candidates: int = field(default=64, metadata=option("--candidates", help="Candidates sampled per file."))
 
     def __post_init__(self) -> None:
@@ -55,7 +55,7 @@ class Regenerate(Op):
 
         source = str(getattr(doc, "path", ""))
         result, index, numbers = regenerate_in_score(
-            score, bars=self.bars, genre=self.genre or None, weights=weights_of(self), part=self.part,
+            score, bars=self.bars, genre=self.genre or None, weights=weights_of(self), part=self.part or None,
             options=sampling_of(self), candidates=self.candidates, source=source,
         )
         apply_variant(score, index, self.bars, result, 0, source=source.rsplit("/", 1)[-1])
