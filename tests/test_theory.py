@@ -144,3 +144,18 @@ def test_fuse_refuses_a_key_it_cannot_write_in_one_line(tmp_path, key, message):
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 2 and len(lines) == 1 and message in lines[0], proc.stderr
     assert not out.exists()
+
+
+def test_the_key_grammar_fuse_offers_is_the_one_it_writes():
+    """fuse's --key help gave 'D dorian' as an example and then refused it (lstmfuse writes
+    major or minor keys); every example it offers now parses to a key it can write."""
+    import re
+
+    from lstmfuse.generation.service import major_or_minor_key
+    from lstmfuse.theory import MAJOR_MINOR_KEY_HELP
+
+    examples = re.findall(r"'([^']+)'|\b([A-Ga-g][#b]?m?)(?=[ ,;)]|$)", MAJOR_MINOR_KEY_HELP.split("music21:")[1])
+    names = [a or b for a, b in examples]
+    assert {"C", "Eb", "F#", "c", "eb", "f#", "Am", "Bb minor"} <= set(names)
+    for name in names:
+        assert major_or_minor_key(name).major_or_minor in ("major", "minor"), name

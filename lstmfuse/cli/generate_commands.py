@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from ..generation.options import SamplingOptions
-from ..theory import KEY_GRAMMAR_HELP
+from ..theory import MAJOR_MINOR_KEY_HELP
 from .app import app, console
 from .sampling import WEIGHTS_HELP, genre_weights, with_sampling_options
 
@@ -50,7 +50,7 @@ def fuse(
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8; among equal weights one drawn with --seed)."),
-    key: str = typer.Option(None, "--key", help=f"Key when there is no seed file ({KEY_GRAMMAR_HELP}; fuse writes major or minor keys; default: the heaviest genre's most common)."),
+    key: str = typer.Option(None, "--key", help=f"Key when there is no seed file ({MAJOR_MINOR_KEY_HELP}; default: the heaviest genre's most common)."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants."),
     png: bool = typer.Option(False, "--png", help="Also engrave a PNG beside each score (its last page, where the new bars are)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),

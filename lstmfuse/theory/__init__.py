@@ -9,6 +9,7 @@ batch edits, corpora, the bridge and the CLI all read keys and spell pitches her
 from .keys import (
     FLAT_ORDER,
     KEY_GRAMMAR_HELP,
+    MAJOR_MINOR_KEY_HELP,
     MAJOR_SCALE,
     MODE_SHARPS,
     NATURAL_MINOR_SCALE,
@@ -50,7 +51,7 @@ from .pitches import (
 )
 
 __all__ = [
-    "FLAT_ORDER", "KEY_GRAMMAR_HELP", "MAJOR_SCALE", "MODE_SHARPS", "NATURAL_MINOR_SCALE", "NATURAL_SEMITONES",
+    "FLAT_ORDER", "KEY_GRAMMAR_HELP", "MAJOR_MINOR_KEY_HELP", "MAJOR_SCALE", "MODE_SHARPS", "NATURAL_MINOR_SCALE", "NATURAL_SEMITONES",
     "PC_SPELLING", "SHARP_ORDER", "STEPS", "STEP_FIFTHS", "STEP_INDEX", "Interval", "Key", "fifths_of", "from_fifths",
     "fitting_signature", "interval_between", "interval_from_to", "interval_name", "key_alters", "name_of", "name_to_midi", "name_to_tpc",
     "natural_ps", "out_of_key_share", "parse_interval", "parse_key", "parse_name", "pitch_ps", "scale_pitch_classes", "spell_ps", "tonic_of",

@@ -28,6 +28,8 @@ NATURAL_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 
 #: what ``--help`` says about the grammar, word for word in every command that takes a key
 KEY_GRAMMAR_HELP = "lower case = minor, as in music21: C, Eb, F# major; c, eb, f# minor; or a mode word: Am, 'Bb minor', 'D dorian'"
+#: the same grammar where only major and minor keys can be written (generation from nothing)
+MAJOR_MINOR_KEY_HELP = "major or minor; lower case = minor, as in music21: C, Eb, F# major; c, eb, f# minor; or Am, 'Bb minor'"
 
 
 def key_alters(fifths: int) -> dict[str, float]:
