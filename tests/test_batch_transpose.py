@@ -166,6 +166,21 @@ def test_bad_key_and_missing_args():
         batch.Transpose("+M2", to_key="D")
 
 
+def test_direction_with_an_interval_is_refused_not_ignored(tmp_path):
+    """`--interval P5 --direction down` went up a fifth without a word."""
+    import subprocess
+    import sys
+
+    with pytest.raises(UsageError, match="--direction goes with --to-key"):
+        batch.Transpose("P5", direction="down")
+    r = subprocess.run([sys.executable, "-m", "lstmfuse", "batch", "transpose", str(CORPUS / "bach/bwv66.6.mxl"),
+                        "--interval", "P5", "--direction", "down", "--out-dir", str(tmp_path / "out")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().startswith("error: --direction goes with --to-key"), r.stderr
+    assert not (tmp_path / "out").exists()
+    assert batch.Transpose("P5").resolve(None).semitones == 7
+
+
 QUALITIES = ["P1", "A1", "m2", "M2", "A2", "d3", "m3", "M3", "d4", "P4", "A4", "d5", "P5", "A5", "m6", "M6",
              "d7", "m7", "M7", "P8", "M9", "m10", "P11", "P12", "M13"]
 

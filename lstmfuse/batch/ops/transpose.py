@@ -155,7 +155,7 @@ class Transpose(Op):
     to_key: str | None = field(default=None, metadata=option(
         "--to-key", "-k", help=f"Target key ({KEY_GRAMMAR_HELP}); the first key signature moves there.",
         metavar="KEY"))
-    direction: str = field(default="nearest", metadata=option(
+    direction: str | None = field(default=None, metadata=option(
         "--direction", help="With --to-key: nearest (default; ties go up), up or down."))
 
     def __post_init__(self) -> None:
@@ -165,13 +165,16 @@ class Transpose(Op):
             parse_interval(self.interval)
         if self.to_key is not None:
             parse_key(self.to_key)
-        if self.direction not in ("nearest", "up", "down"):
+        if self.direction is not None and self.interval is not None:
+            raise UsageError("--direction goes with --to-key; an interval carries its own "
+                             "(--interval P5 goes up, --interval=-P5 down)")
+        if self.direction not in (None, "nearest", "up", "down"):
             raise UsageError(f"bad direction '{self.direction}' (choose nearest, up or down)")
 
     def resolve(self, first_key: tuple[int, str | None] | None, path=None) -> Interval:
         if self.interval is not None:
             return parse_interval(self.interval)
-        return _to_key_interval(first_key, parse_key(self.to_key), self.direction, path)
+        return _to_key_interval(first_key, parse_key(self.to_key), self.direction or "nearest", path)
 
     def apply_xml(self, root, doc) -> dict[str, Any]:
         iv = self.resolve(_first_key_xml(root) if self.to_key else None, doc.path)
