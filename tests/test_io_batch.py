@@ -129,6 +129,20 @@ def test_outputs_inside_the_input_folder_are_not_reconverted(tmp_path, examples_
     assert [Path(f.source).name for f in again.files] == ["song.krn"]
 
 
+def test_convert_one_file_with_o_as_continue_takes_it(tmp_path, examples_dir):
+    """`convert IN -o OUT.musicxml` (as `continue IN -o OUT` reads) said "batch conversion needs
+    both --to FORMAT and --out-dir FOLDER"; it converts the one file."""
+    out = tmp_path / "song.musicxml"
+    proc = run_cli("convert", str(examples_dir / "essen-altdeu10-1.krn"), "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file() and validate_musicxml(out) == []
+    assert note_content(load(out)) == note_content(load(examples_dir / "essen-altdeu10-1.krn"))
+    folder = tmp_path / "kern.krn"  # an existing folder stays a folder: batch mode, which needs --to
+    folder.mkdir()
+    proc = run_cli("convert", str(examples_dir / "essen-altdeu10-1.krn"), "-o", str(folder), cwd=tmp_path)
+    assert proc.returncode == 2 and "needs both --to FORMAT and --out-dir FOLDER" in proc.stderr
+
+
 def test_batch_cli_usage_errors(tmp_path, examples_dir):
     proc = run_cli("convert", str(examples_dir), "--to", "musicxml", cwd=tmp_path)
     assert proc.returncode == 2 and "needs both --to FORMAT and --out-dir FOLDER" in proc.stderr

@@ -68,12 +68,15 @@ def convert(
 ) -> None:
     """Convert scores between **kern, MusicXML (.musicxml/.xml/.mxl), ABC and MIDI.
 
-    One file: [bold]lstmfuse convert chorale.krn chorale.musicxml[/] (the output format comes from the suffix).
+    One file: [bold]lstmfuse convert chorale.krn chorale.musicxml[/] or [bold]-o chorale.musicxml[/] (the output format comes from the suffix).
 
     Many files: [bold]lstmfuse convert DIR_OR_GLOB... --to musicxml --out-dir out/ -j 2[/] writes out/<sub-folders>/<name>.musicxml for every score file found, in parallel, with a progress bar, then lists the files that failed and why (exit status 1 if any did). An ABC file holding several tunes becomes <name>-1, <name>-2, ... Nothing is overwritten without --force.
     """
-    from ..io.formats import tune_count_hint
+    from ..io.formats import format_from_suffix, tune_count_hint
 
+    if len(sources) == 1 and to is None and out_dir is not None and format_from_suffix(out_dir) and not out_dir.is_dir():
+        # `convert IN -o OUT.krn` reads as `continue IN -o OUT` does: one file, not a folder named OUT.krn
+        sources, out_dir = [sources[0], str(out_dir)], None
     batch = out_dir is not None or to is not None
     if not batch:
         if len(sources) != 2:

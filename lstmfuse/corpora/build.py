@@ -10,13 +10,14 @@ import gzip
 import hashlib
 import json
 import time
+import warnings
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..encoding.extract import melody_from_part, pick_part
+from ..encoding.extract import PassageWarning, melody_from_part, pick_part
 from ..encoding.store import melody_from_dict, melody_to_dict
 from ..encoding.tokens import Unrepresentable, encode
 from ..errors import LstmfuseError
@@ -96,7 +97,9 @@ def extract_file(genre_name: str, path: str) -> dict[str, Any]:
     for index, score in enumerate(scores):
         piece_id = f"{genre_name}/{rel}#{index}"
         try:
-            melody = melody_from_part(_choose_part(score, genre), source=piece_id)
+            with warnings.catch_warnings():  # advice to a composer (PassageWarning), not to a corpus build
+                warnings.simplefilter("ignore", PassageWarning)
+                melody = melody_from_part(_choose_part(score, genre), source=piece_id)
             if len(melody.notes) < MIN_NOTES:
                 dropped.append([piece_id, f"fewer than {MIN_NOTES} notes"])
                 continue
