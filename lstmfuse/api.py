@@ -60,7 +60,7 @@ def passage_of(source: Any, part: int | str | None = 0) -> Melody:
         source = pick_part(source, part)
     if not hasattr(source, "stripTies"):  # not a music21 stream
         raise UsageError(f"a passage is a Melody, a music21 score or part, or a file's path (got {type(source).__name__})")
-    return melody_from_part(source, source=where)
+    return melody_from_part(source, source=where, key_at="end")  # a passage goes on in the key it ends in
 
 
 def _weights(weights: str | Mapping[str, float] | GenreWeights | None) -> GenreWeights | None:

@@ -18,6 +18,7 @@ import pytest
 from lstmfuse.encoding.extract import PassageWarning, melody_from_part, pick_part, snap_inexact_tuplets
 from lstmfuse.encoding.events import NoteEvent
 from lstmfuse.encoding.tokens import encode
+from lstmfuse.generation.options import SamplingOptions
 from lstmfuse.errors import UsageError
 from lstmfuse.io import load
 
@@ -185,3 +186,72 @@ def test_a_triplet_arpeggio_is_not_answered_by_notes_held_for_bars(tmp_path, gen
     new = [e for e in after.events if e.onset >= before.end and e.pitch is not None]
     assert len(new) >= 4
     assert all(e.duration <= bar for e in new[:-1]), [(float(e.onset), float(e.duration)) for e in new]
+
+
+def _page_pitches_disagree(part, first_bar: int, last_bar: int = 10**6) -> list[str]:
+    """Notes of bars ``first_bar``-``last_bar`` whose sounding pitch is not what the page shows: the step,
+    altered by a printed accidental, else by an earlier one in the bar, else by the signature
+    in force (as a player reads it)."""
+    from music21 import key
+
+    wrong, signature = [], {}
+    for measure in part.getElementsByClass("Measure"):
+        for ks in measure.getElementsByClass(key.KeySignature):
+            signature = {p.step: p.accidental.alter for p in ks.alteredPitches}
+        if not first_bar <= measure.number <= last_bar:
+            continue
+        in_bar: dict[tuple[str, int], float] = {}
+        for n in measure.recurse().notes:
+            for p in n.pitches:
+                shown = p.accidental is not None and p.accidental.displayStatus is not False and (
+                    p.accidental.displayStatus or p.accidental.displayType != "never")
+                printed = p.accidental.alter if shown else in_bar.get((p.step, p.octave), signature.get(p.step, 0))
+                if shown:
+                    in_bar[(p.step, p.octave)] = p.accidental.alter
+                actual = p.accidental.alter if p.accidental is not None else 0
+                if printed != actual:
+                    wrong.append(f"bar {measure.number}: {p.nameWithOctave} reads as {p.step}{printed:+g}")
+    return wrong
+
+
+def test_a_continuation_after_a_key_change_is_in_the_new_key(tmp_path):
+    """Two O'Neill tunes, 8 bars under 2 flats then 8 under 2 sharps: the new bars came in
+    2 flats (A-flats under the 2-sharp signature, F naturals printed without their sign)."""
+    import json
+
+    from lstmfuse.generation.passage_key import passage_key
+    from lstmfuse.generation.service import continue_score
+
+    src = DATA / "modulating-medley.musicxml"
+    score = load(src)
+    home = melody_from_part(pick_part(score))
+    assert home.sharps == -2 and home.key_span == (0, None)  # the piece's home key, as a corpus reads it
+    passage = melody_from_part(pick_part(score), key_at="end")
+    assert passage.sharps == 2 and passage.key_span == (8 * passage.bar_length, None)
+    assert not passage_key(passage, 2, passage.mode).from_notes  # judged on the 8 bars in D, not all 16
+    (out,) = continue_score(src, tmp_path / "more.musicxml", bars=4, genre="irish",
+                            options=SamplingOptions(seed=1), force=True)
+    written = load(out)
+    settings = json.loads(str(written.metadata.getCustom("lstmfuse-settings")[0]))
+    assert settings["key_signature_sharps"] == 2 and "key_of_notes" not in settings
+    new = [n for n in melody_from_part(written.parts[0]).notes if n.onset >= passage.end]
+    assert len(new) >= 8
+    flats = [n for n in new if n.spelling and "-" in n.spelling]
+    assert not flats, flats  # D major has no flats; the first tune's B-flat major had two
+    assert _page_pitches_disagree(written.parts[0], 17) == []
+
+
+def test_regenerated_bars_take_the_key_in_force_at_them(corpus_dir, tmp_path):
+    """Lindenbaum bars 25-36 are in E minor under one sharp after an E-major start (4 sharps):
+    bars 29-30 came back with G-sharps, printed without their sign under the one-sharp signature."""
+    import json
+
+    from lstmfuse.generation.regenerate_score import regenerate_score
+
+    src = corpus_dir / "schubert" / "Lindenbaum.xml"
+    out = regenerate_score(src, tmp_path / "linden.musicxml", bars="29-30", genre="folk", part="Voice",
+                           options=SamplingOptions(seed=1), force=True)[0]
+    written = load(out)
+    settings = json.loads(str(written.metadata.getCustom("lstmfuse-settings")[0]))
+    assert settings["key_signature_sharps"] == 1
+    assert _page_pitches_disagree(written.parts[0], 29, 30) == []

@@ -51,7 +51,9 @@ class Melody:
 
     ``meter`` is the time signature in force at the end (what a continuation uses);
     ``sharps`` the key signature (negative = flats); ``mode`` 'major'/'minor' or None when
-    the source names no mode.
+    the source names no mode. ``key_span`` the onsets [from, to) where that signature is in
+    force (``to`` None: to the end): in a piece that changes key, the notes outside it are in
+    another key, and only those inside tell whether the signature describes its notes.
     """
 
     events: list[NoteEvent]
@@ -61,6 +63,7 @@ class Melody:
     tonic: str | None = None
     source: str = ""
     meters: list[tuple[Fraction, str]] = field(default_factory=list)
+    key_span: tuple[Fraction, Fraction | None] = (Fraction(0), None)
 
     @property
     def bar_length(self) -> Fraction:

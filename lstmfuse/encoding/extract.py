@@ -126,29 +126,55 @@ def bar_start(part, number: int) -> Fraction:
     raise UsageError(f"bar {number} is not a measure number of the part (its measures are numbered {shown})")
 
 
-def _key_context(part) -> tuple[int, str | None, str | None]:
-    """Key signature sharps, mode and tonic name from the first key in the part. Without a
-    signature that names a key by sharps (none at all, or a non-traditional one such as
-    B-flat with F-sharp), the key the notes are in; without notes either, C (0 sharps)."""
+def _key_context(part, at: Fraction | None = None) -> tuple[int, str | None, str | None, tuple[Fraction, Fraction | None]]:
+    """Key signature sharps, mode, tonic name and the span where they are in force: the first
+    key in the part (``at`` None: a piece's home key, what the corpora read), or the one in
+    force at onset ``at`` (what a continuation from there, or new bars there, are written in).
+    Without a signature that names a key by sharps (none at all, or a non-traditional one such
+    as B-flat with F-sharp), the key the notes are in; without notes either, C (0 sharps)."""
     from music21 import key
     from music21.analysis.discrete import DiscreteAnalysisException
 
-    found = part.recurse().getElementsByClass(key.KeySignature).first()
-    if found is None or found.sharps is None:
+    def heard(span: tuple[Fraction, Fraction | None]):
         try:
             analysed = part.analyze("key")
         except DiscreteAnalysisException:  # rests only: nothing to hear a key in
-            return 0, None, None
-        return analysed.sharps, analysed.mode, analysed.tonic.name
+            return 0, None, None, span
+        return analysed.sharps, analysed.mode, analysed.tonic.name, span
+
+    whole: tuple[Fraction, Fraction | None] = (Fraction(0), None)
+    signatures = [(frac(ks.getOffsetInHierarchy(part)), ks) for ks in part.recurse().getElementsByClass(key.KeySignature)]
+    signatures.sort(key=lambda pair: pair[0])
+    if not signatures or (at is None and signatures[0][1].sharps is None):
+        return heard(whole)
+    span = whole
+    found = signatures[0][1]
+    if at is not None:
+        def same(a, b) -> bool:
+            return a.sharps == b.sharps and getattr(a, "mode", None) == getattr(b, "mode", None)
+
+        current = max((i for i, (offset, _) in enumerate(signatures) if offset <= at), default=0)
+        found = signatures[current][1]
+        first = current
+        while first > 0 and same(signatures[first - 1][1], found):
+            first -= 1
+        after = [offset for offset, ks in signatures[current + 1:] if not same(ks, found)]
+        span = (Fraction(0) if first == 0 else signatures[first][0], after[0] if after else None)
+        if found.sharps is None:  # a non-traditional signature from here on: hear the notes
+            return heard(span)
     if isinstance(found, key.Key):
         mode = found.mode if found.mode in ("major", "minor") else None
-        return found.sharps, mode, found.tonic.name
-    return found.sharps, None, None
+        return found.sharps, mode, found.tonic.name, span
+    return found.sharps, None, None, span
 
 
-def melody_from_part(part, source: str = "") -> Melody:
+def melody_from_part(part, source: str = "", key_at: Fraction | str | None = None) -> Melody:
     """Read a part as a melody: ties merged, chords reduced to their top note, grace notes
-    dropped (they take no time), voices other than the first ignored."""
+    dropped (they take no time), voices other than the first ignored.
+
+    ``key_at``: whose key signature the melody carries: None the part's first (its home key),
+    an onset in quarters the one in force there (new bars in the middle), ``"end"`` the one in
+    force at its last note (a continuation: after a key change, the new key)."""
     from music21 import meter as m21meter
 
     merged = part.stripTies()
@@ -183,8 +209,11 @@ def melody_from_part(part, source: str = "") -> Melody:
         meters = [(Fraction(0), first.ratioString if first else "4/4")]
     events.sort(key=lambda e: e.onset)
     events = _drop_overlaps(snap_inexact_tuplets(events))
-    sharps, mode, tonic = _key_context(part)
-    melody = Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters)
+    if key_at == "end":
+        key_at = events[-1].onset if events else Fraction(0)
+    sharps, mode, tonic, key_span = _key_context(part, key_at)
+    melody = Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters,
+                    key_span=key_span)
     warn_if_low(melody)
     return melody
 

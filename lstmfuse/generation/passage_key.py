@@ -90,6 +90,9 @@ def passage_key(passage: Melody | None, sharps: int, mode: str | None) -> Passag
       holds nearly as many (TONIC_TOLERANCE) with the last note as its tonic, in that mode;
       otherwise the mode is unknown (read as major)."""
     notes = passage.notes if passage is not None else []
+    if passage is not None and passage.key_span != (0, None):  # a piece that changes key: the notes under this one
+        since, until = passage.key_span
+        notes = [n for n in notes if n.onset >= since and (until is None or n.onset < until)]
     tonic = passage.tonic if passage is not None else None
     if len(notes) < MIN_NOTES:
         return PassageKey(sharps, mode, tonic, False)

@@ -149,7 +149,7 @@ def regenerate_in_score(
     part_obj, index = picked_part(score, part)
     measures = select_measures(part_obj, bars)
     start, end = _gap_of(part_obj, measures)
-    melody = with_readable_meters(melody_from_part(part_obj, source=source))
+    melody = with_readable_meters(melody_from_part(part_obj, source=source, key_at=start))
     extra = {} if candidates is None else {"candidates": candidates}
     result = regenerate_span(melody, start, end, genre=genre, weights=weights, options=options, variants=variants, **extra)
     return result, index, [m.number for m in measures]
