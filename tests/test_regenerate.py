@@ -164,6 +164,31 @@ def test_score_keeps_other_parts_lyrics_and_bars(tmp_path, examples_dir):
     assert _ties_consistent(part)
 
 
+def test_chord_symbols_of_the_bars_stay_and_dropped_lyrics_are_told(tmp_path, corpus_dir, examples_dir):
+    """A lead sheet's chord symbols C (bar 9) and F (bar 10) went with the replaced notes (music21
+    counts a ChordSymbol among notesAndRests); the harmony the new melody should fit stays now.
+    The soprano's syllables in bars 3-4 cannot follow new notes: the user is told."""
+    from music21 import harmony
+
+    def symbols(score, a, b):
+        part = score.parts[0]
+        return [(m.number, cs.offset, cs.figure) for m in part.getElementsByClass("Measure") if a <= m.number <= b
+                for cs in m.recurse().getElementsByClass(harmony.ChordSymbol)]
+
+    src = corpus_dir / "leadSheet" / "fosterBrownHair.mxl"
+    told: list[str] = []
+    (out,) = regenerate_score(src, tmp_path / "brown.musicxml", bars="9-10", genre="folk",
+                              options=SamplingOptions(seed=3), tell=told.append)
+    before = symbols(load(src), 8, 11)
+    assert [s[0] for s in before].count(9) >= 1 and [s[0] for s in before].count(10) >= 1
+    assert symbols(load(out), 8, 11) == before
+    told.clear()
+    regenerate_score(examples_dir / "bach-bwv277.krn", tmp_path / "bach.krn", bars="3-4", genre="bach",
+                     options=SamplingOptions(seed=2), tell=told.append)
+    said = [t for t in told if "lyric" in t]
+    assert len(said) == 1 and said[0].startswith("note: the replaced notes of bars 3-4 carried ")
+
+
 @pytest.mark.parametrize("bars", ["9-9", "7-8"])
 def test_ties_at_the_joints(tmp_path, corpus_dir, bars):
     """bwv66.6's soprano ties F#4 from bar 8 into bar 9: regenerating bar 9 cuts the tie on

@@ -1,8 +1,9 @@
 """Regenerate bars of one part of a score file: file in -> new bars in place -> file out.
 
 Only the notes and rests of the chosen bars of the chosen part (its first voice) are
-replaced; every other part, every other bar, lyrics, dynamics and directions stay as they
-were. At the joints: a note tied *into* the gap from before loses its tie (its tail was in
+replaced; every other part, every other bar, dynamics, directions and chord symbols (also
+those in the chosen bars: the harmony a lead sheet's new melody should fit) stay as they
+were. The lyric syllables of the replaced notes go with them (the user is told how many). At the joints: a note tied *into* the gap from before loses its tie (its tail was in
 the replaced bars); a note tied *out of* the gap into the next bar keeps the tie when the new
 last note has its pitch, else the next bar's note starts fresh. Used by ``lstmfuse
 regenerate`` and the batch ``regenerate`` op.
@@ -99,8 +100,13 @@ def _fix_exit_tie(part, end: Fraction, written: list) -> None:
             n.tie = tie.Tie("start") if n.tie.type == "continue" else None
 
 
-def replace_bars(part, measures: list, events: list[NoteEvent], sharps: int) -> None:
-    """Put ``events`` (absolute onsets in the part) into ``measures`` in place of their notes."""
+def replace_bars(part, measures: list, events: list[NoteEvent], sharps: int) -> int:
+    """Put ``events`` (absolute onsets in the part) into ``measures`` in place of their notes;
+    chord symbols stay (music21 counts them among notes). Returns how many lyric syllables
+    went with the replaced notes."""
+    from music21 import harmony
+
+    dropped_lyrics = 0
     starts = [frac(m.getOffsetInHierarchy(part)) for m in measures]
     start = starts[0]
     end = starts[-1] + frac(measures[-1].duration.quarterLength)
@@ -108,6 +114,9 @@ def replace_bars(part, measures: list, events: list[NoteEvent], sharps: int) -> 
     for m in measures:
         holder = _holder(m)
         for n in list(holder.notesAndRests):
+            if isinstance(n, harmony.Harmony):
+                continue
+            dropped_lyrics += sum(1 for lyric in n.lyrics if (lyric.text or "").strip())
             _drop_spanners_of(n)
             holder.remove(n)
     by_measure: dict[int, list] = {}
@@ -125,6 +134,7 @@ def replace_bars(part, measures: list, events: list[NoteEvent], sharps: int) -> 
     for m in measures:
         _beam(m)
     _fix_exit_tie(part, end, written)
+    return dropped_lyrics
 
 
 def _gap_of(part, measures: list) -> tuple[Fraction, Fraction]:
@@ -155,13 +165,15 @@ def regenerate_in_score(
     return result, index, [m.number for m in measures]
 
 
-def apply_variant(score, index: int, numbers_or_bars: str, result: RegenerateResult, variant: int, source: str = "") -> None:
-    """Write one variant of ``result`` into ``score`` (a fresh copy per variant)."""
+def apply_variant(score, index: int, numbers_or_bars: str, result: RegenerateResult, variant: int, source: str = "") -> int:
+    """Write one variant of ``result`` into ``score`` (a fresh copy per variant); returns how
+    many lyric syllables the replaced notes carried."""
     part = list(score.parts)[index] if score.parts else score
     measures = select_measures(part, numbers_or_bars)
-    replace_bars(part, measures, result.gaps[variant], result.melodies[variant].sharps)
+    dropped = replace_bars(part, measures, result.gaps[variant], result.melodies[variant].sharps)
     settings = {**result.settings, "source": source, "part": index + 1, "bars": numbers_or_bars}
     record_settings(score, settings)
+    return dropped
 
 
 def regenerate_score(
@@ -190,7 +202,9 @@ def regenerate_score(
     written: list[Path] = []
     for v, path in enumerate(paths):
         copy = load(src) if v else score
-        apply_variant(copy, index, bars, result, v, source=src.name)
+        dropped = apply_variant(copy, index, bars, result, v, source=src.name)
+        if dropped and v == 0 and tell is not None:
+            tell(f"note: the replaced notes of bars {bars} carried {dropped} lyric syllable(s); the new notes have none")
         written += _finish(copy, path, force, False)
     return written
 

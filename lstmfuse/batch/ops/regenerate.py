@@ -58,6 +58,7 @@ class Regenerate(Op):
             score, bars=self.bars, genre=self.genre or None, weights=weights_of(self), part=self.part or None,
             options=sampling_of(self), candidates=self.candidates, source=source,
         )
-        apply_variant(score, index, self.bars, result, 0, source=source.rsplit("/", 1)[-1])
+        dropped = apply_variant(score, index, self.bars, result, 0, source=source.rsplit("/", 1)[-1])
         doc.touch()
-        return {"bars": f"{numbers[0]}-{numbers[-1]}", "by": self.genre or self.weights}
+        row = {"bars": f"{numbers[0]}-{numbers[-1]}", "by": self.genre or self.weights}
+        return {**row, "lyrics_dropped": dropped} if dropped else row
