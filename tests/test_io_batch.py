@@ -143,6 +143,40 @@ def test_convert_one_file_with_o_as_continue_takes_it(tmp_path, examples_dir):
     assert proc.returncode == 2 and "needs both --to FORMAT and --out-dir FOLDER" in proc.stderr
 
 
+def test_one_file_convert_keeps_musicxml_as_batch_convert_does(tmp_path, corpus_dir):
+    """`convert IN OUT` rewrote MusicXML through music21 (lyric extenders, credit types and MIDI
+    instruments lost) where `batch convert` changes only the container, as docs/io.md says; and
+    the .mxl it wrote named its score after the hidden temporary file."""
+    import zipfile
+
+    from lstmfuse.io.musicxml import read_mxl
+
+    src = corpus_dir / "leadSheet" / "fosterBrownHair.mxl"
+    inner, _ = read_mxl(src.read_bytes(), src)
+    assert b"<extend" in inner or b"<credit" in inner or b"<midi-instrument" in inner
+    same = tmp_path / "copy.mxl"
+    assert run_cli("convert", str(src), str(same), cwd=tmp_path).returncode == 0
+    assert same.read_bytes() == src.read_bytes()
+    plain = tmp_path / "brown.musicxml"
+    assert run_cli("convert", str(src), str(plain), cwd=tmp_path).returncode == 0
+    assert plain.read_bytes() == inner
+    again = tmp_path / "again.mxl"
+    assert run_cli("convert", str(plain), str(again), cwd=tmp_path).returncode == 0
+    with zipfile.ZipFile(again) as zf:
+        assert zf.namelist() == ["mimetype", "META-INF/container.xml", "again.musicxml"]
+        assert zf.read("again.musicxml") == inner
+    kern = tmp_path / "brown.mxl"  # through music21 (from kern): the score inside is named after the file
+    assert run_cli("convert", str(corpus_dir / "bach" / "bwv277.krn"), str(kern), cwd=tmp_path).returncode == 0
+    with zipfile.ZipFile(kern) as zf:
+        assert zf.namelist() == ["mimetype", "META-INF/container.xml", "brown.musicxml"]
+        assert b'full-path="brown.musicxml"' in zf.read("META-INF/container.xml")
+    assert validate_musicxml(kern) == []
+    bad = tmp_path / "bad.musicxml"
+    bad.write_text("<score-partwise><part")
+    proc = run_cli("convert", str(bad), str(tmp_path / "bad-out.mxl"), cwd=tmp_path)
+    assert proc.returncode != 0 and not (tmp_path / "bad-out.mxl").exists()
+
+
 def test_batch_cli_usage_errors(tmp_path, examples_dir):
     proc = run_cli("convert", str(examples_dir), "--to", "musicxml", cwd=tmp_path)
     assert proc.returncode == 2 and "needs both --to FORMAT and --out-dir FOLDER" in proc.stderr

@@ -46,7 +46,10 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()):  # converter21 prints "Appending 2.0QL space to measure 1"
                 warnings.simplefilter("ignore")
-                written = score.write(_M21_FORMAT[kind], fp=str(tmp))
+                if kind == "mxl":  # music21 would name the score inside after the temporary file
+                    written = score.write("musicxml", fp=str(tmp), compress=False)
+                else:
+                    written = score.write(_M21_FORMAT[kind], fp=str(tmp))
         except ScoreWriteError:
             raise
         except Exception as exc:  # writer internals raise many types
@@ -54,6 +57,10 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
             raise ScoreWriteError(f"cannot write as {kind}: {detail}", target) from None
         if written is not None and Path(written) != tmp and Path(written).exists():
             Path(written).replace(tmp)  # a writer that chose its own suffix
+        if kind == "mxl":  # the MusicXML 4.0 layout, the score named after the file it is in
+            from .musicxml import write_mxl
+
+            tmp.write_bytes(write_mxl(tmp.read_bytes(), target.stem + ".musicxml"))
         if kind == "kern":
             _check_kern_output(tmp, target)
     return target
