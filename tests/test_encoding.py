@@ -127,3 +127,21 @@ def test_a_signature_that_names_no_key_by_sharps_is_read_from_the_notes():
     rests = melody_from_part(load(LILYPOND / "51d-EmptyTitle.xml").parts[0])
     assert rests.notes == [] and rests.sharps == 0
     assert continue_melody(rests, bars=1, genre="folk", options=SamplingOptions(seed=1)).melodies[0].notes
+
+
+def test_a_corpus_build_gives_no_composer_advice(tmp_path, monkeypatch):
+    """Essen's fink0 #67 lies below G3: the corpus build printed "the passage lies low ...;
+    continue a melody part, or transpose it up an octave first", advice for a composer."""
+    import warnings
+
+    import importlib
+
+    build = importlib.import_module("lstmfuse.corpora.build")  # the module; the package exports a function of that name
+    song = tmp_path / "low.abc"
+    song.write_text("X:1\nT:low\nM:4/4\nL:1/4\nK:C\nC,, D,, E,, F,, | G,, A,, B,, C, | D, E, F, G, | C,4 |]\n")
+    monkeypatch.setattr(build, "corpus_root", lambda: tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = build.extract_file("folk", str(song))
+    assert len(result["kept"]) == 1 and result["dropped"] == []
+    assert [str(w.message) for w in caught if "lies low" in str(w.message)] == []
