@@ -264,6 +264,30 @@ def test_a_pickup_written_to_midi_keeps_every_barline_in_place(tmp_path):
     assert score.parts[0].getElementsByClass("Measure")[0].paddingLeft == 2.5
 
 
+def test_midi_sounds_what_transposing_instruments_play(tmp_path):
+    """MusicXML writes a B-flat trumpet and an E-flat horn at written pitch; music21 wrote those
+    pitches to MIDI, so the trumpet sounded a tone and the horn a major sixth too high. Each of
+    72a's three parts plays the same concert C scale."""
+    from music21 import midi
+
+    from lstmfuse.io import load
+
+    src = Path(lilypondTestSuite.__file__).parent / "72a-TransposingInstruments.xml"
+    score = load(src)
+    written = [[n.pitch.midi for n in p.recurse().notes][:5] for p in score.parts]
+    assert written[0] != written[2]  # the trumpet's part is written a tone above the piano's
+    out = save_converted(score, tmp_path / "72a.mid")
+    mf = midi.MidiFile()
+    mf.open(str(out))
+    mf.read()
+    mf.close()
+    tracks = [[e.pitch for e in t.events if e.type == midi.ChannelVoiceMessages.NOTE_ON and e.velocity]
+              for t in mf.tracks]
+    tracks = [t[:5] for t in tracks if t]
+    assert tracks == [[60, 62, 64, 65, 67]] * 3
+    assert [[n.pitch.midi for n in p.recurse().notes][:5] for p in score.parts] == written  # the score is untouched
+
+
 def test_a_note_no_single_head_can_show_is_tied_at_the_dotted_beat_in_compound_time(tmp_path):
     """A jig's final of five eighths was written as a half tied to an eighth, which hides the
     second dotted-quarter beat of the 6/8 bar; an engraver writes a dotted quarter tied to a

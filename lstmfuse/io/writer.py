@@ -39,7 +39,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     music21_ready()
     repair_before_writing(score, kind)
     if kind == "midi":
-        score = _pickups_as_silence(score)
+        score = _pickups_as_silence(_at_sounding_pitch(score))
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
             _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score):
         try:
@@ -78,6 +78,16 @@ def repair_before_writing(score, kind: str) -> None:
         fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
     drop_empty_contributors(score)
     name_parts_by_abbreviation(score)
+
+
+def _at_sounding_pitch(score):
+    """MIDI is what the instruments sound: a B-flat trumpet's written D sounds C. music21 writes
+    the written pitches, so every transposing instrument played a tone (or a sixth) too high. A
+    copy at sounding pitch is written; the user's score is not touched."""
+    parts = list(score.parts) or [score]
+    if all(getattr(p, "atSoundingPitch", True) is not False for p in parts):
+        return score
+    return score.toSoundingPitch(inPlace=False)
 
 
 def _pickups_as_silence(score):
