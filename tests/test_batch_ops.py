@@ -59,6 +59,28 @@ def test_set_meta_empty_value_removes_and_typed_credits_follow():
     assert "fields" in changes["set-meta"]
 
 
+def test_set_meta_title_follows_into_a_copied_movement_title(tmp_path, examples_dir):
+    """music21 (so every file lstmfuse writes) copies the title into <movement-title>, which
+    renderers print: set-meta changed <work-title> only and the page kept the old title. From
+    kern the copy came back as a stale !!!OMD beside the new !!!OTL."""
+    from lstmfuse.io import save
+    from lstmfuse.io import load as load_score
+
+    written = tmp_path / "plain.musicxml"
+    save(load_score(examples_dir / "bach-bwv277.krn"), written)
+    before = Document.read(written).root
+    assert before.findtext("work/work-title") == before.findtext("movement-title") == "25. Christ lag in Todesbanden"
+    after, _ = _out_root(written, [batch.SetMeta(title="Neuer Titel")])
+    assert after.findtext("work/work-title") == after.findtext("movement-title") == "Neuer Titel"
+    own = tmp_path / "own.musicxml"  # a movement title of its own stays
+    own.write_bytes(written.read_bytes().replace(b"<movement-title>25. Christ lag in Todesbanden<", b"<movement-title>Satz 2<"))
+    again, _ = _out_root(own, [batch.SetMeta(title="X")])
+    assert again.findtext("work/work-title") == "X" and again.findtext("movement-title") == "Satz 2"
+    data, _ = batch.apply(examples_dir / "bach-bwv277.krn", [batch.SetMeta(title="Neuer Titel")])
+    records = [line for line in data.decode().splitlines() if line.startswith(("!!!OTL", "!!!OMD"))]
+    assert records == ["!!!OTL: Neuer Titel"]
+
+
 def _tempo_skip(el):
     if el.tag == "direction" and (el.find("direction-type/metronome") is not None or el.find("sound[@tempo]") is not None):
         return True

@@ -100,7 +100,7 @@ class SetMeta(Op):
     )
 
     title: str | None = field(default=None, metadata=option(
-        "--title", help="The title: sets the work title, or the movement title where the file has only that."))
+        "--title", help="The title: sets the work title, or the movement title where the file has only that or a copy of the work title."))
     composer: str | None = field(default=None, metadata=option("--composer", help="Composer (creator type composer)."))
     work: str | None = field(default=None, metadata=option("--work", help="Work title (<work-title>)."))
     work_number: str | None = field(default=None, metadata=option("--work-number", help="Work number, e.g. 'Op. 133'."))
@@ -128,12 +128,20 @@ class SetMeta(Op):
             work = root.find("work")
             has_work_title = work is not None and work.find("work-title") is not None
             has_movement = root.find("movement-title") is not None
+            # music21 (and so every file lstmfuse writes) copies the title into <movement-title>,
+            # which is what renderers print: a copy follows the title, a movement's own name stays
+            copied = has_work_title and has_movement and (
+                (work.findtext("work-title") or "").strip() == (root.findtext("movement-title") or "").strip())
             if has_work_title or not has_movement:
                 w = _ensure(root, "work", _HEADER_ORDER) if self.title != "" or work is not None else None
                 if w is not None and _set_simple(w, "work-title", self.title, _WORK_ORDER):
                     changed.append("title")
-            if has_movement and not has_work_title:
-                if _set_simple(root, "movement-title", self.title, _HEADER_ORDER):
+            if copied and getattr(doc, "source_format", "musicxml") not in ("musicxml", "mxl"):
+                # a kern or ABC file reaches this tree through music21, which made the copy: it
+                # would come back as a stale movement (kern !!!OMD) beside the new title
+                remove_child(root.find("movement-title"))
+            elif has_movement and (not has_work_title or copied):
+                if _set_simple(root, "movement-title", self.title, _HEADER_ORDER) and "title" not in changed:
                     changed.append("title")
             credits += _set_credits(root, "title", self.title)
         if self.work is not None or self.work_number is not None:
