@@ -210,11 +210,11 @@ def test_to_key_direction(tmp_path):
 
 
 @pytest.mark.parametrize("fifths, mode, to_key, message", [
-    (-2, "major", "g", "is in Bb major but --to-key names a minor key"),
-    (6, "major", "d#", "is in F# major but --to-key names a minor key"),
-    (-7, "major", "ab", "is in Cb major but --to-key names a minor key"),
-    (3, "minor", "A", "is in F# minor but --to-key names a major key"),
-    (0, "dorian", "E phrygian", "is in D dorian but --to-key names a phrygian key"),
+    (-2, "major", "g", "is in Bb major but --to-key names a minor key (give a major key: --to-key G (upper case is major))"),
+    (6, "major", "d#", "is in F# major but --to-key names a minor key (give a major key: --to-key D#"),
+    (-7, "major", "ab", "is in Cb major but --to-key names a minor key (give a major key: --to-key Ab"),
+    (3, "minor", "A", "is in F# minor but --to-key names a major key (give a minor key: --to-key a (lower case is minor))"),
+    (0, "dorian", "E phrygian", "is in D dorian but --to-key names a phrygian key (give a dorian key: --to-key 'E dorian')"),
     (0, "major", "D dorian", "is in C major but --to-key names a dorian key"),
     (14, "major", "c", "is in C## major but --to-key names a minor key"),  # 7 fifths sharpen the tonic once more
     (-14, "major", "c", "is in Cbb major but --to-key names a minor key"),

@@ -55,9 +55,14 @@ def _to_key_interval(first: tuple[int, str | None] | None, target: Key, directio
         if mode != target.mode and not (mode in ("major", "ionian") and target.mode in ("major", "ionian")) \
                 and not (mode in ("minor", "aeolian") and target.mode in ("minor", "aeolian")):
             src = tonic_of(fifths, mode)
+            tonic = tonic_text(target.tonic_step, target.tonic_alter)
+            example = {"major": f"--to-key {tonic} (upper case is major)",
+                       "ionian": f"--to-key {tonic} (upper case is major)",
+                       "minor": f"--to-key {tonic.lower()} (lower case is minor)",
+                       "aeolian": f"--to-key {tonic.lower()} (lower case is minor)"}.get(mode, f"--to-key '{tonic} {mode}'")
             raise LstmfuseError(
                 f"is in {tonic_text(*src)} {mode} but --to-key names a {target.mode} key "
-                f"(give a {mode} key, e.g. lower case for minor)", path)
+                f"(give a {mode} key: {example})", path)
     src = tonic_of(fifths, mode)
     return interval_between(src, (target.tonic_step, target.tonic_alter), direction)
 
