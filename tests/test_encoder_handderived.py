@@ -195,8 +195,32 @@ def test_unrepresentable_duration_names_the_note_and_the_file():
     m = Melody([NoteEvent(60, F(0), F(1)), NoteEvent(62, F(1), F(1, 7), F(1))], meter="4/4", source="tune.krn")
     with pytest.raises(Unrepresentable) as info:
         encode(m)
-    assert "duration 1/7 quarter(s) at offset 1 cannot be encoded" in str(info.value)
+    assert "a note or rest of 1/7 quarter(s) in bar 1 cannot be encoded" in str(info.value)
     assert info.value.path is not None and "tune.krn" in str(info.value)
+
+
+def test_an_unencodable_value_is_found_by_its_bar_even_in_a_long_passage():
+    """The message said "at offset 481" (quarters from the start: no user can find that); it
+    names the bar as the score numbers it, a pickup being bar 0, also where only the passage's
+    tail was encoded (the continuation primes on its last 64 events)."""
+    from lstmfuse.encoding.events import bar_number
+    from lstmfuse.encoding.tokens import Unrepresentable
+    from lstmfuse.generation import SamplingOptions
+    from lstmfuse.generation.continuation import continue_melody
+
+    events = [NoteEvent(67, F(0), F(1), F(3))]  # a one-beat pickup in 4/4, then 29 bars of quarters
+    events += [NoteEvent(60 + k % 5, F(1 + k), F(1), F(k % 4)) for k in range(116)]
+    odd = NoteEvent(64, F(117), F(1, 7), F(0))  # bar 30's downbeat
+    events += [odd, NoteEvent(62, F(117) + F(1, 7), F(27, 7), F(1, 7))]
+    m = Melody(events, meter="4/4", source="long.krn")
+    assert bar_number(m, F(0)) == 0 and bar_number(m, F(1)) == 1 and bar_number(m, F(117)) == 30
+    with pytest.raises(Unrepresentable, match="1/7 quarter.* in bar 30 cannot"):
+        encode(m)
+    with pytest.raises(Unrepresentable, match="1/7 quarter.* in bar 30 cannot"):
+        continue_melody(m, bars=1, genre="folk", options=SamplingOptions(seed=1))
+    waltz = Melody([NoteEvent(60, F(0), F(3), F(0)), NoteEvent(62, F(3), F(3), F(0)), NoteEvent(64, F(6), F(2), F(0)),
+                    NoteEvent(65, F(8), F(2), F(0))], meter="2/4", meters=[(F(0), "3/4"), (F(6), "2/4")])
+    assert [bar_number(waltz, e.onset) for e in waltz.events] == [1, 2, 3, 4]
 
 
 def test_normalising_shift_for_every_key_signature():

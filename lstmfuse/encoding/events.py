@@ -81,6 +81,22 @@ class Melody:
         return replace(self, events=events)
 
 
+def bar_number(melody: Melody, onset: Fraction) -> int:
+    """The bar an onset lies in, counted as scores number them: a pickup is bar 0, else the
+    first bar is 1 (for messages that send the user to a place in the score; the barlines
+    crossed are read from each event's position in its bar)."""
+    events = [e for e in melody.events if e.onset <= onset]
+    if not events:
+        return 1
+    bar = 0 if melody.events[0].bar_pos else 1
+    meters = melody.meters or [(Fraction(0), melody.meter)]
+    for e, nxt in zip(events, events[1:]):
+        meter = [m for at, m in meters if at <= e.onset][-1] if any(at <= e.onset for at, _ in meters) else meters[0][1]
+        length = meter_bar_length(meter)
+        bar += round((e.bar_pos + (nxt.onset - e.onset) - nxt.bar_pos) / length)
+    return bar
+
+
 @functools.lru_cache(maxsize=256)
 def meter_bar_length(meter: str) -> Fraction:
     """Bar length in quarters of a time signature string like '6/8' or '3/2'."""

@@ -20,11 +20,24 @@ import numpy as np
 
 from ..errors import LstmfuseError
 from . import vocab as V
-from .events import Melody, NoteEvent, meter_bar_length
+from .events import Melody, NoteEvent, bar_number, meter_bar_length
 
 
 class Unrepresentable(LstmfuseError):
-    """A melody holds a value the vocabulary cannot write exactly (e.g. 1/7 notes)."""
+    """A melody holds a value the vocabulary cannot write exactly (e.g. 1/7 notes); ``event``
+    is the note or rest (its onset sends the user to the bar)."""
+
+    event: NoteEvent | None = None
+
+
+def unrepresentable(melody: Melody, event: NoteEvent) -> Unrepresentable:
+    """The error for ``event`` of ``melody``, naming its bar as the score numbers it (pass the
+    whole melody where only a tail of it was encoded)."""
+    err = Unrepresentable(
+        f"a note or rest of {event.duration} quarter(s) in bar {bar_number(melody, event.onset)} cannot be "
+        "encoded (the models' durations cannot sum to it: an unusual tuplet?)", melody.source or None)
+    err.event = event
+    return err
 
 
 @dataclass(slots=True)
@@ -126,7 +139,7 @@ def encode(melody: Melody, *, normalise: bool = True, bos: bool = True, eos: boo
         push(V.REST if e.pitch is None else V.pitch_token(e.pitch + shift), e.bar_pos, meter)
         parts = decompose(e.duration)
         if parts is None:
-            raise Unrepresentable(f"duration {e.duration} quarter(s) at offset {e.onset} cannot be encoded", melody.source or None)
+            raise unrepresentable(melody, e)
         elapsed = Fraction(0)
         for k, d in enumerate(parts):
             if k:

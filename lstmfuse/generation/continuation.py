@@ -19,7 +19,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
-from ..encoding.tokens import Unrepresentable, encode, normalising_shift
+from ..encoding.tokens import Unrepresentable, encode, normalising_shift, unrepresentable
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
@@ -86,7 +86,10 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
         enc = encode(passage, eos=False)
     except Unrepresentable:  # an early value the vocabulary cannot write: read the tail only
         first = passage.events[-PRIMING_TOKENS:][0]
-        enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+        try:
+            enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+        except Unrepresentable as err:  # in the tail too: name its bar as the whole passage counts
+            raise unrepresentable(passage, err.event) if err.event is not None else err from None
     total = None if length_after is None else passage.end - first.onset + length_after
     tracker = tracker_for(meter, first.bar_pos, total)
     structure = features(enc.tokens, tracker)
