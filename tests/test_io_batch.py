@@ -177,6 +177,22 @@ def test_one_file_convert_keeps_musicxml_as_batch_convert_does(tmp_path, corpus_
     assert proc.returncode != 0 and not (tmp_path / "bad-out.mxl").exists()
 
 
+def test_batch_conversion_from_kern_prints_no_music21_chatter(tmp_path):
+    """music21's MusicXML exporter printed "we are out of midi channels! help!" 15 times when a
+    batch converted a 20-part kern score to MusicXML; the one-file convert was already quiet."""
+    from conftest import LILYPOND
+
+    from lstmfuse.io import save
+
+    kern = tmp_path / "in" / "staffgroups.krn"
+    kern.parent.mkdir()
+    save(load(LILYPOND / "41c-StaffGroups.xml"), kern)
+    proc = run_cli("batch", "convert", str(kern), "--to", "musicxml", "--out-dir", str(tmp_path / "out"), "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "midi channels" not in proc.stdout + proc.stderr
+    assert (tmp_path / "out" / "staffgroups.musicxml").is_file()
+
+
 def test_batch_cli_usage_errors(tmp_path, examples_dir):
     proc = run_cli("convert", str(examples_dir), "--to", "musicxml", cwd=tmp_path)
     assert proc.returncode == 2 and "needs both --to FORMAT and --out-dir FOLDER" in proc.stderr

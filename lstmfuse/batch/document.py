@@ -123,7 +123,7 @@ class Document:
 
         repair_before_writing(score, "musicxml")  # as lstmfuse.io.save does: valid pedal types, clefs
 
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet():  # music21 prints "we are out of midi channels! help!"
             warnings.simplefilter("ignore")
             try:
                 data = m21ToXml.GeneralObjectExporter(score).parse()
