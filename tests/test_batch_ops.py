@@ -81,6 +81,19 @@ def test_set_meta_title_follows_into_a_copied_movement_title(tmp_path, examples_
     assert records == ["!!!OTL: Neuer Titel"]
 
 
+def test_kern_parts_are_listed_and_named_as_info_names_them(examples_dir):
+    """A kern score's parts reach the tree with ids music21 makes up anew on every read: the
+    listing offered 'P4ea71a15b476eef55f8c15002b0ecccc' and no name; it lists the names
+    `lstmfuse info` prints, and "Part 2" picks the second part."""
+    src = examples_dir / "bach-bwv277.krn"
+    with pytest.raises(LstmfuseError) as err:
+        batch.apply(src, [batch.ExtractParts(parts=("Tenor",))])
+    assert "(parts: 1 'Part 1', 2 'Part 2', 3 'Part 3', 4 'Part 4')" in str(err.value)
+    by_name, _ = batch.apply(src, [batch.ExtractParts(parts=("Part 2",))])
+    by_number, _ = batch.apply(src, [batch.ExtractParts(parts=("2",))])
+    assert by_name == by_number
+
+
 def _tempo_skip(el):
     if el.tag == "direction" and (el.find("direction-type/metronome") is not None or el.find("sound[@tempo]") is not None):
         return True

@@ -9,6 +9,7 @@ reorder, when their parts are no longer next to each other).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,8 +29,16 @@ def part_table(root: etree._Element) -> list[tuple[str, str, str]]:
             for sp in children(plist, "score-part")]
 
 
+#: the id music21 makes up for a part that had none (a kern spine, an ABC tune): new on every
+#: read, so no use to name a part by
+_MADE_UP_ID = re.compile(r"P[0-9a-f]{32}")
+
+
 def _describe(table) -> str:
-    return ", ".join(f"{i} {pid}" + (f" '{name}'" if name else "") for i, (pid, name, _) in enumerate(table, 1))
+    """Parts as a user can name them: number, id (unless made up), name (``Part N`` when
+    unnamed, as ``lstmfuse info`` lists them)."""
+    return ", ".join(f"{i}" + ("" if _MADE_UP_ID.fullmatch(pid) else f" {pid}") + f" '{name or f'Part {i}'}'"
+                     for i, (pid, name, _) in enumerate(table, 1))
 
 
 def resolve_parts(root: etree._Element, selectors: tuple[str, ...], path=None) -> list[str]:
@@ -44,6 +53,9 @@ def resolve_parts(root: etree._Element, selectors: tuple[str, ...], path=None) -
             hit = [s]
         elif s.isdigit() and 1 <= int(s) <= len(ids):
             hit = [ids[int(s) - 1]]
+        elif (numbered := re.fullmatch(r"part\s*(\d+)", s.casefold())) and 1 <= int(numbered.group(1)) <= len(ids) \
+                and not any(name.casefold() == s.casefold() for _, name, _ in table):
+            hit = [ids[int(numbered.group(1)) - 1]]  # "Part 2", as info names an unnamed part
         else:
             low = s.casefold()
             hit = [pid for pid, name, abbr in table if low and (name.casefold() == low or abbr.casefold() == low)]
