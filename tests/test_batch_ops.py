@@ -59,6 +59,21 @@ def test_set_meta_empty_value_removes_and_typed_credits_follow():
     assert "fields" in changes["set-meta"]
 
 
+def test_set_meta_removal_takes_the_printed_credit_too():
+    """`--title '' --composer ''` removed the header fields, but the page still printed
+    "Sonata da Chiesa" and "Arcangelo Corelli" (typed credits followed a new value, not a removal)."""
+    def typed(root):
+        return sorted((t.text or "").strip() for c in root.iterchildren("credit") for t in c.iterchildren("credit-type"))
+
+    path = CORPUS / "corelli" / "opus3no1" / "1grave.xml"
+    before = Document.read(path).root
+    assert {"title", "composer", "arranger"} <= set(typed(before))
+    after, changes = _out_root(path, [batch.SetMeta(title="", composer="")])
+    assert "title" not in typed(after) and "composer" not in typed(after)
+    assert sorted(set(typed(before)) - {"title", "composer"}) == sorted(set(typed(after)))
+    assert changes["set-meta"]["credits"] == 2
+
+
 def test_set_meta_title_follows_into_a_copied_movement_title(tmp_path, examples_dir):
     """music21 (so every file lstmfuse writes) copies the title into <movement-title>, which
     renderers print: set-meta changed <work-title> only and the page kept the old title. From

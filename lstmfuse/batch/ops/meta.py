@@ -70,13 +70,17 @@ def _set_creator(root: etree._Element, kind: str, value: str) -> bool:
 
 
 def _set_credits(root: etree._Element, kind: str, value: str) -> int:
-    """Update the first credit-words of credits typed ``kind``; returns how many changed."""
+    """Update the first credit-words of credits typed ``kind`` (remove, for ``value`` "", the
+    credits typed ``kind`` alone: the page text of a removed field); returns how many changed."""
     n = 0
-    if value == "":
-        return 0
     for credit in children(root, "credit"):
         types = [(c.text or "").strip() for c in children(credit, "credit-type")]
         if kind not in types:
+            continue
+        if value == "":
+            if set(types) == {kind}:
+                remove_child(credit)
+                n += 1
             continue
         words = credit.find("credit-words")
         if words is not None and set_text(words, value):
