@@ -264,6 +264,27 @@ def test_a_pickup_written_to_midi_keeps_every_barline_in_place(tmp_path):
     assert score.parts[0].getElementsByClass("Measure")[0].paddingLeft == 2.5
 
 
+def test_two_marks_of_one_dynamic_stay_one_dynamic_through_kern(tmp_path):
+    """An f above and an f below a viola's first note became ff after a kern round trip
+    (converter21 wrote "f f" in one **dynam token, and read that back as ff)."""
+    from music21 import dynamics, meter, note, stream
+
+    from lstmfuse.io import load
+
+    part = stream.Part()
+    bar = stream.Measure(number=1)
+    bar.insert(0, meter.TimeSignature("4/4"))
+    bar.insert(0, dynamics.Dynamic("f"))
+    bar.insert(0, dynamics.Dynamic("f"))
+    bar.insert(0, note.Note("C4", quarterLength=4))
+    part.append(bar)
+    score = stream.Score([part])
+    out = save_converted(score, tmp_path / "viola.krn")
+    with quiet():
+        back = load(out)
+    assert [d.value for d in back.recurse().getElementsByClass(dynamics.Dynamic)] == ["f"]
+
+
 def test_midi_sounds_what_transposing_instruments_play(tmp_path):
     """MusicXML writes a B-flat trumpet and an E-flat horn at written pitch; music21 wrote those
     pitches to MIDI, so the trumpet sounded a tone and the horn a major sixth too high. Each of

@@ -141,9 +141,28 @@ def name_parts_by_abbreviation(score) -> int:
     return named
 
 
+def drop_doubled_dynamics(score) -> int:
+    """A second identical dynamic at the same moment of a part (``f`` above and below a
+    staff) is removed before writing kern: converter21 writes both in one ``**dynam`` token,
+    ``f f``, which its reader takes for ``ff``."""
+    from music21 import dynamics
+
+    dropped = 0
+    for part in list(score.parts) or [score]:
+        seen: set[tuple[float, str]] = set()
+        for dyn in list(part.recurse().getElementsByClass(dynamics.Dynamic)):
+            at = (float(dyn.getOffsetInHierarchy(part)), str(dyn.value))
+            if at in seen:
+                dyn.activeSite.remove(dyn)
+                dropped += 1
+            else:
+                seen.add(at)
+    return dropped
+
 
 __all__ = [
     "add_missing_clefs",
+    "drop_doubled_dynamics",
     "drop_empty_contributors",
     "fill_pedal_types",
     "kern_write_problems",
