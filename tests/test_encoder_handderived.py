@@ -218,6 +218,11 @@ def test_an_unencodable_value_is_found_by_its_bar_even_in_a_long_passage():
         encode(m)
     with pytest.raises(Unrepresentable, match="1/7 quarter.* in bar 30 cannot"):
         continue_melody(m, bars=1, genre="folk", options=SamplingOptions(seed=1))
+    # a passage whose last bars after the tuplet can be read is continued from them
+    tail = [NoteEvent(60 + k % 5, F(121 + k), F(1), F(k % 4)) for k in range(12)]
+    readable = Melody(events[:-1] + [NoteEvent(62, F(117) + F(1, 7), F(27, 7), F(1, 7))] + tail, meter="4/4")
+    result = continue_melody(readable, bars=1, genre="folk", options=SamplingOptions(seed=1))
+    assert result.melodies[0].end == readable.end + 4
     waltz = Melody([NoteEvent(60, F(0), F(3), F(0)), NoteEvent(62, F(3), F(3), F(0)), NoteEvent(64, F(6), F(2), F(0)),
                     NoteEvent(65, F(8), F(2), F(0))], meter="2/4", meters=[(F(0), "3/4"), (F(6), "2/4")])
     assert [bar_number(waltz, e.onset) for e in waltz.events] == [1, 2, 3, 4]

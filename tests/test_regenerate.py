@@ -189,6 +189,26 @@ def test_chord_symbols_of_the_bars_stay_and_dropped_lyrics_are_told(tmp_path, co
     assert len(said) == 1 and said[0].startswith("note: the replaced notes of bars 3-4 carried ")
 
 
+@pytest.mark.parametrize("bars", ["1", "2"])
+def test_a_seven_tuplet_after_the_gap_is_weighed_up_to_not_refused(tmp_path, bars):
+    """23a's bar 3 holds a 7-tuplet (3/7 quarters), which no token writes: regenerating bar 1
+    or 2 failed with "cannot continue from 3/7 quarters into the bar ... (end the selection
+    on a note ...)": the plugin's words, about bars after the gap. The following bars are
+    weighed up to the tuplet and their rhythms learnt where they can be written."""
+    from conftest import LILYPOND
+
+    src = LILYPOND / "23a-Tuplets.xml"
+    (out,) = regenerate_score(src, tmp_path / "t.musicxml", bars=bars, genre="folk", options=SamplingOptions(seed=1))
+    n = int(bars)
+    before, after = load(src).parts[0], load(out).parts[0]
+    for m_before, m_after in zip(before.getElementsByClass("Measure"), after.getElementsByClass("Measure")):
+        notes = [(x.pitch.midi, float(x.quarterLength)) for x in m_before.notes]
+        if m_before.number != n:
+            assert [(x.pitch.midi, float(x.quarterLength)) for x in m_after.notes] == notes
+        else:
+            assert sum(float(x.quarterLength) for x in m_after.notesAndRests) == pytest.approx(4.0)
+
+
 @pytest.mark.parametrize("bars", ["9-9", "7-8"])
 def test_ties_at_the_joints(tmp_path, corpus_dir, bars):
     """bwv66.6's soprano ties F#4 from bar 8 into bar 9: regenerating bar 9 cuts the tie on

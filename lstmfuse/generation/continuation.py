@@ -19,7 +19,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
-from ..encoding.tokens import Unrepresentable, encode, normalising_shift, unrepresentable
+from ..encoding.tokens import Unrepresentable, decompose, encode, normalising_shift, unrepresentable
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
@@ -32,7 +32,7 @@ from .options import SamplingOptions
 from .passage_key import in_passage_key, passage_key
 from .spelling import spell
 from .stack import LSTMStack
-from .ticks import from_ticks, to_ticks
+from .ticks import from_ticks, on_grid, to_ticks
 from .weights import parse_weights
 
 #: pull (nats) of a phase-1 melody of weight 1 on the phase-2 choice
@@ -68,6 +68,20 @@ class Prime(NamedTuple):
     tracker: StructureTracker
 
 
+#: the fewest events a tail after an unreadable value must hold to prime the models on
+MIN_READABLE_TAIL = 8
+
+
+def _readable_tail(events: list[NoteEvent]) -> list[NoteEvent]:
+    """``events`` after the last one the vocabulary cannot write (a 7-tuplet in the passage's
+    last bars), where at least MIN_READABLE_TAIL remain and the first starts on the tick grid;
+    else all of them (and encoding them names the value's bar)."""
+    bad = [k for k, e in enumerate(events) if decompose(e.duration) is None or not on_grid(e.bar_pos)]
+    if bad and len(events) - bad[-1] - 1 >= MIN_READABLE_TAIL and on_grid(events[bad[-1] + 1].bar_pos):
+        return events[bad[-1] + 1:]
+    return events
+
+
 def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: Fraction | None = None, start_pos: Fraction = Fraction(0)) -> Prime:
     """``length_after``: quarters from the passage's end to the end of the piece (the new
     material's length for a continuation), so the models know how many bars are left.
@@ -85,9 +99,10 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
     try:
         enc = encode(passage, eos=False)
     except Unrepresentable:  # an early value the vocabulary cannot write: read the tail only
-        first = passage.events[-PRIMING_TOKENS:][0]
+        tail = _readable_tail(passage.events[-PRIMING_TOKENS:])
+        first = tail[0]
         try:
-            enc = encode(replace(passage, events=passage.events[-PRIMING_TOKENS:]), eos=False)
+            enc = encode(replace(passage, events=tail), eos=False)
         except Unrepresentable as err:  # in the tail too: name its bar as the whole passage counts
             raise unrepresentable(passage, err.event) if err.event is not None else err from None
     total = None if length_after is None else passage.end - first.onset + length_after

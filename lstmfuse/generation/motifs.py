@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import NoteEvent
-from .ticks import to_ticks
+from .ticks import on_grid, to_ticks
 
 #: bonus (nats) for a duration that continues one of the passage's bar rhythms. 1.0 brings 8
 #: continued bars nearest the composer's own next 8 bars of 25 real tunes (form_proof's
@@ -54,7 +55,11 @@ class Motifs:
     def of(cls, events: list[NoteEvent], bar_ticks: int) -> "Motifs":
         bars: dict[int, list[tuple[int, int]]] = defaultdict(list)
         downbeats: set[int] = set()
+        unwritable: set[Fraction] = set()  # bars holding a value the models cannot write (a 7-tuplet)
         for e in events:
+            if not all(on_grid(q) for q in (e.onset, e.bar_pos, e.duration)):
+                unwritable.add(e.onset - e.bar_pos)
+                continue
             onset, pos, dur = to_ticks(e.onset), to_ticks(e.bar_pos), to_ticks(e.duration)
             start = onset - pos
             if pos + dur <= bar_ticks:
@@ -63,7 +68,8 @@ class Motifs:
                 bars[start].append((pos, -1))  # runs over the barline: ends the bar's pattern
             if pos == 0:
                 downbeats.add(start)
-        rhythms = sorted({tuple(b) for s, b in bars.items() if s in downbeats})
+        skip = {to_ticks(start) for start in unwritable if on_grid(start)}
+        rhythms = sorted({tuple(b) for s, b in bars.items() if s in downbeats and s not in skip})
         shares, figures = _interval_follows([e.pitch for e in events if e.pitch is not None])
         return cls(rhythms, shares, figures)
 

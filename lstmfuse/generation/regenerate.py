@@ -40,7 +40,7 @@ from .motifs import Motifs
 from .options import SamplingOptions
 from .passage_key import in_passage_key, passage_key
 from .stack import LSTMStack
-from .ticks import position_ids, to_ticks
+from .ticks import on_grid, position_ids, to_ticks
 from .weights import parse_weights
 
 #: candidates sampled per regeneration (the engine steps them as one batch)
@@ -140,6 +140,15 @@ def _cut(events: list[NoteEvent], a: Fraction, b: Fraction, melody: Melody) -> l
     return out
 
 
+def _readable_prefix(events: list[NoteEvent]) -> list[NoteEvent]:
+    """``events`` up to the first the vocabulary cannot write (a 7-tuplet after the gap): the
+    bars after it are weighed only that far, not refused."""
+    for k, e in enumerate(events):
+        if decompose(e.duration) is None or not on_grid(e.bar_pos):
+            return events[:k]
+    return events
+
+
 def split_span(melody: Melody, start: Fraction, end: Fraction) -> Span:
     """Cut ``melody`` around the gap [start, end); a note crossing an edge is cut there."""
     if not melody.events:
@@ -191,7 +200,7 @@ class FollowScorer:
         prefix = span.melody.with_events(span.before)
         self.prime = _prime_tokens(prefix if span.before else None, span.meter, self.shift, _length_after(span, prefix))
         horizon = span.end + lookahead_bars * meter_bar_length(span.meter)
-        follow = _cut(span.after, span.end, horizon, span.melody)
+        follow = _readable_prefix(_cut(span.after, span.end, horizon, span.melody))
         if follow:
             enc = encode(span.melody.with_events(follow), bos=False, eos=False)
             self.follow = (enc.tokens[:LOOKAHEAD_TOKENS], enc.positions[:LOOKAHEAD_TOKENS], enc.meters[:LOOKAHEAD_TOKENS])

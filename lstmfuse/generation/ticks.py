@@ -17,6 +17,11 @@ TICKS_PER_QUARTER = V.TICKS_PER_QUARTER  # the encoder's tick (also read by enco
 DURATION_TICKS = V.DURATION_TICKS
 
 
+def on_grid(quarters: Fraction | int) -> bool:
+    """Is ``quarters`` a whole number of ticks (a time the vocabulary's durations can reach)?"""
+    return (Fraction(quarters) * TICKS_PER_QUARTER).denominator == 1
+
+
 def to_ticks(quarters: Fraction | int) -> int:
     """Quarters -> ticks; a time off the grid cannot be filled with vocabulary durations."""
     ticks, off_grid = divmod(quarters.numerator * TICKS_PER_QUARTER, quarters.denominator)
