@@ -210,6 +210,8 @@ def test_odd_meters_ranges_and_report_paths_are_named_in_one_line(tmp_path):
     additive = Path(music21.__file__).parent / "musicxml" / "lilypondTestSuite" / "11c-TimeSignatures-CompoundSimple.xml"
     proc = run_cli("continue", str(additive), "-g", "folk", "-o", "out.musicxml", cwd=tmp_path)
     assert_one_line_error(proc, "11c-TimeSignatures-CompoundSimple.xml: the part is in 3/8+2/8, an additive or irregular meter")
+    proc = run_cli("batch", "continue", str(additive), "-g", "folk", "--out-dir", "bc", cwd=tmp_path)  # the same words
+    assert proc.returncode == 1 and "11c-TimeSignatures-CompoundSimple.xml: the part is in 3/8+2/8, an additive" in proc.stderr
     proc = run_cli("fuse", "-w", "folk=1", "--lowest", "C6", "--highest", "C4", "-o", "out.musicxml", cwd=tmp_path)
     assert_one_line_error(proc, "the lowest pitch (84) is above the highest (60)")
     (tmp_path / "afile").write_text("")

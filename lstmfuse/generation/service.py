@@ -90,7 +90,7 @@ def continue_in_score(
 ) -> dict:
     """Continue a part of an in-memory music21 score (edited in place); returns the settings."""
     part_obj, index = picked_part(score, part)
-    passage = melody_from_part(part_obj, source=source, key_at="end")
+    passage = with_readable_meters(melody_from_part(part_obj, source=source, key_at="end"))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
     added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
     settings = {**result.settings, "source": source, "part": index + 1, "form": result.plans[0]}
