@@ -254,21 +254,37 @@ def test_transpose_needs_exactly_one_of_interval_and_key():
 
 def test_nontraditional_key_keeps_its_layout(tmp_path):
     """Whitespace between the elements and a trailing <key-octave> stay where they were;
-    a lower-case step and an unreadable alteration (read as natural) are understood."""
+    a lower-case step and an unreadable alteration (read as natural) are understood. A
+    <key-octave number="k"> belongs to the k-th listed step, so with octaves every listed step
+    keeps its place, a natural included (Bb up a tone is C: it was dropped, and the octave
+    meant for the B-flat went to the F-sharp)."""
     key = ("<key>\n  <key-step>b</key-step>\n\t<key-alter>-1</key-alter>\n  <key-step>E</key-step>\n  <key-alter>x</key-alter>\n"
            '  <key-octave number="1">4</key-octave>\n</key>')
     src = _doc(tmp_path, [[_attrs(key) + _note("B", 4, -1)]])
     out, _ = batch.apply(src, [batch.Transpose("+M2")])
     k = etree.fromstring(out).find(".//key")
-    # scale C D E F G A Bb (E read as natural) up a tone: D E F# G A B C: only F#
-    assert [(c.tag, c.text) for c in k] == [("key-step", "F"), ("key-alter", "1"), ("key-octave", "4")]
-    assert [c.tail for c in k] == ["\n\t", "\n\t", "\n"]  # the first old element's whitespace, then the octave's
+    # scale C D E F G A Bb (E read as natural) up a tone: D E F# G A B C: the B-flat's place is C's
+    assert [(c.tag, c.text) for c in k] == [("key-step", "C"), ("key-alter", "0"), ("key-step", "F"), ("key-alter", "1"),
+                                            ("key-octave", "4")]
+    assert [c.tail for c in k] == ["\n\t"] * 4 + ["\n"]  # the first old element's whitespace, then the octave's
     assert _notes(out) == [("C", 0, 5)]
     # up a major third: listed steps first (Bb -> D, E -> G#), then C -> E, D -> F#, F -> A, G -> B, A -> C#
     out, _ = batch.apply(src, [batch.Transpose("+M3")])
     k = etree.fromstring(out).find(".//key")
-    assert [(c.tag, c.text) for c in k] == [("key-step", "G"), ("key-alter", "1"), ("key-step", "F"), ("key-alter", "1"),
-                                            ("key-step", "C"), ("key-alter", "1"), ("key-octave", "4")]
+    assert [(c.tag, c.text) for c in k] == [("key-step", "D"), ("key-alter", "0"), ("key-step", "G"), ("key-alter", "1"),
+                                            ("key-step", "F"), ("key-alter", "1"), ("key-step", "C"), ("key-alter", "1"),
+                                            ("key-octave", "4")]
+
+
+def test_nontraditional_key_without_octaves_writes_only_altered_steps_and_explicit_naturals(tmp_path):
+    """13c's F natural is written on purpose: it stays written (moved with the key) and the
+    altered steps follow; without octaves a step the move makes natural is dropped."""
+    key = ("<key><key-step>F</key-step><key-alter>0</key-alter><key-step>B</key-step><key-alter>-1</key-alter></key>")
+    src = _doc(tmp_path, [[_attrs(key) + _note("F", 4)]])
+    out, _ = batch.apply(src, [batch.Transpose("+M2")])
+    k = etree.fromstring(out).find(".//key")
+    # F (natural, written) -> G natural; Bb -> C (natural: dropped); E -> F#
+    assert [(c.tag, c.text) for c in k] == [("key-step", "G"), ("key-alter", "0"), ("key-step", "F"), ("key-alter", "1")]
 
 
 def test_an_unreadable_fifths_leaves_the_cancel_transposed(tmp_path):

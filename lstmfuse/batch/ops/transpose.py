@@ -110,15 +110,21 @@ def _transpose_nontraditional(key_el: etree._Element, iv: Interval) -> bool:
     for s, a in listed:
         if s in alters:
             alters[s] = a
+    # the listed steps keep their places (a <key-octave number="k"> belongs to the k-th) and an
+    # explicit natural stays written; a step the move alters that was not listed comes after
+    keep_all = key_el.find("key-octave") is not None
     mapped = {}
     order = []
+    written: set[str] = set()
     for s in [s for s, _ in listed if s in alters] + [s for s in STEPS if s not in dict(listed)]:
         ns, na, _ = transpose_pitch(s, alters[s], 4, iv)
         if ns not in mapped:
             mapped[ns] = na
             order.append(ns)
-    new_triples = [(s, mapped[s]) for s in order if mapped[s] != 0]
-    if new_triples == [(s, a) for s, a in listed if a != 0]:
+            if s in dict(listed) and (keep_all or alters[s] == 0):
+                written.add(ns)
+    new_triples = [(s, mapped[s]) for s in order if mapped[s] != 0 or s in written]
+    if new_triples == [(s, a) for s, a in listed if a != 0 or s in written]:
         return False
     tail = old_els[0].tail if old_els else None
     anchor_index = list(key_el).index(old_els[0]) if old_els else 0
@@ -131,9 +137,12 @@ def _transpose_nontraditional(key_el: etree._Element, iv: Interval) -> bool:
         name = accidental_name(a)
         if with_acc and name is not None:
             new_els.append(build("key-accidental", name))
+    last_tail = old_els[-1].tail if old_els else None
     for i, el in enumerate(new_els):
         el.tail = tail
         key_el.insert(anchor_index + i, el)
+    if new_els and new_els[-1].getnext() is None:
+        new_els[-1].tail = last_tail  # the indentation before </key>
     return True
 
 
