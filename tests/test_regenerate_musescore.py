@@ -107,6 +107,31 @@ def test_bach_alto_bars_3_4_other_voices_untouched(world):
     _check_all(world, world["bach"], "bach", report, gap, 2)
 
 
+def test_chord_symbols_in_the_bars_stay(world):
+    """A lead sheet's chord symbols are the harmony new bars should fit: writing bars 9-10 of
+    Foster's 'Jeanie' over the old notes keeps every <Harmony> of the score (the CLI's
+    regenerate lost those of the replaced bars until 2026-12-03)."""
+    import re
+
+    from music21 import corpus
+
+    home = world["home"]
+    src = home / "brown.musicxml"
+    corpus.parse("leadSheet/fosterBrownHair.mxl").write("musicxml", fp=str(src))
+    score = home / "brown.mscx"
+    B.convert(home, src, score)
+
+    def harmonies(path: Path) -> list[str]:
+        return re.findall(r"<Harmony>.*?</Harmony>", path.read_text(), flags=re.S)
+
+    before = harmonies(score)
+    assert len(before) > 10
+    report, gap = _regenerate(world, score, "brown", 0, 8, 9, {"genre": "folk", "variants": 1, "seed": 3})
+    _check(score, world["home"] / "brown-out.mscx", report, gap, 1)
+    assert [re.sub(r"\s+", " ", h) for h in harmonies(world["home"] / "brown-out.mscx")] == \
+        [re.sub(r"\s+", " ", h) for h in before]
+
+
 def test_bars_of_irregular_length_are_refused(world):
     """The Irish tune's short bar before its B part: regenerating it is refused in one line,
     and nothing is written."""
