@@ -68,7 +68,7 @@ def fuse(
         raise UsageError(f"{'--meter' if meter else '--key'} applies without --seed-file: a continuation keeps the passage's own meter and key")
     chosen_key = major_or_minor_key(key) if key else None  # a bad key fails before any work
     if seed_file is not None:
-        written = continue_score(seed_file, out, bars=bars, weights=w, part="0", options=options, variants=variants, force=force, png=png,
+        written = continue_score(seed_file, out, bars=bars, weights=w, part=None, options=options, variants=variants, force=force, png=png,
                                  tell=console.print)
     else:
         written, used = fuse_new(out, weights=w, bars=bars, meter=meter, key=chosen_key, options=options, variants=variants, force=force, png=png)
