@@ -8,6 +8,7 @@ meter and where the bars fall.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -81,20 +82,39 @@ class Melody:
         return replace(self, events=events)
 
 
+def meter_at(melody: Melody, t: Fraction) -> str:
+    """The time signature in force at ``t``."""
+    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
+    current = timeline[0][1]
+    for at, m in timeline:
+        if at <= t:
+            current = m
+    return current
+
+
+def bar_starts(melody: Melody) -> tuple[list[Fraction], int]:
+    """Start times of the melody's bars and the number of the first one (0 for a pickup, as
+    notation programs number it, else 1). Meter changes start a new bar grid."""
+    if not melody.events:
+        return [], 1
+    first = melody.events[0]
+    anchor = first.onset - first.bar_pos
+    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
+    starts: list[Fraction] = []
+    for i, (at, meter) in enumerate(timeline):
+        t = anchor if i == 0 else at
+        stop = timeline[i + 1][0] if i + 1 < len(timeline) else melody.end
+        while t < stop:
+            starts.append(t)
+            t += meter_bar_length(meter)
+    return starts, (0 if anchor < first.onset else 1)
+
+
 def bar_number(melody: Melody, onset: Fraction) -> int:
-    """The bar an onset lies in, counted as scores number them: a pickup is bar 0, else the
-    first bar is 1 (for messages that send the user to a place in the score; the barlines
-    crossed are read from each event's position in its bar)."""
-    events = [e for e in melody.events if e.onset <= onset]
-    if not events:
-        return 1
-    bar = 0 if melody.events[0].bar_pos else 1
-    meters = melody.meters or [(Fraction(0), melody.meter)]
-    for e, nxt in zip(events, events[1:]):
-        meter = [m for at, m in meters if at <= e.onset][-1] if any(at <= e.onset for at, _ in meters) else meters[0][1]
-        length = meter_bar_length(meter)
-        bar += round((e.bar_pos + (nxt.onset - e.onset) - nxt.bar_pos) / length)
-    return bar
+    """The bar an onset lies in, numbered as the score numbers it (:func:`bar_starts`: a pickup
+    is bar 0): for messages that send the user to a place in the score."""
+    starts, first_number = bar_starts(melody)
+    return first_number + max(bisect.bisect_right(starts, onset) - 1, 0)
 
 
 @functools.lru_cache(maxsize=256)

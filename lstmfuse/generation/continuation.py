@@ -19,7 +19,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
-from ..encoding.tokens import Unrepresentable, decompose, encode, normalising_shift, unrepresentable
+from ..encoding.tokens import Unrepresentable, encode, normalising_shift, unrepresentable
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
@@ -32,7 +32,7 @@ from .options import SamplingOptions
 from .passage_key import in_passage_key, passage_key
 from .spelling import spell
 from .stack import LSTMStack
-from .ticks import from_ticks, on_grid, to_ticks
+from .ticks import from_ticks, on_grid, to_ticks, writable
 from .weights import parse_weights
 
 #: pull (nats) of a phase-1 melody of weight 1 on the phase-2 choice
@@ -76,7 +76,7 @@ def _readable_tail(events: list[NoteEvent]) -> list[NoteEvent]:
     """``events`` after the last one the vocabulary cannot write (a 7-tuplet in the passage's
     last bars), where at least MIN_READABLE_TAIL remain and the first starts on the tick grid;
     else all of them (and encoding them names the value's bar)."""
-    bad = [k for k, e in enumerate(events) if decompose(e.duration) is None or not on_grid(e.bar_pos)]
+    bad = [k for k, e in enumerate(events) if not writable(e)]
     if bad and len(events) - bad[-1] - 1 >= MIN_READABLE_TAIL and on_grid(events[bad[-1] + 1].bar_pos):
         return events[bad[-1] + 1:]
     return events

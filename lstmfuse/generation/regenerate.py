@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..encoding import vocab as V
-from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, bar_starts, meter_at, meter_bar_length
 from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
@@ -40,7 +40,7 @@ from .motifs import Motifs
 from .options import SamplingOptions
 from .passage_key import in_passage_key, passage_key
 from .stack import LSTMStack
-from .ticks import on_grid, position_ids, to_ticks
+from .ticks import position_ids, to_ticks, writable
 from .weights import parse_weights
 
 #: candidates sampled per regeneration (the engine steps them as one batch)
@@ -85,33 +85,6 @@ class RegenerateResult:
     candidates: int = 0
 
 
-def meter_at(melody: Melody, t: Fraction) -> str:
-    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
-    current = timeline[0][1]
-    for at, m in timeline:
-        if at <= t:
-            current = m
-    return current
-
-
-def bar_starts(melody: Melody) -> tuple[list[Fraction], int]:
-    """Start times of the melody's bars and the number of the first one (0 for a pickup, as
-    notation programs number it, else 1). Meter changes start a new bar grid."""
-    if not melody.events:
-        return [], 1
-    first = melody.events[0]
-    anchor = first.onset - first.bar_pos
-    timeline = sorted(melody.meters) if melody.meters else [(Fraction(0), melody.meter)]
-    starts: list[Fraction] = []
-    for i, (at, meter) in enumerate(timeline):
-        t = anchor if i == 0 else at
-        stop = timeline[i + 1][0] if i + 1 < len(timeline) else melody.end
-        while t < stop:
-            starts.append(t)
-            t += meter_bar_length(meter)
-    return starts, (0 if anchor < first.onset else 1)
-
-
 def bar_span(melody: Melody, start_bar: int, end_bar: int) -> tuple[Fraction, Fraction]:
     """Time span of bars ``start_bar``..``end_bar`` (inclusive, numbered as in the score)."""
     starts, first_number = bar_starts(melody)
@@ -144,7 +117,7 @@ def _readable_prefix(events: list[NoteEvent]) -> list[NoteEvent]:
     """``events`` up to the first the vocabulary cannot write (a 7-tuplet after the gap): the
     bars after it are weighed only that far, not refused."""
     for k, e in enumerate(events):
-        if decompose(e.duration) is None or not on_grid(e.bar_pos):
+        if not writable(e):
             return events[:k]
     return events
 

@@ -11,6 +11,8 @@ import functools
 from fractions import Fraction
 
 from ..encoding import vocab as V
+from ..encoding.events import NoteEvent
+from ..encoding.tokens import decompose
 from ..errors import UsageError
 
 TICKS_PER_QUARTER = V.TICKS_PER_QUARTER  # the encoder's tick (also read by encoding.structure)
@@ -20,6 +22,12 @@ DURATION_TICKS = V.DURATION_TICKS
 def on_grid(quarters: Fraction | int) -> bool:
     """Is ``quarters`` a whole number of ticks (a time the vocabulary's durations can reach)?"""
     return (Fraction(quarters) * TICKS_PER_QUARTER).denominator == 1
+
+
+def writable(event: NoteEvent) -> bool:
+    """Can the tokens write ``event``: a duration the vocabulary sums to, from a place on the
+    tick grid? (A 7-tuplet's note cannot.)"""
+    return decompose(event.duration) is not None and on_grid(event.bar_pos)
 
 
 def to_ticks(quarters: Fraction | int) -> int:
