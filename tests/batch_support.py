@@ -11,7 +11,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from lstmfuse.batch.document import Document
+from lstmfuse.io.document import Document
 from lstmfuse.batch.pitch import ACCIDENTAL_ALTERS, key_alters
 from lstmfuse.batch.xmltree import _key_map
 

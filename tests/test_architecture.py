@@ -152,7 +152,7 @@ def test_the_walker_sees_local_and_relative_imports(tmp_path):
     assert _resolve("ops", "lstmfuse.batch", 1, True) == "lstmfuse.batch.ops"
     graph = import_graph()
     assert "lstmfuse.io.atomic" in graph["lstmfuse.io.writer"]  # module level, relative
-    assert "lstmfuse.io.reader" in graph["lstmfuse.batch.document"]  # inside a function
+    assert "lstmfuse.io.reader" in graph["lstmfuse.io.document"]  # inside a function
     assert import_cycles({"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}), "d": frozenset({"a"})}) == [["a", "b", "c"]]
 
 

@@ -8,7 +8,7 @@ from conftest import CORPUS, LILYPOND
 from lxml import etree
 
 from lstmfuse import batch
-from lstmfuse.batch.document import Document
+from lstmfuse.io.document import Document
 from lstmfuse.batch.ops import REGISTRY, Op, get_op, load_ops, op_from_spec
 from lstmfuse.batch.ops.transpose import _opening_keys
 from lstmfuse.errors import LstmfuseError, UsageError

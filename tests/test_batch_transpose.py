@@ -15,7 +15,7 @@ from music21 import key as m21key
 from music21 import pitch as m21pitch
 
 from lstmfuse import batch
-from lstmfuse.batch.document import Document
+from lstmfuse.io.document import Document
 from lstmfuse.errors import LstmfuseError, UsageError
 from lstmfuse.theory import parse_interval, parse_key, transpose_fifths, transpose_pitch
 

@@ -214,8 +214,6 @@ def test_ties_at_the_joints(tmp_path, corpus_dir, bars):
     """bwv66.6's soprano ties F#4 from bar 8 into bar 9: regenerating bar 9 cuts the tie on
     the way in, regenerating bars 7-8 on the way out (kept only if the new last note is F#4)."""
     src = corpus_dir / "bach" / "bwv66.6.mxl"
-    rt = tmp_path / "rt.musicxml"
-    save(load(src), rt)
     for seed in range(3):
         out = tmp_path / f"out-{seed}.musicxml"
         regenerate_score(src, out, bars=bars, genre="bach", options=SamplingOptions(seed=seed))
@@ -226,9 +224,9 @@ def test_ties_at_the_joints(tmp_path, corpus_dir, bars):
         a = Fraction(ms[0].getOffsetInHierarchy(part))
         b = Fraction(ms[-1].getOffsetInHierarchy(part)) + Fraction(ms[-1].duration.quarterLength)
         strip = lambda ns: [(p, t) for p, t, _, _ in ns]  # noqa: E731 - ties at the joint may change
-        assert strip(_outside(load(rt).parts[0], a, b)) == strip(_outside(part, a, b))
-        for i in range(1, 4):
-            assert _notes(load(rt).parts[i]) == _notes(score.parts[i])
+        assert strip(_outside(load(src).parts[0], a, b)) == strip(_outside(part, a, b))
+        for i in range(1, 4):  # the other voices as the file has them (no longer rewritten by music21)
+            assert _notes(load(src).parts[i]) == _notes(score.parts[i])
 
 
 def test_cli_writes_variants_and_refuses_bad_bars(tmp_path, examples_dir):

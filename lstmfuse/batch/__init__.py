@@ -12,7 +12,7 @@ set-meta, set-tempo, convert; new ones register from one module (see ``batch.ops
 
 from __future__ import annotations
 
-from .document import Document
+from ..io.document import Document
 from .ops import Op, get_op, load_ops, op_from_spec, option, register
 from .ops.convert import Convert
 from .ops.meta import SetMeta

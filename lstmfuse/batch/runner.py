@@ -215,7 +215,7 @@ def process_task(task: dict[str, Any]) -> dict[str, Any]:
     backup, force, pending (write an in-place pending marker). An ABC file holding several
     tunes gives one result per tune: ``OUT-1.ext``, ``OUT-2.ext``...
     """
-    from .document import Document
+    from ..io.document import Document
 
     t0 = time.perf_counter()
     src = Path(task["source"])

@@ -23,7 +23,7 @@ from .options import SamplingOptions
 from .regenerate import RegenerateResult, parse_bars, regenerate_span
 from .score_write import _beam, _make, _split, record_settings, show_accidentals
 from ..io.formats import first_tune_note
-from .service import _finish, _prepare_outputs, picked_part
+from .service import _prepare_outputs, picked_part, write_edited
 from .weights import GenreWeights
 
 
@@ -201,11 +201,12 @@ def regenerate_score(
         tell(result.settings["key_of_notes"]["said"])
     written: list[Path] = []
     for v, path in enumerate(paths):
-        copy = load(src) if v else score
-        dropped = apply_variant(copy, index, bars, result, v, source=src.name)
+        dropped, files = write_edited(src, score if v == 0 else None, path,
+                                      lambda copy, v=v: apply_variant(copy, index, bars, result, v, source=src.name),
+                                      force=force, png=False)
         if dropped and v == 0 and tell is not None:
             tell(f"note: the replaced notes of bars {bars} carried {dropped} lyric syllable(s); the new notes have none")
-        written += _finish(copy, path, force, False)
+        written += files
     return written
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from ..encoding.events import writable_meter
 from ..encoding.extract import melody_from_part, pick_part, with_readable_meters
 from ..errors import UsageError
 from ..io import load, save
-from ..io.atomic import check_writable
-from ..io.formats import first_tune_note
+from ..io.atomic import check_writable, write_bytes_atomic
+from ..io.formats import detect_format, first_tune_note
 from ..io.writer import output_format
 from ..theory import Key, parse_key
 from .continuation import Result, continue_melody
@@ -24,6 +25,7 @@ from .options import SamplingOptions
 from .score_write import append_to_part, melody_to_score, record_settings
 from .weights import GenreWeights
 
+T = TypeVar("T")
 
 def picked_part(score, part: str | int | None):
     """The part a command works on (see encoding.extract.pick_part) and its index in the score."""
@@ -68,14 +70,39 @@ def _prepare_outputs(out: Path, variants: int, force: bool, png: bool) -> list[P
 
 def _finish(score, path: Path, force: bool, png: bool) -> list[Path]:
     save(score, path, force=force)
-    written = [path]
-    if png:
-        from ..io.render import LAST_PAGE, render
+    return _with_png(path, force, png)
 
-        png_path = path.with_suffix(".png")
-        render(path, png_path, page=LAST_PAGE, force=force)  # the new bars end the score
-        written.append(png_path)
-    return written
+
+def _with_png(path: Path, force: bool, png: bool) -> list[Path]:
+    if not png:
+        return [path]
+    from ..io.render import LAST_PAGE, render
+
+    png_path = path.with_suffix(".png")
+    render(path, png_path, page=LAST_PAGE, force=force)  # the new bars end the score
+    return [path, png_path]
+
+
+_TREE_FORMATS = ("musicxml", "mxl")
+
+
+def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *, force: bool, png: bool) -> tuple[T, list[Path]]:
+    """``edit`` (a change to a music21 score) written to ``path``. A MusicXML source written as
+    MusicXML keeps every bar the edit did not change as the file has it (an open ending, a
+    part's display name, the layout; :meth:`lstmfuse.io.document.Document.edit_music21`);
+    otherwise ``score`` (``source`` as read, or None to read it) is edited and written whole.
+    Returns what ``edit`` returned and the files written."""
+    if detect_format(source) in _TREE_FORMATS and output_format(path) in _TREE_FORMATS:
+        from ..io.document import Document
+
+        doc = Document.read(source)
+        said = doc.edit_music21(edit)
+        doc.touch()
+        write_bytes_atomic(path, doc.output_bytes(output_format(path)), force)
+        return said, _with_png(path, force, png)
+    score = load(source) if score is None else score
+    said = edit(score)
+    return said, _finish(score, path, force, png)
 
 
 def continue_in_score(
@@ -126,11 +153,12 @@ def continue_score(
     if tell is not None and "key_of_notes" in result.settings:
         tell(result.settings["key_of_notes"]["said"])
     written: list[Path] = []
-    for melody, plan, path in zip(result.melodies, result.plans, paths):
-        copy = load(src) if len(paths) > 1 else score
-        append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
-        record_settings(copy, {**result.settings, "source": src.name, "part": index + 1, "form": plan})
-        written += _finish(copy, path, force, png)
+    for v, (melody, plan, path) in enumerate(zip(result.melodies, result.plans, paths)):
+        def edit(copy, melody=melody, plan=plan) -> None:
+            append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
+            record_settings(copy, {**result.settings, "source": src.name, "part": index + 1, "form": plan})
+
+        written += write_edited(src, score if v == 0 else None, path, edit, force=force, png=png)[1]
     return written
 
 

@@ -66,6 +66,23 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     return target
 
 
+def export_musicxml(score, label: str | Path) -> bytes:
+    """``score`` as MusicXML bytes from music21's exporter, repaired as :func:`save` repairs
+    it; for a caller that edits the tree (a batch's conversion, :mod:`.splice`)."""
+    from music21.musicxml import m21ToXml
+
+    from .quiet import quiet
+
+    repair_before_writing(score, "musicxml")
+    with warnings.catch_warnings(), quiet():  # music21 prints "we are out of midi channels! help!"
+        warnings.simplefilter("ignore")
+        try:
+            return m21ToXml.GeneralObjectExporter(score).parse()
+        except Exception as exc:  # music21's exporter raises many types
+            detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise ScoreWriteError(f"music21 cannot export this score to MusicXML: {detail}", label) from None
+
+
 def repair_before_writing(score, kind: str) -> None:
     """What music21's writers need fixed first, for every path that writes ``kind`` from a
     music21 score (``save``, and a batch's conversion to MusicXML, which exports the tree

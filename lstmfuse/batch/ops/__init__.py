@@ -72,8 +72,10 @@ class Op:
         cls = type(self)
         has_xml = cls.apply_xml is not Op.apply_xml
         has_score = cls.apply_score is not Op.apply_score
-        if has_score and (doc.state != "xml" or not has_xml):
+        if has_score and doc.state != "xml":
             return self.apply_score(doc.music21(), doc) or {}
+        if has_score and not has_xml:  # a MusicXML file keeps every bar the op did not change
+            return doc.edit_music21(lambda score: self.apply_score(score, doc)) or {}
         return self.apply_xml(doc.xml(), doc) or {}
 
     def params(self) -> dict[str, Any]:

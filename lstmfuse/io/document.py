@@ -1,4 +1,4 @@
-"""One score file as the batch ops see it: a MusicXML tree (lxml) or a music21 score.
+"""One score file as edits see it: a MusicXML tree (lxml) or a music21 score.
 
 MusicXML and .mxl files stay an lxml tree from reading to writing, so everything an op does
 not touch (layout, credits, lyrics, encoding, other zip members) comes out as it went in.
@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lxml import etree
 
-from ..errors import LstmfuseError, ScoreReadError, ScoreWriteError, UsageError
-from ..io import musicxml
-from ..io.quiet import quiet
-from ..io.formats import EXTENSIONS, WRITABLE, abc_tune_count, detect_format, normalise_format
+from ..errors import LstmfuseError, ScoreReadError, UsageError
+from . import musicxml
+from .quiet import quiet
+from .formats import EXTENSIONS, WRITABLE, abc_tune_count, detect_format, normalise_format
+from .writer import export_musicxml
+
+T = TypeVar("T")
 
 
 class Document:
@@ -63,7 +68,7 @@ class Document:
         doc = cls.read(path)
         if doc.source_format != "abc" or abc_tune_count(doc.source_bytes) < 2:
             return [doc]
-        from ..io.reader import load_all
+        from .reader import load_all
 
         with quiet(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -116,19 +121,7 @@ class Document:
         """The MusicXML root; converts from music21 (through its MusicXML writer) if needed."""
         if self.state == "xml":
             return self.root
-        score = self.music21()
-        from music21.musicxml import m21ToXml
-
-        from ..io.writer import repair_before_writing
-
-        repair_before_writing(score, "musicxml")  # as lstmfuse.io.save does: valid pedal types, clefs
-
-        with warnings.catch_warnings(), quiet():  # music21 prints "we are out of midi channels! help!"
-            warnings.simplefilter("ignore")
-            try:
-                data = m21ToXml.GeneralObjectExporter(score).parse()
-            except Exception as exc:  # music21's exporter raises many types
-                raise ScoreWriteError(f"music21 cannot export this score to MusicXML: {_one_line(exc)}", self.path) from None
+        data = export_musicxml(self.music21(), self.path)
         self._prolog = None
         self._xml_bytes = None
         tree = musicxml.parse(data, self.path)
@@ -143,7 +136,7 @@ class Document:
         """The score as a music21 Score (parsing the current tree or the source file)."""
         if self.state == "score":
             return self.score
-        from ..io.reader import load_all, load_musicxml_bytes
+        from .reader import load_all, load_musicxml_bytes
 
         if self.state == "xml":
             with quiet():
@@ -158,6 +151,29 @@ class Document:
         self.root = None
         self.state = "score"
         return score
+
+    def edit_music21(self, edit: Callable[[Any], T]) -> T:
+        """Run ``edit`` on the score as music21 reads it. A MusicXML document stays its own
+        tree: only the bars the edit changed are spliced into it (:mod:`lstmfuse.io.splice`),
+        so a continuation leaves an open ending, a part's display name and the layout as they
+        were. Where music21's bars do not line up with the file's, music21 writes it whole."""
+        if self.state != "xml":
+            return edit(self.music21())
+        from .reader import load_musicxml_bytes
+        from .repairs import add_missing_clefs
+        from .splice import splice_edit
+
+        root = self.root
+        with quiet():
+            unedited = load_musicxml_bytes(self.xml_bytes(), self.path)
+        score = self.music21()
+        for read in (unedited, score):  # the clef a part without one gets fits the user's notes
+            add_missing_clefs(read)
+        result = edit(score)
+        _same_notation_status(unedited, self.score)
+        if splice_edit(root, export_musicxml(unedited, self.path), export_musicxml(self.score, self.path)):
+            self.root, self.score, self.state = root, None, "xml"
+        return result
 
     def touch(self) -> None:
         self.modified = True
@@ -196,7 +212,7 @@ class Document:
 
     def _music21_bytes(self, fmt: str) -> bytes:
         """Written by music21 as every conversion is (:func:`lstmfuse.io.save_converted`)."""
-        from ..io.conversion import save_converted
+        from .conversion import save_converted
 
         score = self.music21()
         if not score.recurse().notesAndRests:
@@ -211,8 +227,25 @@ class Document:
             return target.read_bytes()
 
 
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+def _same_notation_status(unedited, edited) -> None:
+    """music21's exporter works out a part's accidentals and beams only where no note of the
+    part has them yet, so new notes that come with them changed how it wrote the untouched
+    bars too (a C natural lost its sign under a C-sharp signature). Both scores get them
+    worked out here, in place, before either is exported, so untouched bars export alike."""
+    from music21.stream import makeNotation
+
+    for before, after in zip(unedited.parts, edited.parts):
+        if not before.streamStatus.accidentals:
+            for part in (before, after):
+                makeNotation.makeAccidentalsInMeasureStream(part)  # notes that have theirs keep them
+                part.streamStatus.accidentals = True
+        if not before.streamStatus.beams:
+            for part in (before, after):
+                try:
+                    makeNotation.makeBeams(part, inPlace=True)
+                except Exception:  # beaming is cosmetic: an odd meter must not fail a write
+                    pass
+                part.streamStatus.beams = True
 
 
 __all__ = ["Document"]
