@@ -15,7 +15,7 @@ from pathlib import Path
 import music21
 
 from lstmfuse import batch
-from lstmfuse.batch.document import Document
+from lstmfuse.batch import Document
 
 
 def main(out_dir: Path, n: int) -> int:
