@@ -96,7 +96,7 @@ def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *
         from ..io.document import Document
 
         doc = Document.read(source)
-        said = doc.edit_music21(edit)
+        said = doc.edit_music21(edit, score=score)
         doc.touch()
         write_bytes_atomic(path, doc.output_bytes(output_format(path)), force)
         return said, _with_png(path, force, png)

@@ -152,11 +152,12 @@ class Document:
         self.state = "score"
         return score
 
-    def edit_music21(self, edit: Callable[[Any], T]) -> T:
+    def edit_music21(self, edit: Callable[[Any], T], score=None) -> T:
         """Run ``edit`` on the score as music21 reads it. A MusicXML document stays its own
         tree: only the bars the edit changed are spliced into it (:mod:`lstmfuse.io.splice`),
         so a continuation leaves an open ending, a part's display name and the layout as they
-        were. Where music21's bars do not line up with the file's, music21 writes it whole."""
+        were. Where music21's bars do not line up with the file's, music21 writes it whole.
+        ``score``: this file as already read into music21 and not yet edited (saves a read)."""
         if self.state != "xml":
             return edit(self.music21())
         from .reader import load_musicxml_bytes
@@ -166,12 +167,18 @@ class Document:
         root = self.root
         with quiet():
             unedited = load_musicxml_bytes(self.xml_bytes(), self.path)
+        if score is not None:  # read already from this file (by lstmfuse.io.load), not edited yet
+            self.score, self.root, self.state = score, None, "score"
         score = self.music21()
         for read in (unedited, score):  # the clef a part without one gets fits the user's notes
             add_missing_clefs(read)
         result = edit(score)
-        _same_notation_status(unedited, self.score)
-        if splice_edit(root, export_musicxml(unedited, self.path), export_musicxml(self.score, self.path)):
+        _same_notation_status(unedited, score)
+        first = _first_changed_measure(unedited, score)
+        if first is not None and first > 0:
+            first -= 1  # a bar before: the excerpt's clef, key and time go into a bar kept as it is
+        before, after = (export_musicxml(_excerpt(s, first), self.path) for s in (unedited, score))
+        if splice_edit(root, before, after, first or 0):
             self.root, self.score, self.state = root, None, "xml"
         return result
 
@@ -225,6 +232,48 @@ class Document:
             except LstmfuseError as exc:  # it named the scratch file: name the score instead
                 raise type(exc)(exc.message, self.path) from None
             return target.read_bytes()
+
+
+def _measure_prints(score) -> list[list[tuple]]:
+    """Every measure of every part as what it holds (elements, offsets, lengths, ties,
+    accidentals shown, beams, spanners), to find the bars an edit changed without exporting."""
+    from collections import Counter
+
+    from music21 import note, spanner, stream
+
+    in_spanners = Counter(id(el) for sp in score.recurse().getElementsByClass(spanner.Spanner) for el in sp.getSpannedElements())
+
+    def held(el) -> tuple:
+        if not isinstance(el, note.GeneralNote):
+            return (repr(el), float(el.offset), float(el.quarterLength), in_spanners[id(el)])
+        return (repr(el), float(el.offset), float(el.quarterLength), el.tie.type if el.tie is not None else None,
+                tuple((p.nameWithOctave, p.accidental.displayStatus if p.accidental is not None else None) for p in el.pitches),
+                repr(getattr(el, "beams", None)), in_spanners[id(el)], tuple(lyric.text for lyric in el.lyrics))
+
+    return [[(m.number, repr(m.leftBarline), repr(m.rightBarline), tuple(held(el) for el in m.recurse()))
+             for m in part.getElementsByClass(stream.Measure)] for part in score.parts]
+
+
+def _first_changed_measure(unedited, edited) -> int | None:
+    """The index of the first measure an edit changed or added in any part (None: none)."""
+    found = None
+    for before, after in zip(_measure_prints(unedited), _measure_prints(edited)):
+        changed = [k for k, (a, b) in enumerate(zip(before, after)) if a != b]
+        if len(after) != len(before):
+            changed.append(min(len(before), len(after)))
+        if changed:
+            found = changed[0] if found is None else min(found, changed[0])
+    return found
+
+
+def _excerpt(score, first: int | None):
+    """The score from measure index ``first`` to its end, with its metadata (the whole score
+    where ``first`` is 0 or None)."""
+    if not first:
+        return score
+    part = score.measures(first, None, indicesNotNumbers=True)
+    part.metadata = score.metadata
+    return part
 
 
 def _same_notation_status(unedited, edited) -> None:

@@ -29,11 +29,13 @@ _SPANNER_MARKS = ("slur", "tied", "tuplet", "bracket", "dashes", "wedge", "octav
                   "glissando", "wavy-line", "pedal")
 
 
-def splice_edit(source: etree._Element, before: bytes, after: bytes) -> bool:
+def splice_edit(source: etree._Element, before: bytes, after: bytes, first: int = 0) -> bool:
     """Put into ``source`` (a score-partwise root, edited in place) the measures in which
     ``after`` (music21's export of the edited score) differs from ``before`` (its export of
-    the score as read). Returns False, with ``source`` untouched, where the three do not line
-    up part for part and bar for bar (then the caller writes music21's export whole)."""
+    the score as read). Both exports may start at the source's measure index ``first`` (an
+    excerpt to the end of the score: exporting a quartet movement whole takes music21 half a
+    minute). Returns False, with ``source`` untouched, where the three do not line up part
+    for part and bar for bar (then the caller writes music21's export whole)."""
     old = etree.fromstring(before)
     new = etree.fromstring(after)
     src_parts, old_parts, new_parts = (r.findall("part") for r in (source, old, new))
@@ -42,12 +44,12 @@ def splice_edit(source: etree._Element, before: bytes, after: bytes) -> bool:
     plan = []
     for s, o, n in zip(src_parts, old_parts, new_parts):
         sm, om, nm = s.findall("measure"), o.findall("measure"), n.findall("measure")
-        if len(sm) != len(om) or len(nm) < len(om):
+        if len(sm) - first != len(om) or len(nm) < len(om):
             return False
         plan.append((s, sm, om, nm))
     declared = {e.get("id") for e in source.iter("score-instrument")}
     for s, sm, om, nm in plan:
-        _splice_part(s, sm, om, nm, declared)
+        _splice_part(s, sm, om, nm, declared, first)
     _copy_changed_fields(source, old, new)
     return True
 
@@ -72,10 +74,13 @@ def _key(el: etree._Element, without: tuple[str, ...] = ()) -> bytes:
     return etree.tostring(copied, method="c14n")
 
 
-def _splice_part(part, src_measures: list, old_measures: list, new_measures: list, declared: set) -> None:
+def _splice_part(part, src_measures: list, old_measures: list, new_measures: list, declared: set, first: int) -> None:
     new_div = _Divisions()  # divisions music21's export is in, measure by measure
     src_div = _Divisions()  # divisions the source expects at each of its measures
-    in_force: int | None = None  # divisions a reader of the result has at this point
+    for skipped in src_measures[:first]:
+        src_div.read(skipped)
+    in_force: int | None = src_div.value if first else None  # divisions a reader of the result has here
+    src_measures = src_measures[first:]
     for k, measure in enumerate(new_measures):
         new_div.read(measure)
         if k < len(src_measures):
