@@ -136,6 +136,42 @@ def test_set_tempo_dotted_beat_and_scale_all():
         batch.SetTempo(bpm=-3)
 
 
+_ONLY_HEARD = """<?xml version="1.0" encoding="UTF-8"?>
+<score-partwise version="4.0">
+  <part-list><score-part id="P1"><part-name>Flute</part-name></score-part></part-list>
+  <part id="P1">
+    <measure number="1">
+      <attributes><divisions>1</divisions><time><beats>4</beats><beat-type>4</beat-type></time><clef><sign>G</sign><line>2</line></clef></attributes>
+      OPENING
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>4</duration><type>whole</type></note>
+    </measure>
+  </part>
+</score-partwise>
+"""
+
+
+@pytest.mark.parametrize("opening", ['<sound tempo="120"/>',
+                                     '<direction><direction-type><words>Allegro</words></direction-type><sound tempo="120"/></direction>'],
+                         ids=["bare-sound", "words"])
+def test_set_tempo_shows_the_tempo_where_the_score_only_played_it(tmp_path, opening):
+    """A score whose opening tempo is only a playback <sound tempo> (or words with one) got
+    the new playback tempo and no visible mark: the page still said nothing, or "Allegro".
+    Now a metronome mark shows it (beside the words), and there is one playback tempo."""
+    from lstmfuse.io.schema import validate_musicxml
+
+    path = tmp_path / "heard.musicxml"
+    path.write_text(_ONLY_HEARD.replace("OPENING", opening))
+    data, _ = batch.apply(path, [batch.SetTempo(bpm=96)])
+    root = xml_root(data)
+    (metro,) = root.iter("metronome")
+    assert (metro.findtext("beat-unit"), metro.findtext("per-minute")) == ("quarter", "96")
+    assert [s.get("tempo") for s in root.iter("sound")] == ["96"]
+    assert [w.text for w in root.iter("words")] == (["Allegro"] if "words" in opening else [])
+    assert validate_musicxml(data) == []
+    tempo = m21_parse(data).recurse().getElementsByClass("MetronomeMark").first()
+    assert tempo.number == 96
+
+
 def _part_subtrees(root):
     return {p.get("id"): canon(p) for p in root.iterchildren("part")}
 

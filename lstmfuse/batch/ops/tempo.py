@@ -113,6 +113,24 @@ def _new_direction(unit: str, dots: int, bpm: float, quarter_bpm: float) -> etre
     return d
 
 
+def _show_metronome(root: etree._Element, opening: list[etree._Element], unit: str, dots: int, bpm: float) -> None:
+    """A score whose opening tempo was only heard (a bare <sound tempo>) or only named in words
+    ("Allegro" with a playback tempo) shows the tempo set: the metronome mark joins the first
+    opening direction ("Allegro (quarter = 96)"), or a new one goes above the first part,
+    without a second <sound> (the one there already says the new tempo)."""
+    metro = _new_direction(unit, dots, bpm, 0).find("direction-type")
+    direction = next((m for m in opening if m.tag == "direction"), None)
+    if direction is not None:
+        last_type = children(direction, "direction-type")[-1]
+        last_type.addnext(metro)
+        metro.tail = last_type.tail
+        return
+    new = build("direction", placement="above")
+    new.append(metro)
+    insert_child(parts(root)[0].find("measure"), new,
+                 before_tags=("note", "backup", "forward", "direction", "harmony", "figured-bass", "sound", "barline"))
+
+
 @register
 @dataclass(frozen=True)
 class SetTempo(Op):
@@ -159,6 +177,9 @@ class SetTempo(Op):
                 if _quarter_bpm(m) != quarter_bpm or m.tag == "direction" and self._metro_differs(m, unit, dots, bpm):
                     _write_mark(m, unit, dots, bpm, quarter_bpm)
                     changed += 1
+            if not any(m.tag == "direction" and m.find("direction-type/metronome") is not None for m in opening):
+                _show_metronome(root, opening, unit, dots, bpm)  # only a playback tempo or words were there
+                changed += 1
         else:
             first_parts = parts(root)
             if not first_parts or first_parts[0].find("measure") is None:
