@@ -309,6 +309,26 @@ def test_midi_sounds_what_transposing_instruments_play(tmp_path):
     assert [[n.pitch.midi for n in p.recurse().notes][:5] for p in score.parts] == written  # the score is untouched
 
 
+def test_midi_plays_each_part_with_the_instrument_its_name_says(tmp_path):
+    """72a names no <midi-program>: music21 wrote program 0 (piano) for its trumpet and horn.
+    The part names give the programs (General MIDI, counted from 0: trumpet 56, French horn
+    60, piano 0); the score in memory keeps no program it did not have."""
+    from music21 import instrument, midi
+
+    from lstmfuse.io import load
+
+    src = Path(lilypondTestSuite.__file__).parent / "72a-TransposingInstruments.xml"
+    score = load(src)
+    out = save_converted(score, tmp_path / "72a.mid")
+    mf = midi.MidiFile()
+    mf.open(str(out))
+    mf.read()
+    mf.close()
+    programs = [sorted({e.data for e in t.events if e.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE}) for t in mf.tracks]
+    assert [p for p in programs if p] == [[56], [60], [0]]
+    assert all(i.midiProgram is None for i in score.recurse().getElementsByClass(instrument.Instrument))
+
+
 def test_a_note_no_single_head_can_show_is_tied_at_the_dotted_beat_in_compound_time(tmp_path):
     """A jig's final of five eighths was written as a half tied to an eighth, which hides the
     second dotted-quarter beat of the 6/8 bar; an engraver writes a dotted quarter tied to a

@@ -41,7 +41,8 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     if kind == "midi":
         score = _pickups_as_silence(_at_sounding_pitch(score))
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
-            _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score):
+            _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score), \
+            _midi_programs_from_names(score, kind):
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()):  # converter21 prints "Appending 2.0QL space to measure 1"
@@ -208,6 +209,38 @@ def _no_guessed_tempos(score) -> Iterator[None]:
     finally:
         for mark in guessed:
             mark._number = mark._getDefaultNumber(mark.text)
+
+
+@contextlib.contextmanager
+def _midi_programs_from_names(score, kind: str) -> Iterator[None]:
+    """A MIDI file plays each part with the instrument its name says where the score names
+    no MIDI program: LilyPond 72a's "Trumpet in Bb", "Horn in Eb" and "Piano" all played as
+    piano (program 0), since music21 writes 0 for an instrument without a program. music21's
+    own instrument names (``instrument.fromString``) give the program; restored afterwards."""
+    if kind != "midi":
+        yield
+        return
+    from music21 import instrument
+
+    given = []
+    for part in score.parts:
+        for inst in part.recurse().getElementsByClass(instrument.Instrument):
+            if inst.midiProgram is not None:
+                continue
+            for name in (inst.instrumentName, inst.partName, part.partName):
+                try:
+                    known = instrument.fromString(name) if name else None
+                except Exception:  # music21 knows no instrument by that name
+                    known = None
+                if known is not None and known.midiProgram is not None:
+                    inst.midiProgram = known.midiProgram
+                    given.append(inst)
+                    break
+    try:
+        yield
+    finally:
+        for inst in given:
+            inst.midiProgram = None
 
 
 @contextlib.contextmanager
