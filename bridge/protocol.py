@@ -219,10 +219,9 @@ def parse_request(doc: Any, kind: str) -> Request:
         # Place the bars from the end: irregular bars inside the selection do not shift the continuation.
         total_q = t * 4
         events = [NoteEvent(e.pitch, e.onset, e.duration, (end_bar_pos * 4 - (total_q - e.onset)) % bar_q, e.spelling) for e in events]
-    key = sel["key"]
-    sharps = key["fifths"]
-    mode = key.get("mode")
-    passage = Melody(events, meter=meter, sharps=sharps, mode=mode, source="musescore") if events else None
+    at_tick = doc["gap"]["start_tick"] if kind == "regenerate" else None
+    sharps, mode, key_span = _key_in_force(sel, t, at_tick)
+    passage = Melody(events, meter=meter, sharps=sharps, mode=mode, source="musescore", key_span=key_span) if events else None
     genre = opts.get("genre")
     weights = _weights(opts.get("weights"))
     if kind == "fuse":
@@ -244,6 +243,32 @@ def parse_request(doc: Any, kind: str) -> Request:
     if kind == "regenerate":
         req.gap = _check_gap(doc["gap"], req)
     return req
+
+
+def _key_in_force(sel: dict, length: Fraction, at_tick: int | None) -> tuple[int, str | None, tuple[Fraction, Fraction | None]]:
+    """The signature the new notes go in, its mode, and the quarters of the selection it holds
+    for (``Melody.key_span``): the one in force at the selection's end for /continue and /fuse,
+    at the gap's start (``at_tick``) for /regenerate. Without ``key.changes``, ``key.fifths``
+    holds for the whole selection. A selection across a key change was checked for the key of
+    its notes with all of them, so bars in the old key could move the new ones into a third."""
+    key = sel["key"]
+    changes = key.get("changes")
+    if not changes:
+        return key["fifths"], key.get("mode"), (Fraction(0), None)
+    start, end = sel["start_tick"], sel["start_tick"] + _ticks(length, "selection.events")
+    if changes[0]["tick"] != start:
+        raise ProtocolError(f"the first key change must be at the selection's start (tick {start}), not {changes[0]['tick']}", "selection.key.changes[0].tick")
+    for i, (a, b) in enumerate(zip(changes, changes[1:]), start=1):
+        if b["tick"] <= a["tick"] or b["tick"] >= max(end, start + 1):
+            raise ProtocolError(f"key change at tick {b['tick']} is not after the one before it and inside the selection (ticks {start}-{end})", f"selection.key.changes[{i}].tick")
+    if changes[-1]["fifths"] != key["fifths"]:
+        raise ProtocolError(f"the last key change says {changes[-1]['fifths']} fifths, key.fifths {key['fifths']}", "selection.key.changes")
+    where = end if at_tick is None else min(max(at_tick, start), end)
+    k = max(i for i, c in enumerate(changes) if c["tick"] <= where) if at_tick is not None else len(changes) - 1
+    since = Fraction(changes[k]["tick"] - start, DIVISION)
+    until = Fraction(changes[k + 1]["tick"] - start, DIVISION) if k + 1 < len(changes) else None
+    mode = key.get("mode") if k == len(changes) - 1 else None  # the mode is the end key's
+    return changes[k]["fifths"], mode, (since, until)
 
 
 def _weights(raw: dict | None) -> GenreWeights | None:

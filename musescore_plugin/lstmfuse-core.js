@@ -320,9 +320,11 @@ function readPassage(ms, range) {
     var items = [];
     var lastMeasure = m0;
     var key = c.segment ? c.keySignature : 0;
+    var keyChanges = [{ tick: range.startTick, fifths: key }];  // the signatures in force, each from its tick
     while (c.segment && c.tick < range.endTick) {
         items.push({ tick: c.tick, el: c.element });
         lastMeasure = c.measure;
+        if (c.keySignature !== key) keyChanges.push({ tick: c.tick, fifths: c.keySignature });
         key = c.keySignature;
         c.next();
     }
@@ -367,7 +369,7 @@ function readPassage(ms, range) {
         bars_before: grid.barsBefore,
         upbeat: ticksToFrac(grid.upbeat),
         meter: meter.num + "/" + meter.den,
-        key: { fifths: key, mode: null },
+        key: keyChanges.length > 1 ? { fifths: key, mode: null, changes: keyChanges } : { fifths: key, mode: null },
         events: events
     };
 }

@@ -374,3 +374,35 @@ def test_a_signature_that_misdescribes_the_notes_is_kept_and_the_notes_key_writt
     assert all(op["tpc"] == flats[op["pitch"] % 12] for op in written if op["pitch"] % 12 in flats)
     keysigs = lambda path: [line.strip() for line in path.read_text().splitlines() if "<accidental>" in line]
     assert keysigs(Path(cfg["out"])) == keysigs(score)  # the one sharp, untouched
+
+
+def test_a_selection_across_a_key_change_is_continued_in_the_key_at_its_end(world):
+    """12 bars of F major, then 4 of D major ending on A, all selected. The plugin sent only
+    the signature at the end (2 sharps), so the bridge weighed all 64 notes against it: the
+    12 bars of F major outvoted the 4 of D, and the new bars came in F major (B-flats) under
+    two sharps. The plugin now sends where each signature holds and the notes under the last
+    one decide."""
+    from music21 import key, meter, note, stream
+
+    home = world["home"]
+    f_major = "F4 G4 A4 B-4 C5 B-4 A4 G4 F4 A4 C5 F5 E5 D5 C5 B-4".split()
+    d_major = "D4 E4 F#4 G4 A4 B4 C#5 D5 C#5 B4 A4 F#4 E4 F#4 G4 A4".split()
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(-1))
+    for k, name in enumerate(f_major * 3 + d_major):
+        if k == 48:
+            part.append(key.KeySignature(2))
+        part.append(note.Note(name, quarterLength=1))
+    xml, score = home / "modulating.musicxml", home / "modulating.mscx"
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(xml))
+    B.convert(home, xml, score)
+    staff = R.read(score)[1]
+    cfg = _cfg(world, "modulating", 0, _measure_start(staff, 0), {"genre": _pick("folk"), "bars": 4, "seed": 1})
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    assert report["selection"]["key"]["changes"] == [{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}]
+    _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
+    settings = report["answer"]["settings"]
+    assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 2
+    written = [op for op in report["answer"]["variants"][0]["write"] if not op["rest"]]
+    assert written and not any(op["tpc"] == 12 for op in written)  # no B-flat

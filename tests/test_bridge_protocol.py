@@ -224,3 +224,61 @@ def test_a_refused_generation_names_the_field_it_is_about():
     assert _field_of(UsageError("the lowest pitch (84) is above the highest (60)"), genre) == "options.lowest"
     assert _field_of(UsageError("unknown genre 'jazz'"), genre) == "options.genre"
     assert _field_of(UsageError("unknown genre 'jazz' in weights"), weights) == "options.weights"
+
+
+def _modulating(kind: str = "continue", **key):
+    """16 bars: 12 of F major under one flat, then 4 of D major (ending on A) under two sharps."""
+    names = ("F4 G4 A4 B-4 C5 B-4 A4 G4 F4 A4 C5 F5 E5 D5 C5 B-4".split() * 3
+             + "D4 E4 F#4 G4 A4 B4 C#5 D5 C#5 B4 A4 F#4 E4 F#4 G4 A4".split())
+    doc = req(selection__events=[{"rest": False, "pitch": name_to_midi(n), "name": n.replace("-", "b"), "duration": "1/4"} for n in names],
+              selection__key={"fifths": 2, "mode": None, **key})
+    if kind == "regenerate":
+        doc["gap"] = {"start_tick": 4 * 1920, "end_tick": 6 * 1920}
+        del doc["options"]["bars"]
+    return doc
+
+
+def test_key_changes_give_the_key_and_the_notes_it_holds():
+    changes = [{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}]
+    r = parse_request(_modulating(changes=changes), "continue")
+    assert r.sharps == 2 and r.passage.key_span == (48, None)  # quarters: the last 4 bars
+    g = parse_request(_modulating("regenerate", changes=changes), "regenerate")
+    assert g.sharps == -1 and g.passage.key_span == (0, 48) and g.mode is None  # the gap, bars 5-6, is in F
+    plain = parse_request(_modulating(), "continue")
+    assert plain.sharps == 2 and plain.passage.key_span == (0, None)
+
+
+def test_the_key_of_a_modulating_selection_comes_from_the_notes_under_the_last_signature():
+    """Weighed with all 64 notes, the 48 in F major outvoted the 16 under two sharps: the
+    continuation came in F major (key_of_notes), under the score's two sharps."""
+    from lstmfuse.models.registry import genre_names
+    from lstmfuse_bridge.service import answer
+
+    genre = "folk" if "folk" in genre_names() else genre_names()[0]
+    changes = [{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}]
+    with_changes = answer(parse_request(req_with(_modulating(changes=changes), options__genre=genre), "continue"))
+    assert "key_of_notes" not in with_changes["settings"] and with_changes["settings"]["key_signature_sharps"] == 2
+    without = answer(parse_request(req_with(_modulating(), options__genre=genre), "continue"))
+    assert without["settings"]["key_of_notes"]["name"] == "F major"  # what the plugin's requests got before
+
+
+def req_with(doc, **changes):
+    for path, value in changes.items():
+        node = doc
+        keys = path.split("__")
+        for k in keys[:-1]:
+            node = node[k]
+        node[keys[-1]] = value
+    return doc
+
+
+@pytest.mark.parametrize("changes,field", [
+    ([{"tick": 1920, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}], "selection.key.changes[0].tick"),
+    ([{"tick": 0, "fifths": -1}, {"tick": 0, "fifths": 2}], "selection.key.changes[1].tick"),
+    ([{"tick": 0, "fifths": -1}, {"tick": 99 * 1920, "fifths": 2}], "selection.key.changes[1].tick"),
+    ([{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 3}], "selection.key.changes"),
+])
+def test_bad_key_changes_are_named(changes, field):
+    with pytest.raises(ProtocolError) as err:
+        parse_request(_modulating(changes=changes), "continue")
+    assert err.value.field == field
