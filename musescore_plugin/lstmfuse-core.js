@@ -369,6 +369,7 @@ function readPassage(ms, range) {
         bars_before: grid.barsBefore,
         upbeat: ticksToFrac(grid.upbeat),
         meter: meter.num + "/" + meter.den,
+        first_bar: measureNumber(score, m0),
         key: keyChanges.length > 1 ? { fifths: key, mode: null, changes: keyChanges } : { fifths: key, mode: null },
         events: events
     };

@@ -401,6 +401,7 @@ def test_a_selection_across_a_key_change_is_continued_in_the_key_at_its_end(worl
     cfg = _cfg(world, "modulating", 0, _measure_start(staff, 0), {"genre": _pick("folk"), "bars": 4, "seed": 1})
     report, _ = B.run_plugin(home, world["plugin"], score, cfg)
     assert report["selection"]["key"]["changes"] == [{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}]
+    assert report["selection"]["first_bar"] == 1  # the number messages about the score use
     _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
     settings = report["answer"]["settings"]
     assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 2

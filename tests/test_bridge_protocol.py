@@ -282,3 +282,22 @@ def test_bad_key_changes_are_named(changes, field):
     with pytest.raises(ProtocolError) as err:
         parse_request(_modulating(changes=changes), "continue")
     assert err.value.field == field
+
+
+def test_an_unreadable_value_is_named_by_the_scores_bar_number():
+    """A 1/10-quarter note in the selection's third bar was reported "in bar 3", counted from
+    the selection: the plugin now sends the number of the bar it starts in (first_bar), and
+    the message names the score's bar."""
+    from lstmfuse_bridge.service import answer
+
+    events = ([{"rest": False, "pitch": 67, "duration": "1/4"}] * 8
+              + [{"rest": False, "pitch": 69, "duration": "1/40"}, {"rest": False, "pitch": 67, "duration": "9/40"}]
+              + [{"rest": False, "pitch": 67, "duration": "1/4"}] * 3)
+    for first_bar, named in ((None, "bar 3"), (17, "bar 19")):
+        doc = req(selection__events=events, selection__key={"fifths": 0})
+        if first_bar is not None:
+            doc["selection"]["first_bar"] = first_bar
+        with pytest.raises(ProtocolError) as err:
+            answer(parse_request(doc, "continue"))
+        assert err.value.field == "selection.events"
+        assert f"1/10 quarter(s) in {named} cannot be encoded" in err.value.message

@@ -342,3 +342,17 @@ def test_proof_measures_one_real_tune(oneills):
     assert r["follow_tokens"] > 8 and all(np.isfinite(r[k]) for k in ("original", "forward", "regenerated", "best"))
     assert r["best"] >= r["regenerated"] - 1e-9  # the best allowed candidate vs the one drawn among the same
     assert r["leap_regenerated"] is None or r["leap_regenerated"] <= 7
+
+
+def test_a_meter_change_inside_the_gap_is_named_by_its_bar():
+    """The message said "at quarter 12": a place no score shows. It names the bar."""
+    from lstmfuse.encoding.events import NoteEvent
+
+    events = [NoteEvent(67, Fraction(k), Fraction(1), Fraction(k % 4)) for k in range(12)]
+    events += [NoteEvent(69, Fraction(12 + k), Fraction(1), Fraction(k % 3)) for k in range(9)]
+    melody = Melody(events, meter="3/4", meters=[(Fraction(0), "4/4"), (Fraction(12), "3/4")])
+    with pytest.raises(UsageError, match=r"the meter changes inside the bars to regenerate \(in bar 4\)"):
+        split_span(melody, Fraction(8), Fraction(15))
+    excerpt = Melody(events, meter="3/4", meters=[(Fraction(0), "4/4"), (Fraction(12), "3/4")], first_bar=30)
+    with pytest.raises(UsageError, match=r"\(in bar 33\)"):
+        split_span(excerpt, Fraction(8), Fraction(15))

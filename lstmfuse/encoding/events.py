@@ -55,6 +55,8 @@ class Melody:
     the source names no mode. ``key_span`` the onsets [from, to) where that signature is in
     force (``to`` None: to the end): in a piece that changes key, the notes outside it are in
     another key, and only those inside tell whether the signature describes its notes.
+    ``first_bar`` the number the score shows for the bar of the first event, where the melody
+    is an excerpt (a MuseScore selection); None: the melody is the part from its start.
     """
 
     events: list[NoteEvent]
@@ -65,6 +67,7 @@ class Melody:
     source: str = ""
     meters: list[tuple[Fraction, str]] = field(default_factory=list)
     key_span: tuple[Fraction, Fraction | None] = (Fraction(0), None)
+    first_bar: int | None = None
 
     @property
     def bar_length(self) -> Fraction:
@@ -94,7 +97,8 @@ def meter_at(melody: Melody, t: Fraction) -> str:
 
 def bar_starts(melody: Melody) -> tuple[list[Fraction], int]:
     """Start times of the melody's bars and the number of the first one (0 for a pickup, as
-    notation programs number it, else 1). Meter changes start a new bar grid."""
+    notation programs number it, else 1; an excerpt's ``first_bar``). Meter changes start a
+    new bar grid."""
     if not melody.events:
         return [], 1
     first = melody.events[0]
@@ -107,6 +111,8 @@ def bar_starts(melody: Melody) -> tuple[list[Fraction], int]:
         while t < stop:
             starts.append(t)
             t += meter_bar_length(meter)
+    if melody.first_bar is not None:
+        return starts, melody.first_bar
     return starts, (0 if anchor < first.onset else 1)
 
 

@@ -27,7 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..encoding import vocab as V
-from ..encoding.events import Melody, NoteEvent, bar_starts, meter_at, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, bar_number, bar_starts, meter_at, meter_bar_length
 from ..encoding.tokens import decompose, encode, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
@@ -127,11 +127,11 @@ def split_span(melody: Melody, start: Fraction, end: Fraction) -> Span:
     if not melody.events:
         raise UsageError("the melody is empty: nothing to regenerate")
     if not (melody.events[0].onset <= start < end):
-        raise UsageError(f"the gap {start}-{end} (quarters) is empty or starts before the melody")
+        raise UsageError(f"the bars to regenerate (from bar {bar_number(melody, start)}) are empty or start before the melody's first note")
     meter = meter_at(melody, start)
     changes = [at for at, m in melody.meters if start < at < end and m != meter]
     if changes:
-        raise UsageError(f"the meter changes inside the bars to regenerate (at quarter {changes[0]}); choose bars in one meter")
+        raise UsageError(f"the meter changes inside the bars to regenerate (in bar {bar_number(melody, changes[0])}); choose bars in one meter")
     to_ticks(end - start)  # a gap the vocabulary's durations cannot fill is refused here
     before = _cut(melody.events, melody.events[0].onset, start, melody)
     after = _cut(melody.events, end, melody.end, melody) if end < melody.end else []
