@@ -141,6 +141,17 @@ def name_parts_by_abbreviation(score) -> int:
     return named
 
 
+def split_complex_durations(score) -> int:
+    """Write a note no single head can show as tied heads (2 1/2 quarters: a half tied to an
+    eighth), as an engraver does. converter21's kern writer wrote such a note as a rational
+    value (``8%5``) that its reader then refused ("cannot convert quarterLength 12/5"), so a
+    quantised MIDI file converted to kern could not be read back. Returns how many."""
+    complex_notes = [n for n in score.recurse().notesAndRests if n.duration.type == "complex"]
+    if complex_notes:
+        score.splitAtDurations(recurse=True)
+    return len(complex_notes)
+
+
 def drop_doubled_dynamics(score) -> int:
     """A second identical dynamic at the same moment of a part (``f`` above and below a
     staff) is removed before writing kern: converter21 writes both in one ``**dynam`` token,
