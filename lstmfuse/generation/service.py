@@ -92,10 +92,16 @@ def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *
     part's display name, the layout; :meth:`lstmfuse.io.document.Document.edit_music21`);
     otherwise ``score`` (``source`` as read, or None to read it) is edited and written whole.
     Returns what ``edit`` returned and the files written."""
+    doc = None
     if detect_format(source) in _TREE_FORMATS and output_format(path) in _TREE_FORMATS:
+        from ..errors import ScoreReadError
         from ..io.document import Document
 
-        doc = Document.read(source)
+        try:
+            doc = Document.read(source)
+        except ScoreReadError:  # a tree lxml edits no bar of (timewise, namespaced): music21 writes it
+            doc = None
+    if doc is not None:
         said = doc.edit_music21(edit, score=score)
         doc.touch()
         write_bytes_atomic(path, doc.output_bytes(output_format(path)), force)
