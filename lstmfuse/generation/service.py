@@ -27,6 +27,7 @@ from .weights import GenreWeights
 
 T = TypeVar("T")
 
+
 def picked_part(score, part: str | int | None):
     """The part a command works on (see encoding.extract.pick_part) and its index in the score."""
     part_obj = pick_part(score, part)
