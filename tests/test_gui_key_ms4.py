@@ -32,17 +32,18 @@ EMPTY_CANVAS = (1300, 900)
 START_BRIDGE_BUTTON = (90, 331)
 
 
-def test_musescore4_continues_in_the_key_of_the_notes(tmp_path):
-    from lstmfuse.io import convert_file
-
+def _continue_all_in_musescore4(tmp_path, write_score, shot: str) -> tuple[str, bytes, bytes]:
+    """Open the score ``write_score(path)`` writes in a real MuseScore 4 window, select all,
+    run the plugin, Continue (refused: no bridge), start the bridge (the Continue is retried):
+    the status line that says what was written, and the file's bytes before and after."""
     home = tmp_path / "home"
     home.mkdir()
     plugin_dir = G.prepare_musescore4_home(home)
     recorded = json.loads((plugin_dir / "lstmfuse-bridge.json").read_text())
     recorded["args"] += ["--port", str(B.free_port())]
     (plugin_dir / "lstmfuse-bridge.json").write_text(json.dumps(recorded))
-    score = home / "hildebrand.musicxml"
-    convert_file(B.REPO / "examples" / "essen-altdeu10-1.krn", score)
+    score = home / "score.musicxml"
+    write_score(score)
     before = score.read_bytes()
     display = G.Display(home)
     try:
@@ -65,9 +66,8 @@ def test_musescore4_continues_in_the_key_of_the_notes(tmp_path):
             n = len(ms.statuses())
             display.click(*START_BRIDGE_BUTTON, window=wid)  # starts it, then the Continue is retried
             written = ms.wait_status(r"^wrote ", after=n, timeout=150)
-            assert "in G minor, the key of the selected notes" in written, written
             time.sleep(1.0)
-            display.screenshot(shots / "gui-ms4-key-of-notes.png")
+            display.screenshot(shots / shot)
             display.key("Escape", pause=1.5)
             assert ms.proc.poll() is None
         finally:
@@ -75,4 +75,37 @@ def test_musescore4_continues_in_the_key_of_the_notes(tmp_path):
     finally:
         display.close()
         subprocess.run([sys.executable, "-m", "lstmfuse", "bridge", "--stop"], env=B.isolated_env(home), capture_output=True, timeout=60)
-    assert score.read_bytes() == before  # nothing saved behind the composer's back
+    return written, before, score.read_bytes()
+
+
+def test_musescore4_continues_in_the_key_of_the_notes(tmp_path):
+    from lstmfuse.io import convert_file
+
+    written, before, after = _continue_all_in_musescore4(
+        tmp_path, lambda path: convert_file(B.REPO / "examples" / "essen-altdeu10-1.krn", path), "gui-ms4-key-of-notes.png")
+    assert "in G minor, the key of the selected notes" in written, written
+    assert after == before  # nothing saved behind the composer's back
+
+
+def test_musescore4_continues_a_selection_across_a_key_change_in_its_last_key(tmp_path):
+    """12 bars of F major, then 4 of D major: MuseScore 4's plugin sends where each signature
+    holds, and the continuation is in the last one. With only the last signature sent, the
+    bridge found the selection's notes in F major and said so ("in F major, the key of the
+    selected notes") under two sharps."""
+    from music21 import key, meter, note, stream
+
+    def modulating(path):
+        part = stream.Part()
+        part.append(meter.TimeSignature("4/4"))
+        part.append(key.KeySignature(-1))
+        names = ("F4 G4 A4 B-4 C5 B-4 A4 G4 F4 A4 C5 F5 E5 D5 C5 B-4".split() * 3
+                 + "D4 E4 F#4 G4 A4 B4 C#5 D5 C#5 B4 A4 F#4 E4 F#4 G4 A4".split())
+        for k, name in enumerate(names):
+            if k == 48:
+                part.append(key.KeySignature(2))
+            part.append(note.Note(name, quarterLength=1))
+        stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
+
+    written, before, after = _continue_all_in_musescore4(tmp_path, modulating, "gui-ms4-key-change.png")
+    assert "the key of the selected notes" not in written, written
+    assert after == before
