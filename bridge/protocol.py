@@ -221,8 +221,9 @@ def parse_request(doc: Any, kind: str) -> Request:
         events = [NoteEvent(e.pitch, e.onset, e.duration, (end_bar_pos * 4 - (total_q - e.onset)) % bar_q, e.spelling) for e in events]
     at_tick = doc["gap"]["start_tick"] if kind == "regenerate" else None
     sharps, mode, key_span = _key_in_force(sel, t, at_tick)
+    signatures = [(Fraction(c["tick"] - sel["start_tick"], DIVISION), c["fifths"]) for c in sel["key"].get("changes") or []]
     passage = Melody(events, meter=meter, sharps=sharps, mode=mode, source="musescore", key_span=key_span,
-                     first_bar=sel.get("first_bar")) if events else None
+                     signatures=signatures if key_span != (0, None) else [], first_bar=sel.get("first_bar")) if events else None
     genre = opts.get("genre")
     weights = _weights(opts.get("weights"))
     if kind == "fuse":

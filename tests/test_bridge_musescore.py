@@ -407,3 +407,8 @@ def test_a_selection_across_a_key_change_is_continued_in_the_key_at_its_end(worl
     assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 2
     written = [op for op in report["answer"]["variants"][0]["write"] if not op["rest"]]
     assert written and not any(op["tpc"] == 12 for op in written)  # no B-flat
+    # and no notes from F major heard in D major's place (E-flat major: F naturals, A sharps, C
+    # naturals), which the 12 bars before the change brought in until they were heard in F
+    d_major = {2, 4, 6, 7, 9, 11, 1}
+    outside = [op["pitch"] for op in written if op["pitch"] % 12 not in d_major]
+    assert len(outside) <= len(written) // 10, outside

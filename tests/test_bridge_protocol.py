@@ -242,10 +242,11 @@ def test_key_changes_give_the_key_and_the_notes_it_holds():
     changes = [{"tick": 0, "fifths": -1}, {"tick": 12 * 1920, "fifths": 2}]
     r = parse_request(_modulating(changes=changes), "continue")
     assert r.sharps == 2 and r.passage.key_span == (48, None)  # quarters: the last 4 bars
+    assert r.passage.signatures == [(0, -1), (48, 2)]  # the bars before are heard in their own key
     g = parse_request(_modulating("regenerate", changes=changes), "regenerate")
     assert g.sharps == -1 and g.passage.key_span == (0, 48) and g.mode is None  # the gap, bars 5-6, is in F
     plain = parse_request(_modulating(), "continue")
-    assert plain.sharps == 2 and plain.passage.key_span == (0, None)
+    assert plain.sharps == 2 and plain.passage.key_span == (0, None) and plain.passage.signatures == []
 
 
 def test_the_key_of_a_modulating_selection_comes_from_the_notes_under_the_last_signature():

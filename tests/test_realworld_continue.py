@@ -228,6 +228,7 @@ def test_a_continuation_after_a_key_change_is_in_the_new_key(tmp_path):
     assert home.sharps == -2 and home.key_span == (0, None)  # the piece's home key, as a corpus reads it
     passage = melody_from_part(pick_part(score), key_at="end")
     assert passage.sharps == 2 and passage.key_span == (8 * passage.bar_length, None)
+    assert passage.signatures == [(0, -2), (8 * passage.bar_length, 2)] and home.signatures == []
     assert not passage_key(passage, 2, passage.mode).from_notes  # judged on the 8 bars in D, not all 16
     (out,) = continue_score(src, tmp_path / "more.musicxml", bars=4, genre="irish",
                             options=SamplingOptions(seed=1), force=True)

@@ -55,6 +55,9 @@ class Melody:
     the source names no mode. ``key_span`` the onsets [from, to) where that signature is in
     force (``to`` None: to the end): in a piece that changes key, the notes outside it are in
     another key, and only those inside tell whether the signature describes its notes.
+    ``signatures`` every key signature of such a piece, ``(onset, sharps)`` in order (sharps None
+    where a signature names no key by sharps); empty where ``sharps`` holds throughout or the
+    source did not say (a corpus tune, read in its home key).
     ``first_bar`` the number the score shows for the bar of the first event, where the melody
     is an excerpt (a MuseScore selection); None: the melody is the part from its start.
     """
@@ -67,6 +70,7 @@ class Melody:
     source: str = ""
     meters: list[tuple[Fraction, str]] = field(default_factory=list)
     key_span: tuple[Fraction, Fraction | None] = (Fraction(0), None)
+    signatures: list[tuple[Fraction, int | None]] = field(default_factory=list)
     first_bar: int | None = None
 
     @property

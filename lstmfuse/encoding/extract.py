@@ -126,6 +126,15 @@ def bar_start(part, number: int) -> Fraction:
     raise UsageError(f"bar {number} is not a measure number of the part (its measures are numbered {shown})")
 
 
+def _signatures(part) -> list[tuple[Fraction, int | None]]:
+    """Every key signature of the part with its onset, in order (a continuation across a key
+    change reads the bars before it in their own key: ``encoding.tokens.in_key_of_span``)."""
+    from music21 import key
+
+    found = [(frac(ks.getOffsetInHierarchy(part)), ks.sharps) for ks in part.recurse().getElementsByClass(key.KeySignature)]
+    return sorted(found, key=lambda pair: pair[0])
+
+
 def _key_context(part, at: Fraction | None = None) -> tuple[int, str | None, str | None, tuple[Fraction, Fraction | None]]:
     """Key signature sharps, mode, tonic name and the span where they are in force: the first
     key in the part (``at`` None: a piece's home key, what the corpora read), or the one in
@@ -213,7 +222,7 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
         key_at = events[-1].onset if events else Fraction(0)
     sharps, mode, tonic, key_span = _key_context(part, key_at)
     melody = Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters,
-                    key_span=key_span)
+                    key_span=key_span, signatures=_signatures(part) if key_span != (0, None) else [])
     warn_if_low(melody)
     return melody
 

@@ -68,6 +68,33 @@ def in_normalised_key(melody: Melody) -> Melody:
     return replace(melody, sharps=0, events=events)
 
 
+def in_key_of_span(melody: Melody) -> Melody:
+    """The melody as if its key signature in force (``key_span``) held throughout: the notes under
+    another signature are moved by the smallest interval that takes that signature's key to this
+    one (F major's bars before a change to D major go down a minor third).
+
+    Why: the models read a passage moved to the normalised key by one signature. A selection of
+    twelve bars in F and four in D, moved by D's, reached them as twelve bars in E-flat and four in
+    C, and the continuation (in D) took up the E-flat bars' notes: F naturals, A sharps, C naturals.
+    Moved bar by bar, every bar is in the key the models continue in, and the passage's figures
+    and phrases keep their steps. The score is never changed: this is what the models hear."""
+    if not melody.signatures or melody.key_span == (0, None):
+        return melody
+    since, until = melody.key_span
+    target = normalising_shift(melody.sharps)
+    timeline = [(at, sharps) for at, sharps in melody.signatures]
+    events = []
+    for e in melody.events:
+        inside = since <= e.onset and (until is None or e.onset < until)
+        own = next((sharps for at, sharps in reversed(timeline) if at <= e.onset), timeline[0][1])
+        if e.pitch is None or inside or own is None:
+            events.append(e)
+            continue
+        move = (normalising_shift(own) - target + 6) % 12 - 6
+        events.append(replace(e, pitch=e.pitch + move, spelling=None) if move else e)
+    return replace(melody, events=events, signatures=[])
+
+
 def decompose(duration: Fraction) -> list[Fraction] | None:
     """Write a duration as a sum of vocabulary durations (largest first); None if impossible."""
     parts = _decompose(duration)

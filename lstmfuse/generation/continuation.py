@@ -19,7 +19,7 @@ import numpy as np
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
-from ..encoding.tokens import Unrepresentable, encode, normalising_shift, unrepresentable
+from ..encoding.tokens import Unrepresentable, encode, in_key_of_span, normalising_shift, unrepresentable
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
@@ -114,14 +114,16 @@ def _prime_tokens(passage: Melody | None, meter: str, shift: int, length_after: 
 
 def _context(
     passage: Melody | None, bars: int, meter: str, minor: bool, shift: int, opts: SamplingOptions,
-    register: tuple[int, int] | None = None,
+    register: tuple[int, int] | None = None, as_written: Melody | None = None,
 ) -> Context:
+    """``as_written``: the passage as the score has it, where ``passage`` is what the models hear
+    (its bars under an earlier key moved into this one): the range is the score's."""
     bar = meter_bar_length(meter)
     if passage is not None and passage.events:
         last = passage.events[-1]
         pos = (last.bar_pos + last.duration) % bar
         to_bar_end = (bar - pos) % bar
-        notes = [e.pitch + shift for e in passage.events if e.pitch is not None]
+        notes = [e.pitch + shift for e in (as_written or passage).events if e.pitch is not None]
         last_pitch = next((e.pitch + shift for e in reversed(passage.events) if e.pitch is not None), None)
     else:
         pos, to_bar_end, last_pitch, notes = Fraction(0), Fraction(0), None, []
@@ -245,6 +247,9 @@ def continue_melody(
     sharps = passage.sharps if passage is not None and sharps is None else (sharps or 0)
     mode = mode or (passage.mode if passage else None)
     written = sharps  # the score keeps its signature; the notes are continued in their own key
+    as_written = passage  # its range is the register to write in
+    if passage is not None:  # bars under an earlier signature, heard in the one in force at the end
+        passage = in_key_of_span(passage)
     key = passage_key(passage, sharps, mode)
     if key.from_notes:
         passage = in_passage_key(passage, key)  # type: ignore[arg-type]
@@ -258,7 +263,7 @@ def continue_melody(
         w = {name: 1.0}
     else:
         w = parse_weights(weights, known)  # type: ignore[arg-type]
-    ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w, sharps))
+    ctx = _context(passage, bars, meter, minor, shift, opts, genre_register(w, sharps), as_written)
     ctx.tonic = modal_tonic(passage, shift, minor)
     rng = np.random.default_rng(opts.seed)
     pickup, form_genre = 0, None

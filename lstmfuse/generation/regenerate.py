@@ -28,7 +28,7 @@ import numpy as np
 
 from ..encoding import vocab as V
 from ..encoding.events import Melody, NoteEvent, bar_number, bar_starts, meter_at, meter_bar_length
-from ..encoding.tokens import decompose, encode, normalising_shift
+from ..encoding.tokens import decompose, encode, in_key_of_span, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, modal_tonic, pitch_range
@@ -435,8 +435,10 @@ def regenerate_span(
     if not 0 <= lookahead_bars <= 16:
         raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
     w = _weights(genre, weights)
-    key = passage_key(melody, melody.sharps, melody.mode)  # the models read the key the notes are in
-    span = split_span(in_passage_key(melody, key), start, end)
+    heard = in_key_of_span(melody)  # bars under another signature, heard in the gap's key
+    key = passage_key(heard, melody.sharps, melody.mode)  # the models read the key the notes are in
+    span = split_span(in_passage_key(heard, key), start, end)
+    kept = split_span(melody, start, end) if heard is not melody else span  # the score's own bars around the gap
     rng = np.random.default_rng(opts.seed)
     fused = genre is None
     raw, shift, minor = sample_candidates(span, w, opts, candidates, rng, fused)
@@ -448,7 +450,7 @@ def regenerate_span(
         picked.append(picked[0])
     mode = "minor" if minor else "major"
     gaps = [_to_user_key(raw[i], span.start, key.sharps, shift, minor) for i in picked]
-    melodies = [melody.with_events(span.before + g + span.after) for g in gaps]
+    melodies = [melody.with_events(kept.before + g + kept.after) for g in gaps]
     settings = {
         "regenerate": {"start": str(span.start), "end": str(span.end), "candidates": candidates, "distinct": len(raw),
                        "lookahead_bars": lookahead_bars, "choose": how},

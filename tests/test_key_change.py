@@ -1,0 +1,87 @@
+"""A passage that changes key is heard bar by bar in the key each bar is written in
+(encoding.tokens.in_key_of_span): the models continue in the new key without taking up the old
+one's notes, and the score's own bars are never changed."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from lstmfuse.encoding.events import Melody, NoteEvent
+from lstmfuse.encoding.tokens import in_key_of_span
+from lstmfuse.generation.continuation import continue_melody
+from lstmfuse.generation.options import SamplingOptions
+from lstmfuse.generation.regenerate import regenerate_span
+from lstmfuse.models.registry import genre_names
+from lstmfuse.theory import name_to_midi, scale_pitch_classes
+
+F_MAJOR = "F4 G4 A4 B-4 C5 B-4 A4 G4 F4 A4 C5 F5 E5 D5 C5 B-4".split()
+D_MAJOR = "D4 E4 F#4 G4 A4 B4 C#5 D5 C#5 B4 A4 F#4 E4 F#4 G4 A4".split()
+
+
+def _modulating() -> Melody:
+    """12 bars of F major under one flat, then 4 of D major under two sharps (quarter notes):
+    what a MuseScore 4 user selected when the continuation came in D with F naturals, A sharps
+    and C naturals."""
+    names = F_MAJOR * 3 + D_MAJOR
+    events = [NoteEvent(name_to_midi(n), Fraction(i), Fraction(1), Fraction(i % 4), n) for i, n in enumerate(names)]
+    return Melody(events, meter="4/4", sharps=2, key_span=(Fraction(48), None), signatures=[(Fraction(0), -1), (Fraction(48), 2)])
+
+
+def _genre(name: str) -> str:
+    return name if name in genre_names() else genre_names()[0]
+
+
+def test_bars_under_an_earlier_signature_are_moved_into_the_key_in_force():
+    m = _modulating()
+    heard = in_key_of_span(m)
+    before = [e.pitch for e in m.events[:48]]
+    assert [e.pitch for e in heard.events[:48]] == [p - 3 for p in before]  # F major -> D major: down a minor third
+    assert all(e.spelling is None for e in heard.events[:48])  # the score's names are F major's
+    assert heard.events[48:] == m.events[48:]  # the bars under the signature in force, as written
+    assert m.events[0].pitch == name_to_midi("F4")  # the passage itself is left alone
+    assert in_key_of_span(heard) is heard  # once is enough
+    plain = Melody(m.events, meter="4/4", sharps=2)
+    assert in_key_of_span(plain) is plain  # one key throughout: nothing to move
+
+
+def test_a_gap_in_the_earlier_key_hears_the_later_bars_in_its_own():
+    """For regenerate the key span is the gap's: the bars after a change are moved into it."""
+    m = _modulating()
+    m = Melody(m.events, meter="4/4", sharps=-1, key_span=(Fraction(0), Fraction(48)), signatures=m.signatures)
+    heard = in_key_of_span(m)
+    assert heard.events[:48] == m.events[:48]
+    assert [e.pitch for e in heard.events[48:]] == [e.pitch + 3 for e in m.events[48:]]
+
+
+def test_a_continuation_after_a_key_change_does_not_take_up_the_old_keys_notes():
+    """Before, the 48 F-major notes were moved by D major's shift and reached the folk model as
+    E-flat major: over 10 seeds 0.125 of the new notes lay outside D major (4 continuations above
+    0.1); heard bar by bar, 0.015 (none above 0.1)."""
+    m = _modulating()
+    scale = scale_pitch_classes(2, "major", leading_note=True)
+    shares = []
+    for seed in range(10):
+        r = continue_melody(m, bars=4, genre=_genre("folk"), options=SamplingOptions(seed=seed))
+        new = [e.pitch for e in r.melodies[0].notes if e.onset >= m.end]
+        assert new
+        shares.append(sum(p % 12 not in scale for p in new) / len(new))
+    assert sum(shares) / len(shares) <= 0.05, shares
+    assert sum(s > 0.1 for s in shares) <= 1, shares
+
+
+@pytest.mark.parametrize("weights", [None, "folk=.5,irish=.5"])
+def test_regenerate_across_a_key_change_keeps_the_scores_own_bars(weights):
+    """The models hear the bars before the change moved into the gap's key; what comes back
+    around the gap is the score's own notes, with their spelling."""
+    m = _modulating()
+    known = genre_names()
+    if weights and not all(g in known for g in ("folk", "irish")):
+        weights = None
+    kw = {"weights": weights} if weights else {"genre": _genre("folk")}
+    r = regenerate_span(m, Fraction(52), Fraction(56), options=SamplingOptions(seed=2), candidates=8, **kw)
+    out = r.melodies[0].events
+    assert [e for e in out if e.onset < 52] == [e for e in m.events if e.onset < 52]
+    assert [e for e in out if e.onset >= 56] == [e for e in m.events if e.onset >= 56]
+    assert any(e.onset >= 52 and e.end <= 56 for e in out)
