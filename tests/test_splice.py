@@ -177,3 +177,33 @@ def test_a_slur_into_regenerated_bars_leaves_no_half_behind(tmp_path, name, bar)
     regenerate_score(src, out, bars=bar, genre="folk", options=SamplingOptions(seed=1))
     assert _slurs_pair_up(_root(out))
     assert validate_musicxml(out.read_bytes()) == []
+
+
+def test_a_slur_from_bars_before_the_window_keeps_its_end_in_the_completed_bar(tmp_path):
+    """music21 exports the edited scores from the bar before the first change; a slur from bar 1
+    to the unfinished bar 5, which a continuation completes (so bar 5 is replaced), starts
+    outside that window. The replaced bar must still stop it."""
+    from music21 import key, meter, note, spanner, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(1))
+    notes = [note.Note(n, quarterLength=1) for n in "G4 A4 B4 C5 D5 C5 B4 A4 G4 A4 B4 C5 D5 E5 F#5 G5 D5 B4".split()]
+    for n in notes:
+        part.append(n)
+    part.insert(0, spanner.Slur(notes[1], notes[17]))
+    src = tmp_path / "slur.musicxml"
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(src))
+    root = _root(src)
+    last = _measures(root)[-1]
+    for rest in [n for n in last.findall("note") if n.find("rest") is not None]:
+        last.remove(rest)  # bar 5 stops after two beats, as a sketch does (music21 filled it)
+    src.write_bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+    out = tmp_path / "more.musicxml"
+    service.continue_score(src, out, bars=2, genre="folk", options=SamplingOptions(seed=1), force=True)
+    old, new = _measures(_root(src)), _measures(_root(out))
+    pitched = lambda m: [n for n in m.findall("note") if n.find("pitch") is not None]
+    assert len(pitched(old[4])) == 2 and len(pitched(new[4])) > 2  # bar 5's closing rest became notes
+    assert [s.get("type") for s in new[4].iter("slur")] == ["stop"]
+    assert _slurs_pair_up(_root(out))
+    assert [etree.tostring(m) for m in new[:4]] == [etree.tostring(m) for m in old[:4]]
