@@ -81,3 +81,14 @@ def test_commands_that_read_one_tune_say_which_of_a_collection_they_took(tmp_pat
     assert proc.returncode == 0 and "holds 2 tunes; measured the first" in proc.stderr, proc.stderr
     proc = run_cli("continue", str(abc), "-g", "folk", "--bars", "1", "-o", str(tmp_path / "c.musicxml"), cwd=tmp_path)
     assert proc.returncode == 0 and "holds 2 tunes; continuing the first" in " ".join(proc.stdout.split()), proc.stdout
+
+
+def test_a_non_traditional_key_signature_is_named_by_its_accidentals(tmp_path):
+    """A signature of <key-step>/<key-alter> pairs has no count of sharps: ``info`` stopped
+    with a TypeError traceback on 13c and 13d."""
+    s = summarise(LILYPOND / "13c-KeySignatures-NonTraditional.xml")
+    assert s.key == "non-traditional (F sharp, A flat, B flat)"
+    assert s.keys[1] == "non-traditional (C double-flat, G double-sharp, D flat, B sharp, F natural)"
+    proc = run_cli("info", str(LILYPOND / "13d-KeySignatures-Microtones.xml"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "B half-flat" in proc.stdout and "Traceback" not in proc.stderr

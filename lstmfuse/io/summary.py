@@ -39,6 +39,9 @@ def _key_name(obj) -> str:
         tonic = obj.tonic.name.replace("-", "b")
         return f"{tonic} {obj.mode}"
     sharps = obj.sharps
+    if sharps is None:  # a non-traditional signature (MusicXML <key-step>/<key-alter>) has no count
+        altered = ", ".join(f"{p.step} {p.accidental.name if p.accidental else 'natural'}" for p in obj.alteredPitches)
+        return f"non-traditional ({altered})" if altered else "non-traditional"
     if sharps == 0:
         return "no sharps or flats"
     word = "sharp" if sharps > 0 else "flat"
