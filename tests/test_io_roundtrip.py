@@ -329,6 +329,27 @@ def test_midi_plays_each_part_with_the_instrument_its_name_says(tmp_path):
     assert all(i.midiProgram is None for i in score.recurse().getElementsByClass(instrument.Instrument))
 
 
+def test_midi_of_a_non_traditional_key_signature(tmp_path):
+    """A MIDI key signature holds -7..7 sharps: music21's writer stopped on 13c's F sharp, A flat,
+    B flat ("'<' not supported between 'NoneType' and 'int'"). The notes are written without
+    that label; the score in memory keeps its signatures."""
+    from music21 import key, midi
+
+    from lstmfuse.io import load
+
+    src = Path(lilypondTestSuite.__file__).parent / "13c-KeySignatures-NonTraditional.xml"
+    score = load(src)
+    before = [(ks.measureNumber, [p.name for p in ks.alteredPitches]) for ks in score.recurse().getElementsByClass(key.KeySignature)]
+    out = save_converted(score, tmp_path / "13c.mid")
+    mf = midi.MidiFile()
+    mf.open(str(out))
+    mf.read()
+    mf.close()
+    played = [e.pitch for t in mf.tracks for e in t.events if e.type == midi.ChannelVoiceMessages.NOTE_ON and e.velocity]
+    assert played == [n.pitch.midi for n in score.recurse().notes]
+    assert [(ks.measureNumber, [p.name for p in ks.alteredPitches]) for ks in score.recurse().getElementsByClass(key.KeySignature)] == before
+
+
 def test_a_note_no_single_head_can_show_is_tied_at_the_dotted_beat_in_compound_time(tmp_path):
     """A jig's final of five eighths was written as a half tied to an eighth, which hides the
     second dotted-quarter beat of the 6/8 bar; an engraver writes a dotted quarter tied to a

@@ -43,7 +43,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
         score = _pickups_as_silence(_at_sounding_pitch(score))
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
             _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score), \
-            _midi_programs_from_names(score, kind):
+            _midi_programs_from_names(score, kind), _midi_without_nontraditional_keys(score, kind):
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()):  # converter21 prints "Appending 2.0QL space to measure 1"
@@ -243,6 +243,28 @@ def _midi_programs_from_names(score, kind: str) -> Iterator[None]:
     finally:
         for inst in given:
             inst.midiProgram = None
+
+
+@contextlib.contextmanager
+def _midi_without_nontraditional_keys(score, kind: str) -> Iterator[None]:
+    """A MIDI key-signature event holds -7..7 sharps, so music21's MIDI writer stopped on a
+    signature of other accidentals (LilyPond 13c: F sharp, A flat, B flat; "'<' not supported
+    between 'NoneType' and 'int'"). The notes carry their own pitches, so the file is written
+    without those signatures (a MIDI key signature only labels); they are put back afterwards."""
+    if kind != "midi":
+        yield
+        return
+    from music21 import key
+
+    taken = [(ks.activeSite, ks.getOffsetBySite(ks.activeSite), ks)
+             for ks in list(score.recurse().getElementsByClass(key.KeySignature)) if ks.sharps is None and ks.activeSite is not None]
+    for site, _, ks in taken:
+        site.remove(ks)
+    try:
+        yield
+    finally:
+        for site, offset, ks in taken:
+            site.insert(offset, ks)
 
 
 @contextlib.contextmanager
