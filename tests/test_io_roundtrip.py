@@ -52,7 +52,6 @@ KNOWN_REFUSED = {
     "13c-KeySignatures-NonTraditional": "**kern cannot hold the non-traditional key signature",
     "13d-KeySignatures-Microtones": "**kern cannot hold the non-traditional key signature",
     "23d-Tuplets-Nested": "cannot parse as kern: cannot convert quarterLength 0.625 exactly",
-    "31a-Directions": "cannot write as kern: Cannot support dynamic at very end of measure",
     "71f-AllChordTypes": "cannot write as kern: list assignment index out of range",
 }
 #: files that music21 cannot write back to MusicXML directly (the message, as measured)
@@ -327,6 +326,46 @@ def test_midi_plays_each_part_with_the_instrument_its_name_says(tmp_path):
     programs = [sorted({e.data for e in t.events if e.type == midi.ChannelVoiceMessages.PROGRAM_CHANGE}) for t in mf.tracks]
     assert [p for p in programs if p] == [[56], [60], [0]]
     assert all(i.midiProgram is None for i in score.recurse().getElementsByClass(instrument.Instrument))
+
+
+def test_dynamics_reach_kern_and_come_back(tmp_path):
+    """31a's fff after the last note of bar 14 stopped converter21's kern writer ("Cannot support
+    dynamic at very end of measure"), so the file could not be written at all. A dynamic at a
+    bar's end now goes to the next bar's downbeat; after the part's last note, where it governs
+    no note, it is left out. Every other dynamic of the file comes back where it was."""
+    from music21 import dynamics
+
+    src = Path(lilypondTestSuite.__file__).parent / "31a-Directions.xml"
+
+    def marks(score) -> list[tuple]:
+        return [(m.number, float(d.offset), d.value) for m in score.parts[0].getElementsByClass("Measure")
+                for d in m.recurse().getElementsByClass(dynamics.Dynamic)]
+
+    with quiet():
+        before = marks(load(src))
+        kern = save_converted(load(src), tmp_path / "31a.krn")
+        after = marks(load(save_converted(load(kern), tmp_path / "back.musicxml")))
+    assert (14, 4.0, "fff") in before
+    kept = [m for m in before if m != (14, 4.0, "fff") and m[2] != "other-dynamics"]  # a placeholder, no mark
+    assert after == kept
+
+
+def test_a_dynamic_at_a_bars_end_takes_effect_on_the_next_downbeat(tmp_path):
+    from music21 import dynamics, meter, note, stream
+
+    part = stream.Part()
+    for k in range(2):
+        m = stream.Measure(number=k + 1)
+        if k == 0:
+            m.append(meter.TimeSignature("2/4"))
+        m.append([note.Note("C4"), note.Note("E4")])
+        part.append(m)
+    part.getElementsByClass("Measure")[0].insert(2.0, dynamics.Dynamic("f"))
+    with quiet():
+        kern = save_converted(stream.Score([part]), tmp_path / "f.krn")
+        back = load(kern)
+    read = back.parts[0]
+    assert [(float(d.getOffsetInHierarchy(read)), d.value) for d in read.recurse().getElementsByClass(dynamics.Dynamic)] == [(2.0, "f")]
 
 
 def test_midi_of_a_non_traditional_key_signature(tmp_path):

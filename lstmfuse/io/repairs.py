@@ -171,6 +171,30 @@ def drop_doubled_dynamics(score) -> int:
     return dropped
 
 
+def move_bar_end_dynamics(score) -> int:
+    """A dynamic at the very end of a bar (after its last note: LilyPond 31a's fff) is moved to
+    the downbeat of the part's next bar, where it takes effect, before writing kern: converter21
+    refuses it ("Cannot support dynamic at very end of measure"). After a part's last note
+    it governs no note, and is left out: put on the last note it would share a ``**dynam``
+    token with that note's own dynamic ("ppp fff"), which converter21 reads as neither."""
+    from music21 import dynamics, stream
+
+    moved = 0
+    for part in list(score.parts) or [score]:
+        measures = list(part.getElementsByClass(stream.Measure))
+        for i, m in enumerate(measures):
+            length = m.duration.quarterLength
+            for dyn in list(m.getElementsByClass(dynamics.Dynamic)):
+                if dyn.offset < length or length == 0:
+                    continue
+                m.remove(dyn)
+                following = measures[i + 1] if i + 1 < len(measures) else None
+                if following is not None and not any(d.offset == 0 for d in following.getElementsByClass(dynamics.Dynamic)):
+                    following.insert(0, dyn)  # (where the next bar opens with its own, that one rules)
+                moved += 1
+    return moved
+
+
 __all__ = [
     "add_missing_clefs",
     "drop_doubled_dynamics",
@@ -178,5 +202,6 @@ __all__ = [
     "fill_pedal_types",
     "kern_write_problems",
     "mark_partial_measures",
+    "move_bar_end_dynamics",
     "name_parts_by_abbreviation",
 ]

@@ -12,7 +12,7 @@ from ..errors import ScoreWriteError, UsageError
 from .atomic import atomic_output, check_writable
 from .formats import WRITABLE, format_from_suffix, normalise_format
 from .reader import music21_ready
-from .repairs import (add_missing_clefs, drop_doubled_dynamics, drop_empty_contributors, fill_pedal_types,
+from .repairs import (add_missing_clefs, drop_doubled_dynamics, move_bar_end_dynamics, drop_empty_contributors, fill_pedal_types,
                       name_parts_by_abbreviation, split_complex_durations)
 from .voice_gaps import fill_voice_gaps
 
@@ -97,6 +97,7 @@ def repair_before_writing(score, kind: str) -> None:
         fill_voice_gaps(score)  # converter21 wrote a 3 1/4-quarter gap as a 16th rest
         split_complex_durations(score)  # and 2 1/2 quarters as "8%5", which its reader refuses
         drop_doubled_dynamics(score)  # "f f" in one **dynam token reads back as ff
+        move_bar_end_dynamics(score)  # converter21 refuses a dynamic after a bar's last note
     drop_empty_contributors(score)
     name_parts_by_abbreviation(score)
 
