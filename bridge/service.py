@@ -36,19 +36,17 @@ MAX_ATTEMPTS = 24
 _OPTION_FIELDS = tuple(name for name in sampling_schema() if name != "seed")
 
 
+#: what a refusal is about (``LstmfuseError.about``) -> the request field the plugin points at
+_FIELDS = {"meter": "selection.meter", "passage": "selection.events", "form": "options.form", "range": "options.lowest", "gap": "gap"}
+
+
 def _field_of(err: LstmfuseError, req) -> str:
     """The request field a refusal of the generation is about, for the plugin to point at: the
-    meter, the selection's notes, the form, the range, else the genre or weights asked for
-    (every refusal was the genre's before, a 1/64 meter included)."""
-    text = err.message
-    if "meter" in text or "time signature" in text:
-        return "selection.meter"
-    if "outside what the models write" in text or "the passage" in text:
-        return "selection.events"
-    if "form" in text:
-        return "options.form"
-    if "lowest" in text or "highest" in text or "pitch range" in text:
-        return "options.lowest"
+    meter, the selection's notes, the form, the range, the gap, else the genre or weights asked
+    for. Told by the error (``about``), not read from its message: "unknown genre 'uniform'"
+    was pointed at the form field, and a message that named a meter at the bars' field."""
+    if err.about in _FIELDS:
+        return _FIELDS[err.about]
     return "options.weights" if req.weights is not None else "options.genre"
 
 
@@ -221,10 +219,7 @@ def _regenerate(req: Request, seed: int, variants: int):
     except Unrepresentable as err:
         raise ProtocolError(f"the selection holds a value lstmfuse cannot read: {err.message}", "selection.events") from None
     except LstmfuseError as err:
-        field = _field_of(err, req)
-        if field not in ("options.form", "options.lowest", "selection.events") and ("gap" in err.message or "bars" in err.message or "meter" in err.message):
-            field = "gap"
-        raise ProtocolError(err.message, field, code="generation_refused") from None
+        raise ProtocolError(err.message, _field_of(err, req), code="generation_refused") from None
 
 
 def answer_regenerate(req: Request, deadline: float | None = None) -> dict:

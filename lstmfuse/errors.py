@@ -11,14 +11,20 @@ from os import PathLike
 
 
 class LstmfuseError(Exception):
-    """A one-line, user-facing error that names the file (and line) at fault."""
+    """A one-line, user-facing error that names the file (and line) at fault.
+
+    ``about`` names what the user should change, for a caller that points at it (the MuseScore
+    bridge marks the request field): ``"meter"``, ``"passage"`` (the notes given), ``"form"``,
+    ``"range"`` (lowest/highest), ``"gap"`` (the bars to regenerate); None: the genre or
+    weights, or a file."""
 
     exit_code = 2
 
-    def __init__(self, message: str, path: str | PathLike[str] | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | PathLike[str] | None = None, line: int | None = None, *, about: str | None = None):
         self.message = " ".join(str(message).split())  # always one line
         self.path = None if path is None else str(path)
         self.line = line
+        self.about = about
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

@@ -218,12 +218,31 @@ def test_a_refused_generation_names_the_field_it_is_about():
     from lstmfuse.errors import UsageError
     from lstmfuse_bridge.service import _field_of
 
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent, meter_bar_length, writable_meter
+    from lstmfuse.generation.continuation import pitch_range
+    from lstmfuse.generation.form import parse_form
+    from lstmfuse.generation.options import SamplingOptions
+    from lstmfuse.generation.regenerate import split_span
+
+    def refusal(call) -> UsageError:
+        with pytest.raises(UsageError) as err:
+            call()
+        return err.value
+
     genre, weights = SimpleNamespace(weights=None), SimpleNamespace(weights={"folk": 1.0})
-    assert _field_of(UsageError("meter 1/64: the beat must be ..."), genre) == "selection.meter"
-    assert _field_of(UsageError("the passage lies at C8 to G8, outside what the models write"), genre) == "selection.events"
-    assert _field_of(UsageError("the lowest pitch (84) is above the highest (60)"), genre) == "options.lowest"
+    assert _field_of(refusal(lambda: writable_meter("4/5")), genre) == "selection.meter"
+    assert _field_of(refusal(lambda: meter_bar_length("4")), genre) == "selection.meter"
+    assert _field_of(refusal(lambda: pitch_range([120, 124], 0, SamplingOptions())), genre) == "selection.events"
+    assert _field_of(refusal(lambda: SamplingOptions(lowest=84, highest=60)), genre) == "options.lowest"
+    assert _field_of(refusal(lambda: parse_form("aabb")), genre) == "options.form"
+    line = Melody([NoteEvent(60, F(k), F(1), F(k % 4)) for k in range(8)], meter="4/4", meters=[(F(0), "4/4"), (F(5), "3/4")])
+    assert _field_of(refusal(lambda: split_span(line, F(4), F(7))), genre) == "gap"  # the meter changes inside it
     assert _field_of(UsageError("unknown genre 'jazz'"), genre) == "options.genre"
     assert _field_of(UsageError("unknown genre 'jazz' in weights"), weights) == "options.weights"
+    # read from the message, a genre named like a field was pointed at that field
+    assert _field_of(UsageError("unknown genre 'uniform' (installed: folk)"), genre) == "options.genre"
 
 
 def _modulating(kind: str = "continue", **key):

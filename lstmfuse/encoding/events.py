@@ -138,7 +138,7 @@ def meter_bar_length(meter: str) -> Fraction:
     except (ValueError, ZeroDivisionError):
         from ..errors import UsageError
 
-        raise UsageError(f"not a time signature: '{meter}'") from None
+        raise UsageError(f"not a time signature: '{meter}'", about="meter") from None
 
 
 #: the longest bar (quarters) a new tune's meter may have: a rest filling a bar of 64/4 has no
@@ -155,9 +155,9 @@ def writable_meter(meter: str) -> str:
     bar = meter_bar_length(meter)
     den = int(meter.split("/")[1])
     if den & (den - 1) or den > 64:
-        raise UsageError(f"meter {meter}: the beat must be a whole note or a half, quarter, eighth ... of one (x/1, x/2, x/4, x/8, x/16, x/32, x/64)")
+        raise UsageError(f"meter {meter}: the beat must be a whole note or a half, quarter, eighth ... of one (x/1, x/2, x/4, x/8, x/16, x/32, x/64)", about="meter")
     if bar > MAX_BAR_QUARTERS:
-        raise UsageError(f"meter {meter}: a bar of {bar} quarters is longer than lstmfuse writes ({MAX_BAR_QUARTERS} quarters)")
+        raise UsageError(f"meter {meter}: a bar of {bar} quarters is longer than lstmfuse writes ({MAX_BAR_QUARTERS} quarters)", about="meter")
     return meter
 
 

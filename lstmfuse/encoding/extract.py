@@ -239,7 +239,7 @@ def with_readable_meters(melody: Melody) -> Melody:
             meter_bar_length(meter)
         except UsageError:
             raise UsageError(f"the part is in {meter}, an additive or irregular meter lstmfuse cannot bar "
-                             "(only n/d meters such as 6/8 or 7/8)", melody.source) from None
+                             "(only n/d meters such as 6/8 or 7/8)", melody.source, about="meter") from None
     return melody
 
 

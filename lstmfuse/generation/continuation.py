@@ -154,7 +154,8 @@ def pitch_range(notes: list[int], shift: int, opts: SamplingOptions, register: t
 
         what = f"the passage lies at {name(min(notes) - shift)} to {name(max(notes) - shift)}" if notes else "the range asked for"
         raise UsageError(f"{what}, outside what the models write ({name(V.PITCH_LOW - shift)} to {name(V.PITCH_HIGH - shift)} "
-                         "in this key): move it by an octave or more, or give --lowest/--highest inside that range")
+                         "in this key): move it by an octave or more, or give --lowest/--highest inside that range",
+                         about="range" if opts.lowest is not None or opts.highest is not None or not notes else "passage")
     return clamped
 
 

@@ -149,9 +149,9 @@ class TunePosition:
 
     def check(self, bar: Fraction) -> None:
         if self.bars_before < 0:
-            raise UsageError(f"bars before the passage must be 0 or more (got {self.bars_before})")
+            raise UsageError(f"bars before the passage must be 0 or more (got {self.bars_before})", about="passage")
         if not 0 <= self.upbeat < bar:
-            raise UsageError(f"the tune's upbeat must be shorter than a bar of {bar} quarters (got {self.upbeat})")
+            raise UsageError(f"the tune's upbeat must be shorter than a bar of {bar} quarters (got {self.upbeat})", about="passage")
 
 
 def free_plan(budget_ticks: int, end_on_stable: bool) -> FormPlan:
@@ -711,7 +711,7 @@ def parse_form(text: str | None) -> str:
     if value.lower() in ("auto", "free"):
         return value.lower()
     if not _EXPLICIT.match(value):
-        raise UsageError(f"unknown form '{text}' (use auto, free, or a layout of capital letters like AABB, ABAC, AA'BA')")
+        raise UsageError(f"unknown form '{text}' (use auto, free, or a layout of capital letters like AABB, ABAC, AA'BA')", about="form")
     return value
 
 

@@ -125,7 +125,7 @@ class SamplingOptions:
             if type(getattr(self, name)).__name__ not in ("bool", "bool_"):  # numpy's too
                 raise UsageError(f"{name.replace('_', ' ')} must be true or false (got {getattr(self, name)!r})")
         if not isinstance(self.form, str):
-            raise UsageError(f"form must be text such as auto, free or AABB (got {self.form!r})")
+            raise UsageError(f"form must be text such as auto, free or AABB (got {self.form!r})", about="form")
         object.__setattr__(self, "form", parse_form(self.form))
         for name, flag in (("temperature", "temperature"), ("pitch_temperature", "pitch temperature")):
             if not 0.05 <= getattr(self, name) <= 5:
@@ -144,9 +144,9 @@ class SamplingOptions:
             if v is not None and not 0 <= v <= 127:
                 raise UsageError(f"{name} pitch must be a MIDI number 0-127 (got {v})")
         if self.lowest is not None and self.highest is not None and self.lowest > self.highest:
-            raise UsageError(f"the lowest pitch ({self.lowest}) is above the highest ({self.highest}): swap --lowest and --highest")
+            raise UsageError(f"the lowest pitch ({self.lowest}) is above the highest ({self.highest}): swap --lowest and --highest", about="range")
         if self.lowest is not None and self.highest is not None and self.highest - self.lowest < 5:
-            raise UsageError(f"pitch range {self.lowest}-{self.highest} is too narrow (need at least 5 semitones)")
+            raise UsageError(f"pitch range {self.lowest}-{self.highest} is too narrow (need at least 5 semitones)", about="range")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -92,7 +92,7 @@ def bar_span(melody: Melody, start_bar: int, end_bar: int) -> tuple[Fraction, Fr
     if not starts:
         raise UsageError("the melody is empty: nothing to regenerate")
     if not first_number <= start_bar <= end_bar <= last_number:
-        raise UsageError(f"bars {start_bar}-{end_bar} are not in the melody (it has bars {first_number}-{last_number})")
+        raise UsageError(f"bars {start_bar}-{end_bar} are not in the melody (it has bars {first_number}-{last_number})", about="gap")
     a = max(starts[start_bar - first_number], melody.events[0].onset)
     k = end_bar - first_number + 1
     b = starts[k] if k < len(starts) else melody.end
@@ -127,12 +127,15 @@ def split_span(melody: Melody, start: Fraction, end: Fraction) -> Span:
     if not melody.events:
         raise UsageError("the melody is empty: nothing to regenerate")
     if not (melody.events[0].onset <= start < end):
-        raise UsageError(f"the bars to regenerate (from bar {bar_number(melody, start)}) are empty or start before the melody's first note")
+        raise UsageError(f"the bars to regenerate (from bar {bar_number(melody, start)}) are empty or start before the melody's first note", about="gap")
     meter = meter_at(melody, start)
     changes = [at for at, m in melody.meters if start < at < end and m != meter]
     if changes:
-        raise UsageError(f"the meter changes inside the bars to regenerate (in bar {bar_number(melody, changes[0])}); choose bars in one meter")
-    to_ticks(end - start)  # a gap the vocabulary's durations cannot fill is refused here
+        raise UsageError(f"the meter changes inside the bars to regenerate (in bar {bar_number(melody, changes[0])}); choose bars in one meter", about="gap")
+    try:
+        to_ticks(end - start)  # a gap the vocabulary's durations cannot fill is refused here
+    except UsageError as err:
+        raise UsageError(err.message, about="gap") from None
     before = _cut(melody.events, melody.events[0].onset, start, melody)
     after = _cut(melody.events, end, melody.end, melody) if end < melody.end else []
     bar = meter_bar_length(meter)
@@ -431,7 +434,7 @@ def regenerate_span(
     if not variants <= candidates <= 1024:
         raise UsageError(f"candidates must be between the number of variants and 1024 (got {candidates})")
     if opts.form not in ("auto", "free"):
-        raise UsageError(f"form '{opts.form}' is for continuing; regenerated bars follow the piece's own form (use --form auto or free)")
+        raise UsageError(f"form '{opts.form}' is for continuing; regenerated bars follow the piece's own form (use --form auto or free)", about="form")
     if not 0 <= lookahead_bars <= 16:
         raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
     w = _weights(genre, weights)

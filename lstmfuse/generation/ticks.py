@@ -36,7 +36,7 @@ def to_ticks(quarters: Fraction | int) -> int:
     if off_grid:
         raise UsageError(
             f"cannot continue from {quarters} quarters into the bar: the models' durations cannot reach it "
-            "(end the selection on a note whose duration the vocabulary has)"
+            "(end the selection on a note whose duration the vocabulary has)", about="passage",
         )
     return ticks
 
