@@ -114,3 +114,14 @@ def test_gap_at_the_edges(gap):
     for v in a["variants"]:
         last = v["write"][-1]
         assert v["write"][0]["tick"] == gap[0] and last["tick"] + F(last["value"]) * 1920 == gap[1]
+
+
+def test_a_gap_across_a_key_change_is_refused_at_the_gap():
+    """Bars 3-4 with a new signature from bar 4: the gap would be written in bar 3's key under
+    bar 4's signature. Refused, pointing at the gap and naming the bar."""
+    from lstmfuse_bridge.service import answer
+
+    body = doc(selection__key={"fifths": 2, "mode": None, "changes": [{"tick": 0, "fifths": 0}, {"tick": 3 * 1920, "fifths": 2}]})
+    with pytest.raises(ProtocolError) as e:
+        answer(parse_request(body, "regenerate"))
+    assert e.value.field == "gap" and "in bar 4" in e.value.message, (e.value.field, e.value.message)

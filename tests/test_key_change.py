@@ -85,3 +85,17 @@ def test_regenerate_across_a_key_change_keeps_the_scores_own_bars(weights):
     assert [e for e in out if e.onset < 52] == [e for e in m.events if e.onset < 52]
     assert [e for e in out if e.onset >= 56] == [e for e in m.events if e.onset >= 56]
     assert any(e.onset >= 52 and e.end <= 56 for e in out)
+
+
+def test_bars_to_regenerate_across_a_key_change_are_refused_naming_the_bar():
+    """Bars 12-13 of 12 bars in F and 4 in D: the gap took the key at its start, and bar 13, under
+    two sharps, came back with F naturals and C naturals. Refused as a meter change is."""
+    from lstmfuse.errors import UsageError
+
+    m = _modulating()
+    m = Melody(m.events, meter="4/4", sharps=-1, key_span=(Fraction(0), Fraction(48)), signatures=m.signatures)
+    with pytest.raises(UsageError) as err:
+        regenerate_span(m, Fraction(44), Fraction(52), genre=_genre("folk"), options=SamplingOptions(seed=1), candidates=8)
+    assert "key signature changes inside the bars to regenerate (in bar 13)" in err.value.message
+    assert err.value.about == "gap"
+    regenerate_span(m, Fraction(40), Fraction(48), genre=_genre("folk"), options=SamplingOptions(seed=1), candidates=8)  # up to it

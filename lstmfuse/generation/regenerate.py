@@ -438,6 +438,10 @@ def regenerate_span(
     if not 0 <= lookahead_bars <= 16:
         raise UsageError(f"lookahead must be between 0 and 16 bars (got {lookahead_bars})")
     w = _weights(genre, weights)
+    until = melody.key_span[1]
+    if until is not None and start < until < end:  # new bars in one key, as in one meter
+        raise UsageError(f"the key signature changes inside the bars to regenerate (in bar {bar_number(melody, until)}); "
+                         "choose bars in one key", about="gap")
     heard = in_key_of_span(melody)  # bars under another signature, heard in the gap's key
     key = passage_key(heard, melody.sharps, melody.mode)  # the models read the key the notes are in
     span = split_span(in_passage_key(heard, key), start, end)
