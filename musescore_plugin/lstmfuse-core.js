@@ -303,6 +303,44 @@ function selectionRange(ms) {
     return { staff: staff, voice: voice, startTick: startTick, endTick: endTick };
 }
 
+// How far the key shown on a staff lies from the key it sounds in, in fifths (concert minus
+// shown), read off a note: tpc1 is its concert spelling, tpc the one the score shows. A B-flat
+// clarinet's written D (tpc 16) sounds C (tpc1 14): -2, so its written D major is concert C.
+// 0 where the instrument does not transpose or the score shows concert pitch. The bridge
+// works in concert pitch (the pitches MuseScore gives and takes), so the key it is sent must be
+// the concert key too: a clarinet's written two sharps reached it as D major over notes in C.
+function concertFifths(note) {
+    if (!note || note.tpc1 === undefined || note.tpc === undefined) return 0;
+    return note.tpc1 - note.tpc;
+}
+
+// The concert-minus-shown fifths of a staff: from the first note of ``items``, else the staff's
+// first note anywhere (an empty selection), else 0.
+function staffTransposition(ms, score, staff, items) {
+    var E = ms.Element;
+    for (var i = 0; i < items.length; i++) {
+        if (items[i].el && items[i].el.type === E.CHORD) return concertFifths(items[i].el.notes[0]);
+    }
+    for (var v = 0; v < 4; v++) {
+        var c = score.newCursor();
+        c.staffIdx = staff;
+        c.voice = v;
+        c.rewind(0);
+        while (c.segment) {
+            if (c.element && c.element.type === E.CHORD) return concertFifths(c.element.notes[0]);
+            c.next();
+        }
+    }
+    return 0;
+}
+
+// A key in fifths within -7..7 (a transposition can carry it past: 6 sharps and 3 more is 3 flats).
+function wrapFifths(f) {
+    while (f > 7) f -= 12;
+    while (f < -7) f += 12;
+    return f;
+}
+
 // The passage in (staff, voice) between two ticks, as the protocol's "selection".
 function readPassage(ms, range) {
     var score = ms.curScore;
@@ -344,7 +382,7 @@ function readPassage(ms, range) {
             for (var k = 1; k < notes.length; k++) if (notes[k].pitch > top.pitch) top = notes[k];
             ev.rest = false;
             ev.pitch = top.pitch;
-            ev.tpc = top.tpc;
+            ev.tpc = top.tpc1 !== undefined ? top.tpc1 : top.tpc;  // concert, as the pitch is
             if (top.tieForward !== undefined) ev.tie_next = !!top.tieForward;
         } else {
             ev.rest = true;
@@ -360,6 +398,11 @@ function readPassage(ms, range) {
     if (ce.segment && ce.tick === range.endTick) endBarPos = range.endTick - measureStart(ce.measure);
     else if (ce.segment || range.endTick < scoreEndTick(score)) endBarPos = (range.endTick - measureStart(lastMeasure)) % meter.ticks;
     var grid = phraseGrid(score, m0, barPos % meter0.ticks, meter0);
+    var toConcert = staffTransposition(ms, score, range.staff, items);
+    if (toConcert) {
+        key = wrapFifths(key + toConcert);
+        for (var j = 0; j < keyChanges.length; j++) keyChanges[j].fifths = wrapFifths(keyChanges[j].fifths + toConcert);
+    }
     return {
         staff: range.staff,
         voice: range.voice,

@@ -412,3 +412,36 @@ def test_a_selection_across_a_key_change_is_continued_in_the_key_at_its_end(worl
     d_major = {2, 4, 6, 7, 9, 11, 1}
     outside = [op["pitch"] for op in written if op["pitch"] % 12 not in d_major]
     assert len(outside) <= len(written) // 10, outside
+
+
+def test_a_transposing_instrument_is_continued_in_its_concert_key(world):
+    """A B-flat clarinet playing in concert C shows two sharps (written D major). MuseScore gives
+    the plugin concert pitches, and the plugin sent the shown key beside them: the bridge found
+    the notes in C major "not in the key its signature writes" (and a passage of fewer notes
+    would have been continued in concert D major, written E). The plugin now sends the concert
+    key, and the new notes are written in it, spelled for the clarinet by MuseScore."""
+    from music21 import instrument, key, meter, note, stream
+
+    home = world["home"]
+    part = stream.Part()
+    part.insert(0, instrument.Clarinet())
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for name in "C4 D4 E4 F4 G4 A4 G4 E4 F4 D4 E4 C4 D4 B3 C4 C4".split():
+        part.append(note.Note(name, quarterLength=1))
+    built = stream.Score([part.makeMeasures()])
+    built.parts[0].atSoundingPitch = True
+    xml, score = home / "clarinet.musicxml", home / "clarinet.mscx"
+    built.write("musicxml", fp=str(xml))
+    B.convert(home, xml, score)
+    assert "<accidental>2</accidental>" in score.read_text()  # MuseScore shows the written key
+    staff = R.read(score)[1]
+    cfg = _cfg(world, "clarinet", 0, _measure_start(staff, 0), {"genre": _pick("folk"), "bars": 2, "seed": 1})
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    assert report["selection"]["key"] == {"fifths": 0, "mode": None}
+    assert [e["tpc"] for e in report["selection"]["events"][:3]] == [14, 16, 18]  # C D E, concert as the pitches
+    _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 2)
+    settings = report["answer"]["settings"]
+    assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 0
+    new = [i for i in R.read(Path(cfg["out"]))[1].voices[0] if i.tick >= report["answer"]["variants"][0]["start_tick"] and i.pitches]
+    assert new and all(p % 12 in (0, 2, 4, 5, 7, 9, 11) for i in new for p in i.pitches)  # concert C major

@@ -30,12 +30,14 @@ PLUGINS_MENU = (291, 33)   # as in tests/test_gui_musescore4.py (1600x1000 displ
 PLUGIN_ENTRY = (330, 101)
 EMPTY_CANVAS = (1300, 900)
 START_BRIDGE_BUTTON = (90, 331)
+CONCERT_PITCH_BUTTON = (1206, 985)  # the status bar's toggle
 
 
-def _continue_all_in_musescore4(tmp_path, write_score, shot: str) -> tuple[str, bytes, bytes]:
+def _continue_all_in_musescore4(tmp_path, write_score, shot: str, concert_pitch: bool = False) -> tuple[str, bytes, bytes]:
     """Open the score ``write_score(path)`` writes in a real MuseScore 4 window, select all,
     run the plugin, Continue (refused: no bridge), start the bridge (the Continue is retried):
-    the status line that says what was written, and the file's bytes before and after."""
+    the status line that says what was written, and the file's bytes before and after.
+    ``concert_pitch``: first press the status bar's Concert pitch button."""
     home = tmp_path / "home"
     home.mkdir()
     plugin_dir = G.prepare_musescore4_home(home)
@@ -52,6 +54,9 @@ def _continue_all_in_musescore4(tmp_path, write_score, shot: str) -> tuple[str, 
             time.sleep(5)
             shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
             shots.mkdir(parents=True, exist_ok=True)
+            if concert_pitch:
+                display.click(*CONCERT_PITCH_BUTTON, pause=2.0)
+                display.screenshot(shots / ("concert-" + shot))
             display.click(*EMPTY_CANVAS)
             display.key("ctrl+a")
             display.click(*PLUGINS_MENU, pause=1.0)
@@ -61,7 +66,7 @@ def _continue_all_in_musescore4(tmp_path, write_score, shot: str) -> tuple[str, 
             time.sleep(1.5)
             n = len(ms.statuses())
             display.key("Return")  # Continue: refused, no bridge yet
-            ms.wait_status(r"^Continuing with .*staff 1, voice 1", after=n, timeout=10)
+            ms.wait_status(r"^Continuing with .*staff 1( \(.*\))?, voice 1", after=n, timeout=10)
             ms.wait_status(r"bridge is not running", after=n, timeout=30)
             n = len(ms.statuses())
             display.click(*START_BRIDGE_BUTTON, window=wid)  # starts it, then the Continue is retried
@@ -107,5 +112,38 @@ def test_musescore4_continues_a_selection_across_a_key_change_in_its_last_key(tm
         stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
 
     written, before, after = _continue_all_in_musescore4(tmp_path, modulating, "gui-ms4-key-change.png")
+    assert "the key of the selected notes" not in written, written
+    assert after == before
+
+
+def _clarinet_in_c(path):
+    """A B-flat clarinet playing a tune in concert C major: written in D major, two sharps."""
+    from music21 import instrument, key, meter, note, stream
+
+    part = stream.Part()
+    part.insert(0, instrument.Clarinet())
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for name in "C4 D4 E4 F4 G4 A4 G4 E4 F4 D4 E4 C4 D4 B3 C4 C4".split():
+        part.append(note.Note(name, quarterLength=1))
+    score = stream.Score([part.makeMeasures()])
+    score.parts[0].atSoundingPitch = True
+    score.write("musicxml", fp=str(path))  # music21 writes it at written pitch, with <transpose>
+
+
+def test_musescore4_continues_a_transposing_instrument_in_its_concert_key(tmp_path):
+    """The plugin sent the key the staff shows (a clarinet's written two sharps) beside the
+    concert pitches MuseScore gives: the bridge found "the selected notes" in C major, not in
+    D, and said so; with fewer notes it would have gone on in concert D major (written E). The
+    plugin now sends the concert key, read off the notes' concert and shown spellings."""
+    written, before, after = _continue_all_in_musescore4(tmp_path, _clarinet_in_c, "gui-ms4-clarinet.png")
+    assert "the key of the selected notes" not in written, written
+    assert after == before
+
+
+def test_musescore4_continues_a_transposing_instrument_shown_at_concert_pitch(tmp_path):
+    """The same clarinet with the score shown at concert pitch (the status bar's toggle): the
+    staff shows C major and the notes' shown spellings are their concert ones."""
+    written, before, after = _continue_all_in_musescore4(tmp_path, _clarinet_in_c, "gui-ms4-clarinet-concert.png", concert_pitch=True)
     assert "the key of the selected notes" not in written, written
     assert after == before
