@@ -222,3 +222,19 @@ def run_plugin(home: Path, plugin_dir: Path, score: Path, cfg: dict, name: str =
 def run_qml(home: Path, qml: Path, score: Path, timeout: float = 60) -> str:
     out = subprocess.run([mscore(), "-p", str(qml), str(score)], env=isolated_env(home), capture_output=True, text=True, timeout=timeout)
     return out.stdout + out.stderr
+
+
+def write_clarinet_in_c(path: Path) -> None:
+    """A B-flat clarinet playing a tune in concert C major, as MusicXML: written in D major (two
+    sharps) with its <transpose>, as a MuseScore user's clarinet part is shown."""
+    from music21 import instrument, key, meter, note, stream
+
+    part = stream.Part()
+    part.insert(0, instrument.Clarinet())
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for name in "C4 D4 E4 F4 G4 A4 G4 E4 F4 D4 E4 C4 D4 B3 C4 C4".split():
+        part.append(note.Note(name, quarterLength=1))
+    score = stream.Score([part.makeMeasures()])
+    score.parts[0].atSoundingPitch = True
+    score.write("musicxml", fp=str(path))  # music21 writes it at written pitch

@@ -420,19 +420,9 @@ def test_a_transposing_instrument_is_continued_in_its_concert_key(world):
     the notes in C major "not in the key its signature writes" (and a passage of fewer notes
     would have been continued in concert D major, written E). The plugin now sends the concert
     key, and the new notes are written in it, spelled for the clarinet by MuseScore."""
-    from music21 import instrument, key, meter, note, stream
-
     home = world["home"]
-    part = stream.Part()
-    part.insert(0, instrument.Clarinet())
-    part.append(meter.TimeSignature("4/4"))
-    part.append(key.KeySignature(0))
-    for name in "C4 D4 E4 F4 G4 A4 G4 E4 F4 D4 E4 C4 D4 B3 C4 C4".split():
-        part.append(note.Note(name, quarterLength=1))
-    built = stream.Score([part.makeMeasures()])
-    built.parts[0].atSoundingPitch = True
     xml, score = home / "clarinet.musicxml", home / "clarinet.mscx"
-    built.write("musicxml", fp=str(xml))
+    B.write_clarinet_in_c(xml)
     B.convert(home, xml, score)
     assert "<accidental>2</accidental>" in score.read_text()  # MuseScore shows the written key
     staff = R.read(score)[1]

@@ -116,27 +116,12 @@ def test_musescore4_continues_a_selection_across_a_key_change_in_its_last_key(tm
     assert after == before
 
 
-def _clarinet_in_c(path):
-    """A B-flat clarinet playing a tune in concert C major: written in D major, two sharps."""
-    from music21 import instrument, key, meter, note, stream
-
-    part = stream.Part()
-    part.insert(0, instrument.Clarinet())
-    part.append(meter.TimeSignature("4/4"))
-    part.append(key.KeySignature(0))
-    for name in "C4 D4 E4 F4 G4 A4 G4 E4 F4 D4 E4 C4 D4 B3 C4 C4".split():
-        part.append(note.Note(name, quarterLength=1))
-    score = stream.Score([part.makeMeasures()])
-    score.parts[0].atSoundingPitch = True
-    score.write("musicxml", fp=str(path))  # music21 writes it at written pitch, with <transpose>
-
-
 def test_musescore4_continues_a_transposing_instrument_in_its_concert_key(tmp_path):
     """The plugin sent the key the staff shows (a clarinet's written two sharps) beside the
     concert pitches MuseScore gives: the bridge found "the selected notes" in C major, not in
     D, and said so; with fewer notes it would have gone on in concert D major (written E). The
     plugin now sends the concert key, read off the notes' concert and shown spellings."""
-    written, before, after = _continue_all_in_musescore4(tmp_path, _clarinet_in_c, "gui-ms4-clarinet.png")
+    written, before, after = _continue_all_in_musescore4(tmp_path, B.write_clarinet_in_c, "gui-ms4-clarinet.png")
     assert "the key of the selected notes" not in written, written
     assert after == before
 
@@ -144,6 +129,6 @@ def test_musescore4_continues_a_transposing_instrument_in_its_concert_key(tmp_pa
 def test_musescore4_continues_a_transposing_instrument_shown_at_concert_pitch(tmp_path):
     """The same clarinet with the score shown at concert pitch (the status bar's toggle): the
     staff shows C major and the notes' shown spellings are their concert ones."""
-    written, before, after = _continue_all_in_musescore4(tmp_path, _clarinet_in_c, "gui-ms4-clarinet-concert.png", concert_pitch=True)
+    written, before, after = _continue_all_in_musescore4(tmp_path, B.write_clarinet_in_c, "gui-ms4-clarinet-concert.png", concert_pitch=True)
     assert "the key of the selected notes" not in written, written
     assert after == before
