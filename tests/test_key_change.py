@@ -5,6 +5,7 @@ one's notes, and the score's own bars are never changed."""
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,31 @@ def test_bars_to_regenerate_across_a_key_change_are_refused_naming_the_bar():
     assert "key signature changes inside the bars to regenerate (in bar 13)" in err.value.message
     assert err.value.about == "gap"
     regenerate_span(m, Fraction(40), Fraction(48), genre=_genre("folk"), options=SamplingOptions(seed=1), candidates=8)  # up to it
+
+
+def test_the_result_says_where_the_key_changed_and_which_key_goes_on():
+    r = continue_melody(_modulating(), bars=2, genre=_genre("folk"), options=SamplingOptions(seed=1))
+    change = r.settings["key_change"]
+    assert (change["bar"], change["sharps"], change["name"]) == (13, 2, "D major")
+    assert change["said"].startswith("key: the passage changes key in bar 13; continued in D major")
+    plain = Melody(_modulating().events[48:], meter="4/4", sharps=2)
+    assert "key_change" not in continue_melody(plain, bars=2, genre=_genre("folk"), options=SamplingOptions(seed=1)).settings
+
+
+def test_continue_says_it_in_one_line(tmp_path):
+    from test_io_cli_errors import run_cli
+
+    src = Path(__file__).resolve().parent / "data" / "realworld" / "modulating-medley.musicxml"
+    proc = run_cli("continue", str(src), "-g", _genre("irish"), "--bars", "2", "--seed", "1", "-o", str(tmp_path / "out.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "key: the passage changes key in bar 9; continued in D major" in said, said
+
+
+def test_a_batch_continue_reports_the_key_it_went_on_in():
+    from lstmfuse import batch
+    from lstmfuse.batch.ops.generate import Continue
+
+    src = Path(__file__).resolve().parent / "data" / "realworld" / "modulating-medley.musicxml"
+    _, changes = batch.apply(src, [Continue(genre=_genre("irish"), bars=2, seed=1)])
+    assert changes["continue"]["key from bar"] == "9: D major"

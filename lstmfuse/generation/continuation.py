@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..encoding import vocab as V
-from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, bar_number, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
 from ..encoding.tokens import Unrepresentable, encode, in_key_of_span, normalising_shift, unrepresentable
 from ..errors import UsageError
@@ -29,7 +29,7 @@ from .motifs import OWN_FIGURE_BONUS, Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
-from .passage_key import in_passage_key, passage_key
+from .passage_key import PassageKey, in_passage_key, passage_key
 from .spelling import spell
 from .stack import LSTMStack
 from .ticks import from_ticks, on_grid, to_ticks, writable
@@ -325,6 +325,12 @@ def continue_melody(
     }
     if key.from_notes:  # the key the notes are in, where the signature says another
         settings["key_of_notes"] = key.settings(written)
+    elif as_written is not None and as_written.signatures and as_written.key_span[0] > 0:  # a passage that changes key
+        at = bar_number(as_written, as_written.key_span[0])
+        key_name = PassageKey(written, "minor" if minor else "major", None, False).name
+        settings["key_change"] = {"bar": at, "sharps": written, "name": key_name,
+                                  "said": f"key: the passage changes key in bar {at}; continued in {key_name}, the key from there, "
+                                          "the bars before it heard as if written in it"}
     if pickup:
         settings["pickup_quarters"] = str(from_ticks(pickup))
         settings["pickup_genre"] = form_genre

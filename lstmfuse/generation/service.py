@@ -157,8 +157,9 @@ def continue_score(
     part_obj, index = picked_part(score, part)
     passage = with_readable_meters(melody_from_part(part_obj, source=str(src), key_at="end"))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
-    if tell is not None and "key_of_notes" in result.settings:
-        tell(result.settings["key_of_notes"]["said"])
+    for said in ("key_of_notes", "key_change"):
+        if tell is not None and said in result.settings:
+            tell(result.settings[said]["said"])
     written: list[Path] = []
     for v, (melody, plan, path) in enumerate(zip(result.melodies, result.plans, paths)):
         def edit(copy, melody=melody, plan=plan) -> None:

@@ -62,4 +62,6 @@ class Continue(Op):
         said = {"bars added": settings["bars_added"], "by": self.genre or self.weights}
         if "key_of_notes" in settings:  # the signature writes another key than the notes: say which was used
             said["key of the notes"] = settings["key_of_notes"]["name"]
+        if "key_change" in settings:  # continued in the key the passage changed to
+            said["key from bar"] = f"{settings['key_change']['bar']}: {settings['key_change']['name']}"
         return said
