@@ -42,6 +42,21 @@ def require_musescore4() -> None:
         raise RuntimeError(f"the GUI test needs {', '.join(missing_tools())} (apt-get install -y xvfb xdotool openbox imagemagick)")
 
 
+def require_musescore3() -> None:
+    """At a MuseScore 3 GUI test module's top: skipped only knowingly (LSTMFUSE_NO_GUI=1);
+    missing tools or a missing musescore3 fail (.ci/run installs them)."""
+    import pytest
+
+    from bridge_support import mscore
+
+    if os.environ.get("LSTMFUSE_NO_GUI") == "1":
+        pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
+    missing = missing_tools() + ([] if mscore() else ["mscore3"])
+    if missing:
+        raise RuntimeError(f"the GUI test needs {', '.join(missing)} (apt-get install -y xvfb xdotool openbox imagemagick musescore3; "
+                           "or set LSTMFUSE_NO_GUI=1 to skip knowingly)")
+
+
 class Display:
     """Xvfb + openbox on a display number the X server picks itself (-displayfd)."""
 

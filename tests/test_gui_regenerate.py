@@ -31,12 +31,7 @@ import mscx_reader as R
 
 pytestmark = pytest.mark.slow
 
-if os.environ.get("LSTMFUSE_NO_GUI") == "1":
-    pytest.skip("LSTMFUSE_NO_GUI=1: the GUI tests were skipped knowingly", allow_module_level=True)
-_missing = G.missing_tools() + ([] if B.mscore() else ["mscore3"])
-if _missing:
-    raise RuntimeError(f"the GUI test needs {', '.join(_missing)} (apt-get install -y xvfb xdotool openbox imagemagick musescore3; "
-                       "or set LSTMFUSE_NO_GUI=1 to skip knowingly)")
+G.require_musescore3()
 
 # The 1600x1000 display, MuseScore 3.2.3's default layout at 100% (as test_gui_musescore3.py).
 FIRST_NOTE = (342, 333)
