@@ -334,6 +334,18 @@ function staffTransposition(ms, score, staff, items) {
     return 0;
 }
 
+// concert minus shown fifths of the staff the last passage was read from (readPassage), so
+// that a message can name a key as the staff shows it (describe)
+var lastToConcert = 0;
+
+// "G minor", "Eb major": the key with ``fifths`` sharps (negative: flats) in ``mode``.
+function keyName(fifths, mode) {
+    var minor = mode === "minor";
+    var names = minor ? ["Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#"]
+                      : ["Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#"];
+    return names[wrapFifths(fifths) + 7] + (minor ? " minor" : " major");
+}
+
 // A key in fifths within -7..7 (a transposition can carry it past: 6 sharps and 3 more is 3 flats).
 function wrapFifths(f) {
     while (f > 7) f -= 12;
@@ -399,6 +411,7 @@ function readPassage(ms, range) {
     else if (ce.segment || range.endTick < scoreEndTick(score)) endBarPos = (range.endTick - measureStart(lastMeasure)) % meter.ticks;
     var grid = phraseGrid(score, m0, barPos % meter0.ticks, meter0);
     var toConcert = staffTransposition(ms, score, range.staff, items);
+    lastToConcert = toConcert;
     if (toConcert) {
         key = wrapFifths(key + toConcert);
         for (var j = 0; j < keyChanges.length; j++) keyChanges[j].fifths = wrapFifths(keyChanges[j].fifths + toConcert);
@@ -699,6 +712,7 @@ function regenerate(ms, io, range, options, folder) {
     body.gap = { start_tick: gap.startTick, end_tick: gap.endTick };
     var res = request(conn, "POST", "/regenerate", body);
     if (!res.ok) return { ok: false, message: res.error, status: res.status, selection: selection };
+    res.body.to_concert = lastToConcert;
     return { ok: true, answer: res.body, selection: selection, range: gap, bars: r.first === r.last ? "bar " + r.first : "bars " + r.first + "-" + r.last };
 }
 
@@ -714,6 +728,7 @@ function generate(ms, io, range, kind, options, folder) {
     var conn = connection(io, folder);
     var res = request(conn, "POST", "/" + kind, buildRequest(ms, selection, options));
     if (!res.ok) return { ok: false, message: res.error, status: res.status, selection: selection };
+    res.body.to_concert = lastToConcert;  // for describe: this staff's keys as it shows them
     return { ok: true, answer: res.body, selection: selection, range: range };
 }
 
@@ -724,7 +739,12 @@ function describe(answer, variant) {
         return g + " " + Math.round(s.weights[g] * 100) + "%"; }).join(", ") : "");
     // where the selection's signature does not write its notes' key, the bridge continued in the
     // notes' key (lstmfuse/generation/passage_key.py) and says so; the signature is left as it is
-    var key = s.key_of_notes ? "; in " + s.key_of_notes.name + ", the key of the selected notes" : "";
+    // (the bridge names concert keys; a transposing staff shows another: name both)
+    var key = "";
+    if (s.key_of_notes) {
+        var shown = answer.to_concert ? keyName(s.key_of_notes.sharps - answer.to_concert, s.key_of_notes.mode) : "";
+        key = "; in " + (shown ? shown + " (" + s.key_of_notes.name + " at concert pitch)" : s.key_of_notes.name) + ", the key of the selected notes";
+    }
     return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + key + ") in " +
         answer.seconds.toFixed(2) + " s";
 }

@@ -435,3 +435,30 @@ def test_a_transposing_instrument_is_continued_in_its_concert_key(world):
     assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 0
     new = [i for i in R.read(Path(cfg["out"]))[1].voices[0] if i.tick >= report["answer"]["variants"][0]["start_tick"] and i.pitches]
     assert new and all(p % 12 in (0, 2, 4, 5, 7, 9, 11) for i in new for p in i.pitches)  # concert C major
+
+
+def test_the_key_of_the_notes_is_named_as_a_transposing_staff_shows_it(world):
+    """The Hildebrandslied (G dorian under one sharp, continued in G minor, the key of its
+    notes) played by a B-flat clarinet: its staff shows three sharps and the notes in A. The
+    message named only the concert key, G minor, which the clarinettist does not see."""
+    from music21 import instrument
+
+    from lstmfuse.io import load
+
+    home = world["home"]
+    built = load(B.REPO / "examples" / "essen-altdeu10-1.krn")
+    part = built.parts[0]
+    for old in list(part.recurse().getElementsByClass(instrument.Instrument)):
+        old.activeSite.remove(old)
+    part.insert(0, instrument.Clarinet())
+    part.atSoundingPitch = True
+    xml, score = home / "hildebrand-clarinet.musicxml", home / "hildebrand-clarinet.mscx"
+    built.write("musicxml", fp=str(xml))
+    B.convert(home, xml, score)
+    staff = R.read(score)[1]
+    cfg = _cfg(world, "hildebrand-clarinet", 0, _measure_start(staff, 0), {"genre": _pick("folk"), "bars": 2, "seed": 1})
+    cfg["selectAll"] = True
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    assert report["selection"]["key"]["fifths"] == 1  # concert: one sharp
+    assert report["answer"]["settings"]["key_of_notes"]["name"] == "G minor"
+    assert "in A minor (G minor at concert pitch), the key of the selected notes" in report["message"], report["message"]
