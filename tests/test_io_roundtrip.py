@@ -12,9 +12,10 @@ small enough that the thresholds hold (``test_thresholds_follow_from_the_tables`
 that starts to round-trip is reported, not failed. Run with ``-rP`` to see the counts
 printed by each case.
 
-Measured (music21 10.5.1, converter21 4.0.2): LilyPond suite 130 of 143 identical, 5 of
-143 refused with a one-line error, 8 different; 280 of 280 written MusicXML files valid
-(142 direct re-writes + 138 written back from kern); kern sample 110 of 110 identical.
+Measured (music21 10.5.1, converter21 4.0.2; 2026-12-04): LilyPond suite 132 of 143
+identical, 3 of 143 refused with a one-line error, 8 different; 282 of 282 written MusicXML
+files valid (142 direct re-writes + 140 written back from kern); kern sample 110 of 110
+identical.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ KNOWN_DIFFERENT = {
 KNOWN_REFUSED = {
     "13c-KeySignatures-NonTraditional": "**kern cannot hold the non-traditional key signature",
     "13d-KeySignatures-Microtones": "**kern cannot hold the non-traditional key signature",
-    "23d-Tuplets-Nested": "cannot parse as kern: cannot convert quarterLength 0.625 exactly",
     "71f-AllChordTypes": "cannot write as kern: list assignment index out of range",
 }
 #: files that music21 cannot write back to MusicXML directly (the message, as measured)
@@ -366,6 +366,33 @@ def test_a_dynamic_at_a_bars_end_takes_effect_on_the_next_downbeat(tmp_path):
         back = load(kern)
     read = back.parts[0]
     assert [(float(d.getOffsetInHierarchy(read)), d.value) for d in read.recurse().getElementsByClass(dynamics.Dynamic)] == [(2.0, "f")]
+
+
+def test_kern_converter21_cannot_read_is_read_by_music21_where_no_spine_splits(tmp_path):
+    """LilyPond 23d's nested tuplets (triplet eighths around a quintuplet inside the triplet)
+    written as kern: converter21 stopped reading them ("cannot convert quarterLength 0.625
+    exactly to type"). A kern file without spine splits or joins is then read by music21's own
+    Humdrum parser, which reads such files as converter21 does (checked here on a sample)."""
+    from fractions import Fraction
+
+    from music21.humdrum import spineParser
+
+    from lstmfuse.io.reader import _SPINE_CHANGES
+
+    src = Path(lilypondTestSuite.__file__).parent / "23d-Tuplets-Nested.xml"
+    with quiet():
+        kern = save_converted(load(src), tmp_path / "23d.krn")
+        back = load(kern)
+    lengths = [Fraction(n.quarterLength) for n in back.parts[0].recurse().notes]
+    assert lengths == [Fraction(1, 3)] * 2 + [Fraction(2, 15)] * 5 + [Fraction(1, 3)] * 2
+    assert note_content(back) == note_content(load(src))
+    sample = [p for p in OTHER_KERN + PALESTRINA[::8] if not _SPINE_CHANGES.search(p.read_text(errors="ignore"))]
+    assert len(sample) >= 10
+    for path in sample:
+        collection = spineParser.HumdrumDataCollection(path.read_text(errors="ignore"))
+        collection.parse()
+        with quiet():
+            assert note_content(collection.stream) == note_content(load(path)), path.name
 
 
 def test_midi_of_a_non_traditional_key_signature(tmp_path):

@@ -110,7 +110,32 @@ def _parse(path: Path, fmt: str, text: str | None, number: int | None = None):
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         if fmt == "kern" and text is not None and "duplicated staff numbers" in detail:
             return _parse_without_staff_numbers(path, text, detail)
+        if fmt == "kern" and text is not None and not _SPINE_CHANGES.search(text):
+            return _parse_with_music21_humdrum(path, text, detail)
         raise ScoreReadError(f"cannot parse as {fmt}: {detail}", path) from None
+
+
+#: a Humdrum spine split, join, add or exchange: where music21's own parser goes wrong
+_SPINE_CHANGES = re.compile(r"(?:^|\t)\*(?:\^|v|\+|x)(?=\t|$)", re.MULTILINE)
+
+
+def _parse_with_music21_humdrum(path: Path, text: str, first_error: str):
+    """Read a kern file converter21 cannot read with music21's own Humdrum parser, where its
+    spines never split or join (which that parser mishandles, and converter21 was registered
+    for). converter21 stopped on LilyPond 23d's nested tuplets written as kern ("cannot convert
+    quarterLength 0.625 exactly to type"); music21 reads them. On kern without spine changes
+    the two agree note for note (53 of music21's corpus files, every 25th of those without,
+    2026-12-04, a script; ``tests/test_io_roundtrip.py`` checks a sample)."""
+    from music21.humdrum import spineParser
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            collection = spineParser.HumdrumDataCollection(text)
+            collection.parse()
+            return collection.stream
+    except Exception:
+        raise ScoreReadError(f"cannot parse as kern: {first_error}", path) from None
 
 
 _STAFF_TOKEN = re.compile(r"^\*staff\d+(?:/\d+)*$")
