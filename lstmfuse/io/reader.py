@@ -133,9 +133,12 @@ def _parse_with_music21_humdrum(path: Path, text: str, first_error: str):
             warnings.simplefilter("ignore")
             collection = spineParser.HumdrumDataCollection(text)
             collection.parse()
-            return collection.stream
+            score = collection.stream
     except Exception:
         raise ScoreReadError(f"cannot parse as kern: {first_error}", path) from None
+    if not score.recurse().notesAndRests:  # read, but to nothing: the first reader's word stands
+        raise ScoreReadError(f"cannot parse as kern: {first_error}", path)
+    return score
 
 
 _STAFF_TOKEN = re.compile(r"^\*staff\d+(?:/\d+)*$")
