@@ -145,3 +145,28 @@ def test_a_corpus_build_gives_no_composer_advice(tmp_path, monkeypatch):
         result = build.extract_file("folk", str(song))
     assert len(result["kept"]) == 1 and result["dropped"] == []
     assert [str(w.message) for w in caught if "lies low" in str(w.message)] == []
+
+
+def test_a_part_without_a_time_signature_is_read_in_the_meter_of_its_bars(tmp_path):
+    """LilyPond 21e has barlines but no time signature: a one-quarter pickup, then a bar of two
+    quarters. It was read (and continued) in 4/4; its bars say 2/4, and its first bar is a pickup."""
+    from fractions import Fraction as F
+
+    from conftest import LILYPOND
+
+    from lstmfuse.encoding.extract import meter_of_bars, melody_from_part
+    from lstmfuse.generation.options import SamplingOptions
+    from lstmfuse.generation.service import continue_score
+    from lstmfuse.io import load
+
+    assert meter_of_bars([F(1), F(2)]) == "2/4"
+    assert meter_of_bars([F(3), F(3), F(3), F(2)]) == "3/4"
+    assert meter_of_bars([F(3, 2)]) == "3/8"
+    assert meter_of_bars([F(4)]) == "4/4"
+    assert meter_of_bars([F(7, 24)]) is None and meter_of_bars([]) is None
+    src = LILYPOND / "21e-Chords-PickupMeasures.xml"
+    m = melody_from_part(load(src).parts[0], key_at="end")
+    assert m.meter == "2/4" and [e.bar_pos for e in m.events] == [1, 0, 1]  # the pickup on the second beat
+    (out,) = continue_score(src, tmp_path / "more.musicxml", bars=2, genre="folk", options=SamplingOptions(seed=1), force=True)
+    bars = list(load(out).parts[0].getElementsByClass("Measure"))
+    assert [float(b.duration.quarterLength) for b in bars] == [1.0, 2.0, 2.0, 2.0]

@@ -7,7 +7,7 @@ import warnings
 from fractions import Fraction
 
 from ..errors import UsageError
-from .events import Melody, NoteEvent, frac
+from .events import Melody, NoteEvent, frac, meter_bar_length
 
 
 class PassageWarning(UserWarning):
@@ -177,6 +177,24 @@ def _key_context(part, at: Fraction | None = None) -> tuple[int, str | None, str
     return found.sharps, None, None, span
 
 
+def meter_of_bars(lengths: list[Fraction]) -> str | None:
+    """The meter of a part written with barlines but no time signature (LilyPond 21e, a score
+    whose writer never set one), from its bars' lengths in quarters: the most common length of
+    the bars after the first (which may be a pickup), the longest among equals; n/4 for whole
+    quarters, else n/8 or n/16. None: no bars, or a length no such meter writes. Before, such
+    a part was read in 4/4 whatever its bars, and 21e's bars of two quarters were continued
+    in bars of four."""
+    rest = [x for x in (lengths[1:] if len(lengths) > 1 else lengths) if x > 0]
+    if not rest:
+        return None
+    length = max(set(rest), key=lambda x: (rest.count(x), x))
+    for den in (4, 8, 16):
+        n = length * den / 4
+        if n.denominator == 1:
+            return f"{n.numerator}/{den}"
+    return None
+
+
 def melody_from_part(part, source: str = "", key_at: Fraction | str | None = None) -> Melody:
     """Read a part as a melody: ties merged, chords reduced to their top note, grace notes
     dropped (they take no time), voices other than the first ignored.
@@ -191,12 +209,16 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
     meters: list[tuple[Fraction, str]] = []
     measures = list(merged.getElementsByClass("Measure"))
     containers = measures if measures else [merged]
-    for measure in containers:
+    unmetered = bool(measures) and merged.recurse().getElementsByClass(m21meter.TimeSignature).first() is None
+    bars_meter = meter_of_bars([frac(m.duration.quarterLength) for m in measures]) if unmetered else None
+    for i, measure in enumerate(containers):
         m_off = frac(measure.getOffsetInHierarchy(merged)) if measures else Fraction(0)
         ts = measure.timeSignature if measures else None
         if ts is not None:
             meters.append((m_off, ts.ratioString))
         pad = frac(measure.paddingLeft) if measures else Fraction(0)
+        if bars_meter and i == 0 and len(measures) > 1:  # a first bar shorter than the others: a pickup
+            pad = max(pad, meter_bar_length(bars_meter) - frac(measure.duration.quarterLength))
         voices = list(measure.voices) if measures else []
         holder = voices[0] if voices else measure
         for el in holder.notesAndRests:
@@ -215,7 +237,7 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
             events.append(NoteEvent(pitch, onset, dur, pad + local, spelling))
     if not meters:
         first = merged.recurse().getElementsByClass(m21meter.TimeSignature).first()
-        meters = [(Fraction(0), first.ratioString if first else "4/4")]
+        meters = [(Fraction(0), first.ratioString if first else bars_meter or "4/4")]
     events.sort(key=lambda e: e.onset)
     events = _drop_overlaps(snap_inexact_tuplets(events))
     if key_at == "end":
