@@ -57,6 +57,18 @@ def require_musescore3() -> None:
                            "or set LSTMFUSE_NO_GUI=1 to skip knowingly)")
 
 
+def save_with_ctrl_s(display: "Display", path: Path, canvas: tuple[int, int]) -> None:
+    """Click the score at ``canvas`` and press Ctrl+S, as the user saves; wait until ``path``
+    is written (fails if it is not within 20 s)."""
+    before = path.stat().st_mtime_ns
+    display.click(*canvas)
+    display.key("ctrl+s", pause=1.0)
+    end = time.monotonic() + 20
+    while path.stat().st_mtime_ns == before and time.monotonic() < end:
+        time.sleep(0.2)
+    assert path.stat().st_mtime_ns != before, "Ctrl+S did not save the score"
+
+
 class Display:
     """Xvfb + openbox on a display number the X server picks itself (-displayfd)."""
 

@@ -81,13 +81,7 @@ def _open_plugin(d: G.Display, ms: G.MuseScore) -> str:
 
 
 def _save(d: G.Display, path: Path) -> dict:
-    before = path.stat().st_mtime_ns
-    d.click(*EMPTY_CANVAS)
-    d.key("ctrl+s", pause=1.0)
-    end = time.monotonic() + 20
-    while path.stat().st_mtime_ns == before and time.monotonic() < end:
-        time.sleep(0.2)
-    assert path.stat().st_mtime_ns != before, "Ctrl+S did not save the score"
+    G.save_with_ctrl_s(d, path, EMPTY_CANVAS)
     return R.read(path)
 
 

@@ -64,13 +64,7 @@ def test_a_clarinet_shown_at_concert_pitch_is_continued_in_concert_c(tmp_path):
         time.sleep(1.0)
         display.screenshot(shots / "gui-ms3-clarinet-concert.png")
         assert "the key of the selected notes" not in written, written
-        stamp = score.stat().st_mtime_ns
-        display.click(*EMPTY_CANVAS)
-        display.key("ctrl+s", pause=1.0)
-        end = time.monotonic() + 20
-        while score.stat().st_mtime_ns == stamp and time.monotonic() < end:
-            time.sleep(0.2)
-        assert score.stat().st_mtime_ns != stamp, "Ctrl+S did not save the score"
+        G.save_with_ctrl_s(display, score, EMPTY_CANVAS)
     finally:
         ms.close()
         display.close()
