@@ -170,3 +170,19 @@ def test_a_part_without_a_time_signature_is_read_in_the_meter_of_its_bars(tmp_pa
     (out,) = continue_score(src, tmp_path / "more.musicxml", bars=2, genre="folk", options=SamplingOptions(seed=1), force=True)
     bars = list(load(out).parts[0].getElementsByClass("Measure"))
     assert [float(b.duration.quarterLength) for b in bars] == [1.0, 2.0, 2.0, 2.0]
+
+
+def test_a_senza_misura_part_is_not_barred_by_guess(tmp_path):
+    """LilyPond 11h is marked senza misura: its one bar of 1 1/2 quarters was continued in 4/4,
+    and read from its bars it would be 3/8. Neither is the composer's: refused in one line."""
+    from conftest import LILYPOND
+
+    from lstmfuse.errors import UsageError
+    from lstmfuse.generation.options import SamplingOptions
+    from lstmfuse.generation.service import continue_score
+
+    out = tmp_path / "more.musicxml"
+    with pytest.raises(UsageError) as err:
+        continue_score(LILYPOND / "11h-TimeSignatures-SenzaMisura.xml", out, bars=2, genre="folk", options=SamplingOptions(seed=1))
+    assert "senza misura" in err.value.message and err.value.about == "meter"
+    assert not out.exists()

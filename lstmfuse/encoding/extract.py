@@ -177,6 +177,10 @@ def _key_context(part, at: Fraction | None = None) -> tuple[int, str | None, str
     return found.sharps, None, None, span
 
 
+#: the meter of a part marked senza misura (unmetered): with_readable_meters refuses to bar it
+SENZA_MISURA = "senza misura"
+
+
 def meter_of_bars(lengths: list[Fraction]) -> str | None:
     """The meter of a part written with barlines but no time signature (LilyPond 21e, a score
     whose writer never set one), from its bars' lengths in quarters: the most common length of
@@ -210,7 +214,8 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
     measures = list(merged.getElementsByClass("Measure"))
     containers = measures if measures else [merged]
     unmetered = bool(measures) and merged.recurse().getElementsByClass(m21meter.TimeSignature).first() is None
-    bars_meter = meter_of_bars([frac(m.duration.quarterLength) for m in measures]) if unmetered else None
+    senza_misura = unmetered and merged.recurse().getElementsByClass(m21meter.SenzaMisuraTimeSignature).first() is not None
+    bars_meter = meter_of_bars([frac(m.duration.quarterLength) for m in measures]) if unmetered and not senza_misura else None
     for i, measure in enumerate(containers):
         m_off = frac(measure.getOffsetInHierarchy(merged)) if measures else Fraction(0)
         ts = measure.timeSignature if measures else None
@@ -237,7 +242,7 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
             events.append(NoteEvent(pitch, onset, dur, pad + local, spelling))
     if not meters:
         first = merged.recurse().getElementsByClass(m21meter.TimeSignature).first()
-        meters = [(Fraction(0), first.ratioString if first else bars_meter or "4/4")]
+        meters = [(Fraction(0), first.ratioString if first else SENZA_MISURA if senza_misura else bars_meter or "4/4")]
     events.sort(key=lambda e: e.onset)
     events = _drop_overlaps(snap_inexact_tuplets(events))
     if key_at == "end":
@@ -257,6 +262,9 @@ def with_readable_meters(melody: Melody) -> Melody:
     from .events import meter_bar_length
 
     for _, meter in melody.meters or [(Fraction(0), melody.meter)]:
+        if meter == SENZA_MISURA:
+            raise UsageError("the part is senza misura (unmetered): lstmfuse writes bars of a meter; give the part a "
+                             "time signature to continue it", melody.source, about="meter")
         try:
             meter_bar_length(meter)
         except UsageError:
