@@ -52,7 +52,6 @@ KNOWN_DIFFERENT = {
 KNOWN_REFUSED = {
     "13c-KeySignatures-NonTraditional": "**kern cannot hold the non-traditional key signature",
     "13d-KeySignatures-Microtones": "**kern cannot hold the non-traditional key signature",
-    "71f-AllChordTypes": "cannot write as kern: list assignment index out of range",
 }
 #: files that music21 cannot write back to MusicXML directly (the message, as measured)
 KNOWN_NOT_WRITTEN = {"33e-Spanners-OctaveShifts-InvalidSize": "cannot write as musicxml: Cannot get shift magnitude"}
@@ -465,3 +464,23 @@ def test_a_midi_file_written_as_kern_reads_back(tmp_path, name):
                       for n in score.stripTies().recurse().notes for p in n.pitches)
 
     assert sounding(load(kern)) == sounding(load(src))
+
+
+def test_every_chord_symbol_of_lilypond_71f_goes_through_kern(tmp_path):
+    """converter21 stopped the whole file at 71f's "C subtract 3 alter b5" (an IndexError in
+    its degree arithmetic); that symbol is now written from its pitches, C:(1,b5), and reads
+    back as C and G-flat. Of the 38 symbols, the one of kind "other" (a bare C) converter21
+    writes as no chord, as before."""
+    from music21 import harmony
+
+    src = next(p for p in LILY_FILES if p.stem == "71f-AllChordTypes")
+    with quiet():
+        original = load(src)
+        back = load(save_converted(original, tmp_path / "71f.krn"))
+
+    def symbols(score) -> list[list[str]]:
+        return [sorted(p.name for p in c.pitches) for c in score.recurse().getElementsByClass(harmony.ChordSymbol)
+                if c.chordKind != "other"]
+
+    assert symbols(back) == symbols(original)
+    assert ["C", "G-"] in symbols(back)

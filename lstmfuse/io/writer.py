@@ -42,7 +42,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     if kind == "midi":
         score = _pickups_as_silence(_at_sounding_pitch(score))
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
-            _no_placeholders(), _kern_percussion_chords(kind), _no_guessed_tempos(score), \
+            _no_placeholders(), _kern_percussion_chords(kind), _kern_harmonies(kind), _no_guessed_tempos(score), \
             _midi_programs_from_names(score, kind), _midi_without_nontraditional_keys(score, kind):
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
@@ -318,3 +318,62 @@ def _kern_percussion_chords(kind: str) -> Iterator[None]:
         yield
     finally:
         M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = original
+
+#: an interval above a chord's root as a Harte degree (Harte et al. 2005)
+_HARTE_DEGREES = {"P1": "1", "m2": "b2", "M2": "2", "A2": "#2", "m3": "b3", "M3": "3", "d4": "b4", "P4": "4",
+                  "A4": "#4", "d5": "b5", "P5": "5", "A5": "#5", "m6": "b6", "M6": "6", "d7": "bb7", "m7": "b7",
+                  "M7": "7"}
+
+
+def harte_from_pitches(cs) -> str | None:
+    """A chord symbol as a Harte label listing its degrees, ``C:(1,b5)``, from the pitches
+    music21 gives it; None when a pitch lies at no degree the notation names."""
+    from music21 import interval
+
+    root = cs.root()
+    if root is None:
+        return None
+    degrees: list[str] = []
+    for p in cs.pitches:
+        name = "P1" if p.name == root.name else interval.Interval(root, p).simpleName
+        if name not in _HARTE_DEGREES:
+            return None
+        if _HARTE_DEGREES[name] not in degrees:
+            degrees.append(_HARTE_DEGREES[name])
+    label = f"{root.name.replace('-', 'b')}:({','.join(degrees)})"
+    bass = cs.bass()
+    if bass is not None and bass.name != root.name:
+        name = interval.Interval(root, bass).simpleName
+        if name not in _HARTE_DEGREES:
+            return None
+        label += "/" + _HARTE_DEGREES[name]
+    return label
+
+
+@contextlib.contextmanager
+def _kern_harmonies(kind: str) -> Iterator[None]:
+    """Let converter21's kern writer write every chord symbol. It builds a Harte label from
+    the symbol's degree changes and fails on some (LilyPond 71f's "C subtract 3 alter b5":
+    an IndexError that stopped the whole file); such a symbol is written from its pitches
+    instead, ``C:(1,b5)``."""
+    if kind != "kern":
+        yield
+        return
+    from converter21.humdrum.m21convert import M21Convert
+
+    original = M21Convert.__dict__["m21ChordSymToHarmonyText"]
+    write = original.__func__
+
+    def or_from_pitches(cs, dataType="**mxhm", noResult=""):
+        try:
+            return write(cs, dataType=dataType, noResult=noResult)
+        except Exception:  # converter21's degree arithmetic (IndexError on 71f)
+            if dataType != "**harte":
+                raise
+            return harte_from_pitches(cs) or noResult
+
+    M21Convert.m21ChordSymToHarmonyText = staticmethod(or_from_pitches)
+    try:
+        yield
+    finally:
+        M21Convert.m21ChordSymToHarmonyText = original
