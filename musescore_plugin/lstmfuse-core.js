@@ -744,6 +744,9 @@ function describe(answer, variant) {
     if (s.key_of_notes) {
         var shown = answer.to_concert ? keyName(s.key_of_notes.sharps - answer.to_concert, s.key_of_notes.mode) : "";
         key = "; in " + (shown ? shown + " (" + s.key_of_notes.name + " at concert pitch)" : s.key_of_notes.name) + ", the key of the selected notes";
+    } else if (s.key_change) {  // the selection changes key: continued in the key it ends in
+        var now = answer.to_concert ? keyName(s.key_change.sharps - answer.to_concert, s.mode) : "";
+        key = "; in " + (now ? now + " (" + s.key_change.name + " at concert pitch)" : s.key_change.name) + ", the key from bar " + s.key_change.bar;
     }
     return "wrote " + variant.events.length + " notes/rests (" + what + ", seed " + variant.seed + key + ") in " +
         answer.seconds.toFixed(2) + " s";

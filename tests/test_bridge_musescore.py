@@ -405,6 +405,7 @@ def test_a_selection_across_a_key_change_is_continued_in_the_key_at_its_end(worl
     _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
     settings = report["answer"]["settings"]
     assert "key_of_notes" not in settings and settings["key_signature_sharps"] == 2
+    assert "; in D major, the key from bar 13)" in report["message"], report["message"]  # the status line says so
     written = [op for op in report["answer"]["variants"][0]["write"] if not op["rest"]]
     assert written and not any(op["tpc"] == 12 for op in written)  # no B-flat
     # and no notes from F major heard in D major's place (E-flat major: F naturals, A sharps, C

@@ -113,6 +113,7 @@ def test_musescore4_continues_a_selection_across_a_key_change_in_its_last_key(tm
 
     written, before, after = _continue_all_in_musescore4(tmp_path, modulating, "gui-ms4-key-change.png")
     assert "the key of the selected notes" not in written, written
+    assert "; in D major, the key from bar 13)" in written, written  # the status line names the key it went on in
     assert after == before
 
 
