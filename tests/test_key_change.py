@@ -128,3 +128,33 @@ def test_a_batch_continue_reports_the_key_it_went_on_in():
     src = Path(__file__).resolve().parent / "data" / "realworld" / "modulating-medley.musicxml"
     _, changes = batch.apply(src, [Continue(genre=_genre("irish"), bars=2, seed=1)])
     assert changes["continue"]["key from bar"] == "9: D major"
+
+
+def test_continue_on_a_transposing_part_stays_in_its_written_key(tmp_path):
+    """A B-flat clarinet's part in a MusicXML file (written D major, sounding C, with its
+    <transpose>): music21 reads it at written pitch, so the CLI continues in written D major.
+    The new notes are in D, the part keeps its transposition and signature, and its own bars
+    are as they were."""
+    import sys
+
+    from lstmfuse.io import load
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bridge_support import write_clarinet_in_c
+    from test_io_cli_errors import run_cli
+
+    src, out = tmp_path / "clarinet.musicxml", tmp_path / "out.musicxml"
+    write_clarinet_in_c(src)
+    proc = run_cli("continue", str(src), "-g", _genre("folk"), "--bars", "4", "--seed", "3", "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "key of the notes" not in proc.stdout + proc.stderr  # the signature writes the notes' key
+    before, after = (load(p).parts[0] for p in (src, out))
+    old = [n.nameWithOctave for n in before.recurse().notes]
+    new = [n.nameWithOctave for n in after.recurse().notes]
+    assert new[:len(old)] == old and old[0] == "D4"  # written pitch: concert C4 on a B-flat clarinet
+    added = [n.pitch for n in after.recurse().notes][len(old):]
+    assert len(added) >= 4
+    d_major = set(scale_pitch_classes(2, "major"))
+    assert sum(p.pitchClass not in d_major for p in added) <= len(added) // 10, [p.nameWithOctave for p in added]
+    assert str(after.getInstrument().transposition) == str(before.getInstrument().transposition)
+    assert [k.sharps for k in after.recurse().getElementsByClass("KeySignature")] == [2]
