@@ -354,8 +354,9 @@ def harte_from_pitches(cs) -> str | None:
 def _kern_harmonies(kind: str) -> Iterator[None]:
     """Let converter21's kern writer write every chord symbol. It builds a Harte label from
     the symbol's degree changes and fails on some (LilyPond 71f's "C subtract 3 alter b5":
-    an IndexError that stopped the whole file); such a symbol is written from its pitches
-    instead, ``C:(1,b5)``."""
+    an IndexError that stopped the whole file), and writes no label for a kind it does not
+    know (71f's "other", a bare C); such a symbol is written from its pitches instead,
+    ``C:(1,b5)``, ``C:(1)``."""
     if kind != "kern":
         yield
         return
@@ -365,12 +366,17 @@ def _kern_harmonies(kind: str) -> Iterator[None]:
     write = original.__func__
 
     def or_from_pitches(cs, dataType="**mxhm", noResult=""):
+        from music21 import harmony
+
         try:
-            return write(cs, dataType=dataType, noResult=noResult)
+            text = write(cs, dataType=dataType, noResult=noResult)
         except Exception:  # converter21's degree arithmetic (IndexError on 71f)
             if dataType != "**harte":
                 raise
-            return harte_from_pitches(cs) or noResult
+            text = noResult
+        if text == noResult and dataType == "**harte" and not isinstance(cs, harmony.NoChord) and cs.pitches:
+            return harte_from_pitches(cs) or noResult  # a kind it has no label for ("other": 71f's bare C)
+        return text
 
     M21Convert.m21ChordSymToHarmonyText = staticmethod(or_from_pitches)
     try:
