@@ -33,6 +33,7 @@ def make_bad_inputs(folder: Path, examples: Path) -> dict[str, tuple[str, str]]:
     (folder / "garbage.mid").write_bytes(bytes(range(256)) * 8)
     (folder / "spines.krn").write_text("**kern\t**kern\n*M4/4\t*M4/4\n4c\t4e\n4d\n*-\t*-\n")
     (folder / "adir").mkdir()
+    (folder / "zero-meter.abc").write_text("X:1\nT:Tune\nM:9/0\nL:1/8\nK:G\nGAB c2d|\n")  # music21: "float division by zero"
     return {
         "empty": ("empty.krn", "empty.krn: file is empty"),
         "truncated": ("truncated.musicxml", "truncated.musicxml:"),  # with a line number
@@ -40,6 +41,7 @@ def make_bad_inputs(folder: Path, examples: Path) -> dict[str, tuple[str, str]]:
         "spines": ("spines.krn", "spines.krn:4: record has 1 spine(s) but 2 are open"),
         "directory": ("adir", "adir: is a directory"),
         "missing": ("missing.krn", "missing.krn: no such file"),
+        "zero_meter": ("zero-meter.abc", "zero-meter.abc: line 3: M:9/0 is not a meter"),
     }
 
 
@@ -62,7 +64,7 @@ def _listing(folder: Path) -> set[str]:
     return {str(p.relative_to(folder)) for p in folder.rglob("*")}
 
 
-CASES = ["empty", "truncated", "garbage", "spines", "directory", "missing"]
+CASES = ["empty", "truncated", "garbage", "spines", "directory", "missing", "zero_meter"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -98,7 +100,7 @@ def test_render_bad_input(bad, case):
 def test_validate_bad_input(bad, case):
     folder, inputs = bad
     src, expect = inputs[case]
-    if case in ("garbage", "spines"):
+    if case in ("garbage", "spines", "zero_meter"):
         expect = f"{src}: not a MusicXML file"  # validate only reads MusicXML
     proc = run_cli("validate", src, cwd=folder)
     assert_one_line_error(proc, expect)

@@ -85,7 +85,25 @@ def _precheck(path: Path, fmt: str) -> str | None:
         text = read_text(path)
         if "\x00" in text:
             raise ScoreReadError("binary data in an ABC file", path)
+        if problem := abc_length_problem(text):
+            raise ScoreReadError(problem, path)
         return text
+    return None
+
+
+#: an ABC meter or unit note length written as a fraction (a header line or inline ``[M:...]``)
+_ABC_FRACTION_FIELD = re.compile(r"(?:^|\[)([ML]):[ \t]*(\d+)[ \t]*/[ \t]*(\d+)", re.MULTILINE)
+
+
+def abc_length_problem(text: str) -> str | None:
+    """What is wrong with an ABC meter or unit note length that has a zero in its fraction
+    (``M:9/0``), naming the line; music21 stopped on it with "float division by zero"."""
+    for match in _ABC_FRACTION_FIELD.finditer(text):
+        field, top, bottom = match.group(1), int(match.group(2)), int(match.group(3))
+        if top == 0 or bottom == 0:
+            line = text.count("\n", 0, match.start()) + 1
+            what = "meter" if field == "M" else "unit note length"
+            return f"line {line}: {field}:{top}/{bottom} is not a {what} (a zero in the fraction)"
     return None
 
 
