@@ -208,17 +208,16 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
     force at its last note (a continuation: after a key change, the new key)."""
     from music21 import meter as m21meter
 
-    merged = part  # ties are merged below (merge_ties), not by copying the part
     events: list[NoteEvent] = []
     ties: list[str | None] = []  # per event: its tie's type (start, continue, stop) or None
     meters: list[tuple[Fraction, str]] = []
-    measures = list(merged.getElementsByClass("Measure"))
-    containers = measures if measures else [merged]
-    unmetered = bool(measures) and merged.recurse().getElementsByClass(m21meter.TimeSignature).first() is None
-    senza_misura = unmetered and merged.recurse().getElementsByClass(m21meter.SenzaMisuraTimeSignature).first() is not None
+    measures = list(part.getElementsByClass("Measure"))
+    containers = measures if measures else [part]
+    unmetered = bool(measures) and part.recurse().getElementsByClass(m21meter.TimeSignature).first() is None
+    senza_misura = unmetered and part.recurse().getElementsByClass(m21meter.SenzaMisuraTimeSignature).first() is not None
     bars_meter = meter_of_bars([frac(m.duration.quarterLength) for m in measures]) if unmetered and not senza_misura else None
     for i, measure in enumerate(containers):
-        m_off = frac(measure.getOffsetInHierarchy(merged)) if measures else Fraction(0)
+        m_off = frac(measure.getOffsetInHierarchy(part)) if measures else Fraction(0)
         ts = measure.timeSignature if measures else None
         if ts is not None:
             meters.append((m_off, ts.ratioString))
@@ -244,7 +243,7 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
             events.append(NoteEvent(pitch, onset, dur, pad + local, spelling))
             ties.append(tie.type if tie is not None else None)
     if not meters:
-        first = merged.recurse().getElementsByClass(m21meter.TimeSignature).first()
+        first = part.recurse().getElementsByClass(m21meter.TimeSignature).first()
         meters = [(Fraction(0), first.ratioString if first else SENZA_MISURA if senza_misura else bars_meter or "4/4")]
     events = _drop_overlaps(snap_inexact_tuplets(merge_ties(events, ties)))
     if key_at == "end":
@@ -321,8 +320,8 @@ def merge_ties(events: list[NoteEvent], ties: list[str | None]) -> list[NoteEven
     the second's stops or continues: files often mark only one end, and music21 joins them).
 
     music21's ``stripTies`` does the same on a copy of the part, but re-sorts the stream at
-    every note it removes: 49 of the 54 seconds ``continue`` took on a part of Beethoven's
-    op. 133 (742 bars). This is one pass."""
+    every note it removes: 24 of the 45 seconds ``continue`` took on Beethoven's op. 133
+    (742 bars; bench/bench_read_melody.py). This is one pass."""
     order = sorted(range(len(events)), key=lambda i: events[i].onset)
     out: list[NoteEvent] = []
     carries = False  # the last event's last note ties on

@@ -319,6 +319,7 @@ def _kern_percussion_chords(kind: str) -> Iterator[None]:
     finally:
         M21Convert.kernTokenStringAndLayoutsFromM21GeneralNote = original
 
+
 #: an interval above a chord's root as a Harte degree (Harte et al. 2005)
 _HARTE_DEGREES = {"P1": "1", "m2": "b2", "M2": "2", "A2": "#2", "m3": "b3", "M3": "3", "d4": "b4", "P4": "4",
                   "A4": "#4", "d5": "b5", "P5": "5", "A5": "#5", "m6": "b6", "M6": "6", "d7": "bb7", "m7": "b7",
