@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from fractions import Fraction as F
 
 import pytest
@@ -188,6 +189,15 @@ def test_a_senza_misura_part_is_not_barred_by_guess(tmp_path):
     assert not out.exists()
 
 
+def _corpus_score(name: str):
+    """A file of music21's corpus read as lstmfuse reads any file. (music21's
+    ``corpus.parse`` reads kern with music21's own parser unless lstmfuse.io was imported
+    first, so what it gives would depend on the order the tests run in.)"""
+    import music21
+
+    return load(Path(music21.__file__).parent / "corpus" / name)
+
+
 def _notes_at(melody: Melody, start: F, end: F) -> list[tuple[int | None, F, F]]:
     return [(e.pitch, e.onset, e.duration) for e in melody.events if start <= e.onset < end]
 
@@ -195,9 +205,7 @@ def _notes_at(melody: Melody, start: F, end: F) -> list[tuple[int | None, F, F]]
 def test_a_tie_marked_at_one_end_only_joins_its_notes():
     """Monteverdi's madrigal 4.9 (music21's corpus) marks the soprano's C5 in bar 5 tied at
     its start only; music21 joins the two halves, and so does the encoder (one note of 4)."""
-    from music21 import corpus
-
-    soprano = corpus.parse("monteverdi/madrigal.4.9").parts[0]
+    soprano = _corpus_score("monteverdi/madrigal.4.9.mxl").parts[0]
     assert _notes_at(melody_from_part(soprano), F(32), F(40)) == [(None, F(32), F(2)), (72, F(34), F(4)), (72, F(38), F(2))]
 
 
@@ -205,21 +213,17 @@ def test_a_tied_top_note_is_held_while_the_notes_below_it_move():
     """Schumann op. 41/1 i, cello, bar 17: double stops C#3-A3 then D3-A3, the A3 tied. The
     melody is the top line, so the A3 is one note of a half (music21's stripTies keeps the
     two chords apart, as their lower notes differ)."""
-    from music21 import corpus
-
-    cello = corpus.parse("schumann_robert/opus41no1/movement1").parts[3]
+    cello = _corpus_score("schumann_robert/opus41no1/movement1.mxl").parts[3]
     assert _notes_at(melody_from_part(cello), F(31), F(36)) == [(41, F(31), F(1)), (57, F(32), F(2)), (57, F(34), F(2))]
 
 
-@pytest.mark.parametrize("work", ["bach/bwv66.6", "bach/bwv269", "palestrina/Agnus_01", "monteverdi/madrigal.3.1", "trecento/Fava_Dicant_nunc_iudei"])
+@pytest.mark.parametrize("work", ["bach/bwv66.6.mxl", "bach/bwv269.mxl", "monteverdi/madrigal.3.1.mxl", "trecento/Fava_Dicant_nunc_iudei.xml"])
 def test_ties_are_merged_as_music21_merges_them_in_real_scores(work):
     """The encoder merges ties in one pass (stripTies re-sorted the part at every note it
     removed: 49 s on op. 133); in the one-voice parts of real scores, the same notes as
     music21's stripTies. (In Lindenbaum's piano, whose bars have two voices, stripTies drops
     the left hand's C2 in bar 47, tied from another voice, and leaves 3 quarters empty.)"""
-    from music21 import corpus
-
-    score = corpus.parse(work)
+    score = _corpus_score(work)
     parts = [p for p in score.parts if not any(m.hasVoices() for m in p.getElementsByClass("Measure"))]
     tied = 0
     for part in parts:
@@ -231,7 +235,5 @@ def test_ties_are_merged_as_music21_merges_them_in_real_scores(work):
 def test_a_note_tied_from_another_voice_keeps_its_time():
     """Lindenbaum's piano left hand, bar 47: a C2 of 3 quarters whose tie comes from the bar's
     other voice. stripTies dropped it and left the bar empty from beat 2; the encoder keeps it."""
-    from music21 import corpus
-
-    left_hand = corpus.parse("schubert/lindenbaum").parts[2]
+    left_hand = _corpus_score("schubert/Lindenbaum.xml").parts[2]
     assert (36, F(138), F(3)) in _notes_at(melody_from_part(left_hand), F(137), F(142))
