@@ -23,6 +23,7 @@ from ..encoding.tokens import Unrepresentable, encode, in_key_of_span, normalisi
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
 from ..theory import MAJOR_SCALE
+from . import beat_groups
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import OWN_FIGURE_BONUS, Motifs
@@ -309,6 +310,8 @@ def continue_melody(
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     ctx.hold_beats_by_genre = {g: holds_beats(g, meter) for g in w}
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
+    groups = beat_groups.for_passage(meter, passage, opts.beats)
+    ctx.beat_starts = beat_groups.start_ticks(meter, groups)
     if passage is not None and passage.events and opts.form != "free":
         ctx.motifs = Motifs.of(passage.events, to_ticks(meter_bar_length(meter)))
     elif opts.form != "free" and len(w) == 1:  # a tune from nothing takes up its own turns
@@ -331,6 +334,8 @@ def continue_melody(
         settings["key_change"] = {"bar": at, "sharps": written, "name": key_name,
                                   "said": f"key: the passage changes key in bar {at}; continued in {key_name}, the key from there, "
                                           "the bars before it heard as if written in it"}
+    if groups is not None:
+        settings["beat_groups"] = beat_groups.label(groups)
     if pickup:
         settings["pickup_quarters"] = str(from_ticks(pickup))
         settings["pickup_genre"] = form_genre

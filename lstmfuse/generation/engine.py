@@ -23,6 +23,7 @@ from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
+from . import beat_groups
 from ..encoding.tokens import decode
 from .form import APPROACH_SPAN, BREATH_NOTE, FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks, penultimate_note_ticks
 from .motifs import Motifs
@@ -73,6 +74,9 @@ class Context:
     #: beat (``form.holds_beats``); a blend's row follows its half-phrase's lead, else ``hold_beats``
     hold_beats_by_genre: dict[str, bool] = field(default_factory=dict)
     hold_beats: bool = False
+    #: an additive meter's beat groups (``beat_groups``): where each starts in the bar, in ticks
+    #: (7/8 as 3+2+2: 0, 180, 300); None in other meters
+    beat_starts: tuple[int, ...] | None = None
     #: structure inputs (encoding.structure) after the priming tokens; each row reads on from a copy
     tracker: StructureTracker | None = None
     #: the level (normalised MIDI) phrase registers are offsets from: the passage's last
@@ -135,6 +139,11 @@ class RowState:
     remaining: int
     elapsed: int = 0
     pos: int = 0  # ticks into the current bar
+    #: the segment's last note lasts at least this long (``Segment.end_ticks``, in an additive
+    #: meter begun on a group start: ``beat_groups.zone_from_group_start``)
+    end_zone: int = 0
+    #: the same where the phrase's first half ends (``Segment.mid_ticks``)
+    mid_zone: int = 0
     expecting_pitch: bool = True  # else a duration
     last_pitch: int | None = None
     last_was_note: bool = False
@@ -304,6 +313,13 @@ def _start_segment(row: RowState, ctx: Context) -> None:
     """Enter the row's next plan segment: its length, and what it copies (if anything)."""
     seg = row.plan.segments[row.seg]
     row.seg_left = seg.ticks
+    row.end_zone, row.mid_zone = seg.end_ticks, seg.mid_ticks
+    if ctx.beat_starts is not None:  # the notes that end the phrase and its first half start on a group
+        bar = to_ticks(meter_bar_length(ctx.meter))
+        if seg.end_ticks:
+            row.end_zone = beat_groups.zone_from_group_start(row.pos + seg.ticks, seg.end_ticks, bar, ctx.beat_starts, seg.ticks)
+        if seg.mid_at and seg.mid_ticks:
+            row.mid_zone = beat_groups.zone_from_group_start(row.pos + seg.mid_at, seg.mid_ticks, bar, ctx.beat_starts, seg.mid_at, one_token=True)
     row.seg_pitch_sum, row.seg_pitch_n = 0.0, 0
     # rests written here come back wherever a later phrase copies this one (the copy is
     # forced, so it is not checked again): count them that many times against the cap
@@ -472,7 +488,7 @@ def _duration_mask(
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
     rest = _mid_breath(row, ctx, opts)
     to_mid = _to_mid(row)
-    if rest and 0 < to_mid <= row.plan.segments[row.seg].mid_ticks and row.first_duration:
+    if rest and 0 < to_mid <= row.mid_zone and row.first_duration:
         # inside the first half's breath zone: a note stops ``rest`` before its end, and the rest
         # after it lasts to the end (where one token writes each)
         length = to_mid - rest if row.current_pitch is not None else to_mid
@@ -506,7 +522,7 @@ def _duration_mask(
         mid_cap = max(seg.mid_cap, median_note_ticks(row.leads[row.lead_i].genre, ctx.meter)) if row.leads and row.lead_i >= 0 else seg.mid_cap
         longest = min(longest, mid_cap) if longest else mid_cap
     allowed = _duration_mask_for(row.seg_left, final and row.current_pitch is not None, may_end, zone, longest,
-                                 max(to_mid, 0), seg.mid_ticks if to_mid > 0 else 0, breath)
+                                 max(to_mid, 0), row.mid_zone if to_mid > 0 else 0, breath)
     if row.current_pitch is not None and ctx.meter in _COMPOUND and row.event_pos % beat == 0 and _holds_beats(row, ctx):
         # a note from a main beat ends within it or on a later beat: no 3/4 rhythm across 6/8
         lengths = row.event_ticks + _DUR_TICKS
@@ -514,7 +530,32 @@ def _duration_mask(
         keep[_DUR_TOKENS[(lengths > beat) & (lengths % beat != 0)]] = False
         if keep.any():
             allowed = keep
+    if row.current_pitch is not None and ctx.beat_starts is not None:
+        # an additive meter's groups (7/8 as 3+2+2): no note runs out of its group but onto a
+        # later group's start, and none over the barline but a whole bar's
+        keep = allowed & _in_groups(ctx.beat_starts, bar, row.event_pos, row.event_ticks)
+        if keep.any():
+            allowed = keep
     return allowed
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_groups(starts: tuple[int, ...], bar: int, pos: int, held: int) -> np.ndarray:
+    """The duration tokens a note that began at ``pos`` (ticks into its bar) and has lasted
+    ``held`` ticks so far (ties) may add, in a bar grouped at ``starts`` (``Context.beat_starts``):
+    it ends within its own group, or on a later group's start in its bar, or, begun on the
+    downbeat, on a later barline."""
+    ends = pos + held + _DUR_TICKS
+    group_end = min([s for s in starts if s > pos] + [bar])
+    ok = ends <= group_end
+    if pos in starts:
+        ok |= np.isin(ends, starts) | (ends == bar)
+        if pos == 0:
+            ok |= ends % bar == 0
+    mask = np.zeros(V.VOCAB_SIZE, bool)
+    mask[_DUR_TOKENS[ok]] = True
+    mask.flags.writeable = False
+    return mask
 
 
 def _holds_beats(row: RowState, ctx: Context) -> bool:
@@ -646,7 +687,7 @@ def generate(
             seg = row.plan.segments[row.seg]
             targets = cadence_pitch_classes(seg.cadence, ctx.minor, ctx.tonic)
             # the last note lasts at least end_ticks (a plan's phrase), else a beat (free)
-            zone = seg.end_ticks or (beat if targets is not None else 0)
+            zone = row.end_zone or (beat if targets is not None else 0)
             final = row.seg_left <= zone
             if row.expecting_pitch:
                 allowed[i] = _pitch_mask(row, ctx, opts, final, targets, beat, bar, zone)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field, fields
@@ -105,6 +106,14 @@ class SamplingOptions:
         "free (no plan), or one letter per 4-bar phrase of the whole tune, the passage's last four phrases first: "
         "AABB, ABAC, AA'BA' (' = same start, new ending).",
         schema={"type": "string", "pattern": "^(auto|free|([A-Z]'*){1,16})$"})
+    #: an additive meter's beat groups: 'auto' (the passage's own, generation/beat_groups.py) or
+    #: one such as '2+2+3' (eighths of 7/8)
+    beats: str = _control(
+        "auto", "--beats",
+        help="Beat groups of a 5, 7, 11 or 13 beat meter: auto (the ones the passage's notes fit, else the ones "
+        "real songs in the meter use most: 5 as 2+3, 7 as 3+2+2), or e.g. 2+2+3 for 7/8. No note runs over a group's end "
+        "but onto a later group's start.",
+        schema={"type": "string", "pattern": "^(auto|[1-9](\\+[1-9]){1,12})$"})
 
     def __post_init__(self) -> None:
         from .form import parse_form
@@ -127,6 +136,9 @@ class SamplingOptions:
         if not isinstance(self.form, str):
             raise UsageError(f"form must be text such as auto, free or AABB (got {self.form!r})", about="form")
         object.__setattr__(self, "form", parse_form(self.form))
+        if not isinstance(self.beats, str) or not (self.beats == "auto" or re.fullmatch(r"[1-9](\+[1-9]){1,12}", self.beats.strip())):
+            raise UsageError(f"beats must be auto or a grouping such as 2+2+3 (got {self.beats!r})", about="beats")
+        object.__setattr__(self, "beats", self.beats.strip())
         for name, flag in (("temperature", "temperature"), ("pitch_temperature", "pitch temperature")):
             if not 0.05 <= getattr(self, name) <= 5:
                 raise UsageError(f"{flag} must be between 0.05 and 5 (got {getattr(self, name)})")

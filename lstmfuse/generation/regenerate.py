@@ -31,6 +31,7 @@ from ..encoding.events import Melody, NoteEvent, bar_number, bar_starts, meter_a
 from ..encoding.tokens import decompose, encode, in_key_of_span, normalising_shift
 from ..errors import UsageError
 from ..models.registry import FUSION, genre_names, load_model
+from . import beat_groups
 from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, modal_tonic, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
@@ -341,6 +342,7 @@ def sample_candidates(
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
     ctx.hold_beats_by_genre = {g: holds_beats(g, span.meter) for g in w}
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
+    ctx.beat_starts = beat_groups.start_ticks(span.meter, beat_groups.for_passage(span.meter, span.melody, opts.beats))
     if not (len(w) > 1 if fused is None else fused):
         stack = LSTMStack([load_model(next(iter(w)))], [None])
         raw = generate(stack, engine_prime(stack, *prime, batch=n), ctx, opts, rng=rng)

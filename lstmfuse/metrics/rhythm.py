@@ -12,12 +12,14 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..encoding.events import Melody, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, meter_bar_length
 
 __all__ = [
     "GROOVE_RESOLUTION",
     "NOTE_LENGTH_BINS",
     "NOTE_LENGTH_LABELS",
+    "across_barline",
+    "across_groups",
     "bar_starts",
     "dotted_pair_share",
     "groove_consistency",
@@ -152,3 +154,28 @@ def dotted_pair_share(melody: Melody) -> float:
     events = melody.events
     pairs = sum(1 for a, b in zip(events, events[1:]) if a.duration == F(3, 4) and b.duration == F(1, 4))
     return pairs / len(events) if events else 0.0
+
+
+def across_barline(events: list[NoteEvent], bar: Fraction) -> float:
+    """The share of notes that sound on over the barline after their onset (a tie into the
+    next bar): under 1% in real tunes of every shipped genre in its own meters. nan without
+    notes."""
+    notes = [e for e in events if e.pitch is not None]
+    if not notes:
+        return float("nan")
+    return sum(1 for e in notes if e.bar_pos + e.duration > bar) / len(notes)
+
+
+def across_groups(events: list[NoteEvent], bar: Fraction, starts: list[Fraction]) -> float:
+    """The share of notes that begin inside a beat group (``starts``: where the groups of an
+    additive meter begin, e.g. 7/8 as 3+2+2) and sound on past its end: the meter's grouping
+    blurred. nan without notes."""
+    notes = [e for e in events if e.pitch is not None]
+    if not notes:
+        return float("nan")
+    out = 0
+    for e in notes:
+        if e.bar_pos not in starts:
+            group_end = min([s for s in starts if s > e.bar_pos] + [bar])
+            out += e.bar_pos + e.duration > group_end
+    return out / len(notes)
