@@ -26,9 +26,9 @@ from lstmfuse.io import load
 from lstmfuse.metrics.rhythm import across_barline, across_groups
 
 ESSEN = Path(music21.__file__).parent / "corpus" / "essenFolksong"
-#: real songs whose every note starts inside its bar: "Die dienende Schwester" (7/4), "Wiedersehen
-#: an der Bahre" (5/8), "Die verkaufte Muellerin" (5/4)
-SONGS = [("ballad40.abc", 67, "7/4"), ("ballad30.abc", 57, "5/8"), ("ballad40.abc", 209, "5/4")]
+#: the Essen songs in an additive meter whose bars are all as long as it says (none in 7): two
+#: in 5/4, two in 5/8 (evaluation/additive_meters.real_songs)
+SONGS = [("ballad20.abc", 93, "5/4"), ("ballad40.abc", 202, "5/4"), ("ballad50.abc", 139, "5/8"), ("ballad30.abc", 57, "5/8")]
 
 
 def _melody(meter: str, cells: list[tuple[int, int]], unit: Fraction) -> Melody:
