@@ -121,3 +121,20 @@ def test_the_cli_takes_beats_and_refuses_a_grouping_that_does_not_fit(tmp_path):
     ok = subprocess.run(cmd + ["--beats", "2+2+3"], capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert '"beat_groups": "2+2+3"' in out.read_text() or json.dumps("2+2+3") in out.read_text()
+
+
+def test_a_long_note_is_tied_by_the_groups_where_one_head_cannot_show_it():
+    """Five eighths from a 7/8 (3+2+2) downbeat: a dotted quarter tied to a quarter, as an
+    engraver writes it; music21 alone writes a half tied to an eighth, hiding the group."""
+    from music21 import stream
+
+    from lstmfuse.generation.score_write import melody_to_score
+
+    eighth = Fraction(1, 2)
+    m = _melody("7/8", [(69, 5), (71, 2), (72, 3), (71, 2), (69, 2)], eighth)
+    measures = list(melody_to_score(m, groups=(3, 2, 2)).parts[0].getElementsByClass(stream.Measure))
+    first = [(n.quarterLength, n.tie.type if n.tie else None) for n in measures[0].notes]
+    assert first == [(1.5, "start"), (1.0, "stop"), (1.0, None)], first
+    # by default the groups are those the melody's notes fit: the same here
+    measures = list(melody_to_score(m).parts[0].getElementsByClass(stream.Measure))
+    assert [(n.quarterLength, n.tie.type if n.tie else None) for n in measures[0].notes] == first

@@ -149,3 +149,9 @@ def zone_from_group_start(end: int, zone: int, bar: int, starts: tuple[int, ...]
         return zone
     longer = [z for z in zones if z >= zone]
     return min(longer) if longer else max(zones)
+
+
+def of_settings(settings: dict) -> tuple[int, ...] | None:
+    """The groups a result's settings name (``'beat_groups': '3+2+2'``), for the score writer."""
+    text = settings.get("beat_groups")
+    return tuple(int(x) for x in text.split("+")) if text else None

@@ -32,35 +32,53 @@ def is_single_value(length: Fraction) -> bool:
     return any(length in (Fraction(2) ** k, Fraction(3, 2) * Fraction(2) ** k) for k in range(-5, 5))
 
 
-def _beat_cuts(e: NoteEvent, start: Fraction, end: Fraction, beat: Fraction, bar: Fraction) -> list[Fraction]:
+#: lengths one note head with two dots shows (a 7/8 or 7/4 bar)
+_DOUBLE_DOTTED = frozenset(Fraction(7, 4) * Fraction(2) ** k for k in range(-4, 3))
+
+
+def _beat_cuts(e: NoteEvent, start: Fraction, end: Fraction, marks: list[Fraction], bar: Fraction) -> list[Fraction]:
     """Where a piece of ``e`` from ``start`` to ``end`` (within one bar) is cut at its meter's
-    dotted beats: only a length no single note head can show, which music21 would otherwise
-    write largest value first (5 eighths in 6/8 as a half tied to an eighth, hiding the beat;
-    an engraver writes a dotted quarter tied to a quarter)."""
+    beats (``marks``: where they fall in the bar): only a length no single note head can show,
+    which music21 would otherwise write largest value first (5 eighths in 6/8 as a half tied to
+    an eighth, hiding the beat; an engraver writes a dotted quarter tied to a quarter)."""
     if is_single_value(end - start):
         return []
     bar_start = start - (e.bar_pos + (start - e.onset)) % bar
-    first = bar_start + ((start - bar_start) // beat + 1) * beat
-    cuts = []
-    while first < end:
-        cuts.append(first)
-        first += beat
-    return cuts
+    if start == bar_start and end == bar_start + bar and (e.pitch is None or end - start in _DOUBLE_DOTTED):
+        return []  # a whole bar: a bar's rest, or one head where two dots show it (7/8)
+    return [bar_start + m for m in marks if start < bar_start + m < end]
 
 
-def _split(events: list[NoteEvent], barlines: list[Fraction], meter: str | None = None):
-    """Yield (onset, length, event, tie) pieces cut at the given barline offsets (and, in a
-    compound meter, a length no note head can show at the dotted beats)."""
+def _beat_marks(meter: str | None, groups: tuple[int, ...] | None) -> list[Fraction] | None:
+    """Where a long note is cut to show the beat: an additive meter's group starts (7/8 as
+    3+2+2: a note of five eighths from the fourth is a quarter tied to a dotted quarter), a
+    compound meter's dotted beats; None in simple meters (music21's own splitting)."""
     from .form import COMPOUND_BEAT, beat_ticks
     from .ticks import from_ticks
 
-    beat = from_ticks(COMPOUND_BEAT) if meter and beat_ticks(meter) == COMPOUND_BEAT else None
-    bar = meter_bar_length(meter) if beat else None
+    if not meter:
+        return None
+    bar = meter_bar_length(meter)
+    if groups:
+        from .beat_groups import starts
+
+        return starts(groups, bar / sum(groups))
+    if beat_ticks(meter) != COMPOUND_BEAT:
+        return None
+    beat = from_ticks(COMPOUND_BEAT)
+    return [k * beat for k in range(int(bar / beat))]
+
+
+def _split(events: list[NoteEvent], barlines: list[Fraction], meter: str | None = None, groups: tuple[int, ...] | None = None):
+    """Yield (onset, length, event, tie) pieces cut at the given barline offsets (and, in a
+    compound or additive meter, a length no note head can show at the beats: ``_beat_marks``)."""
+    marks = _beat_marks(meter, groups)
+    bar = meter_bar_length(meter) if marks else None
     for e in events:
         cuts = [b for b in barlines if e.onset < b < e.end]
         bounds = [e.onset, *cuts, e.end]
-        if beat and bar:
-            bounds = sorted({*bounds, *(c for a, b in zip(bounds, bounds[1:]) for c in _beat_cuts(e, a, b, beat, bar))})
+        if marks and bar:
+            bounds = sorted({*bounds, *(c for a, b in zip(bounds, bounds[1:]) for c in _beat_cuts(e, a, b, marks, bar))})
         pieces = len(bounds) - 1
         for i in range(pieces):
             tie = None
@@ -93,8 +111,11 @@ def show_accidentals(notes: list, sharps: int, earlier: list | None = None) -> N
         in_bar[(p.step, p.octave)] = p.alter
 
 
-def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, sharps: int | None = None) -> int:
-    """Write ``events`` (absolute onsets in the part) after the part's last note; returns bars added."""
+def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, sharps: int | None = None,
+                   groups: tuple[int, ...] | None = None) -> int:
+    """Write ``events`` (absolute onsets in the part) after the part's last note; returns bars added.
+    ``groups``: an additive meter's beat groups (``Result.settings['beat_groups']``), by which long
+    notes are tied."""
     from music21 import bar as m21bar, note, stream
 
     parts = list(score.parts)
@@ -140,7 +161,7 @@ def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, 
     target_last = last.voices[0] if last.voices else last
     earlier = list(target_last.notes)
     by_measure: dict[int, list] = {}
-    for onset, length, e, tie in _split(events, barlines, meter):
+    for onset, length, e, tie in _split(events, barlines, meter, groups):
         n = _make(e, length, tie)
         if onset < last_end:
             target_last.insert(onset - last_start - (frac(target_last.offset) if target_last is not last else 0), n)
@@ -165,8 +186,9 @@ def _beam(measure) -> None:
         pass
 
 
-def melody_to_score(melody: Melody, title: str = "lstmfuse"):
-    """A new one-part score holding ``melody`` with its key signature and meter."""
+def melody_to_score(melody: Melody, title: str = "lstmfuse", groups: tuple[int, ...] | None = None):
+    """A new one-part score holding ``melody`` with its key signature and meter (``groups``: as
+    :func:`append_to_part`; by default those its notes fit)."""
     from music21 import key, meter as m21meter, metadata, stream
 
     score = stream.Score()
@@ -182,7 +204,11 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse"):
     # first bar is made the short pickup bar (and its last bar the short bar that completes it)
     start = melody.events[0].onset if melody.events else Fraction(0)
     into_bar = melody.events[0].bar_pos if melody.events else Fraction(0)
-    for onset, length, e, tie in _split(melody.events, [], melody.meter):
+    if groups is None:  # an additive meter's groups as the melody's notes show them
+        from .beat_groups import choose
+
+        groups = choose(melody.meter, melody.events)
+    for onset, length, e, tie in _split(melody.events, [], melody.meter, groups):
         flat.insert(onset - start + into_bar, _make(e, length, tie))
     part = flat.makeMeasures()
     measures = list(part.getElementsByClass(stream.Measure))

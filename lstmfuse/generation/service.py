@@ -20,6 +20,7 @@ from ..io.atomic import check_writable, write_bytes_atomic
 from ..io.formats import detect_format, first_tune_note
 from ..io.writer import output_format
 from ..theory import Key, parse_key
+from .beat_groups import of_settings
 from .continuation import Result, continue_melody
 from .options import SamplingOptions
 from .score_write import append_to_part, melody_to_score, record_settings
@@ -126,7 +127,7 @@ def continue_in_score(
     part_obj, index = picked_part(score, part)
     passage = with_readable_meters(melody_from_part(part_obj, source=source, key_at="end"))
     result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
-    added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps)
+    added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps, of_settings(result.settings))
     settings = {**result.settings, "source": source, "part": index + 1, "form": result.plans[0]}
     record_settings(score, settings)
     return {**settings, "bars_added": added}
@@ -163,7 +164,7 @@ def continue_score(
     written: list[Path] = []
     for v, (melody, plan, path) in enumerate(zip(result.melodies, result.plans, paths)):
         def edit(copy, melody=melody, plan=plan) -> None:
-            append_to_part(copy, index, melody.events, passage.meter, passage.sharps)
+            append_to_part(copy, index, melody.events, passage.meter, passage.sharps, of_settings(result.settings))
             record_settings(copy, {**result.settings, "source": src.name, "part": index + 1, "form": plan})
 
         written += write_edited(src, score if v == 0 else None, path, edit, force=force, png=png)[1]
@@ -224,7 +225,7 @@ def fuse_new(
     written: list[Path] = []
     for melody, plan, path in zip(result.melodies, result.plans, paths):
         label = ", ".join(f"{g} {x:.2f}" for g, x in result.settings["weights"].items())
-        score = melody_to_score(melody, title=f"lstmfuse fusion ({label})")
+        score = melody_to_score(melody, title=f"lstmfuse fusion ({label})", groups=of_settings(result.settings))
         record_settings(score, {**result.settings, "form": plan})
         written += _finish(score, path, force, png)
     return written, used
