@@ -138,3 +138,15 @@ def test_a_long_note_is_tied_by_the_groups_where_one_head_cannot_show_it():
     # by default the groups are those the melody's notes fit: the same here
     measures = list(melody_to_score(m).parts[0].getElementsByClass(stream.Measure))
     assert [(n.quarterLength, n.tie.type if n.tie else None) for n in measures[0].notes] == first
+
+
+def test_a_new_score_beams_eighths_by_the_groups():
+    from music21 import stream
+
+    from lstmfuse.generation.score_write import melody_to_score
+
+    m = _melody("7/8", [(69, 1)] * 7 * 2, Fraction(1, 2))
+    score = melody_to_score(m, groups=(3, 2, 2))
+    first = list(score.parts[0].getElementsByClass(stream.Measure))[0]
+    first.makeBeams(inPlace=True)  # what the MusicXML export does with a score not yet beamed
+    assert [n.beams.getTypes() for n in first.notes] == [["start"], ["continue"], ["stop"], ["start"], ["stop"], ["start"], ["stop"]]

@@ -195,7 +195,15 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse", groups: tuple[int, 
     part = stream.Part()
     part.partName = "Melody"
     flat = stream.Part()
-    flat.insert(0, m21meter.TimeSignature(melody.meter))
+    if groups is None:  # an additive meter's groups as the melody's notes show them
+        from .beat_groups import choose
+
+        groups = choose(melody.meter, melody.events)
+    time_signature = m21meter.TimeSignature(melody.meter)
+    if groups:  # eighths beamed by the groups (7/8 as 3+2+2), not in music21's pairs
+        den = melody.meter.split("/")[1]
+        time_signature.beamSequence = m21meter.MeterSequence("+".join(f"{g}/{den}" for g in groups))
+    flat.insert(0, time_signature)
     signature = key.KeySignature(melody.sharps)
     # with its mode where the melody knows it (fuse --key e: the file says E minor, not only
     # one sharp); a modal or unknown mode keeps the bare signature
@@ -204,10 +212,6 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse", groups: tuple[int, 
     # first bar is made the short pickup bar (and its last bar the short bar that completes it)
     start = melody.events[0].onset if melody.events else Fraction(0)
     into_bar = melody.events[0].bar_pos if melody.events else Fraction(0)
-    if groups is None:  # an additive meter's groups as the melody's notes show them
-        from .beat_groups import choose
-
-        groups = choose(melody.meter, melody.events)
     for onset, length, e, tie in _split(melody.events, [], melody.meter, groups):
         flat.insert(onset - start + into_bar, _make(e, length, tie))
     part = flat.makeMeasures()
