@@ -150,3 +150,15 @@ def test_a_new_score_beams_eighths_by_the_groups():
     first = list(score.parts[0].getElementsByClass(stream.Measure))[0]
     first.makeBeams(inPlace=True)  # what the MusicXML export does with a score not yet beamed
     assert [n.beams.getTypes() for n in first.notes] == [["start"], ["continue"], ["stop"], ["start"], ["stop"], ["start"], ["stop"]]
+
+
+def test_regenerated_bars_of_a_real_5_8_song_keep_its_groups():
+    from lstmfuse.generation.regenerate import regenerate
+
+    song = passage_of(load(ESSEN / "ballad30.abc", 57))  # "Wiedersehen an der Bahre", 5/8
+    groups = beat_groups.choose(song.meter, song.events)
+    starts = beat_groups.starts(groups, song.bar_length / sum(groups))
+    r = regenerate(song, 3, 6, genre="palestrina", options=SamplingOptions(seed=1), variants=4)
+    gaps = [e for gap in r.gaps for e in gap]
+    assert across_barline(gaps, song.bar_length) == 0
+    assert across_groups(gaps, song.bar_length, starts) <= 0.03

@@ -23,8 +23,8 @@ from ..encoding import vocab as V
 from ..encoding.events import NoteEvent, meter_bar_length
 from ..encoding.structure import UNKNOWN, StructureTracker
 from ..theory import MAJOR_SCALE
-from . import beat_groups
 from ..encoding.tokens import decode
+from . import beat_groups
 from .form import APPROACH_SPAN, BREATH_NOTE, FormPlan, cadence_pitch_classes, copy_tokens, free_plan, median_note_ticks, penultimate_note_ticks
 from .motifs import Motifs
 from .options import SamplingOptions
