@@ -158,8 +158,8 @@ def dotted_pair_share(melody: Melody) -> float:
 
 def across_barline(events: list[NoteEvent], bar: Fraction) -> float:
     """The share of notes that sound on over the barline after their onset (a tie into the
-    next bar): under 1% in real tunes of every shipped genre in its own meters. nan without
-    notes."""
+    next bar): under 0.5% in regularly barred real folk, Irish, Scottish and Bach tunes in
+    their own meters, 7% in Palestrina's 4/2 parts (suspensions). nan without notes."""
     notes = [e for e in events if e.pitch is not None]
     if not notes:
         return float("nan")
