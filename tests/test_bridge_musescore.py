@@ -463,3 +463,29 @@ def test_the_key_of_the_notes_is_named_as_a_transposing_staff_shows_it(world):
     assert report["selection"]["key"]["fifths"] == 1  # concert: one sharp
     assert report["answer"]["settings"]["key_of_notes"]["name"] == "G minor"
     assert "in A minor (G minor at concert pitch), the key of the selected notes" in report["message"], report["message"]
+
+
+def test_a_5_8_song_is_continued_in_its_beat_groups(world):
+    """A real Essen song in 5/8 ("Wiedersehen an der Bahre", 2+3): continued by Palestrina
+    through the plugin, whose notes rang over a 5/8 barline in a third of its notes before the
+    beat groups (docs/form.md, "Additive meters keep their beat groups"); now none but the last."""
+    import music21
+
+    from lstmfuse.io import load, save
+
+    home = world["home"]
+    xml, score = home / "bahre.musicxml", home / "bahre.mscx"
+    save(load(Path(music21.__file__).parent / "corpus" / "essenFolksong" / "ballad30.abc", 57), xml, force=True)
+    B.convert(home, xml, score)
+    staff = R.read(score)[1]
+    start = _measure_start(staff, len(staff.measures) - 2)
+    cfg = _cfg(world, "bahre", 0, start, {"genre": _pick("palestrina"), "bars": 4, "seed": 1})
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    assert report["selection"]["meter"] == "5/8"
+    _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
+    out = R.read(Path(cfg["out"]))[1]
+    barlines = {tick for tick, _ in out.measures}
+    new = R.sounding([i for i in out.voices[0] if i.tick >= report["answer"]["variants"][0]["start_tick"]])
+    over = [(t, d) for t, d, p in new[:-1] if p is not None and any(t < b < t + d * R.TICKS_PER_WHOLE for b in barlines)]
+    assert len(new) > 4 and not over, over
+    assert report["answer"]["settings"]["beat_groups"] == "2+3"
