@@ -162,3 +162,32 @@ def test_regenerated_bars_of_a_real_5_8_song_keep_its_groups():
     gaps = [e for gap in r.gaps for e in gap]
     assert across_barline(gaps, song.bar_length) == 0
     assert across_groups(gaps, song.bar_length, starts) <= 0.03
+
+
+def test_palestrina_continues_a_3_4_folk_song_without_ties_over_its_barlines():
+    """Palestrina never wrote 3/4 (form.keeps_barlines): continuing real Essen songs in 3/4 it
+    tied 30% of its notes over the barline (the songs: a few). In 4/4, whose barline is the
+    middle of its own 4/2 bar, its suspensions over it stay (its 4/2 parts: 7.1%)."""
+    from lstmfuse.generation.form import keeps_barlines
+
+    assert keeps_barlines("palestrina", "3/4") and not keeps_barlines("palestrina", "4/4")
+    assert not keeps_barlines("folk", "3/4") and keeps_barlines("bach", "4/2")
+    notes = over = real_notes = real_over = 0.0
+    for index in (5, 26, 27):  # altdeu10.abc: songs in 3/4, regularly barred
+        song = passage_of(load(ESSEN / "altdeu10.abc", index))
+        assert song.meter == "3/4"
+        real_n = sum(1 for e in song.events[:-1] if e.pitch is not None)
+        real_notes += real_n
+        real_over += across_barline(song.events[:-1], song.bar_length) * real_n
+        first = next(e.onset for e in song.events if e.bar_pos == 0)
+        passage = song.with_events([e for e in song.events if e.onset < first + 8 * song.bar_length])
+        for seed in range(4):
+            r = continue_melody(passage, bars=8, genre="palestrina", options=SamplingOptions(seed=seed))
+            new = [e for e in r.melodies[0].events if e.onset >= passage.end][:-1]
+            n = sum(1 for e in new if e.pitch is not None)
+            notes += n
+            over += across_barline(new, passage.bar_length) * n
+    assert over / notes <= max(0.01, real_over / real_notes), (over, notes, real_over, real_notes)
+    held = [continue_melody(None, bars=16, genre="palestrina", meter="4/4", options=SamplingOptions(seed=s)).melodies[0] for s in range(6)]
+    ties = sum(across_barline(m.events[:-1], Fraction(4)) * sum(1 for e in m.events[:-1] if e.pitch is not None) for m in held)
+    assert ties >= 5, ties

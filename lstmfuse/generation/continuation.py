@@ -27,7 +27,7 @@ from . import beat_groups
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import OWN_FIGURE_BONUS, Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, keeps_barlines, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .passage_key import PassageKey, in_passage_key, passage_key
@@ -310,6 +310,8 @@ def continue_melody(
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, meter, to_ticks(ctx.budget))
     ctx.hold_beats_by_genre = {g: holds_beats(g, meter) for g in w}
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
+    ctx.keeps_barlines_by_genre = {g: keeps_barlines(g, meter) for g in w}
+    ctx.keeps_barlines = all(ctx.keeps_barlines_by_genre.values())
     groups = beat_groups.for_passage(meter, passage, opts.beats)
     ctx.beat_starts = beat_groups.start_ticks(meter, groups)
     if passage is not None and passage.events and opts.form != "free":

@@ -74,6 +74,10 @@ class Context:
     #: beat (``form.holds_beats``); a blend's row follows its half-phrase's lead, else ``hold_beats``
     hold_beats_by_genre: dict[str, bool] = field(default_factory=dict)
     hold_beats: bool = False
+    #: per genre, in a simple meter it never wrote: no note over the barline but whole bars from
+    #: the downbeat (``form.keeps_barlines``); a blend's row follows its half-phrase's lead
+    keeps_barlines_by_genre: dict[str, bool] = field(default_factory=dict)
+    keeps_barlines: bool = False
     #: an additive meter's beat groups (``beat_groups``): where each starts in the bar, in ticks
     #: (7/8 as 3+2+2: 0, 180, 300); None in other meters
     beat_starts: tuple[int, ...] | None = None
@@ -530,6 +534,10 @@ def _duration_mask(
         keep[_DUR_TOKENS[(lengths > beat) & (lengths % beat != 0)]] = False
         if keep.any():
             allowed = keep
+    if row.current_pitch is not None and ctx.beat_starts is None and _keeps_barlines(row, ctx):
+        keep = allowed & _in_bar(bar, row.event_pos, row.event_ticks)
+        if keep.any():
+            allowed = keep
     if row.current_pitch is not None and ctx.beat_starts is not None:
         # an additive meter's groups (7/8 as 3+2+2): no note runs out of its group but onto a
         # later group's start, and none over the barline but a whole bar's
@@ -556,6 +564,24 @@ def _in_groups(starts: tuple[int, ...], bar: int, pos: int, held: int) -> np.nda
     mask[_DUR_TOKENS[ok]] = True
     mask.flags.writeable = False
     return mask
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_bar(bar: int, pos: int, held: int) -> np.ndarray:
+    """The duration tokens a note begun at ``pos`` that has lasted ``held`` ticks may add
+    without sounding over the barline (begun on the downbeat, it may last whole bars)."""
+    ends = pos + held + _DUR_TICKS
+    ok = (ends <= bar) | ((pos == 0) & (ends % bar == 0))
+    mask = np.zeros(V.VOCAB_SIZE, bool)
+    mask[_DUR_TOKENS[ok]] = True
+    mask.flags.writeable = False
+    return mask
+
+
+def _keeps_barlines(row: RowState, ctx: Context) -> bool:
+    if row.leads and row.lead_i >= 0:
+        return ctx.keeps_barlines_by_genre.get(row.leads[row.lead_i].genre, ctx.keeps_barlines)
+    return ctx.keeps_barlines
 
 
 def _holds_beats(row: RowState, ctx: Context) -> bool:

@@ -248,6 +248,30 @@ def holds_beats(genre: str, meter: str) -> bool:
     return float(_layouts(genre).get("beat_spanning", {}).get(meter, 0.0)) < BEAT_SPANNING
 
 
+#: fewest real tunes of a genre in a meter for the genre to count as having written it
+MIN_TUNES_IN_METER = 10
+
+
+def keeps_barlines(genre: str, meter: str) -> bool:
+    """Must ``genre``'s notes end at the barline in ``meter`` (a note from the downbeat may
+    last whole bars)? Yes in a simple meter the genre never wrote (fewer than
+    ``MIN_TUNES_IN_METER`` tunes; form.json "pickups"), unless its bar is half the genre's
+    main bar: Palestrina's ties over the middle of its 4/2 bar (7.1% of its notes cross its
+    barlines, suspensions) are its own in 2/2 and 4/4, but in 3/4 it tied 30% of the notes of
+    continued folk songs over the barline (the songs: 0.2%; docs/form.md, "Simple meters a
+    genre never wrote"). Compound meters have ``holds_beats``, additive ones their groups."""
+    from ..encoding.events import meter_bar_length
+    from . import beat_groups
+
+    if not has_layouts(genre) or beat_ticks(meter) == COMPOUND_BEAT or beat_groups.is_additive(meter):
+        return False
+    tunes = {m: sum(c.values()) for m, c in _layouts(genre).get("pickups", {}).items()}
+    if not tunes or tunes.get(meter, 0) >= MIN_TUNES_IN_METER:
+        return False
+    main = max(tunes, key=tunes.get)
+    return meter_bar_length(main) != 2 * meter_bar_length(meter)
+
+
 def written_register(ref: dict, sharps: int) -> list[int] | None:
     """Where a genre's real tunes in this key signature lie as written (the 10th percentile of
     their lowest notes, the 90th of their highest; form.json 'written'), or its tunes in all keys

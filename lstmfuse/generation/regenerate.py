@@ -35,7 +35,7 @@ from . import beat_groups
 from .continuation import _fuse, _is_minor, _prime_tokens, _to_user_key, modal_tonic, pitch_range
 from .engine import Context, generate
 from .engine import prime as engine_prime
-from .form import free_plan, genre_limits, holds_beats
+from .form import free_plan, genre_limits, holds_beats, keeps_barlines
 from .fusion_share import fusion_share
 from .motifs import Motifs
 from .options import SamplingOptions
@@ -342,6 +342,8 @@ def sample_candidates(
     ctx.rest_cap, ctx.strict_beats = genre_limits(w, span.meter, to_ticks(span.length))
     ctx.hold_beats_by_genre = {g: holds_beats(g, span.meter) for g in w}
     ctx.hold_beats = all(ctx.hold_beats_by_genre.values())
+    ctx.keeps_barlines_by_genre = {g: keeps_barlines(g, span.meter) for g in w}
+    ctx.keeps_barlines = all(ctx.keeps_barlines_by_genre.values())
     ctx.beat_starts = beat_groups.start_ticks(span.meter, beat_groups.for_passage(span.meter, span.melody, opts.beats))
     if not (len(w) > 1 if fused is None else fused):
         stack = LSTMStack([load_model(next(iter(w)))], [None])
