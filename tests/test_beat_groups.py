@@ -62,15 +62,17 @@ def test_a_named_grouping_must_fit_its_meter():
     assert beat_groups.for_passage("7/8", None, "2+2+3") == (2, 2, 3)
     with pytest.raises(UsageError, match="does not add up to the 7 beats of 7/8"):
         beat_groups.for_passage("7/8", None, "2+2+2")
-    with pytest.raises(UsageError, match="additive meters"):
-        beat_groups.for_passage("4/4", None, "2+2")
+    with pytest.raises(UsageError, match="does not add up to the 4 beats of 4/4"):
+        beat_groups.for_passage("4/4", None, "2+3")
+    assert beat_groups.for_passage("8/8", None, "3+3+2") == (3, 3, 2)  # any meter, named
+    assert beat_groups.for_passage("8/8", None) is None  # 8 is not additive: no groups unless named
     with pytest.raises(UsageError, match="beats must be auto or a grouping"):
         SamplingOptions(beats="two and three")
 
 
 def _new_notes(passage: Melody, genre: str, seed: int) -> list[NoteEvent]:
     r = continue_melody(passage, bars=8, genre=genre, options=SamplingOptions(seed=seed))
-    assert r.settings["beat_groups"] == beat_groups.label(beat_groups.choose(passage.meter, passage.events))
+    assert r.settings["beat_groups"] == beat_groups.label(beat_groups.for_passage(passage.meter, passage))
     return [e for e in r.melodies[0].events if e.onset >= passage.end][:-1]  # the last may ring over whole bars
 
 
@@ -191,3 +193,34 @@ def test_palestrina_continues_a_3_4_folk_song_without_ties_over_its_barlines():
     held = [continue_melody(None, bars=16, genre="palestrina", meter="4/4", options=SamplingOptions(seed=s)).melodies[0] for s in range(6)]
     ties = sum(across_barline(m.events[:-1], Fraction(4)) * sum(1 for e in m.events[:-1] if e.pitch is not None) for m in held)
     assert ties >= 5, ties
+
+
+LILYPOND = Path(music21.__file__).parent / "musicxml" / "lilypondTestSuite"
+
+
+def test_a_composite_time_signature_is_continued_in_its_own_groups(tmp_path):
+    """3/8+2/8+3/4 (LilyPond 11e) and 3+2/8 then 5/4+3/4+1/4 (11c): refused as "an additive or
+    irregular meter lstmfuse cannot bar" until 2026-12-04; now read as their sum (11/8, 9/4)
+    with the groups they write, continued in them, from the command line and in a batch."""
+    from lstmfuse.encoding.extract import melody_from_part
+
+    e = melody_from_part(load(LILYPOND / "11e-TimeSignatures-CompoundMixed.xml").parts[0])
+    assert (e.meter, e.beat_groups) == ("11/8", (3, 2, 6))
+    c = melody_from_part(load(LILYPOND / "11c-TimeSignatures-CompoundSimple.xml").parts[0])
+    assert (c.meter, c.beat_groups, [m for _, m in c.meters]) == ("9/4", (5, 3, 1), ["5/8", "9/4"])
+    starts = beat_groups.starts((3, 2, 6), Fraction(1, 2))
+    for seed in range(4):
+        new = _new_notes(e, "bach", seed)
+        assert across_barline(new, e.bar_length) == 0 and across_groups(new, e.bar_length, starts) == 0
+    out = tmp_path / "11e.musicxml"
+    cmd = [sys.executable, "-m", "lstmfuse", "continue", str(LILYPOND / "11e-TimeSignatures-CompoundMixed.xml"), "-g", "folk",
+           "--bars", "2", "--seed", "1", "-o", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    written, source = out.read_text(), (LILYPOND / "11e-TimeSignatures-CompoundMixed.xml").read_text()
+    assert '"beat_groups": "3+2+6"' in written
+    time_of = lambda text: text[text.index("<time"):text.index("</time>")]  # noqa: E731
+    assert "".join(time_of(written).split()) == "".join(time_of(source).split())  # the signature as the file wrote it
+    batch = subprocess.run([sys.executable, "-m", "lstmfuse", "batch", "continue", str(LILYPOND / "11c-TimeSignatures-CompoundSimple.xml"),
+                            "-g", "folk", "--bars", "2", "--seed", "1", "--out-dir", str(tmp_path / "bc")], capture_output=True, text=True)
+    assert batch.returncode == 0, batch.stderr

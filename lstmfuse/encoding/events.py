@@ -60,6 +60,8 @@ class Melody:
     source did not say (a corpus tune, read in its home key).
     ``first_bar`` the number the score shows for the bar of the first event, where the melody
     is an excerpt (a MuseScore selection); None: the melody is the part from its start.
+    A composite time signature (3+2/8, 3/8+2/8+3/4) is read as its sum (5/8, 11/8) with its
+    ``beat_groups``.
     """
 
     events: list[NoteEvent]
@@ -72,6 +74,9 @@ class Melody:
     key_span: tuple[Fraction, Fraction | None] = (Fraction(0), None)
     signatures: list[tuple[Fraction, int | None]] = field(default_factory=list)
     first_bar: int | None = None
+    #: the beat groups its last time signature writes (3+2/8: (3, 2); its ``meter`` is then the
+    #: sum, 5/8), in units of the meter's denominator; None: the signature names none
+    beat_groups: tuple[int, ...] | None = None
 
     @property
     def bar_length(self) -> Fraction:

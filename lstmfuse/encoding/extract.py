@@ -211,6 +211,7 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
     events: list[NoteEvent] = []
     ties: list[str | None] = []  # per event: its tie's type (start, continue, stop) or None
     meters: list[tuple[Fraction, str]] = []
+    groups: tuple[int, ...] | None = None  # the last composite signature's groups
     measures = list(part.getElementsByClass("Measure"))
     containers = measures if measures else [part]
     unmetered = bool(measures) and part.recurse().getElementsByClass(m21meter.TimeSignature).first() is None
@@ -220,7 +221,8 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
         m_off = frac(measure.getOffsetInHierarchy(part)) if measures else Fraction(0)
         ts = measure.timeSignature if measures else None
         if ts is not None:
-            meters.append((m_off, ts.ratioString))
+            meters.append((m_off, _meter_name(ts)))
+            groups = _written_groups(ts)
         pad = frac(measure.paddingLeft) if measures else Fraction(0)
         if bars_meter and i == 0 and len(measures) > 1:  # a first bar shorter than the others: a pickup
             pad = max(pad, meter_bar_length(bars_meter) - frac(measure.duration.quarterLength))
@@ -244,21 +246,48 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
             ties.append(tie.type if tie is not None else None)
     if not meters:
         first = part.recurse().getElementsByClass(m21meter.TimeSignature).first()
-        meters = [(Fraction(0), first.ratioString if first else SENZA_MISURA if senza_misura else bars_meter or "4/4")]
+        meters = [(Fraction(0), _meter_name(first) if first else SENZA_MISURA if senza_misura else bars_meter or "4/4")]
+        groups = _written_groups(first) if first else None
     events = _drop_overlaps(snap_inexact_tuplets(merge_ties(events, ties)))
     if key_at == "end":
         key_at = events[-1].onset if events else Fraction(0)
     sharps, mode, tonic, key_span = _key_context(part, key_at)
     melody = Melody(events, meter=meters[-1][1], sharps=sharps, mode=mode, tonic=tonic, source=source, meters=meters,
-                    key_span=key_span, signatures=_signatures(part) if key_span != (0, None) else [])
+                    key_span=key_span, signatures=_signatures(part) if key_span != (0, None) else [], beat_groups=groups)
     warn_if_low(melody)
     return melody
 
 
+def _parts_of(ts) -> list[tuple[int, int]]:
+    """A time signature's parts as (numerator, denominator): 3+2/8 and 3/8+2/8 as (3, 8), (2, 8)."""
+    return [(int(p.numerator), int(p.denominator)) for p in ts.displaySequence]
+
+
+def _meter_name(ts) -> str:
+    """'n/d' for a time signature; a composite one (3+2/8, 3/8+2/8+3/4) is its sum in its
+    smallest note value (5/8, 11/8): one bar length for the tokens, its groups kept apart
+    (``_written_groups``)."""
+    parts = _parts_of(ts)
+    if len(parts) < 2:
+        return ts.ratioString
+    den = max(d for _, d in parts)
+    return f"{sum(n * den // d for n, d in parts)}/{den}"
+
+
+def _written_groups(ts) -> tuple[int, ...] | None:
+    """The beat groups a composite time signature writes, in units of its smallest note value
+    (3/8+2/8+3/4: (3, 2, 6)); None for a plain one."""
+    parts = _parts_of(ts)
+    if len(parts) < 2:
+        return None
+    den = max(d for _, d in parts)
+    return tuple(n * den // d for n, d in parts)
+
+
 def with_readable_meters(melody: Melody) -> Melody:
-    """``melody`` if every meter it is written in is one the encoder can bar (``n/d``); else a
-    one-line UsageError naming its file: an additive meter such as 3+2/8 or 5/4+3/4+1/4 has
-    no one bar length for the tokens' positions."""
+    """``melody`` if every meter it is written in is one the encoder can bar (``n/d``; a
+    composite signature such as 3+2/8 is read as its sum, ``_meter_name``); else a one-line
+    UsageError naming its file (senza misura, a meter with no bar length)."""
     from ..errors import UsageError
     from .events import meter_bar_length
 
@@ -269,8 +298,8 @@ def with_readable_meters(melody: Melody) -> Melody:
         try:
             meter_bar_length(meter)
         except UsageError:
-            raise UsageError(f"the part is in {meter}, an additive or irregular meter lstmfuse cannot bar "
-                             "(only n/d meters such as 6/8 or 7/8)", melody.source, about="meter") from None
+            raise UsageError(f"the part is in {meter}, an irregular meter lstmfuse cannot bar "
+                             "(only n/d meters such as 6/8 or 7/8, and composite ones such as 3+2/8)", melody.source, about="meter") from None
     return melody
 
 

@@ -92,10 +92,9 @@ def choose(meter: str, events: list[NoteEvent] | None = None) -> tuple[int, ...]
 
 def start_ticks(meter: str, groups: tuple[int, ...] | None) -> tuple[int, ...] | None:
     """The group starts in a bar, in the engine's ticks (``Context.beat_starts``)."""
-    units = _units(meter)
-    if units is None or groups is None:
+    if groups is None:
         return None
-    return tuple(to_ticks(s) for s in starts(groups, units[1]))
+    return tuple(to_ticks(s) for s in starts(groups, Fraction(4, int(meter.split("/")[1]))))
 
 
 def label(groups: tuple[int, ...]) -> str:
@@ -104,27 +103,30 @@ def label(groups: tuple[int, ...]) -> str:
 
 
 def parse(text: str, meter: str) -> tuple[int, ...]:
-    """A grouping the user names ('3+2+2') for ``meter``: its parts must add up to the bar."""
+    """A grouping the user names ('3+2+2') for ``meter``: its parts must add up to the bar's
+    beats (8/8 as 3+3+2 too: any meter, in its own note value)."""
     from ..errors import UsageError
 
-    units = _units(meter)
-    if units is None:
-        raise UsageError(f"--beats applies to additive meters (5, 7, 11 or 13 beats a bar), not {meter}", about="beats")
     try:
         groups = tuple(int(x) for x in text.split("+"))
     except ValueError:
         raise UsageError(f"--beats '{text}' is not a grouping like 2+2+3", about="beats") from None
-    if any(g < 1 for g in groups) or sum(groups) != units[0]:
-        raise UsageError(f"--beats '{text}' does not add up to the {units[0]} beats of {meter}", about="beats")
+    beats = int(meter.split("/")[0])
+    if any(g < 1 for g in groups) or len(groups) < 2 or sum(groups) != beats:
+        raise UsageError(f"--beats '{text}' does not add up to the {beats} beats of {meter}", about="beats")
     return groups
 
 
 def for_passage(meter: str, passage: Melody | None, beats: str = "auto") -> tuple[int, ...] | None:
     """The groups a continuation (or a tune from nothing) in ``meter`` keeps: the ones named by
-    ``beats`` ('auto' or such as '2+2+3'), else those the passage's notes in ``meter`` fit
-    (its notes since its last change of meter)."""
+    ``beats`` ('auto' or such as '2+2+3'), else those the passage's time signature writes (a
+    composite one, 3+2/8), else in an additive meter those its notes fit (its notes since its
+    last change of meter); None in other meters."""
     if beats != "auto":
         return parse(beats, meter)
+    written = passage.beat_groups if passage is not None and passage.meter == meter else None
+    if written and len(written) > 1 and sum(written) == int(meter.split("/")[0]):
+        return written  # the score's own composite signature (3+2/8)
     if _units(meter) is None:
         return None
     events: list[NoteEvent] = []

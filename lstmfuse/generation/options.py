@@ -110,9 +110,9 @@ class SamplingOptions:
     #: one such as '2+2+3' (eighths of 7/8)
     beats: str = _control(
         "auto", "--beats",
-        help="Beat groups of a 5, 7, 11 or 13 beat meter: auto (the ones the passage's notes fit, else the ones "
-        "real songs in the meter use most: 5 as 2+3, 7 as 3+2+2), or e.g. 2+2+3 for 7/8. No note runs over a group's end "
-        "but onto a later group's start.",
+        help="Beat groups: auto (a composite time signature's own, such as 3+2/8; in a 5, 7, 11 or 13 beat meter the "
+        "ones the passage's notes fit, else the ones real songs in the meter use most: 5 as 2+3, 7 as 3+2+2), or e.g. "
+        "2+2+3 for 7/8, 3+3+2 for 8/8. No note runs over a group's end but onto a later group's start.",
         schema={"type": "string", "pattern": "^(auto|[1-9](\\+[1-9]){1,12})$"})
 
     def __post_init__(self) -> None:
