@@ -79,6 +79,7 @@ def test_commands_that_read_one_tune_say_which_of_a_collection_they_took(tmp_pat
     abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|GABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|\n")
     proc = run_cli("metrics", str(abc), cwd=tmp_path)
     assert proc.returncode == 0 and "holds 2 tunes; measured the first" in proc.stderr, proc.stderr
+    assert "'lstmfuse convert' writes each to a file of its own" in " ".join(proc.stderr.split())  # how to reach the others
     proc = run_cli("continue", str(abc), "-g", "folk", "--bars", "1", "-o", str(tmp_path / "c.musicxml"), cwd=tmp_path)
     assert proc.returncode == 0 and "holds 2 tunes; continuing the first" in " ".join(proc.stdout.split()), proc.stdout
 
