@@ -258,30 +258,28 @@ def melody_from_part(part, source: str = "", key_at: Fraction | str | None = Non
     return melody
 
 
-def _parts_of(ts) -> list[tuple[int, int]]:
-    """A time signature's parts as (numerator, denominator): 3+2/8 and 3/8+2/8 as (3, 8), (2, 8)."""
-    return [(int(p.numerator), int(p.denominator)) for p in ts.displaySequence]
+def _composite(ts) -> tuple[tuple[int, ...], int] | None:
+    """A composite time signature's groups in units of its smallest note value, and that
+    value's denominator (3+2/8: (3, 2), 8; 3/8+2/8+3/4: (3, 2, 6), 8); None for a plain one."""
+    parts = [(int(p.numerator), int(p.denominator)) for p in ts.displaySequence]
+    if len(parts) < 2:
+        return None
+    den = max(d for _, d in parts)
+    return tuple(n * den // d for n, d in parts), den
 
 
 def _meter_name(ts) -> str:
     """'n/d' for a time signature; a composite one (3+2/8, 3/8+2/8+3/4) is its sum in its
     smallest note value (5/8, 11/8): one bar length for the tokens, its groups kept apart
     (``_written_groups``)."""
-    parts = _parts_of(ts)
-    if len(parts) < 2:
-        return ts.ratioString
-    den = max(d for _, d in parts)
-    return f"{sum(n * den // d for n, d in parts)}/{den}"
+    composite = _composite(ts)
+    return ts.ratioString if composite is None else f"{sum(composite[0])}/{composite[1]}"
 
 
 def _written_groups(ts) -> tuple[int, ...] | None:
-    """The beat groups a composite time signature writes, in units of its smallest note value
-    (3/8+2/8+3/4: (3, 2, 6)); None for a plain one."""
-    parts = _parts_of(ts)
-    if len(parts) < 2:
-        return None
-    den = max(d for _, d in parts)
-    return tuple(n * den // d for n, d in parts)
+    """The beat groups a composite time signature writes (3/8+2/8+3/4: (3, 2, 6) eighths)."""
+    composite = _composite(ts)
+    return None if composite is None else composite[0]
 
 
 def with_readable_meters(melody: Melody) -> Melody:

@@ -1,4 +1,5 @@
-"""The beat groups of an additive meter (5/8, 7/8, 5/4, 7/4, 11/8, 13/8), read off a passage.
+"""Beat groups: of an additive meter (5/8, 7/8, 5/4, 11/8, ...) read off a passage, of a composite
+signature (3+2/8) as it writes them, or as the user names them (--beats 3+3+2).
 
 A 7/8 bar is not seven equal beats: it is heard as 2+2+3, 3+2+2 or 2+3+2 eighths, and a tune
 keeps its grouping. The shipped genres hardly wrote such meters (25 of 7,176 folk songs, most
@@ -6,8 +7,9 @@ of them changing meter; one Irish tune; no Scottish, Bach or Palestrina one), an
 models, which read the bar position but never saw a bar of seven eighths end, wrote 4/4
 rhythms into it: 4-21% of their notes in continuations of a 7/8 passage ran across the
 barline (regularly barred real tunes in their own meters: folk, Irish, Scottish and Bach under
-0.5%; Palestrina's parts 7% in 4/2, its suspensions). The engine keeps notes inside the groups chosen here (``engine.Context.
-beat_starts``); docs/form.md, "Additive meters keep their beat groups".
+0.5%; Palestrina's parts 7% in 4/2, its suspensions). The engine keeps notes inside the groups
+chosen here (``engine.Context.beat_starts``); docs/form.md, "Additive meters keep their beat
+groups".
 
 music21 gives no grouping (its 7/8 is seven eighth-note beats), so the grouping is the one the
 passage's own notes fit best (``fit``), or without a passage the one real songs in the meter
