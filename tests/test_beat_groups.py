@@ -224,3 +224,15 @@ def test_a_composite_time_signature_is_continued_in_its_own_groups(tmp_path):
     batch = subprocess.run([sys.executable, "-m", "lstmfuse", "batch", "continue", str(LILYPOND / "11c-TimeSignatures-CompoundSimple.xml"),
                             "-g", "folk", "--bars", "2", "--seed", "1", "--out-dir", str(tmp_path / "bc")], capture_output=True, text=True)
     assert batch.returncode == 0, batch.stderr
+
+
+def test_a_result_carries_its_groups_to_the_score_it_makes():
+    """lstmfuse.to_score(result.melodies[0]) ties and beams by the groups the result kept, not
+    by those its notes happen to fit (8/8 named 3+3+2)."""
+    import lstmfuse
+
+    r = lstmfuse.fuse({"folk": 1.0}, bars=4, meter="8/8", options=SamplingOptions(seed=2, beats="3+3+2"))
+    assert r.settings["beat_groups"] == "3+3+2" and r.melodies[0].beat_groups == (3, 3, 2)
+    score = lstmfuse.to_score(r.melodies[0])
+    ts = score.parts[0].recurse().getElementsByClass("TimeSignature").first()
+    assert [str(part) for part in ts.beamSequence] == ["3/8", "3/8", "2/8"]

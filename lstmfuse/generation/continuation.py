@@ -351,7 +351,8 @@ def continue_melody(
         raw, schedules = _fuse(w, prime, ctx, opts, variants, rng, own_plans)
         leads = [[(Fraction(lead.tick, V.TICKS_PER_QUARTER), lead.genre) for lead in rows] for rows in schedules]
     melodies = [
-        Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=written, mode=settings["mode"], source="lstmfuse")
+        Melody(_to_user_key(events, start, sharps, shift, minor), meter=meter, sharps=written, mode=settings["mode"], source="lstmfuse",
+               beat_groups=groups)
         for events in raw
     ]
     return Result(melodies, settings, time.perf_counter() - started, [p.describe() for p in ctx.plans], leads)

@@ -188,17 +188,17 @@ def _beam(measure) -> None:
 
 def melody_to_score(melody: Melody, title: str = "lstmfuse", groups: tuple[int, ...] | None = None):
     """A new one-part score holding ``melody`` with its key signature and meter (``groups``: as
-    :func:`append_to_part`; by default those its notes fit)."""
+    :func:`append_to_part`; by default the melody's own, else those its notes fit)."""
     from music21 import key, meter as m21meter, metadata, stream
 
     score = stream.Score()
     part = stream.Part()
     part.partName = "Melody"
     flat = stream.Part()
-    if groups is None:  # an additive meter's groups as the melody's notes show them
+    if groups is None:  # the melody's own (a result's), else an additive meter's as its notes show them
         from .beat_groups import choose
 
-        groups = choose(melody.meter, melody.events)
+        groups = melody.beat_groups or choose(melody.meter, melody.events)
     time_signature = m21meter.TimeSignature(melody.meter)
     if groups:  # eighths beamed by the groups (7/8 as 3+2+2), not in music21's pairs
         den = melody.meter.split("/")[1]
