@@ -74,4 +74,8 @@ def test_a_clarinet_shown_at_concert_pitch_is_continued_in_concert_c(tmp_path):
     first_new = after.measures[len(before.measures)][0]  # the tick of the first new bar
     new = [i for i in after.voices[0] if i.tick >= first_new and i.kind == "chord"]
     assert len(new) >= 4
-    assert all(p % 12 in C_MAJOR for i in new for p in i.pitches), [i.pitches for i in new]  # concert C major
+    # concert C major: the plugin's seed is new each run and a tune in C may borrow a C sharp
+    # (CI, 2026-12-04: A C# F D E ...), so not every note; one in written D major, the fault this
+    # guards against, has its F sharps and C sharps, about 0.28 of its notes
+    pitches = [p for i in new for p in i.pitches]
+    assert sum(p % 12 in C_MAJOR for p in pitches) / len(pitches) >= 0.85, pitches
