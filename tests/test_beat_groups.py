@@ -236,3 +236,16 @@ def test_a_result_carries_its_groups_to_the_score_it_makes():
     score = lstmfuse.to_score(r.melodies[0])
     ts = score.parts[0].recurse().getElementsByClass("TimeSignature").first()
     assert [str(part) for part in ts.beamSequence] == ["3/8", "3/8", "2/8"]
+
+
+def test_a_tune_that_changes_meter_after_an_upbeat_is_continued():
+    """O'Neill's 264 ("I Leave You To Guess") begins on an upbeat of three eighths in 5/4 and
+    goes on in 6/8: its upbeat was measured against the 6/8 bar (-1/2 quarter) and the
+    continuation refused ("the tune's upbeat must be shorter than a bar")."""
+    from lstmfuse.metrics.form import upbeat
+
+    tune = passage_of(load(Path(music21.__file__).parent / "corpus" / "oneills1850" / "0201-0300.abc", 63))
+    assert [m for _, m in tune.meters] == ["5/4", "6/8"] and upbeat(tune) == Fraction(3, 2)
+    r = continue_melody(tune, bars=4, genre="irish", options=SamplingOptions(seed=1))
+    new = r.melodies[0].events
+    assert new[0].onset == tune.end and sum(e.duration for e in new) >= 4 * Fraction(3)  # four bars of 6/8 and more

@@ -93,3 +93,20 @@ def test_a_non_traditional_key_signature_is_named_by_its_accidentals(tmp_path):
     proc = run_cli("info", str(LILYPOND / "13d-KeySignatures-Microtones.xml"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "B half-flat" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_continue_takes_the_tune_of_a_collection_it_is_told(tmp_path):
+    """`continue --tune N`, as `info --tune N` counts: the second tune, its meter and key, in
+    every variant; a tune the file does not hold is one line and no file."""
+    abc = tmp_path / "two.abc"
+    abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|GABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|DEF|A3|\n")
+    proc = run_cli("continue", str(abc), "--tune", "2", "-g", "folk", "--bars", "2", "--seed", "1", "-n", "2",
+                   "-o", str(tmp_path / "c.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "holds 2 tunes" not in proc.stdout + proc.stderr
+    for k in (1, 2):
+        text = (tmp_path / f"c-{k}.musicxml").read_text()
+        assert "<beats>3</beats>" in text and "<fifths>2</fifths>" in text and "Two" in text, k
+    proc = run_cli("continue", str(abc), "--tune", "3", "-g", "folk", "-o", str(tmp_path / "d.musicxml"), cwd=tmp_path)
+    assert proc.returncode != 0 and "has no tune number 3" in proc.stderr and not (tmp_path / "d.musicxml").exists()
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

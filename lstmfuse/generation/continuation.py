@@ -287,7 +287,9 @@ def continue_melody(
     if position is None:  # the passage begins a phrase, with the upbeat it begins with
         from ..metrics.form import upbeat
 
-        position = TunePosition(0, upbeat(passage) if passage is not None else Fraction(0))
+        # (after a change of meter the first meter's upbeat says nothing of the last one's phrases)
+        one_meter = passage is not None and len({m for _, m in passage.meters} | {passage.meter}) == 1
+        position = TunePosition(0, upbeat(passage) if one_meter else Fraction(0))
     position.check(meter_bar_length(meter))
     form = _passage_form(passage, ctx, shift, position)
     upbeat = to_ticks(position.upbeat) if passage is not None and passage.events else 0

@@ -88,12 +88,13 @@ def _with_png(path: Path, force: bool, png: bool) -> list[Path]:
 _TREE_FORMATS = ("musicxml", "mxl")
 
 
-def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *, force: bool, png: bool) -> tuple[T, list[Path]]:
+def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *, force: bool, png: bool, tune: int = 1) -> tuple[T, list[Path]]:
     """``edit`` (a change to a music21 score) written to ``path``. A MusicXML source written as
     MusicXML keeps every bar the edit did not change as the file has it (an open ending, a
     part's display name, the layout; :meth:`lstmfuse.io.document.Document.edit_music21`);
-    otherwise ``score`` (``source`` as read, or None to read it) is edited and written whole.
-    Returns what ``edit`` returned and the files written."""
+    otherwise ``score`` (``source`` as read, or None to read it: its ``tune``-th tune, from 1,
+    where it is an ABC collection) is edited and written whole. Returns what ``edit`` returned
+    and the files written."""
     doc = None
     if detect_format(source) in _TREE_FORMATS and output_format(path) in _TREE_FORMATS:
         from ..errors import ScoreReadError
@@ -108,7 +109,7 @@ def write_edited(source: Path, score, path: Path, edit: Callable[[object], T], *
         doc.touch()
         write_bytes_atomic(path, doc.output_bytes(output_format(path)), force)
         return said, _with_png(path, force, png)
-    score = load(source) if score is None else score
+    score = load(source, tune - 1) if score is None else score
     said = edit(score)
     return said, _finish(score, path, force, png)
 
@@ -146,14 +147,18 @@ def continue_score(
     force: bool = False,
     png: bool = False,
     tell: Callable[[str], None] | None = None,
+    tune: int | None = None,
 ) -> list[Path]:
     """Continue a part of a score file; writes one score per variant (plus PNGs if asked).
     ``tell`` hears what was decided for the user that they did not ask for (the key the
-    passage's notes are in, where its signature says another)."""
+    passage's notes are in, where its signature says another). ``tune``: which tune of an ABC
+    collection (from 1; None: the first, and ``tell`` hears that there are others)."""
     src, target = Path(source), Path(out)
+    if tune is not None and tune < 1:
+        raise UsageError(f"--tune must be 1 or more (got {tune})", about="tune")
     paths = _prepare_outputs(target, variants, force, png)
-    score = load(src)
-    if tell is not None and (note := first_tune_note(src, "continuing")):
+    score = load(src, (tune or 1) - 1)
+    if tell is not None and tune is None and (note := first_tune_note(src, "continuing")):
         tell(note)
     part_obj, index = picked_part(score, part)
     passage = with_readable_meters(melody_from_part(part_obj, source=str(src), key_at="end"))
@@ -167,7 +172,7 @@ def continue_score(
             append_to_part(copy, index, melody.events, passage.meter, passage.sharps, of_settings(result.settings))
             record_settings(copy, {**result.settings, "source": src.name, "part": index + 1, "form": plan})
 
-        written += write_edited(src, score if v == 0 else None, path, edit, force=force, png=png)[1]
+        written += write_edited(src, score if v == 0 else None, path, edit, force=force, png=png, tune=tune or 1)[1]
     return written
 
 

@@ -26,7 +26,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..encoding.events import Melody, NoteEvent, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, meter_at, meter_bar_length
 from ..errors import LstmfuseError
 from ..theory import name_to_midi, tonic_pc
 
@@ -197,10 +197,12 @@ def ending(melody: Melody) -> dict[str, float]:
 
 
 def upbeat(melody: Melody) -> Fraction:
-    """The tune's upbeat (pickup) in quarters; 0 when it starts on a downbeat."""
+    """The tune's upbeat (pickup) in quarters, in the meter it begins in; 0 when it starts on a
+    downbeat. (Measured in the meter it ends in, a 5/4 tune's upbeat of three eighths that went
+    on in 6/8 came out as -1/2.)"""
     if not melody.events or not melody.events[0].bar_pos:
         return Fraction(0)
-    return meter_bar_length(melody.meter) - melody.events[0].bar_pos
+    return meter_bar_length(meter_at(melody, melody.events[0].onset)) - melody.events[0].bar_pos
 
 
 def pickup_bars(melody: Melody) -> float:
