@@ -110,3 +110,11 @@ def test_continue_takes_the_tune_of_a_collection_it_is_told(tmp_path):
     proc = run_cli("continue", str(abc), "--tune", "3", "-g", "folk", "-o", str(tmp_path / "d.musicxml"), cwd=tmp_path)
     assert proc.returncode != 0 and "has no tune number 3" in proc.stderr and not (tmp_path / "d.musicxml").exists()
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    # regenerate and fuse --seed-file take it too
+    proc = run_cli("regenerate", str(abc), "--tune", "2", "--bars", "2", "-g", "folk", "--seed", "1", "-o", str(tmp_path / "r.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0 and "holds 2 tunes" not in proc.stdout + proc.stderr, proc.stderr
+    assert "<beats>3</beats>" in (tmp_path / "r.musicxml").read_text()
+    proc = run_cli("fuse", "-w", "folk=1", "--seed-file", str(abc), "--tune", "2", "--bars", "1", "--seed", "1", "-o", str(tmp_path / "f.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0 and "<beats>3</beats>" in (tmp_path / "f.musicxml").read_text(), proc.stderr
+    proc = run_cli("fuse", "-w", "folk=1", "--tune", "2", "-o", str(tmp_path / "g.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 2 and "give --seed-file" in proc.stderr and not (tmp_path / "g.musicxml").exists()

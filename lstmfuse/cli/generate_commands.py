@@ -50,6 +50,7 @@ def fuse(
     weights: List[str] = typer.Option(..., "--weights", "-w", metavar="GENRE=W", help="Genre weights: " + WEIGHTS_HELP),
     bars: int = typer.Option(8, "--bars", "-b", help="Bars to write. Without a seed file the tune may start on an upbeat before them, as often as the real tunes of a genre drawn by weight do (--form free: never)."),
     seed_file: Path = typer.Option(None, "--seed-file", help="Start from (continue) the passage in this score."),
+    tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="With --seed-file: which tune of an ABC collection (from 1)."),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     meter: str = typer.Option(None, "--meter", help="Meter when there is no seed file (default: the heaviest genre's most common, e.g. irish 6/8; among equal weights one drawn with --seed)."),
     key: str = typer.Option(None, "--key", help=f"Key when there is no seed file ({MAJOR_MINOR_KEY_HELP}; default: the heaviest genre's most common)."),
@@ -68,10 +69,12 @@ def fuse(
     w = genre_weights(weights)
     if seed_file is not None and (meter or key):  # they were ignored without a word
         raise UsageError(f"{'--meter' if meter else '--key'} applies without --seed-file: a continuation keeps the passage's own meter and key")
+    if tune is not None and seed_file is None:
+        raise UsageError("--tune picks a tune of the --seed-file's ABC collection; give --seed-file")
     chosen_key = major_or_minor_key(key) if key else None  # a bad key fails before any work
     if seed_file is not None:
         written = continue_score(seed_file, out, bars=bars, weights=w, part=None, options=options, variants=variants, force=force, png=png,
-                                 tell=console.print)
+                                 tell=console.print, tune=tune)
     else:
         written, used = fuse_new(out, weights=w, bars=bars, meter=meter, key=chosen_key, options=options, variants=variants, force=force, png=png)
         if used["defaulted"]:

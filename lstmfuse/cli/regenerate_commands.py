@@ -21,6 +21,7 @@ def regenerate(
     weights: Optional[List[str]] = typer.Option(None, "--weights", "-w", metavar="GENRE=W", help="Or fuse genres by weight: " + WEIGHTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to edit: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
+    tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="Which tune of an ABC collection (from 1, as `lstmfuse info --tune` counts them)."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
     options: SamplingOptions = None,
@@ -36,6 +37,6 @@ def regenerate(
     from ..generation.regenerate_score import regenerate_score
 
     written = regenerate_score(source, out, bars=bars, genre=genre, weights=genre_weights(weights), part=part, options=options,
-                               variants=variants, force=force, tell=console.print)
+                               variants=variants, force=force, tell=console.print, tune=tune)
     for path in written:
         console.print(f"wrote {path}")

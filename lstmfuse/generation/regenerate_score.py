@@ -188,13 +188,17 @@ def regenerate_score(
     variants: int = 1,
     force: bool = False,
     tell: Callable[[str], None] | None = None,
+    tune: int | None = None,
 ) -> list[Path]:
     """Regenerate bars of one part of a score file; one output per variant (OUT-1, OUT-2, ...).
-    ``tell`` hears the key the notes are in, where the signature writes another."""
+    ``tell`` hears the key the notes are in, where the signature writes another. ``tune``: which
+    tune of an ABC collection (from 1; None: the first, and ``tell`` hears that there are others)."""
     src, target = Path(source), Path(out)
+    if tune is not None and tune < 1:
+        raise UsageError(f"--tune must be 1 or more (got {tune})", about="tune")
     paths = _prepare_outputs(target, variants, force, False)
-    score = load(src)
-    if tell is not None and (note := first_tune_note(src, "regenerating bars of")):
+    score = load(src, (tune or 1) - 1)
+    if tell is not None and tune is None and (note := first_tune_note(src, "regenerating bars of")):
         tell(note)
     result, index, _ = regenerate_in_score(score, bars=bars, genre=genre, weights=weights, part=part, options=options, variants=variants, source=str(src))
     if tell is not None and "key_of_notes" in result.settings:
@@ -203,7 +207,7 @@ def regenerate_score(
     for v, path in enumerate(paths):
         dropped, files = write_edited(src, score if v == 0 else None, path,
                                       lambda copy, v=v: apply_variant(copy, index, bars, result, v, source=src.name),
-                                      force=force, png=False)
+                                      force=force, png=False, tune=tune or 1)
         if dropped and v == 0 and tell is not None:
             tell(f"note: the replaced notes of bars {bars} carried {dropped} lyric syllable(s); the new notes have none")
         written += files
