@@ -258,7 +258,7 @@ def keeps_barlines(genre: str, meter: str) -> bool:
     ``MIN_TUNES_IN_METER`` tunes; form.json "pickups"), unless its bar is half the genre's
     main bar: Palestrina's ties over the middle of its 4/2 bar (7.1% of its notes cross its
     barlines, suspensions) are its own in 2/2 and 4/4, but in 3/4 it tied 30% of the notes of
-    continued folk songs over the barline (the songs: 0.2%; docs/form.md, "Simple meters a
+    continued folk songs over the barline (the songs: 0.3%; docs/form.md, "Simple meters a
     genre never wrote"). Compound meters have ``holds_beats``, additive ones their groups."""
     from ..encoding.events import meter_bar_length
     from . import beat_groups
