@@ -249,3 +249,38 @@ def test_a_tune_that_changes_meter_after_an_upbeat_is_continued():
     r = continue_melody(tune, bars=4, genre="irish", options=SamplingOptions(seed=1))
     new = r.melodies[0].events
     assert new[0].onset == tune.end and sum(e.duration for e in new) >= 4 * Fraction(3)  # four bars of 6/8 and more
+
+
+def test_new_bars_in_a_users_7_8_score_are_beamed_by_its_groups(tmp_path):
+    """The bars a continuation adds to a 7/8 MusicXML score in 3+2+2 beam their eighths 3+2+2;
+    the user's own bars and time signature are written as the file had them."""
+    from music21 import converter, stream
+
+    from lstmfuse.generation.service import continue_score
+    from lstmfuse.io import save
+
+    m = _melody("7/8", [(69, 1), (71, 1), (72, 1), (74, 2), (72, 2)] * 4, Fraction(1, 2))
+    src, out = tmp_path / "seven.musicxml", tmp_path / "out.musicxml"
+    save(melody_to_score_of(m), src, force=True)
+    continue_score(src, out, bars=4, genre="irish", options=SamplingOptions(seed=3, beats="3+2+2"))
+    written = converter.parse(out)
+    measures = list(written.parts[0].getElementsByClass(stream.Measure))
+    assert len(measures) == 8
+    for bar in measures[4:]:
+        run, starts = [], (0.0, 1.5, 2.5)
+        for n in bar.notes:
+            if n.beams and n.beams.getTypes() and n.beams.getTypes()[0] == "start":
+                run = [n.offset]
+            elif n.beams and n.beams.getTypes() and n.beams.getTypes()[0] in ("continue", "stop"):
+                run.append(n.offset)
+                if n.beams.getTypes()[0] == "stop":
+                    group = max(s for s in starts if s <= run[0])
+                    assert all(max(s for s in starts if s <= x) == group for x in run), (bar.number, run)
+    src_text, out_text = src.read_text(), out.read_text()
+    assert out_text.count("<time") == src_text.count("<time") == 1
+
+
+def melody_to_score_of(m):
+    from lstmfuse.generation.score_write import melody_to_score
+
+    return melody_to_score(m, groups=(3, 2, 2))

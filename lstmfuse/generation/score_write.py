@@ -174,14 +174,40 @@ def append_to_part(score, part_index: int, events: list[NoteEvent], meter: str, 
         for k, notes in by_measure.items():
             show_accidentals(notes, sharps, earlier if k == -1 else None)
     for m in new_measures[part_index]:
-        _beam(m)
+        _beam(m, meter, groups)
     return new_count
 
 
-def _beam(measure) -> None:
-    """Beam eighths and shorter by the meter, as music21 would on export of a fresh score."""
+def _group_signature(meter: str, groups: tuple[int, ...]):
+    """A time signature of ``meter`` whose eighths are beamed by ``groups`` (7/8 as 3+2+2)."""
+    from music21 import meter as m21meter
+
+    time_signature = m21meter.TimeSignature(meter)
+    den = meter.split("/")[1]
+    time_signature.beamSequence = m21meter.MeterSequence("+".join(f"{g}/{den}" for g in groups))
+    return time_signature
+
+
+def _beam(measure, meter: str | None = None, groups: tuple[int, ...] | None = None) -> None:
+    """Beam eighths and shorter by the meter, as music21 would on export of a fresh score; by
+    ``groups`` where the meter has them (a new bar of the user's 7/8 in 3+2+2, without touching
+    the user's time signature, which would re-beam the bars they wrote)."""
     try:
-        measure.makeBeams(inPlace=True)
+        if not (meter and groups):
+            measure.makeBeams(inPlace=True)
+            return
+        import copy
+
+        from music21 import stream
+
+        model = stream.Measure()
+        model.insert(0, _group_signature(meter, groups))
+        mine = list(measure.notesAndRests)
+        for n in mine:
+            model.insert(n.offset, copy.deepcopy(n))
+        model.makeBeams(inPlace=True)
+        for n, beamed in zip(mine, model.notesAndRests):
+            n.beams = copy.deepcopy(beamed.beams)
     except Exception:  # beaming is cosmetic: odd tuplet groupings must not fail a write
         pass
 
@@ -199,11 +225,8 @@ def melody_to_score(melody: Melody, title: str = "lstmfuse", groups: tuple[int, 
         from .beat_groups import choose
 
         groups = melody.beat_groups or choose(melody.meter, melody.events)
-    time_signature = m21meter.TimeSignature(melody.meter)
-    if groups:  # eighths beamed by the groups (7/8 as 3+2+2), not in music21's pairs
-        den = melody.meter.split("/")[1]
-        time_signature.beamSequence = m21meter.MeterSequence("+".join(f"{g}/{den}" for g in groups))
-    flat.insert(0, time_signature)
+    # eighths beamed by the groups (7/8 as 3+2+2), not in music21's pairs
+    flat.insert(0, _group_signature(melody.meter, groups) if groups else m21meter.TimeSignature(melody.meter))
     signature = key.KeySignature(melody.sharps)
     # with its mode where the melody knows it (fuse --key e: the file says E minor, not only
     # one sharp); a modal or unknown mode keeps the bare signature
