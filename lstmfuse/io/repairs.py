@@ -10,14 +10,19 @@ one function that changes the score in place and returns how many things it chan
 from __future__ import annotations
 
 
-def mark_partial_measures(score) -> int:
+def mark_partial_measures(score, *, again: bool = False) -> int:
     """Record the padding of incomplete measures, as music21's MusicXML reader does.
 
     A first measure shorter than its time signature is a pickup (``paddingLeft``); a short
     measure after a full one gets ``paddingRight``; a short measure right after a short one
     completes it (``paddingLeft``). Without this, writing MusicXML fills those measures with
     rests and moves every later note (a kern pickup of one beat became a full bar).
-    Measures that already carry padding are left alone. Returns how many were marked.
+    Measures that already carry padding are left alone, unless ``again``: then every measure
+    after the first is padded anew by these rules (music21 10.5's MusicXML reader, which
+    converter21's ABC reader goes through too, forgets to clear "the last measure was short"
+    at a full one, so a short last bar long after a section's short end bar came out as the
+    completion of it, its notes an eighth or more late in the bar: O'Neill's 264). Returns
+    how many were marked or changed.
     """
     from music21 import meter, stream
 
@@ -32,7 +37,7 @@ def mark_partial_measures(score) -> int:
                 # (not m.barDuration: without a time signature music21 guesses one, which
                 # costs seconds per measure on odd lengths)
                 current = m.getContextByClass(meter.TimeSignature)
-            if m.paddingLeft or m.paddingRight:
+            if (m.paddingLeft or m.paddingRight) and not (again and i > 0):
                 last_was_short = bool(m.paddingRight)
                 continue
             if current is None:  # no meter (free rhythm): nothing to compare with
@@ -42,14 +47,19 @@ def mark_partial_measures(score) -> int:
             filled = m.highestTime
             if filled == 0 or filled >= bar:
                 last_was_short = False
+                if again and i > 0 and (m.paddingLeft or m.paddingRight):
+                    m.paddingLeft = m.paddingRight = 0
+                    marked += 1
                 continue
             if i == 0 or last_was_short:
-                m.paddingLeft = bar - filled
+                wanted = (bar - filled, 0)
                 last_was_short = False
             else:
-                m.paddingRight = bar - filled
+                wanted = (0, bar - filled)
                 last_was_short = True
-            marked += 1
+            if (m.paddingLeft, m.paddingRight) != wanted:
+                m.paddingLeft, m.paddingRight = wanted
+                marked += 1
     return marked
 
 

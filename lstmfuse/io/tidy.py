@@ -15,6 +15,10 @@ depending on the file it came from, and that silently change data further on:
   ``fr\\o3h-lich`` in the Bach chorales). converter21 decodes them in lyrics but not in
   titles (``L\\u3fte``), verovio nowhere: :func:`unescape_humdrum_text` gives ``für``
   in the score, :func:`unescape_humdrum_source` in the kern text verovio engraves.
+* music21's MusicXML reader (and so converter21's ABC reader, which goes through it) pads a
+  short bar as the completion of the last short bar before it however many full bars lie
+  between, so the notes of a tune's short last bar sat late in their bar and a continuation
+  was barred against them. :func:`lstmfuse.io.repairs.mark_partial_measures` pads them anew.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import re
 import unicodedata
 from fractions import Fraction
 from pathlib import Path
+
+from .repairs import mark_partial_measures
 
 #: ``\\u3`` = u with umlaut (diaeresis) in the **silbe texts of the Bach chorale editions
 _SILBE_UMLAUT = re.compile(r"\\([A-Za-z])3")
@@ -205,6 +211,8 @@ def tidy(score, path: str | Path, fmt: str, text: str | None = None) -> None:
     file's text for text formats)."""
     sound_ottavas(score)
     drop_file_name_titles(score, path)
+    if fmt in ("musicxml", "mxl", "abc"):  # converter21 reads ABC through music21's MusicXML reader
+        mark_partial_measures(score, again=True)
     if fmt in ("musicxml", "mxl"):
         exact_tuplets(score)
     if fmt == "kern":
