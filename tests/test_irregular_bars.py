@@ -8,6 +8,9 @@ an eighth short) then had its section's end bar read as a pickup, the next strai
 as a downbeat, and its short last bar with its notes late in the bar; a continuation was
 barred against those notes and tied over the file's barlines. ``io.repairs.mark_partial_measures``
 pads them anew on every read.
+
+A bar longer than its signature (the same tune's bar 3, seven eighths in 2/4) lost its long
+note's end to the next bar when music21 wrote it (``io.writer._overfull_bars_kept``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import music21
 from lstmfuse.api import passage_of
 from lstmfuse.generation.options import SamplingOptions
 from lstmfuse.generation.service import continue_score
-from lstmfuse.io import load
+from lstmfuse.io import load, save
 
 ONEILLS = Path(music21.__file__).parent / "corpus" / "oneills1850"
 
@@ -38,6 +41,31 @@ def _check_oneills_9(events) -> None:
 
 def test_a_strains_short_end_bar_pickup_and_last_bar_are_read_where_they_lie():
     _check_oneills_9(passage_of(load(ONEILLS / "0001-0050.abc", 8)).events)
+
+
+def test_a_short_last_bar_in_musicxml_starts_on_the_downbeat(tmp_path):
+    """The same tune written as MusicXML and read back: music21 reads MusicXML the same way."""
+    xml = tmp_path / "oneills-9.musicxml"
+    save(load(ONEILLS / "0001-0050.abc", 8), xml, force=True)
+    _check_oneills_9(passage_of(load(xml)).events)
+
+
+def test_a_bar_longer_than_its_signature_is_written_as_it_is(tmp_path):
+    """Converting O'Neill's 9 to MusicXML, .mxl and back keeps every note where it was: its
+    bar 3 holds seven eighths in 2/4, and music21 tied its long B over into bar 4, whose
+    notes came out an eighth late (the tune half a beat longer)."""
+    from music21 import stream
+
+    read = load(ONEILLS / "0001-0050.abc", 8)
+    before = [(e.onset, e.pitch, e.duration) for e in passage_of(read).events]
+    bar3 = read.parts[0].measure(3)
+    assert bar3.highestTime == 3.5 and bar3.getContextByClass("TimeSignature").ratioString == "2/4"
+    for name in ("o9.musicxml", "o9.mxl"):
+        save(load(ONEILLS / "0001-0050.abc", 8), tmp_path / name, force=True)
+        back = load(tmp_path / name)
+        assert [(e.onset, e.pitch, e.duration) for e in passage_of(back).events] == before, name
+        assert len(list(back.parts[0].getElementsByClass(stream.Measure))) == 18
+        assert not [n for n in back.recurse().notes if n.tie is not None]  # the tune has no ties
 
 
 def test_a_tune_ending_on_a_short_bar_is_continued_on_the_files_barlines(tmp_path):

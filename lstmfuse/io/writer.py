@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import warnings
 from collections.abc import Iterator
@@ -42,7 +43,7 @@ def save(score, path: str | Path, fmt: str | None = None, force: bool = False) -
     if kind == "midi":
         score = _pickups_as_silence(_at_sounding_pitch(score))
     with atomic_output(target, force) as tmp, _titles_for(score, kind), _kern_tempos(score, kind), \
-            _no_placeholders(), _kern_percussion_chords(kind), _kern_harmonies(kind), _no_guessed_tempos(score), \
+            _no_placeholders(), _overfull_bars_kept(), _kern_percussion_chords(kind), _kern_harmonies(kind), _no_guessed_tempos(score), \
             _midi_programs_from_names(score, kind), _midi_without_nontraditional_keys(score, kind):
         try:
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
@@ -76,7 +77,7 @@ def export_musicxml(score, label: str | Path) -> bytes:
     from .quiet import quiet
 
     repair_before_writing(score, "musicxml")
-    with warnings.catch_warnings(), quiet():  # music21 prints "we are out of midi channels! help!"
+    with warnings.catch_warnings(), quiet(), _overfull_bars_kept():  # music21 prints "we are out of midi channels! help!"
         warnings.simplefilter("ignore")
         try:
             return m21ToXml.GeneralObjectExporter(score).parse()
@@ -266,6 +267,61 @@ def _midi_without_nontraditional_keys(score, kind: str) -> Iterator[None]:
     finally:
         for site, offset, ks in taken:
             site.insert(offset, ks)
+
+
+@contextlib.contextmanager
+def _overfull_bars_kept() -> Iterator[None]:
+    """Keep a bar that holds more than its time signature says as the file has it.
+
+    Before writing, music21 ties every note that runs past the signature's bar length into
+    the next bar, and leaves the notes after it where they were: in a 2/4 tune's bar of seven
+    eighths (an ABC transcription whose notes don't add up, O'Neill's 9) a long B moved its
+    end into the next bar and pushed that bar's notes an eighth later, and a split of one
+    2048th made a whole tune unwritable. Each such bar is given its own length, for the
+    tying only (no signature is written); a bar that is merely short is tied as before."""
+    from music21 import meter, stream
+    from music21.stream import makeNotation
+
+    original = makeNotation.makeTies
+
+    def make_ties(s, meterStream=None, **kwargs):
+        if meterStream is None and isinstance(s, stream.Stream) and not s.hasPartLikeStreams() and s.hasMeasures():
+            meterStream = _own_bar_lengths(s, meter)
+        return original(s, meterStream=meterStream, **kwargs)
+
+    makeNotation.makeTies = make_ties
+    try:
+        yield
+    finally:
+        makeNotation.makeTies = original
+
+
+def _own_bar_lengths(part, meter):
+    """The part's time signatures for tying, with one of its own length at each bar that is
+    longer than the signature in force, and the signature again after it. None: no such bar."""
+    from fractions import Fraction
+
+    from music21 import stream
+
+    written = part.getTimeSignatures(sortByCreationTime=True, searchContext=False)
+    measures = list(part.getElementsByClass(stream.Measure))
+    in_force = [written.getElementAtOrBefore(m.offset) for m in measures]
+    timeline = stream.Stream()
+    overfull = False
+    standing = None  # the written signature the timeline stands for at this bar (None: a bar's own)
+    for m, current in zip(measures, in_force):
+        if current is None:
+            continue
+        length = Fraction(m.highestTime).limit_denominator(4096)
+        whole = length / 4
+        if length > Fraction(current.barDuration.quarterLength).limit_denominator(4096) \
+                and not whole.denominator & (whole.denominator - 1):  # n/2^k: a signature can say it
+            timeline.insert(m.offset, meter.TimeSignature(f"{whole.numerator}/{whole.denominator}"))
+            overfull, standing = True, None
+        elif current is not standing:
+            timeline.insert(m.offset, copy.deepcopy(current))
+            standing = current
+    return timeline if overfull else None
 
 
 @contextlib.contextmanager
