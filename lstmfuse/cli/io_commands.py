@@ -293,7 +293,8 @@ def info(
         "Examples:\n\n"
         "  lstmfuse render examples/bach-bwv277.krn -o bach.svg\n\n"
         "  lstmfuse render song.musicxml -o song.png --page 2\n\n"
-        "  lstmfuse render quartet.krn -o quartet.svg   (writes quartet.svg, quartet-2.svg, ...)"
+        "  lstmfuse render quartet.krn -o quartet.svg   (writes quartet.svg, quartet-2.svg, ...)\n\n"
+        "  lstmfuse render oneills.abc --tune 264 -o 264.png   (one tune of an ABC collection)"
     )
 )
 def render(
@@ -301,6 +302,7 @@ def render(
     output: Path = typer.Option(..., "--output", "-o", help="The image to write: .svg or .png."),
     page: int = typer.Option(None, "--page", "-p", min=1, help="Write only this page (from 1), to OUTPUT itself."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite images that already exist."),
+    tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="Which tune of an ABC collection (from 1, as `lstmfuse info --tune` counts them)."),
 ) -> None:
     """Engrave a score to SVG or PNG with verovio.
 
@@ -310,12 +312,12 @@ def render(
 
     _warn_if_large(file)
     with _stoppable(f"rendering {file}"), _live_console().status(f"rendering {escape(str(file))}", spinner="dots"):
-        result = render_score(file, output, page=page, force=force)
+        result = render_score(file, output, page=page, force=force, tune=tune or 1)
     if result.attempts:
         console_err.print(
             f"note: {escape('; '.join(result.attempts))}; rendered through {result.route}", highlight=False, soft_wrap=True
         )
-    if note := io.formats.first_tune_note(file, "rendered"):
+    if tune is None and (note := io.formats.first_tune_note(file, "rendered")):
         console_err.print(escape(note), highlight=False, soft_wrap=True)
     shown = ", ".join(escape(str(f)) for f in result.files)
     what = f"page {page} of {result.page_count}" if page else f"{len(result.files)} page(s)"

@@ -64,6 +64,7 @@ def metrics(
     part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to measure: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
     from_bar: int = typer.Option(None, "--from-bar", help="Measure only from this bar on (e.g. the generated bars): the measure number printed in the score, as MuseScore shows it (a pickup numbered 0 is bar 0)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="Which tune of an ABC collection (from 1, as `lstmfuse info --tune` counts them); of each file given."),
 ) -> None:
     """Objective metrics of melodies: pitch-class entropy, scale consistency, in-key ratio, range,
     groove; form (2-bar segments that recur exactly / transposed / in rhythm, lengthened phrase
@@ -71,7 +72,8 @@ def metrics(
     a bar rhythm of the music before); with --against, distances to a genre's corpus, copying from its training set, and the
     style judge's posterior over genres.
 
-    Example: [bold]lstmfuse metrics fused.musicxml --against irish --from-bar 9[/]
+    Examples: [bold]lstmfuse metrics fused.musicxml --against irish --from-bar 9[/]
+              [bold]lstmfuse metrics oneills.abc --tune 264[/]  (one tune of an ABC collection)
     """
     from ..encoding.extract import melody_from_part, pick_part, with_readable_meters
     from ..io import load
@@ -83,8 +85,8 @@ def metrics(
         raise UsageError(f"no reference data for genre '{against}' (have: {', '.join(known_genres()) or 'none'})")
     rows = []
     for f in files:
-        part_obj = pick_part(load(f), part)
-        if note := first_tune_note(f, "measured"):
+        part_obj = pick_part(load(f, (tune or 1) - 1), part)
+        if tune is None and (note := first_tune_note(f, "measured")):
             console_err.print(escape(note), highlight=False, soft_wrap=True)
         melody = with_readable_meters(melody_from_part(part_obj, source=str(f)))
         passage = None

@@ -45,8 +45,9 @@ def save_converted(score, target: str | Path, fmt: str | None = None, force: boo
         raise write_error(exc, target) from None
 
 
-def convert_file(source: str | Path, target: str | Path, fmt: str | None = None, force: bool = False) -> Path:
-    """Convert the first score in ``source`` to ``target`` (format from ``fmt`` or the suffix).
+def convert_file(source: str | Path, target: str | Path, fmt: str | None = None, force: bool = False, tune: int = 1) -> Path:
+    """Convert the ``tune``-th score in ``source`` (from 1: the tunes of an ABC collection) to
+    ``target`` (format from ``fmt`` or the suffix).
 
     Raises LstmfuseError (one line, naming the file) on any failure; leaves no partial file.
     """
@@ -57,7 +58,7 @@ def convert_file(source: str | Path, target: str | Path, fmt: str | None = None,
     except OSError as exc:
         raise write_error(exc, target) from None
     with quiet():
-        score = load(source)  # also proves the source is a score before anything is copied
+        score = load(source, tune - 1)  # also proves the source is a score before anything is copied
     kept = _kept_as_it_is(Path(source), detect_format(source), target, kind)
     if kept is not None:
         try:

@@ -105,7 +105,8 @@ def first_tune_note(path: str | Path, doing: str) -> str | None:
     """A note for a command that reads one score where ``path`` holds several (an ABC
     collection): which it took, so the others are not thought lost; None for one score."""
     tunes = tune_count_hint(path)
-    return f"note: {path} holds {tunes} tunes; {doing} the first ('lstmfuse convert' writes each to a file of its own)" if tunes > 1 else None
+    return (f"note: {path} holds {tunes} tunes; {doing} the first (--tune N takes another; 'lstmfuse convert' writes each "
+            "to a file of its own)") if tunes > 1 else None
 
 
 def abc_tune_count(data: bytes) -> int:

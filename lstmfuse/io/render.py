@@ -159,9 +159,10 @@ def _run_worker(
     return reply
 
 
-def _score_to_temp(source: Path, folder: Path, fmt: str) -> Path:
-    """Read any score with lstmfuse.io and write it as ``fmt`` (kern/musicxml) into folder."""
-    return convert_file(source, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt)
+def _score_to_temp(source: Path, folder: Path, fmt: str, tune: int = 1) -> Path:
+    """Read any score (its ``tune``-th, from 1) with lstmfuse.io and write it as ``fmt``
+    (kern/musicxml) into folder."""
+    return convert_file(source, folder / f"score.{'krn' if fmt == 'kern' else 'musicxml'}", fmt=fmt, tune=tune)
 
 
 def render(
@@ -173,13 +174,15 @@ def render(
     musicxml_importer: str = "musicxml",
     fallback: bool = True,
     timeout: float = DEFAULT_TIMEOUT_S,
+    tune: int = 1,
 ) -> RenderResult:
     """Render ``source`` (kern, MusicXML, .mxl, ABC, MIDI) to ``output`` (.svg or .png).
 
     ``page=LAST_PAGE`` (-1) writes only the last page to ``output`` (a continuation's new
     bars are there, not on page 1). ``musicxml_importer`` picks verovio's MusicXML reader ("musicxml", or "musicxml-hum",
     the humlib route that crashes on many files and exists here to exercise the crash
-    handling); ``fallback=False`` turns the MusicXML -> kern fallback off. Raises
+    handling); ``fallback=False`` turns the MusicXML -> kern fallback off. ``tune``: which
+    tune of an ABC collection (from 1; any other file holds one). Raises
     LstmfuseError with one line naming the file on any failure.
     """
     src = Path(source)
@@ -190,6 +193,10 @@ def render(
     if page is not None and page < 1 and page != LAST_PAGE:
         raise UsageError(f"--page must be 1 or more (got {page})")
     fmt = detect_format(src)  # missing, folder, empty, unknown -> ScoreReadError
+    if tune < 1:
+        raise UsageError(f"--tune must be 1 or more (got {tune})")
+    if tune > 1 and fmt != "abc":
+        raise ScoreReadError(f"the file has no tune number {tune} (a {fmt} file holds one score)", src)
     check_writable(out, force)
     png = kind == ".png"
     pages = [page] if page is not None else None
@@ -237,7 +244,7 @@ def render(
                         ) from None
             else:  # abc, midi
                 try:
-                    kern = _score_to_temp(src, tmp, "kern")
+                    kern = _score_to_temp(src, tmp, "kern", tune)
                     reply, route = _run_worker(kern, "humdrum", pages, png, tmp, timeout, src), f"{fmt} -> kern"
                 except RenderError:
                     raise
@@ -245,7 +252,7 @@ def render(
                     if isinstance(first, ScoreReadError) and first.path == str(src):
                         raise
                     attempts.append(f"kern: {first.message}")
-                    xml = _score_to_temp(src, tmp, "musicxml")
+                    xml = _score_to_temp(src, tmp, "musicxml", tune)
                     reply, route = _run_worker(xml, "musicxml", pages, png, tmp, timeout, src), f"{fmt} -> musicxml"
         except RenderError as err:
             raise RenderError(err.message, src) from None
