@@ -29,7 +29,7 @@ from .split import split_of
 
 #: bump when extraction or encoding changes what a cached file would hold (4, 2026-12-04: ties
 #: merged by the encoder, not music21's stripTies: docs/models.md, "Corpora", lists the pieces that read differently;
-#: 5, 2026-12-04: short bars padded anew after music21's MusicXML reader, tests/test_short_bars.py)
+#: 5, 2026-12-04: short bars padded anew after music21's MusicXML reader, tests/test_irregular_bars.py)
 EXTRACT_VERSION = 5
 MIN_NOTES = 8
 
