@@ -121,8 +121,9 @@ def test_continue_takes_the_tune_of_a_collection_it_is_told(tmp_path):
     assert proc.returncode == 2 and "give --seed-file" in proc.stderr and not (tmp_path / "g.musicxml").exists()
 
 
-def test_render_and_metrics_take_the_tune_of_a_collection_they_are_told(tmp_path):
-    """`render --tune N` engraves the N-th tune and `metrics --tune N` measures it, with no
+def test_render_metrics_and_convert_take_the_tune_of_a_collection_they_are_told(tmp_path):
+    """`render --tune N` engraves the N-th tune, `metrics --tune N` measures it and `convert
+    --tune N IN OUT` writes it, with no
     note that the first was taken; a kern file asked for its second tune is one line, no file."""
     abc = tmp_path / "two.abc"
     abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|GABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|DEF|A3|\n")
@@ -135,6 +136,12 @@ def test_render_and_metrics_take_the_tune_of_a_collection_they_are_told(tmp_path
     assert json.loads(proc.stdout)[0]["n_notes"] == 8  # tune 1 has 12
     proc = run_cli("render", str(abc), "--tune", "3", "-o", str(tmp_path / "three.svg"), cwd=tmp_path)
     assert proc.returncode != 0 and "has no tune number 3" in proc.stderr and not (tmp_path / "three.svg").exists()
+    proc = run_cli("convert", str(abc), "--tune", "2", str(tmp_path / "two.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 0 and "holds 2 tunes" not in proc.stderr, proc.stderr
+    text = (tmp_path / "two.musicxml").read_text()
+    assert "<beats>3</beats>" in text and "Two" in text and "One" not in text
+    proc = run_cli("convert", str(abc), "--tune", "2", "--to", "krn", "--out-dir", str(tmp_path / "all"), cwd=tmp_path)
+    assert proc.returncode == 2 and "--tune picks one tune" in proc.stderr and not (tmp_path / "all").exists()
     krn = Path(__file__).resolve().parents[1] / "examples" / "bach-bwv277.krn"
     proc = run_cli("render", str(krn), "--tune", "2", "-o", str(tmp_path / "k.svg"), cwd=tmp_path)
     assert proc.returncode != 0 and "has no tune number 2" in proc.stderr and not (tmp_path / "k.svg").exists()

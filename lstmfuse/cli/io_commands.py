@@ -65,10 +65,11 @@ def convert(
     out_dir: Path = typer.Option(None, "--out-dir", "-o", help="Batch mode: the folder to write into; sub-folders of each input folder are kept."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Batch mode: convert in this many processes."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite outputs that already exist."),
+    tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="One file: which tune of an ABC collection (from 1, as `lstmfuse info --tune` counts them)."),
 ) -> None:
     """Convert scores between **kern, MusicXML (.musicxml/.xml/.mxl), ABC and MIDI.
 
-    One file: [bold]lstmfuse convert chorale.krn chorale.musicxml[/] or [bold]-o chorale.musicxml[/] (the output format comes from the suffix).
+    One file: [bold]lstmfuse convert chorale.krn chorale.musicxml[/] or [bold]-o chorale.musicxml[/] (the output format comes from the suffix); [bold]lstmfuse convert oneills.abc --tune 264 264.musicxml[/] one tune of a collection.
 
     Many files: [bold]lstmfuse convert DIR_OR_GLOB... --to musicxml --out-dir out/ -j 2[/] writes out/<sub-folders>/<name>.musicxml for every score file found, in parallel, with a progress bar, then lists the files that failed and why (exit status 1 if any did). An ABC file holding several tunes becomes <name>-1, <name>-2, ... Nothing is overwritten without --force.
     """
@@ -78,6 +79,8 @@ def convert(
         # `convert IN -o OUT.krn` reads as `continue IN -o OUT` does: one file, not a folder named OUT.krn
         sources, out_dir = [sources[0], str(out_dir)], None
     batch = out_dir is not None or to is not None
+    if batch and tune is not None:
+        raise UsageError("--tune picks one tune to convert into one file (IN OUT); --to/--out-dir convert every tune")
     if not batch:
         if len(sources) != 2:
             raise UsageError(
@@ -88,12 +91,12 @@ def convert(
         io.atomic.check_writable(target, force)
         _warn_if_large(source)
         with _stoppable(f"converting {source}"), _live_console().status(f"converting {escape(str(source))}", spinner="dots"):
-            io.convert_file(source, target, force=force)
+            io.convert_file(source, target, force=force, tune=tune or 1)
         tunes = tune_count_hint(source)
-        if tunes > 1:
+        if tunes > 1 and tune is None:
             console_err.print(
                 f"note: {escape(str(source))} holds {tunes} tunes; converted the first "
-                "(use --to/--out-dir to convert them all)",
+                "(--tune N takes another; --to/--out-dir convert them all)",
                 highlight=False,
             )
         console.print(f"wrote {escape(str(target))}", highlight=False)
