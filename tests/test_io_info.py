@@ -123,8 +123,8 @@ def test_continue_takes_the_tune_of_a_collection_it_is_told(tmp_path):
 
 def test_render_metrics_and_convert_take_the_tune_of_a_collection_they_are_told(tmp_path):
     """`render --tune N` engraves the N-th tune, `metrics --tune N` measures it and `convert
-    --tune N IN OUT` writes it, with no
-    note that the first was taken; a kern file asked for its second tune is one line, no file."""
+    --tune N IN OUT` writes it, with no note that the first was taken; a kern file asked for
+    its second tune is one line, no file."""
     abc = tmp_path / "two.abc"
     abc.write_text("X:1\nT:One\nM:2/4\nL:1/8\nK:G\nGABc|d2d2|GABc|d2d2|\n\nX:2\nT:Two\nM:3/4\nL:1/4\nK:D\nDEF|A3|DEF|A3|\n")
     proc = run_cli("render", str(abc), "--tune", "2", "-o", str(tmp_path / "two.svg"), cwd=tmp_path)
