@@ -188,6 +188,42 @@ def test_a_triplet_arpeggio_is_not_answered_by_notes_held_for_bars(tmp_path, gen
     assert all(e.duration <= bar for e in new[:-1]), [(float(e.onset), float(e.duration)) for e in new]
 
 
+def _tuplets_across_a_beat(events, beat: Fraction) -> list[tuple[float, float]]:
+    """Events that start or end off the 32nd-note grid (a tuplet's) and sound past the end of
+    the beat they began in."""
+    def plain(x: Fraction) -> bool:
+        return (x * 8).denominator == 1
+
+    return [(float(e.bar_pos), float(e.duration)) for e in events
+            if not (plain(e.bar_pos) and plain(e.bar_pos + e.duration)) and e.bar_pos + e.duration > (e.bar_pos // beat + 1) * beat]
+
+
+def test_a_triplet_passage_is_continued_with_its_tuplets_inside_the_beat(tmp_path):
+    """The Moonlight opening continued by folk (a genre with almost no triplets) wrote quarter
+    notes a triplet eighth after the beat, engraved as tuplets of 24 and 12: of the new notes and
+    rests of seeds 0-4, folk put 20 of 93 off the 32nd grid across a beat and Palestrina 20 of 76. Real tunes
+    keep a tuplet inside its beat; so do the continuations now, and music21 writes them as
+    plain triplets."""
+    from lstmfuse import load_score, passage_of
+    from lstmfuse.generation.continuation import continue_melody
+    from lstmfuse.generation.service import continue_score
+
+    src = DATA / "moonlight-opening.musicxml"
+    passage = passage_of(load_score(src))
+    crossing = {}
+    for genre in ("folk", "palestrina"):
+        for seed in range(5):
+            new = continue_melody(passage, bars=4, genre=genre, options=SamplingOptions(seed=seed)).melodies[0].events
+            if bad := _tuplets_across_a_beat(new, Fraction(1)):
+                crossing[(genre, seed)] = bad
+    assert crossing == {}
+    out = tmp_path / "moon.musicxml"
+    continue_score(src, out, bars=4, genre="folk", options=SamplingOptions(seed=1))
+    text = out.read_text()
+    assert "<actual-notes>3</actual-notes>" in text  # the passage's triplets, and any new ones
+    assert all(f"<actual-notes>{n}</actual-notes>" not in text for n in (6, 12, 24))
+
+
 def _page_pitches_disagree(part, first_bar: int, last_bar: int = 10**6) -> list[str]:
     """Notes of bars ``first_bar``-``last_bar`` whose sounding pitch is not what the page shows: the step,
     altered by a printed accidental, else by an earlier one in the bar, else by the signature

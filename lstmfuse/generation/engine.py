@@ -490,19 +490,24 @@ def _duration_mask(
     row: RowState, ctx: Context, opts: SamplingOptions, final: bool, targets: frozenset[int] | None, zone: int, beat: int, bar: int
 ) -> np.ndarray:
     may_end = targets is None or (row.current_pitch is not None and row.current_pitch % 12 in targets)
+    in_beat = _tuplet_in_its_beat(beat, row.event_pos, row.event_ticks)
     rest = _mid_breath(row, ctx, opts)
     to_mid = _to_mid(row)
     if rest and 0 < to_mid <= row.mid_zone and row.first_duration:
         # inside the first half's breath zone: a note stops ``rest`` before its end, and the rest
-        # after it lasts to the end (where one token writes each)
+        # after it lasts to the end (where one token writes each, and no tuplet leaves its beat)
         length = to_mid - rest if row.current_pitch is not None else to_mid
-        if (row.current_pitch is None or length >= BREATH_NOTE) and length in DURATION_TICKS and length <= row.seg_left:
+        if (row.current_pitch is None or length >= BREATH_NOTE) and length in DURATION_TICKS and length <= row.seg_left \
+                and in_beat[V.DURATION_BASE + DURATION_TICKS.index(length)]:
             return _only(V.DURATION_BASE + DURATION_TICKS.index(length))
     breath = 0
     if final and targets is not None and row.current_pitch is None and row.last_pitch is not None and row.last_pitch % 12 in targets:
         may_end = True  # the breath after the cadence note (``_pitch_mask``) ends the phrase
     elif final and may_end and row.current_pitch is not None:
         breath = _end_breath(row, ctx, opts)  # the cadence note stops this far before the end
+        short = row.seg_left - breath
+        if breath and short in DURATION_TICKS and not in_beat[V.DURATION_BASE + DURATION_TICKS.index(short)]:
+            breath = 0  # a note ending a triplet's third into a beat it began before: no breath
     longest = 0  # 0: no limit
     cap = row.plan.segments[row.seg].end_cap
     if cap and row.leads and row.lead_i >= 0:
@@ -544,7 +549,32 @@ def _duration_mask(
         keep = allowed & _in_groups(ctx.beat_starts, bar, row.event_pos, row.event_ticks)
         if keep.any():
             allowed = keep
+    keep = allowed & in_beat
+    if keep.any():
+        allowed = keep
     return allowed
+
+
+#: a 32nd note in ticks: an event that starts and ends on this grid needs no tuplet to be written
+_PLAIN_TICKS = to_ticks(Fraction(1, 8))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tuplet_in_its_beat(beat: int, pos: int, held: int) -> np.ndarray:
+    """The duration tokens an event (a note or a rest) that began at ``pos`` (ticks into its
+    bar) and has lasted ``held`` ticks may add: if it starts or ends off the 32nd-note grid (a
+    triplet's or quintuplet's note), it ends within the beat it began in. Real tunes keep their
+    tuplets inside a beat (of 11,967 such events in the Irish and Scottish training splits, 11
+    cross one; folk and Bach have almost none); a continuation of the Moonlight Sonata's triplets
+    wrote quarter notes a triplet eighth after the beat, which music21 could only write as
+    tuplets of 24 and 12 (docs/form.md, "Tuplets stay inside a beat")."""
+    ends = pos + held + _DUR_TICKS
+    tuplet = (pos % _PLAIN_TICKS != 0) | (ends % _PLAIN_TICKS != 0)
+    ok = ~tuplet | (ends <= (pos // beat + 1) * beat)
+    mask = np.zeros(V.VOCAB_SIZE, bool)
+    mask[_DUR_TOKENS[ok]] = True
+    mask.flags.writeable = False
+    return mask
 
 
 @functools.lru_cache(maxsize=4096)
