@@ -449,7 +449,10 @@ def test_cli_form_option_and_metrics(tmp_path, examples_dir):
     ok = cli("continue", tune, "--genre", "irish", "--bars", "8", "--form", "AABB", "--seed", "1", "-o", str(out))
     assert ok.returncode == 0, ok.stderr
     settings = json.loads(dict(load(out).metadata.all())["lstmfuse-settings"])
-    assert settings["sampling"]["form"] == "AABB" and settings["form"]["label"] == "ABCDAA"  # letters cover the whole tune: the passage's last 4 phrases, then A, A
+    # letters cover the whole tune: the passage's last 4 phrases, then A, and A' (since
+    # 2026-12-04: the passage's A closes on a note shorter than the tune's final, so the closing
+    # A keeps its first half and writes its own ending)
+    assert settings["sampling"]["form"] == "AABB" and settings["form"]["label"] == "ABCDAA'"
     res = cli("metrics", str(out), "--from-bar", "25", "--json")
     assert res.returncode == 0, res.stderr
     row = json.loads(res.stdout)[0]
@@ -1894,3 +1897,17 @@ def test_the_beat_spanning_proof_counts_notes_that_run_past_the_next_beat():
     # and 65 at 7.5 (a dotted quarter), both within their beat
     assert spanning([tune]) == (0.25, 4)
     assert spanning([]) == (None, 0)
+
+
+@pytest.mark.parametrize("genre,meter,bars,seed", [("irish", "9/8", 8, 4), ("folk", "2/4", 8, 0), ("scottish", "6/8", 16, 31)])
+def test_a_last_phrase_that_would_repeat_a_short_close_writes_its_own_ending(genre, meter, bars, seed):
+    """These tunes' plans repeated an earlier phrase as their last, exactly; that phrase had
+    closed on an eighth before the next phrase's upbeat, so the tune ended on that eighth (a
+    slip jig's last G, 1/9 of a bar). A last phrase now repeats one only where that phrase's
+    close is as long as the tune's final; else it keeps the first half and writes a new
+    ending, which lasts the final's length."""
+    r = continue_melody(None, bars=bars, genre=genre, meter=meter, options=SamplingOptions(seed=seed))
+    last = r.plans[0]["phrases"][-1]
+    assert last["relation"] == "varied"
+    final = r.melodies[0].notes[-1]
+    assert to_ticks(r.melodies[0].end - final.onset) >= last["end_ticks"] >= to_ticks(F(1))

@@ -853,8 +853,11 @@ def choose_plan(
                 src_cadence = segments[source].cadence
             else:
                 source = None
-            if source is not None and rel in ("exact", "transposed") and last and src_cadence != cadence:
-                rel = "varied"  # the tune must close: keep the phrase, write a new ending
+            if source is not None and rel in ("exact", "transposed") and last and (
+                    src_cadence != cadence or _copied_final_ticks(segments, source, passage) < end_ticks):
+                # the tune must close: keep the phrase, write a new ending (also where the phrase
+                # it repeats closed on a shorter note than the tune's final)
+                rel = "varied"
             if source is not None and rel in ("exact", "transposed"):
                 cadence, end_ticks, end_cap, end_rest = "copied", 0, 0, 0
         if source is None:
@@ -958,6 +961,25 @@ def _whole_phrase(seg: Segment, phrase: int, passage: PassageForm) -> bool:
 
 
 # --- realising copies: token lists in the normalised key ---
+
+
+def _copied_final_ticks(segments: list[Segment], source: int, passage: PassageForm) -> int:
+    """How long, at least, the last note of the phrase a copy would repeat lasts: the cadence
+    length planned for the phrase it comes from (through copies of copies), or the last note
+    of a passage's phrase (0 where that phrase ends on a rest). A slip jig whose last phrase
+    repeated its first, which closed on a G eighth before the next phrase's upbeat, ended on
+    that eighth (tunes from nothing whose last phrase was such a copy: 0-3 of 80 a genre in
+    its own meters, 4 of 60 Irish 9/8 tunes; docs/form.md, "A copied last phrase closes as a
+    final does")."""
+    while source >= 0 and segments[source].relation in ("exact", "transposed") and segments[source].source is not None:
+        source = segments[source].source
+    if source >= 0:
+        return segments[source].end_ticks
+    tokens = passage.phrases[source]
+    events = _events(tokens)
+    if not events or tokens[events[-1][0]] == V.REST:
+        return 0
+    return events[-1][2]
 
 
 def _events(tokens: list[int]) -> list[tuple[int, int, int]]:
