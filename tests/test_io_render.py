@@ -124,3 +124,22 @@ def test_render_worker_timeout_is_one_line(tmp_path, examples_dir):
     with pytest.raises(RenderError, match="took longer than 0.01 s"):
         render(examples_dir / "bach-bwv277.krn", tmp_path / "t.svg", timeout=0.01)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chord_symbols_flat_is_drawn_in_a_png(tmp_path, corpus_dir):
+    """Verovio sets a chord symbol's flat in its music font, which it embeds as a web font: a
+    browser draws it, cairosvg does not, so Foster's lead sheet came out of `render -o x.png`
+    with "B" and an empty box for every B-flat chord. The PNG's SVG gets the Unicode flat."""
+    from lstmfuse.io import _render_worker as worker
+
+    src = corpus_dir / "leadSheet" / "fosterBrownHair.mxl"
+    svg_out = tmp_path / "foster.svg"
+    render(src, svg_out, page=1)
+    svg = svg_out.read_text(encoding="utf-8")
+    assert "\uea64" in svg  # verovio's own: the figured-bass flat in its music font (kept in the SVG)
+    plain = worker.for_cairo(svg)
+    assert "\uea64" not in plain and plain.count("\u266d") == svg.count("\uea64")
+    assert worker.for_cairo('<tspan font-family="Leipzig" font-size="720px">\ue0a4</tspan>') == \
+        '<tspan font-family="Leipzig" font-size="720px">\ue0a4</tspan>'  # a glyph no text font has stays
+    png = render(src, tmp_path / "foster.png", page=1)
+    assert png.files and png.files[0].stat().st_size > 10_000

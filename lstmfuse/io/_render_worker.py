@@ -23,6 +23,33 @@ import sys
 
 _NOTE = re.compile(r'class="note[ "]')
 
+#: SMuFL characters verovio sets in text (a chord symbol's accidentals are the figured-bass
+#: ones, U+EA63-EA67) with the Unicode character a system font has for each
+_FLAT, _NATURAL, _SHARP, _DOUBLE_SHARP, _DOUBLE_FLAT = "\u266d", "\u266e", "\u266f", "\U0001d12a", "\U0001d12b"
+_SMUFL_IN_TEXT = {
+    "\ue260": _FLAT, "\ue261": _NATURAL, "\ue262": _SHARP, "\ue263": _DOUBLE_SHARP, "\ue264": _DOUBLE_FLAT,  # accidentals
+    "\uea63": _DOUBLE_FLAT, "\uea64": _FLAT, "\uea65": _NATURAL, "\uea66": _SHARP, "\uea67": _DOUBLE_SHARP,  # figured bass
+    "\ued60": _FLAT, "\ued61": _NATURAL, "\ued62": _SHARP, "\ued63": _DOUBLE_SHARP, "\ued64": _DOUBLE_FLAT,  # chord symbols
+    "\ue870": "\u00b0", "\ue871": "\u00f8", "\ue872": "+", "\ue873": "\u2206",
+}
+_SMUFL_TSPAN = re.compile(r'<tspan font-family="(?:Leipzig|Bravura|Leland|Petaluma|Gootville)" font-size="(\d+(?:\.\d+)?)px">([^<]*)</tspan>')
+#: a music-font glyph in text is set this much larger than the text around it
+_SMUFL_TEXT_SCALE = 720 / 405
+
+
+def for_cairo(svg: str) -> str:
+    """The SVG with the music font's characters in text (a chord symbol's flat) given as the
+    Unicode ones a system font has: verovio embeds its music font as a web font, which a
+    browser reads and cairosvg does not, so "Bb" came out of a PNG as "B" and a box."""
+    def plain(match: re.Match) -> str:
+        if not match.group(2) or any(ch not in _SMUFL_IN_TEXT for ch in match.group(2)):
+            return match.group(0)  # a glyph no text font has: as it was
+        text = "".join(_SMUFL_IN_TEXT[ch] for ch in match.group(2))
+        size = float(match.group(1)) / _SMUFL_TEXT_SCALE
+        return f'<tspan font-family="DejaVu Sans, FreeSerif, serif" font-size="{size:.0f}px">{text}</tspan>'
+
+    return _SMUFL_TSPAN.sub(plain, svg)
+
 
 def _fail(message: str, kind: str = "render") -> None:
     sys.stdout.write(json.dumps({"error": " ".join(message.split()), "kind": kind}))
@@ -60,7 +87,7 @@ def main() -> None:
             import cairosvg
 
             out = os.path.join(req["out_dir"], f"page-{page}.png")
-            cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=out, background_color="white")
+            cairosvg.svg2png(bytestring=for_cairo(svg).encode("utf-8"), write_to=out, background_color="white")
         else:
             out = os.path.join(req["out_dir"], f"page-{page}.svg")
             with open(out, "w", encoding="utf-8") as fh:
