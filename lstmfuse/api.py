@@ -84,6 +84,7 @@ def continue_passage(
     sharps: int | None = None,
     mode: str | None = None,
     position: TunePosition | None = None,
+    key: str | None = None,
 ) -> Result:
     """Continue a passage (a :class:`Melody`, a score, a part or a file; ``part`` picks one)
     by ``bars`` whole bars with one ``genre`` or a fusion of ``weights``
@@ -92,10 +93,12 @@ def continue_passage(
     (which also override a passage's own, as the bridge does with MuseScore's); such a tune may
     start on an upbeat, as the genre's real tunes do (``result.settings["pickup_quarters"]``;
     ``form="free"`` in the options: never). ``position``: where the passage stands in its tune
-    (:class:`TunePosition`: a selection from the middle of a score keeps the tune's phrase grid)."""
+    (:class:`TunePosition`: a selection from the middle of a score keeps the tune's phrase grid).
+    ``key`` ('F', 'e' = E minor): the key the passage is in where neither its signature nor its
+    notes say it, as ``continue --key``; the result's signature stays the passage's."""
     melody = None if passage is None else passage_of(passage, part)
     return continue_melody(melody, bars=bars, genre=genre, weights=_weights(weights), options=options, variants=variants,
-                           meter=meter, sharps=sharps, mode=mode, position=position)
+                           meter=meter, sharps=sharps, mode=mode, position=position, key=key)
 
 
 def fuse(

@@ -174,3 +174,36 @@ def test_the_regenerate_cli_says_which_key_it_wrote_in(tmp_path, examples_dir):
                                    "--seed", "1", "-o", str(out)], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "G minor" in res.output and out.exists()
+
+
+def test_continue_key_names_the_key_the_notes_do_not_settle(tmp_path):
+    """Foster's "Jeanie with the Light Brown Hair" is in F major under no signature, its B flats
+    and B naturals written out as often: C major holds its notes as well as F major, so the
+    signature stands and the song went on in C. `--key F` says which: every new note lies in F
+    major and the tune comes home to F; the score keeps its signature; a key that is none is one
+    line, exit 2, no file."""
+    import music21
+
+    from lstmfuse.api import passage_of
+    from lstmfuse.io import load
+
+    src = Path(music21.__file__).parent / "corpus" / "leadSheet" / "fosterBrownHair.mxl"
+    passage = passage_of(load(src))
+    assert passage.sharps == 0
+    f_major = {5, 7, 9, 10, 0, 2, 4}
+    runner = CliRunner()
+    for seed in (1, 2, 3):
+        out = tmp_path / f"f{seed}.musicxml"
+        res = runner.invoke(app, ["continue", str(src), "--key", "F", "-w", "folk=0.5", "-w", "scottish=0.5", "--bars", "4",
+                                  "--seed", str(seed), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        assert "F major, as --key says" in " ".join(res.output.split())
+        written = passage_of(load(out))
+        new = [e for e in written.notes if e.onset >= passage.end]
+        assert new and all(e.pitch % 12 in f_major for e in new), [e.spelling for e in new]
+        assert new[-1].pitch % 12 == 5 and written.sharps == 0
+    from test_io_cli_errors import run_cli
+
+    proc = run_cli("continue", str(src), "--key", "H", "-g", "folk", "-o", str(tmp_path / "h.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 2 and "bad key 'H'" in proc.stderr and not (tmp_path / "h.musicxml").exists()
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -24,6 +24,7 @@ def continue_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Score to write (.musicxml, .mxl, .krn, .mid)."),
     part: str = typer.Option(None, "--part", "-p", show_default="the first part with pitched notes", help="Part to continue: its number (from 1, as `lstmfuse info` lists the parts) or its name."),
     tune: int = typer.Option(None, "--tune", min=1, show_default="the first", help="Which tune of an ABC collection (from 1, as `lstmfuse info --tune` counts them)."),
+    key: str = typer.Option(None, "--key", show_default="the signature's, or the key the notes are in where it writes another", help=f"The key the passage is in, where neither its signature nor its notes say it (a song in F written under no signature, with its B flats as accidentals); {MAJOR_MINOR_KEY_HELP}. The score keeps its signature."),
     variants: int = typer.Option(1, "--variants", "-n", help="Write N variants (OUT gets -1, -2, ... before its suffix)."),
     png: bool = typer.Option(False, "--png", help="Also engrave a PNG beside each score (its last page, where the new bars are)."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite existing outputs."),
@@ -35,11 +36,12 @@ def continue_cmd(
       [bold]lstmfuse continue examples/essen-altdeu10-1.krn --bars 4 --genre folk -o out.musicxml[/]
       [bold]lstmfuse continue tune.musicxml --weights folk=0.6,irish=0.4 --bars 8 --seed 7 -o fused.musicxml[/]
       [bold]lstmfuse continue oneills.abc --tune 264 --genre irish --bars 8 -o 264.musicxml[/]  (one tune of a collection)
+      [bold]lstmfuse continue song.musicxml --key F --genre folk -o more.musicxml[/]  (a song in F under no signature)
     """
     from ..generation.service import continue_score
 
     written = continue_score(source, out, bars=bars, genre=genre, weights=genre_weights(weights), part=part, options=options,
-                             variants=variants, force=force, png=png, tell=console.print, tune=tune)
+                             variants=variants, force=force, png=png, tell=console.print, tune=tune, key=key)
     for path in written:
         console.print(f"wrote {path}")
 

@@ -30,7 +30,7 @@ from .motifs import OWN_FIGURE_BONUS, Motifs
 from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, keeps_barlines, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
 from .fusion_share import fusion_share
 from .options import SamplingOptions
-from .passage_key import PassageKey, in_passage_key, passage_key
+from .passage_key import PassageKey, in_passage_key, named_key, passage_key
 from .spelling import spell
 from .stack import LSTMStack
 from .ticks import from_ticks, on_grid, to_ticks, writable
@@ -216,6 +216,7 @@ def continue_melody(
     sharps: int | None = None,
     mode: str | None = None,
     position: TunePosition | None = None,
+    key=None,
 ) -> Result:
     """Continue ``passage`` (or start from nothing) by ``bars`` whole bars.
 
@@ -223,6 +224,9 @@ def continue_melody(
     The result keeps the passage's key signature, meter and bar position, and is spelled in its key.
     ``position``: where the passage stands in its tune (a selection from the middle of a score),
     so the new phrases fall where the tune's do; None: the passage begins a phrase.
+    ``key``: the key the passage and the new notes are in ('F', 'e' = E minor, a
+    :class:`~lstmfuse.theory.Key`), where neither its signature nor its notes say it; None: the
+    signature's, or the one the notes are in where the signature does not write them.
     """
     started = time.perf_counter()
     opts = options or SamplingOptions()
@@ -252,9 +256,12 @@ def continue_melody(
     as_written = passage  # its range is the register to write in
     if passage is not None:  # bars under an earlier signature, heard in the one in force at the end
         passage = in_key_of_span(passage)
-    key = passage_key(passage, sharps, mode)
+    key = passage_key(passage, sharps, mode) if key is None else named_key(key, sharps, mode)
     if key.from_notes:
-        passage = in_passage_key(passage, key)  # type: ignore[arg-type]
+        if passage is not None:
+            passage = in_passage_key(passage, key)
+        else:  # a new melody in the key named: its signature too
+            written = key.sharps
         sharps, mode = key.sharps, key.mode
     shift = normalising_shift(sharps)
     minor = _is_minor(passage, mode, shift)

@@ -44,6 +44,7 @@ class PassageKey:
     mode: str | None
     tonic: str | None
     from_notes: bool  # True: the signature in force did not describe the notes
+    named: bool = False  # True: the user named it (``continue --key``), not the notes
 
     @property
     def name(self) -> str:
@@ -58,6 +59,8 @@ class PassageKey:
     def describe(self, written: int) -> str:
         """One line for the user: which key, and why it is not the signature's."""
         name, said = self.name, _signature_text(written)
+        if self.named:
+            return f"key: {name}, as --key says; the new notes are in {name}, the signature ({said}) left as it is"
         return f"key: the passage's notes are in {name}, not in the key its signature ({said}) writes; the new notes are in {name} too, the signature left as it is"
 
 
@@ -116,6 +119,19 @@ def passage_key(passage: Melody | None, sharps: int, mode: str | None) -> Passag
         return PassageKey(sharps, mode, tonic, False)
     modes = {tonic_pc(fitted, "major"): "major", tonic_pc(fitted, "minor"): "minor"}
     return PassageKey(fitted, modes.get(home), tonic if named in modes else None, True)
+
+
+def named_key(key, sharps: int, mode: str | None) -> PassageKey:
+    """The key the user names for a passage (``continue --key F``; text as ``fuse --key`` takes
+    it, or a :class:`~lstmfuse.theory.Key`), for where the notes do not settle it: Foster's
+    F-major song under no signature leaves out as many of its notes in C major as in F major,
+    so the signature stands and the song went on in C (docs/fusion.md, "A passage in the key of
+    its notes")."""
+    from .service import major_or_minor_key  # (service imports this module)
+
+    chosen = major_or_minor_key(key)
+    same = chosen.fifths == sharps and chosen.mode == (mode or "major")
+    return PassageKey(chosen.fifths, chosen.mode, None, not same, named=True)
 
 
 def in_passage_key(passage: Melody, key: PassageKey) -> Melody:

@@ -148,21 +148,25 @@ def continue_score(
     png: bool = False,
     tell: Callable[[str], None] | None = None,
     tune: int | None = None,
+    key: str | Key | None = None,
 ) -> list[Path]:
     """Continue a part of a score file; writes one score per variant (plus PNGs if asked).
     ``tell`` hears what was decided for the user that they did not ask for (the key the
     passage's notes are in, where its signature says another). ``tune``: which tune of an ABC
-    collection (from 1; None: the first, and ``tell`` hears that there are others)."""
+    collection (from 1; None: the first, and ``tell`` hears that there are others). ``key``:
+    the key the passage is in where neither its signature nor its notes say it (``--key F``)."""
     src, target = Path(source), Path(out)
     if tune is not None and tune < 1:
         raise UsageError(f"--tune must be 1 or more (got {tune})", about="tune")
+    if key is not None:
+        key = major_or_minor_key(key)  # a bad key fails before any work
     paths = _prepare_outputs(target, variants, force, png)
     score = load(src, (tune or 1) - 1)
     if tell is not None and tune is None and (note := first_tune_note(src, "continuing")):
         tell(note)
     part_obj, index = picked_part(score, part)
     passage = with_readable_meters(melody_from_part(part_obj, source=str(src), key_at="end"))
-    result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants)
+    result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, variants=variants, key=key)
     for said in ("key_of_notes", "key_change"):
         if tell is not None and said in result.settings:
             tell(result.settings[said]["said"])
