@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..encoding.events import Melody
 from ..errors import LstmfuseError
-from ..theory import fitting_signature, name_to_midi, out_of_key_share, tonic_of, tonic_pc, tonic_text
+from ..theory import fitting_signature, major_or_minor_key, name_to_midi, out_of_key_share, tonic_of, tonic_pc, tonic_text
 from ..theory.keys import OUT_OF_KEY_LIMIT
 
 #: fewer notes than this say too little about a key to overrule the signature (a four-note
@@ -127,8 +127,6 @@ def named_key(key, sharps: int, mode: str | None) -> PassageKey:
     F-major song under no signature leaves out as many of its notes in C major as in F major,
     so the signature stands and the song went on in C (docs/fusion.md, "A passage in the key of
     its notes")."""
-    from .service import major_or_minor_key  # (service imports this module)
-
     chosen = major_or_minor_key(key)
     same = chosen.fifths == sharps and chosen.mode == (mode or "major")
     return PassageKey(chosen.fifths, chosen.mode, None, not same, named=True)

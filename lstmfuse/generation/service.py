@@ -19,7 +19,7 @@ from ..io import load, save
 from ..io.atomic import check_writable, write_bytes_atomic
 from ..io.formats import detect_format, first_tune_note
 from ..io.writer import output_format
-from ..theory import Key, parse_key
+from ..theory import Key, major_or_minor_key
 from .beat_groups import of_settings
 from .continuation import Result, continue_melody
 from .options import SamplingOptions
@@ -39,25 +39,6 @@ def variant_paths(out: Path, variants: int) -> list[Path]:
     if variants == 1:
         return [out]
     return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, variants + 1)]
-
-
-def major_or_minor_key(key: str | Key) -> Key:
-    """A key for a new melody (``theory.parse_key``'s grammar: ``c`` is C minor): generation
-    writes major and minor keys, so a church mode is refused in one line."""
-    if not isinstance(key, (str, Key)):
-        raise UsageError(f"key must be text such as 'G', 'e' or 'Bb minor', or a lstmfuse.Key (got {key!r})")
-    k = parse_key(key) if isinstance(key, str) else key
-    if k.major_or_minor is None:
-        raise UsageError(f"key '{key}': lstmfuse writes major or minor keys, not {k.mode} (e.g. {k.tonic} or {k.tonic.lower()} minor)")
-    chosen = Key(k.tonic_step, k.tonic_alter, k.major_or_minor)
-    if abs(chosen.fifths) > 7:  # G# major: 8 sharps, F## among them; no signature writes it
-        from music21 import pitch
-
-        other = pitch.Pitch(chosen.tonic).getEnharmonic().name.replace("-", "b")
-        raise UsageError(f"key '{key}': {chosen.tonic} {chosen.mode} needs {abs(chosen.fifths)} "
-                         f"{'sharps' if chosen.fifths > 0 else 'flats'} (a signature has at most 7): "
-                         f"write it as {other if chosen.mode == 'major' else other.lower()} ({other} {chosen.mode})")
-    return chosen
 
 
 def _prepare_outputs(out: Path, variants: int, force: bool, png: bool) -> list[Path]:

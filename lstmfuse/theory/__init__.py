@@ -17,6 +17,7 @@ from .keys import (
     Key,
     fitting_signature,
     key_alters,
+    major_or_minor_key,
     out_of_key_share,
     parse_key,
     scale_pitch_classes,
@@ -53,7 +54,7 @@ from .pitches import (
 __all__ = [
     "FLAT_ORDER", "KEY_GRAMMAR_HELP", "MAJOR_MINOR_KEY_HELP", "MAJOR_SCALE", "MODE_SHARPS", "NATURAL_MINOR_SCALE", "NATURAL_SEMITONES",
     "PC_SPELLING", "SHARP_ORDER", "STEPS", "STEP_FIFTHS", "STEP_INDEX", "Interval", "Key", "fifths_of", "from_fifths",
-    "fitting_signature", "interval_between", "interval_from_to", "interval_name", "key_alters", "name_of", "name_to_midi", "name_to_tpc",
+    "fitting_signature", "interval_between", "interval_from_to", "interval_name", "key_alters", "major_or_minor_key", "name_of", "name_to_midi", "name_to_tpc",
     "natural_ps", "out_of_key_share", "parse_interval", "parse_key", "parse_name", "pitch_ps", "scale_pitch_classes", "spell_ps", "tonic_of",
     "tonic_pc", "tonic_text", "tpc_of", "transpose_fifths", "tpc_to_name", "transpose_pitch",
 ]

@@ -164,3 +164,23 @@ def parse_key(spec: str) -> Key:
         mode = {"m": "minor", "min": "minor", "maj": "major", "M": "major"}.get(mode, mode.lower())
         mode = {"min": "minor", "maj": "major"}.get(mode, mode)
     return Key(letter.upper(), float(_ACCIDENTALS[acc]), mode, explicit)
+
+
+def major_or_minor_key(key: str | Key) -> Key:
+    """A key to generate in (``parse_key``'s grammar: ``c`` is C minor): a new melody's
+    (``fuse --key``) or a passage's (``continue --key``). Generation writes major and minor
+    keys, so a church mode is refused in one line."""
+    if not isinstance(key, (str, Key)):
+        raise UsageError(f"key must be text such as 'G', 'e' or 'Bb minor', or a lstmfuse.Key (got {key!r})")
+    k = parse_key(key) if isinstance(key, str) else key
+    if k.major_or_minor is None:
+        raise UsageError(f"key '{key}': lstmfuse writes major or minor keys, not {k.mode} (e.g. {k.tonic} or {k.tonic.lower()} minor)")
+    chosen = Key(k.tonic_step, k.tonic_alter, k.major_or_minor)
+    if abs(chosen.fifths) > 7:  # G# major: 8 sharps, F## among them; no signature writes it
+        from music21 import pitch
+
+        other = pitch.Pitch(chosen.tonic).getEnharmonic().name.replace("-", "b")
+        raise UsageError(f"key '{key}': {chosen.tonic} {chosen.mode} needs {abs(chosen.fifths)} "
+                         f"{'sharps' if chosen.fifths > 0 else 'flats'} (a signature has at most 7): "
+                         f"write it as {other if chosen.mode == 'major' else other.lower()} ({other} {chosen.mode})")
+    return chosen
