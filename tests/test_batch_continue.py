@@ -75,3 +75,33 @@ def test_batch_continue_reports_the_key_of_the_notes(tmp_path, examples_dir):
     changes = {Path(f.source).name: str(f.changes) for f in result.files}
     assert "G minor" in changes["essen-altdeu10-1.krn"], changes
     assert "key of the notes" not in changes["oneills-0001.musicxml"], changes
+
+
+def test_batch_continue_and_regenerate_take_the_key_the_user_names(tmp_path):
+    """``--key F`` reaches the batch ops as it reaches ``lstmfuse continue`` and ``regenerate``:
+    Foster's F-major song under no signature, continued and regenerated in a batch, is exactly
+    what the single-file commands write with ``--key F`` (not what they write without it), and
+    the report says the key came from --key; a key that is none is refused before any file."""
+    import music21
+    import pytest
+
+    from lstmfuse.errors import UsageError
+    from lstmfuse.generation.regenerate_score import regenerate_score
+
+    src = tmp_path / "foster.mxl"
+    shutil.copy(Path(music21.__file__).parent / "corpus" / "leadSheet" / "fosterBrownHair.mxl", src)
+    ops = [batch.get_op("continue")(bars=2, genre="folk", seed=3, key="F"),
+           batch.get_op("regenerate")(bars="9-10", genre="folk", seed=3, key="F")]
+    for op in ops:
+        result = batch.run([src], [op], out_dir=tmp_path / op.name)
+        assert not result.failed, result.files
+        if op.name == "continue":
+            assert "'key (--key)': 'F major'" in str(result.files[0].changes), result.files[0].changes
+    for key, name in (("F", "f"), (None, "c")):
+        continue_score(src, tmp_path / f"c-{name}.musicxml", bars=2, genre="folk", options=SamplingOptions(seed=3), key=key)
+        regenerate_score(src, tmp_path / f"r-{name}.musicxml", bars="9-10", genre="folk", options=SamplingOptions(seed=3), key=key)
+    assert _events(tmp_path / "continue" / "foster.mxl") == _events(tmp_path / "c-f.musicxml") != _events(tmp_path / "c-c.musicxml")
+    assert _events(tmp_path / "regenerate" / "foster.mxl") == _events(tmp_path / "r-f.musicxml") != _events(tmp_path / "r-c.musicxml")
+    for op in ("continue", "regenerate"):
+        with pytest.raises(UsageError, match="bad key 'H'"):
+            batch.get_op(op)(genre="folk", key="H")

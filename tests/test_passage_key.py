@@ -207,3 +207,44 @@ def test_continue_key_names_the_key_the_notes_do_not_settle(tmp_path):
     proc = run_cli("continue", str(src), "--key", "H", "-g", "folk", "-o", str(tmp_path / "h.musicxml"), cwd=tmp_path)
     assert proc.returncode == 2 and "bad key 'H'" in proc.stderr and not (tmp_path / "h.musicxml").exists()
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_regenerate_key_names_the_key_the_notes_do_not_settle(tmp_path):
+    """The same song, bars 9-12 regenerated: the signature stands (C and F major leave out as
+    many of its notes), so the models heard C major and wrote E flats and B naturals (seeds 2
+    and 3). `regenerate --key F` reads the bars around the gap in F: the new notes lie in F
+    major but for a chromatic note at most, and the line says which key; a key that is none is
+    one line, exit 2, no file."""
+    import music21
+
+    from lstmfuse.api import passage_of
+    from lstmfuse.generation.regenerate_score import regenerate_in_score
+
+    src = Path(music21.__file__).parent / "corpus" / "leadSheet" / "fosterBrownHair.mxl"
+    score = load(src)
+    f_major = {5, 7, 9, 10, 0, 2, 4}
+
+    def outside_f(key):
+        out, total = 0, 0
+        for seed in (1, 2, 3, 4, 5):
+            result, _, _ = regenerate_in_score(score, bars="9-12", genre="folk", options=SamplingOptions(seed=seed), key=key)
+            notes = [e for e in result.gaps[0] if e.pitch is not None]
+            out += sum(e.pitch % 12 not in f_major for e in notes)
+            total += len(notes)
+        return out, total
+
+    out_c, total_c = outside_f(None)
+    out_f, total_f = outside_f("F")
+    print("outside F major: signature", out_c, "of", total_c, "--key F", out_f, "of", total_f)
+    assert out_c >= 3, (out_c, total_c)  # the models in C
+    assert out_f <= 1 and total_f >= 40, (out_f, total_f)
+    res = CliRunner().invoke(app, ["regenerate", str(src), "--bars", "9-12", "--key", "F", "-g", "folk", "--seed", "2",
+                                   "-o", str(tmp_path / "r.musicxml")])
+    assert res.exit_code == 0, res.output
+    assert "F major, as --key says" in " ".join(res.output.split())
+    assert passage_of(load(tmp_path / "r.musicxml")).sharps == 0  # the signature kept
+    from test_io_cli_errors import run_cli
+
+    proc = run_cli("regenerate", str(src), "--bars", "9-12", "--key", "H", "-g", "folk", "-o", str(tmp_path / "h.musicxml"), cwd=tmp_path)
+    assert proc.returncode == 2 and "bad key 'H'" in proc.stderr and not (tmp_path / "h.musicxml").exists()
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

@@ -54,7 +54,8 @@ class PassageKey:
 
     def settings(self, written: int) -> dict:
         """What a result's settings say of it (``key_of_notes``), for the CLI and the plugin."""
-        return {"sharps": self.sharps, "mode": self.mode or "major", "name": self.name, "said": self.describe(written)}
+        said = {"sharps": self.sharps, "mode": self.mode or "major", "name": self.name, "said": self.describe(written)}
+        return {**said, "named": True} if self.named else said
 
     def describe(self, written: int) -> str:
         """One line for the user: which key, and why it is not the signature's."""

@@ -39,7 +39,7 @@ from .form import free_plan, genre_limits, holds_beats, keeps_barlines
 from .fusion_share import fusion_share
 from .motifs import Motifs
 from .options import SamplingOptions
-from .passage_key import in_passage_key, passage_key
+from .passage_key import in_passage_key, named_key, passage_key
 from .stack import LSTMStack
 from .ticks import position_ids, to_ticks, writable
 from .weights import parse_weights
@@ -429,8 +429,12 @@ def regenerate_span(
     candidates: int = CANDIDATES,
     lookahead_bars: int = LOOKAHEAD_BARS,
     how: str = "draw",
+    key=None,
 ) -> RegenerateResult:
-    """Replace the melody's events in [start, end) (quarters); see the module docstring."""
+    """Replace the melody's events in [start, end) (quarters); see the module docstring.
+    ``key`` ('F', 'e' = E minor, a :class:`~lstmfuse.theory.Key`): the key the music is in where
+    neither its signature nor its notes say it (``regenerate --key``); None: the signature's, or
+    the key the notes are in where the signature writes another."""
     started = time.perf_counter()
     opts = options or SamplingOptions()
     if not 1 <= variants <= 32:
@@ -447,7 +451,8 @@ def regenerate_span(
         raise UsageError(f"the key signature changes inside the bars to regenerate (in bar {bar_number(melody, until)}); "
                          "choose bars in one key", about="gap")
     heard = in_key_of_span(melody)  # bars under another signature, heard in the gap's key
-    key = passage_key(heard, melody.sharps, melody.mode)  # the models read the key the notes are in
+    # the models read the key the notes are in (or the one the user names)
+    key = passage_key(heard, melody.sharps, melody.mode) if key is None else named_key(key, melody.sharps, melody.mode)
     span = split_span(in_passage_key(heard, key), start, end)
     kept = split_span(melody, start, end) if heard is not melody else span  # the score's own bars around the gap
     rng = np.random.default_rng(opts.seed)
@@ -489,13 +494,15 @@ def regenerate(
     candidates: int = CANDIDATES,
     lookahead_bars: int = LOOKAHEAD_BARS,
     how: str = "draw",
+    key=None,
 ) -> RegenerateResult:
     """Regenerate bars ``start_bar``..``end_bar`` (inclusive, numbered as in the score: a
-    pickup is bar 0) so they continue what comes before and lead into what comes after."""
+    pickup is bar 0) so they continue what comes before and lead into what comes after.
+    ``key``: as for :func:`regenerate_span`."""
     a, b = bar_span(melody, start_bar, end_bar)
     return regenerate_span(
         melody, a, b, genre=genre, weights=weights, options=options, variants=variants,
-        candidates=candidates, lookahead_bars=lookahead_bars, how=how,
+        candidates=candidates, lookahead_bars=lookahead_bars, how=how, key=key,
     )
 
 

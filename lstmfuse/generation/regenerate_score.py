@@ -19,6 +19,7 @@ from ..encoding.events import NoteEvent, frac
 from ..encoding.extract import melody_from_part, with_readable_meters
 from ..errors import UsageError
 from ..io import load
+from ..theory import Key, major_or_minor_key
 from .options import SamplingOptions
 from .regenerate import RegenerateResult, parse_bars, regenerate_span
 from .score_write import _beam, _make, _split, record_settings, show_accidentals
@@ -153,15 +154,17 @@ def regenerate_in_score(
     variants: int = 1,
     candidates: int | None = None,
     source: str = "",
+    key: str | Key | None = None,
 ) -> tuple[RegenerateResult, int, list]:
     """Generate ``variants`` versions of the bars (nothing written): the result, the part's
-    index and the selected measures' numbers."""
+    index and the selected measures' numbers. ``key``: the key the music is in where neither
+    its signature nor its notes say it."""
     part_obj, index = picked_part(score, part)
     measures = select_measures(part_obj, bars)
     start, end = _gap_of(part_obj, measures)
     melody = with_readable_meters(melody_from_part(part_obj, source=source, key_at=start))
     extra = {} if candidates is None else {"candidates": candidates}
-    result = regenerate_span(melody, start, end, genre=genre, weights=weights, options=options, variants=variants, **extra)
+    result = regenerate_span(melody, start, end, genre=genre, weights=weights, options=options, variants=variants, key=key, **extra)
     return result, index, [m.number for m in measures]
 
 
@@ -189,18 +192,23 @@ def regenerate_score(
     force: bool = False,
     tell: Callable[[str], None] | None = None,
     tune: int | None = None,
+    key: str | Key | None = None,
 ) -> list[Path]:
     """Regenerate bars of one part of a score file; one output per variant (OUT-1, OUT-2, ...).
     ``tell`` hears the key the notes are in, where the signature writes another. ``tune``: which
-    tune of an ABC collection (from 1; None: the first, and ``tell`` hears that there are others)."""
+    tune of an ABC collection (from 1; None: the first, and ``tell`` hears that there are others).
+    ``key``: the key the music is in where neither its signature nor its notes say it (``--key F``)."""
     src, target = Path(source), Path(out)
     if tune is not None and tune < 1:
         raise UsageError(f"--tune must be 1 or more (got {tune})", about="tune")
+    if key is not None:
+        key = major_or_minor_key(key)  # a bad key fails before any work
     paths = _prepare_outputs(target, variants, force, False)
     score = load(src, (tune or 1) - 1)
     if tell is not None and tune is None and (note := first_tune_note(src, "regenerating bars of")):
         tell(note)
-    result, index, _ = regenerate_in_score(score, bars=bars, genre=genre, weights=weights, part=part, options=options, variants=variants, source=str(src))
+    result, index, _ = regenerate_in_score(score, bars=bars, genre=genre, weights=weights, part=part, options=options, variants=variants,
+                                         source=str(src), key=key)
     if tell is not None and "key_of_notes" in result.settings:
         tell(result.settings["key_of_notes"]["said"])
     written: list[Path] = []

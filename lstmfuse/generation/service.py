@@ -104,11 +104,13 @@ def continue_in_score(
     part: str | int = 0,
     options: SamplingOptions | None = None,
     source: str = "",
+    key: str | Key | None = None,
 ) -> dict:
-    """Continue a part of an in-memory music21 score (edited in place); returns the settings."""
+    """Continue a part of an in-memory music21 score (edited in place); returns the settings.
+    ``key``: the key the passage is in where neither its signature nor its notes say it."""
     part_obj, index = picked_part(score, part)
     passage = with_readable_meters(melody_from_part(part_obj, source=source, key_at="end"))
-    result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options)
+    result = continue_melody(passage, bars=bars, genre=genre, weights=weights, options=options, key=key)
     added = append_to_part(score, index, result.melodies[0].events, passage.meter, passage.sharps, of_settings(result.settings))
     settings = {**result.settings, "source": source, "part": index + 1, "form": result.plans[0]}
     record_settings(score, settings)

@@ -37,6 +37,7 @@ class Continue(Op):
     weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
                                                    help="Or a fusion: genre=weight,... or -w once per genre."))
     part: str = field(default="", metadata=option("--part", "-p", help="Part number (from 1, as `lstmfuse info` lists the parts) or name; default: the first part with pitched notes."))
+    key: str = field(default="", metadata=option("--key", help="The key every file's music is in where neither its signature nor its notes say it (songs in F written under no signature): F, Bb, e = E minor; each score keeps its signature; default: the signature's, or the key the notes are in."))
 
     def __post_init__(self) -> None:
         if bool(self.genre) == bool(self.weights):
@@ -45,6 +46,10 @@ class Continue(Op):
             raise UsageError(f"bars must be between 1 and 256 (got {self.bars})")
         weights_of(self)
         sampling_of(self)
+        if self.key:
+            from ...theory import major_or_minor_key
+
+            major_or_minor_key(self.key)  # a bad key fails before any file is read
 
     def apply_score(self, score, doc) -> dict[str, Any]:
         from ...generation.service import continue_in_score
@@ -57,11 +62,12 @@ class Continue(Op):
             part=self.part or None,
             options=sampling_of(self),
             source=str(getattr(doc, "path", "")),
+            key=self.key or None,
         )
         doc.touch()
         said = {"bars added": settings["bars_added"], "by": self.genre or self.weights}
         if "key_of_notes" in settings:  # the signature writes another key than the notes: say which was used
-            said["key of the notes"] = settings["key_of_notes"]["name"]
+            said["key (--key)" if settings["key_of_notes"].get("named") else "key of the notes"] = settings["key_of_notes"]["name"]
         if "key_change" in settings:  # continued in the key the passage changed to
             said["key from bar"] = f"{settings['key_change']['bar']}: {settings['key_change']['name']}"
         return said

@@ -37,6 +37,7 @@ class Regenerate(Op):
     weights: str = field(default="", metadata=option("--weights", "-w", metavar="GENRE=W", joined=",",
                                                    help="Or a fusion: genre=weight,... or -w once per genre."))
     part: str = field(default="", metadata=option("--part", "-p", help="Part number (from 1, as `lstmfuse info` lists the parts) or name; default: the first part with pitched notes."))
+    key: str = field(default="", metadata=option("--key", help="The key every file's music is in where neither its signature nor its notes say it (songs in F written under no signature): F, Bb, e = E minor; each score keeps its signature; default: the signature's, or the key the notes are in."))
     candidates: int = field(default=64, metadata=option("--candidates", help="Candidates sampled per file."))
 
     def __post_init__(self) -> None:
@@ -49,6 +50,10 @@ class Regenerate(Op):
             raise UsageError(f"candidates must be between 1 and 1024 (got {self.candidates})")
         weights_of(self)
         sampling_of(self)
+        if self.key:
+            from ...theory import major_or_minor_key
+
+            major_or_minor_key(self.key)  # a bad key fails before any file is read
 
     def apply_score(self, score, doc) -> dict[str, Any]:
         from ...generation.regenerate_score import apply_variant, regenerate_in_score
@@ -57,6 +62,7 @@ class Regenerate(Op):
         result, index, numbers = regenerate_in_score(
             score, bars=self.bars, genre=self.genre or None, weights=weights_of(self), part=self.part or None,
             options=sampling_of(self), candidates=self.candidates, source=source,
+            key=self.key or None,
         )
         dropped = apply_variant(score, index, self.bars, result, 0, source=source.rsplit("/", 1)[-1])
         doc.touch()
