@@ -95,9 +95,9 @@ class SamplingOptions:
     rest_density: float = _control(  # multiplies the odds of a rest
         1.0, "--rest-density", help="Multiply the odds of rests (0: no rests, 2: twice as likely).",
         schema={"type": "number", "minimum": 0, "maximum": 10})
-    end_on_stable: bool = _control(  # last note on a degree the genres' tunes end on (a plan) or the tonic triad (free)
+    end_on_stable: bool = _control(  # last note on a degree of the tonic triad the genres' tunes end on (a plan) or the tonic triad (free)
         True, "--end-on-stable/--free-ending",
-        help="End as the genres' real tunes end, as often as they do: mostly on the tonic, now and then on another degree (folk songs on the 3rd in 13%, Palestrina's parts on the 5th or 3rd in half), the last note as long as theirs; with a layout such as --form AABB always on the tonic, with --form free on the tonic triad. --free-ending: anywhere.", schema={"type": "boolean"})
+        help="End as the genres' real tunes end, as often as they do: mostly on the tonic, now and then on its 3rd or 5th (folk songs on the 3rd in 13%, Palestrina's parts on the 5th or 3rd in half), the last note as long as theirs; never off the tonic triad; with a layout such as --form AABB always on the tonic, with --form free on the tonic triad. --free-ending: anywhere.", schema={"type": "boolean"})
     #: phrase plan: 'auto' (a layout real tunes of the genre use), 'free' (no plan), or an
     #: explicit layout such as 'AABB' or "AA'BA'" (see generation/form.py)
     form: str = _control(
