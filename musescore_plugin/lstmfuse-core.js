@@ -574,6 +574,7 @@ function writeRecorded(ms, range, selection, variant) {
     var written = { range: range, selection: selection, before: before, after: snapshot(ms),
                     passage: { staff: range.staff, voice: range.voice, startTick: range.startTick, endTick: end } };
     selectWritten(ms, written.passage);
+    written.selected = selectionRange(ms);  // what the host made of it (see rememberedRange)
     written.after = snapshot(ms);
     return { ok: true, written: written };
 }
@@ -611,13 +612,19 @@ function replaceVariant(ms, written, variant) {
     return res;
 }
 
-// The range Continue works on: the selection, or (MuseScore 3.2, which cannot select from a
-// plugin) the passage plus the bars written last, while the score is exactly as left then.
+// The range Continue works on: the selection, or the passage plus the bars written last, while
+// the score is exactly as left then and the selection is none (MuseScore 3.2, which cannot
+// select from a plugin) or still the one the plugin made: MuseScore 4.4's selectRange ends the
+// selection at the last written bar's start when that bar ends the score, and Continue again
+// was refused ("the bars after the selection already hold notes"; tests/test_gui_musescore4_saved.py).
 function rememberedRange(ms, written) {
     var r = selectionRange(ms);
-    if (r) return r;
-    if (written && snapshot(ms) === written.after) return written.passage;
-    return null;
+    if (written && snapshot(ms) === written.after && (!r || sameRange(r, written.selected))) return written.passage;
+    return r;
+}
+
+function sameRange(a, b) {
+    return !!a && !!b && a.staff === b.staff && a.voice === b.voice && a.startTick === b.startTick && a.endTick === b.endTick;
 }
 
 // ---------------------------------------------------------------- regenerating bars in place

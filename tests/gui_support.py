@@ -158,6 +158,33 @@ MSCORE4 = Path(os.environ.get("MSCORE4_HOME", "/opt/musescore4")) / "bin" / "msc
 MSCORE4_KIT = B.REPO.parent / "shared" / "musescore4"
 
 
+def to_mscz4(src: Path, dst: Path) -> None:
+    """``src`` (MusicXML) saved by MuseScore 4 itself as ``dst`` (.mscz), with its command-line
+    converter: a score MuseScore 4 saves with Ctrl+S without a dialog, so a test can read back
+    what the plugin wrote (a MusicXML score asks where to save)."""
+    import fcntl
+
+    env = {**B.isolated_env(dst.parent), "QT_QPA_PLATFORM": "offscreen", "TMPDIR": str(dst.parent)}
+    with open(MSCORE4_LOCK, "a") as lock:  # one MuseScore 4 at a time (below)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = subprocess.run([str(MSCORE4), "-o", str(dst), str(src)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and dst.exists(), f"MuseScore 4 could not convert {src}: {done.stderr[-2000:]}"
+
+
+def read_mscz(path: Path) -> dict:
+    """The staves of a .mscz (tests/mscx_reader.py reads the .mscx inside)."""
+    import tempfile
+    import zipfile
+
+    import mscx_reader as R
+
+    with zipfile.ZipFile(path) as z, tempfile.TemporaryDirectory() as tmp:
+        name = next(n for n in z.namelist() if n.endswith(".mscx") and "/" not in n)
+        inner = Path(tmp) / "score.mscx"
+        inner.write_bytes(z.read(name))
+        return R.read(inner)
+
+
 def prepare_musescore4_home(home: Path, *, top_level_entry: bool = True) -> Path:
     """No first-launch wizard; the plugin installed and enabled (config.json, as Home > Plugins
     > Enable writes it). ``top_level_entry``: drop categoryCode from the installed copy, so the
@@ -284,7 +311,8 @@ def start_musescore4(display: Display, home: Path, score: Path, extra_env: dict 
     for attempt in range(1, attempts + 1):
         ms = MuseScore(display, home, score, exe=str(MSCORE4), extra_env=extra_env, tmp_name=f"tmp{attempt}")
         try:
-            wid = ms.wait_window(rf"^{re.escape(score.name)}", timeout=150)
+            # a score MuseScore 4 reads as its own (.mscz) is named without its suffix
+            wid = ms.wait_window(rf"^{re.escape(score.stem if score.suffix == '.mscz' else score.name)}", timeout=150)
             if reasons:
                 warnings.warn(f"MuseScore 4 started at attempt {attempt}; before: {reasons}", stacklevel=2)
             return ms, wid
