@@ -23,6 +23,7 @@ failing flow fails.
 from __future__ import annotations
 
 import os
+import re
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -142,8 +143,6 @@ def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path
     assert new[0][0] == end and sum(length for _, length, _ in new) == 4 * BAR, new
     assert sum(p is not None for _, _, p in new) >= 8, new
     # note for note what the engine continues the file with, in the genre the status line names
-    import re
-
     from lstmfuse.api import continue_passage
     from lstmfuse.generation import SamplingOptions
 
@@ -169,3 +168,96 @@ def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path
     # each Ctrl+Z takes back one whole write: bars and notes
     assert [length for _, length in undone.measures] == [BAR] * 4
     assert [i.key() for i in undone.voices[0]] == [i.key() for i in before.voices[0]]
+
+
+def _write_melody_over_a_bass(path: Path) -> None:
+    """A melody of 4 bars then 4 bars of rests, over a bass line that sounds through all 8."""
+    from music21 import clef, key, meter, note, stream
+
+    melody, bass = stream.Part(), stream.Part()
+    melody.append(meter.TimeSignature("4/4"))
+    melody.append(key.KeySignature(1))
+    for name in "G4 A4 B4 G4 D5 C5 B4 A4 G4 B4 D5 B4 C5 A4 F#4 D4".split():
+        melody.append(note.Note(name, quarterLength=1))
+    for _ in range(4):
+        melody.append(note.Rest(quarterLength=4))
+    bass.append(clef.BassClef())
+    bass.append(meter.TimeSignature("4/4"))
+    bass.append(key.KeySignature(1))
+    for name in "G2 D3 G2 D3 C3 G2 D3 D2".split():
+        bass.append(note.Note(name, quarterLength=4))
+    stream.Score([melody.makeMeasures(), bass.makeMeasures()]).write("musicxml", fp=str(path))
+
+
+FIRST_NOTE = (461, 341)  # the melody's first note (1600x1000 display, 4.4.0 layout)
+
+
+def test_musescore4_writes_into_the_empty_bars_of_one_staff_and_nothing_else(tmp_path):
+    """A melody's bars 1-4 selected with the keyboard (its first note clicked, Shift+Ctrl+Right),
+    over a bass that sounds through bars 1-8. First bars 1-3 are selected and Continue refused:
+    bar 4 holds the user's notes ("already hold notes ... (bar 4)"). Then bars 1-4, Continue:
+    the melody's empty bars 5-8 are filled, no bar is added, the bass and bars 1-4 are item for
+    item as they were; the user's Ctrl+Z and Ctrl+S save the score as it was."""
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    xml, score = home / "duo.musicxml", home / "work.mscz"
+    _write_melody_over_a_bass(xml)
+    G.to_mscz4(xml, score)
+    before = G.read_mscz(score)
+    assert len(before[1].measures) == len(before[2].measures) == 8
+    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    bridge = B.BridgeProcess(home)
+    d = G.Display(home)
+    try:
+        ms, _ = G.start_musescore4(d, home, score)
+    except BaseException:
+        d.close()
+        bridge.stop()
+        raise
+    try:
+        time.sleep(5)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        wid = _open_plugin(d)
+        ms.wait_status(r"Bridge ready", timeout=60)
+        time.sleep(1.0)
+        d.click(*SEED_FIELD, window=wid)
+        d.key("ctrl+a")
+        d.type("2")
+        for bars, expect in ((3, r"^Not written: the bars after the selection already hold notes in staff 1, voice 1 \(bar 4\)"),
+                             (4, r"^wrote ")):
+            d.click(*EMPTY_CANVAS)
+            d.key("Escape")
+            d.click(*FIRST_NOTE)
+            d.key(*["shift+ctrl+Right"] * bars)
+            d.click(*DIALOG_BLANK, window=wid)
+            n = len(ms.statuses())
+            d.key("Return")  # Continue, 4 bars
+            said = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
+            assert re.search(expect, said), said
+            assert "staff 1" in said
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-one-staff-written.png")
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        after = G.read_mscz(score)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+z", pause=1.5)
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        undone = G.read_mscz(score)
+        assert ms.proc.poll() is None
+    finally:
+        ms.close()
+        d.close()
+        bridge.stop()
+
+    end = 4 * R.TICKS_PER_WHOLE  # bars 1-4 of 4/4
+    assert after[1].measures == before[1].measures and after[2].measures == before[2].measures  # no bar added
+    assert [i.key() for i in after[2].voices[0]] == [i.key() for i in before[2].voices[0]]  # the bass
+    assert [i.key() for i in after[1].voices[0] if i.tick < end] == [i.key() for i in before[1].voices[0] if i.tick < end]
+    new = R.sounding([i for i in after[1].voices[0] if i.tick >= end])
+    assert new[0][0] == end and sum(length for _, length, _ in new) == 4, new
+    assert sum(p is not None for _, _, p in new) >= 8, new
+    for staff in (1, 2):
+        assert [i.key() for i in undone[staff].voices[0]] == [i.key() for i in before[staff].voices[0]]
+        assert undone[staff].measures == before[staff].measures
