@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import bridge_support as B
@@ -210,6 +211,56 @@ def prepare_musescore4_home(home: Path, *, top_level_entry: bool = True) -> Path
         qml = plugin_dir / "lstmfuse.qml"
         qml.write_text("".join(line for line in qml.read_text().splitlines(keepends=True) if "categoryCode" not in line))
     return plugin_dir
+
+
+#: the menu bar's Plugins entry and its lstmfuse entry (1600x1000 display, 4.4.0 layout, the
+#: entry at the top level: prepare_musescore4_home)
+PLUGINS_MENU4 = (291, 33)
+PLUGIN_ENTRY4 = (330, 101)
+
+
+def open_plugin4(display: "Display") -> str:
+    """Plugins > lstmfuse in MuseScore 4; the dialog's window. On a busy machine the menu may
+    open after the second click was sent, so a missed entry is tried again (Escape closes
+    whatever menu is open)."""
+    for attempt in range(3):
+        display.click(*PLUGINS_MENU4, pause=1.5 + attempt)
+        display.click(*PLUGIN_ENTRY4)
+        try:
+            return display.wait_window(r"^lstmfuse$", timeout=20)
+        except AssertionError:
+            display.key("Escape")
+    return display.wait_window(r"^lstmfuse$", timeout=10)
+
+
+@contextmanager
+def musescore4_with_plugin(home: Path, score: Path, canvas: tuple[int, int] = (1300, 900)):
+    """A bridge, then MuseScore 4 on ``score`` with everything selected and the lstmfuse dialog
+    open, the bridge ready: yields (display, MuseScore, dialog window, screenshot folder:
+    $LSTMFUSE_GUI_SHOTS or ``home``/shots); all closed afterwards, and MuseScore must still run."""
+    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    bridge = B.BridgeProcess(home)
+    display = Display(home)
+    try:
+        ms, _ = start_musescore4(display, home, score)
+    except BaseException:
+        display.close()
+        bridge.stop()
+        raise
+    try:
+        time.sleep(5)
+        display.click(*canvas)
+        display.key("ctrl+a")
+        wid = open_plugin4(display)
+        ms.wait_status(r"Bridge ready", timeout=60)
+        time.sleep(1.0)
+        yield display, ms, wid, shots
+        assert ms.proc.poll() is None, "MuseScore 4 exited"
+    finally:
+        ms.close()
+        display.close()
+        bridge.stop()
 
 
 #: MuseScore 4 instances find each other over an IPC server whatever TMPDIR says ("IpcSocket::

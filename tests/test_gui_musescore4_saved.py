@@ -22,15 +22,14 @@ failing flow fails.
 
 from __future__ import annotations
 
-import os
 import re
 import time
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-import bridge_support as B
 import gui_support as G
 import mscx_reader as R
 
@@ -38,8 +37,6 @@ pytestmark = pytest.mark.slow
 
 G.require_musescore4()
 
-PLUGINS_MENU = (291, 33)   # as tests/test_gui_musescore4.py: 1600x1000 display, 4.4.0 layout
-PLUGIN_ENTRY = (330, 101)
 EMPTY_CANVAS = (1300, 900)
 SEED_FIELD = (330, 236)    # inside the dialog (Qt 6 metrics)
 DIALOG_BLANK = (250, 570)
@@ -61,16 +58,14 @@ def _write_seven_eight(path: Path) -> None:
     stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
 
 
-def _open_plugin(d: G.Display) -> str:
-    """Plugins > lstmfuse; a missed menu entry is tried again (as tests/test_gui_regenerate_ms4.py)."""
-    for attempt in range(3):
-        d.click(*PLUGINS_MENU, pause=1.5 + attempt)
-        d.click(*PLUGIN_ENTRY)
-        try:
-            return d.wait_window(r"^lstmfuse$", timeout=20)
-        except AssertionError:
-            d.key("Escape")
-    return d.wait_window(r"^lstmfuse$", timeout=10)
+@contextmanager
+def _musescore4_with_plugin(home: Path, score: Path, seed: str):
+    """gui_support.musescore4_with_plugin, the dialog's seed set."""
+    with G.musescore4_with_plugin(home, score, EMPTY_CANVAS) as (d, ms, wid, shots):
+        d.click(*SEED_FIELD, window=wid)
+        d.key("ctrl+a")
+        d.type(seed)
+        yield d, ms, wid, shots
 
 
 def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path):
@@ -81,26 +76,7 @@ def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert [length for _, length in before.measures] == [BAR] * 4
-    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    bridge = B.BridgeProcess(home)
-    d = G.Display(home)
-    try:
-        ms, _ = G.start_musescore4(d, home, score)
-    except BaseException:
-        d.close()
-        bridge.stop()
-        raise
-    try:
-        time.sleep(5)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        wid = _open_plugin(d)
-        ms.wait_status(r"Bridge ready", timeout=60)
-        time.sleep(1.0)
-        d.click(*SEED_FIELD, window=wid)
-        d.key("ctrl+a")
-        d.type("1")
+    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
         d.click(*EMPTY_CANVAS)
         d.key("ctrl+a")
         d.click(*DIALOG_BLANK, window=wid)
@@ -120,7 +96,6 @@ def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path
         d.screenshot(shots / "gui-ms4-7-8-extended.png")
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
         extended = G.read_mscz(score)[1]
-
         d.click(*EMPTY_CANVAS)
         d.key("ctrl+z", pause=1.5)  # the user's own undo, in the score: the second write goes
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
@@ -129,11 +104,6 @@ def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path
         d.key("ctrl+z", pause=1.5)  # and the first
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
         undone = G.read_mscz(score)[1]
-        assert ms.proc.poll() is None
-    finally:
-        ms.close()
-        d.close()
-        bridge.stop()
 
     # the user's bars, item for item; four new bars of 7/8
     end = 4 * BAR * R.TICKS_PER_WHOLE
@@ -205,26 +175,7 @@ def test_musescore4_writes_into_the_empty_bars_of_one_staff_and_nothing_else(tmp
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)
     assert len(before[1].measures) == len(before[2].measures) == 8
-    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    bridge = B.BridgeProcess(home)
-    d = G.Display(home)
-    try:
-        ms, _ = G.start_musescore4(d, home, score)
-    except BaseException:
-        d.close()
-        bridge.stop()
-        raise
-    try:
-        time.sleep(5)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        wid = _open_plugin(d)
-        ms.wait_status(r"Bridge ready", timeout=60)
-        time.sleep(1.0)
-        d.click(*SEED_FIELD, window=wid)
-        d.key("ctrl+a")
-        d.type("2")
+    with _musescore4_with_plugin(home, score, "2") as (d, ms, wid, shots):
         for bars, expect in ((3, r"^Not written: the bars after the selection already hold notes in staff 1, voice 1 \(bar 4\)"),
                              (4, r"^wrote ")):
             d.click(*EMPTY_CANVAS)
@@ -245,11 +196,6 @@ def test_musescore4_writes_into_the_empty_bars_of_one_staff_and_nothing_else(tmp
         d.key("ctrl+z", pause=1.5)
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
         undone = G.read_mscz(score)
-        assert ms.proc.poll() is None
-    finally:
-        ms.close()
-        d.close()
-        bridge.stop()
 
     end = 4 * R.TICKS_PER_WHOLE  # bars 1-4 of 4/4
     assert after[1].measures == before[1].measures and after[2].measures == before[2].measures  # no bar added

@@ -17,10 +17,8 @@ and nothing installed); with the build present, a missing install or a failing f
 
 from __future__ import annotations
 
-import os
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 
@@ -32,8 +30,6 @@ pytestmark = pytest.mark.slow
 
 G.require_musescore4()
 
-PLUGINS_MENU = (291, 33)   # as tests/test_gui_musescore4.py: 1600x1000 display, 4.4.0 layout
-PLUGIN_ENTRY = (330, 101)
 EMPTY_CANVAS = (1300, 900)
 FIRST_NOTE = (466, 341)    # the first note of bar 1
 VARIANTS_FIELD = (220, 236)  # inside the dialog (Qt 6 metrics)
@@ -42,42 +38,13 @@ DIALOG_BLANK = (250, 570)
 REGENERATE_BUTTON = (413, 331)
 
 
-def _open_plugin(d: G.Display) -> str:
-    """Plugins > lstmfuse; on a busy machine the menu may open after the second click was sent,
-    so a missed entry is tried again (Escape closes whatever menu is open)."""
-    for attempt in range(3):
-        d.click(*PLUGINS_MENU, pause=1.5 + attempt)
-        d.click(*PLUGIN_ENTRY)
-        try:
-            return d.wait_window(r"^lstmfuse$", timeout=20)
-        except AssertionError:
-            d.key("Escape")
-    return d.wait_window(r"^lstmfuse$", timeout=10)
-
-
 def test_musescore4_regenerate_bars_3_4(tmp_path):
     home = tmp_path
     G.prepare_musescore4_home(home)
     score = home / "work.mscz"  # MuseScore 4's own format: Ctrl+S saves it in place, and the test reads it back
     G.to_mscz4(B.REPO / "examples" / "oneills-0001.musicxml", score)
     before = G.read_mscz(score)[1]
-    shots = Path(os.environ.get("LSTMFUSE_GUI_SHOTS") or home / "shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    bridge = B.BridgeProcess(home)
-    d = G.Display(home)
-    try:
-        ms, _ = G.start_musescore4(d, home, score)
-    except BaseException:
-        d.close()
-        bridge.stop()
-        raise
-    try:
-        time.sleep(5)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        wid = _open_plugin(d)
-        ms.wait_status(r"Bridge ready", timeout=60)
-        time.sleep(1.0)
+    with G.musescore4_with_plugin(home, score, EMPTY_CANVAS) as (d, ms, wid, shots):
         d.click(*VARIANTS_FIELD, window=wid)
         d.key("ctrl+a")
         d.type("2")
@@ -109,11 +76,6 @@ def test_musescore4_regenerate_bars_3_4(tmp_path):
         ms.wait_status(r"^Undone: the score is as it was before lstmfuse wrote", after=n, timeout=10)
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
         undone = G.read_mscz(score)[1]
-        assert ms.proc.poll() is None
-    finally:
-        ms.close()
-        d.close()
-        bridge.stop()
 
     # read back from the saved file: bars 3-4 hold new notes that fill them, every other bar and
     # the bar count are as they were; the undo gives back the file's notes item for item

@@ -20,12 +20,11 @@ from collections import Counter
 from contextlib import contextmanager
 
 from ..corpora import load_corpus
-from ..corpora.genres import GENRES
 from ..encoding.events import Melody
 from ..generation import continuation
 from ..generation.form import typical_meter_and_key
 from ..generation.options import SamplingOptions
-from .proof_cli import proof_arguments, publish
+from .proof_cli import genres_main
 
 #: bars of a held-out tune kept as the passage, and bars continued
 PASSAGE_BARS = CONTINUED_BARS = 8
@@ -149,11 +148,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = proof_arguments(__doc__, 60, "tunes from nothing, and continued tunes, per genre")
-    ap.add_argument("--genres", default=",".join(GENRES))
-    args = ap.parse_args(argv)
-    report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
-    publish(report, markdown(report), args.out)
+    genres_main(argv, __doc__, run, markdown, 60, "tunes from nothing, and continued tunes, per genre")
 
 if __name__ == "__main__":
     main()

@@ -25,7 +25,6 @@ from collections import Counter
 from contextlib import contextmanager
 
 from ..corpora import load_corpus
-from ..corpora.genres import GENRES
 from ..encoding.events import Melody
 from ..generation import continuation, form
 from ..generation.form import typical_meter_and_key
@@ -33,7 +32,7 @@ from ..generation.options import SamplingOptions
 from ..metrics.form import tonic_pitch_class
 from ..theory import tonic_pc
 from .endings import CONTINUED_BARS, PASSAGE_BARS, held_out
-from .proof_cli import proof_arguments, publish
+from .proof_cli import genres_main
 
 CLASSES = ("tonic", "triad", "off")
 
@@ -168,11 +167,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = proof_arguments(__doc__, 60, "tunes from nothing, and continued tunes, per genre")
-    ap.add_argument("--genres", default=",".join(GENRES))
-    args = ap.parse_args(argv)
-    report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
-    publish(report, markdown(report), args.out)
+    genres_main(argv, __doc__, run, markdown, 60, "tunes from nothing, and continued tunes, per genre")
 
 
 if __name__ == "__main__":

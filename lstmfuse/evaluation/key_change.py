@@ -21,21 +21,17 @@ Run: ``python -m lstmfuse.evaluation.key_change --n 40 -o docs/key_change.json``
 
 from __future__ import annotations
 
-import argparse
-import json
 from contextlib import contextmanager
 from dataclasses import replace
 from fractions import Fraction
-from pathlib import Path
 
 from ..corpora import load_corpus
-from ..corpora.genres import GENRES
 from ..encoding.events import Melody
 from ..generation import continuation
 from ..generation.options import SamplingOptions
-from ..io.atomic import write_bytes_atomic
 from ..theory import fitting_signature, scale_pitch_classes
 from .key_of_notes import true_key
+from .proof_cli import genres_main
 
 #: the bar (1 = the first whole bar) from which the passage is in its new key; bars kept and continued
 CHANGE_BAR, PASSAGE_BARS, CONTINUED_BARS = 7, 8, 8
@@ -169,16 +165,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=40, help="held-out tunes per genre and key change")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--genres", default=",".join(GENRES))
-    ap.add_argument("-o", "--out", type=Path, default=None)
-    args = ap.parse_args(argv)
-    report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
-    print(markdown(report))
-    if args.out:
-        write_bytes_atomic(args.out, json.dumps(report, indent=2).encode(), force=True)
+    genres_main(argv, __doc__, run, markdown, 40, "held-out tunes per genre and key change")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,18 @@ def proof_arguments(doc: str, n: int, n_help: str) -> argparse.ArgumentParser:
     return ap
 
 
+def genres_main(argv: list[str] | None, doc: str, run, markdown, n: int, n_help: str) -> None:
+    """The command line of a proof run per genre: ``--n --seed -o`` and ``--genres a,b`` (every
+    genre by default); ``run(genres, n, seed)`` makes the report, ``markdown(report)`` its tables."""
+    from ..corpora.genres import GENRES
+
+    ap = proof_arguments(doc, n, n_help)
+    ap.add_argument("--genres", default=",".join(GENRES))
+    args = ap.parse_args(argv)
+    report = run([g.strip() for g in args.genres.split(",") if g.strip()], args.n, args.seed)
+    publish(report, markdown(report), args.out)
+
+
 def publish(report: dict, tables: str, out: Path | None) -> None:
     """Print the report's tables; write it as JSON where ``out`` is given."""
     print(tables)
