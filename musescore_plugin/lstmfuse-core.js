@@ -499,6 +499,15 @@ function setSpelling(note, tpc) {
     else { var shift = note.tpc2 - note.tpc1; note.tpc1 = tpc; note.tpc2 = tpc + shift; }
 }
 
+// Where the written notes end: the bridge's end_tick (where they stop sounding). The last op's
+// tick plus its value overshoots inside a tuplet (a triplet half is written as a half, 960
+// ticks, and sounds 640), and MuseScore 4 got a bar of rest appended after the continuation.
+function writtenEnd(variant) {
+    if (variant.end_tick !== undefined && variant.end_tick !== null) return variant.end_tick;
+    var last = variant.write[variant.write.length - 1];
+    return last.tick + fracToTicks(last.value);
+}
+
 // Write one variant of the bridge's answer as ONE undoable command. Returns null or an error.
 function writeVariant(ms, range, selection, variant, inCommand) {
     var score = ms.curScore;
@@ -507,8 +516,7 @@ function writeVariant(ms, range, selection, variant, inCommand) {
     var caps = capabilities(ms);
     var ops = variant.write;
     if (!ops.length) return "the bridge sent nothing to write";
-    var lastOp = ops[ops.length - 1];
-    var endTick = lastOp.tick + fracToTicks(lastOp.value);
+    var endTick = writtenEnd(variant);
     if (!inCommand) startCommand(ms, score, range.original !== undefined ? "lstmfuse regenerate" : null);
     var failure = null;
     try {
@@ -568,9 +576,7 @@ function writeRecorded(ms, range, selection, variant) {
     var before = snapshot(ms);
     var err = writeVariant(ms, range, selection, variant, false);
     if (err !== null) return { ok: false, message: err };
-    var end = range.endTick;
-    var ops = variant.write;
-    if (ops.length) end = ops[ops.length - 1].tick + fracToTicks(ops[ops.length - 1].value);
+    var end = variant.write.length ? writtenEnd(variant) : range.endTick;
     var written = { range: range, selection: selection, before: before, after: snapshot(ms),
                     passage: { staff: range.staff, voice: range.voice, startTick: range.startTick, endTick: end } };
     selectWritten(ms, written.passage);

@@ -207,3 +207,64 @@ def test_musescore4_writes_into_the_empty_bars_of_one_staff_and_nothing_else(tmp
     for staff in (1, 2):
         assert [i.key() for i in undone[staff].voices[0]] == [i.key() for i in before[staff].voices[0]]
         assert undone[staff].measures == before[staff].measures
+
+
+def _write_triplets(path: Path) -> None:
+    """Four bars of 4/4 whose beats are eighth-note triplets and quarters (a triplet run down to
+    the last bar's half note)."""
+    from music21 import key, meter, note, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    bars = [("t", "C5 B4 A4"), ("q", "G4"), ("t", "E4 F4 G4"), ("q", "C5"), ("t", "D5 C5 B4"), ("q", "C5"), ("h", "G4"),
+            ("t", "A4 B4 C5"), ("q", "D5"), ("t", "E5 D5 C5"), ("q", "B4"), ("t", "C5 B4 A4"), ("t", "G4 F4 E4"), ("h", "C4")]
+    for kind, names in bars:
+        for name in names.split():
+            part.append(note.Note(name, quarterLength={"t": Fraction(1, 3), "q": 1, "h": 2}[kind]))
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
+
+
+IRISH_CHIP = (269, 64)  # "Continue with: irish", inside the dialog
+
+
+def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
+    """MuseScore 4 has addTuplet, so the bridge sends tuplets (MuseScore 3.2 cannot write them).
+    A passage of triplets continued by Irish at seed 1: 24 of the 33 new notes lie in triplets,
+    written as tuplets (3:2; the last group, two eighths and a half, 6:4), note for note the
+    engine's continuation, in exactly the 4 bars asked for. The plugin added 5: it measured the written end by the last note's written
+    value, a triplet half (960 ticks) where it sounds 640, and appended a bar of rest."""
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    xml, score = home / "triplets.musicxml", home / "work.mscz"
+    _write_triplets(xml)
+    G.to_mscz4(xml, score)
+    before = G.read_mscz(score)[1]
+    assert len(before.measures) == 4 and sum(i.tuplet == (3, 2) for i in before.voices[0]) == 21
+    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
+        d.click(*IRISH_CHIP, window=wid)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        d.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        d.key("Return")
+        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
+        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-triplets-written.png")
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        after = G.read_mscz(score)[1]
+
+    from lstmfuse.api import continue_passage
+    from lstmfuse.generation import SamplingOptions
+
+    end = 4 * R.TICKS_PER_WHOLE
+    assert len(after.measures) == 8, after.measures  # 4 bars asked for, no more
+    assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
+    added = [i for i in after.voices[0] if i.tick >= end]
+    in_tuplets = [i.tuplet for i in added if i.tuplet is not None]  # 3:2, the last group 6:4 over a half
+    assert len(in_tuplets) == 24 and all(a * 2 == n * 3 for a, n in in_tuplets), [(i.tick, i.tuplet) for i in added]
+    engine = continue_passage(xml, bars=4, genre="irish", options=SamplingOptions(seed=1)).melodies[0]
+    first = engine.events[0].onset
+    expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
+    assert R.sounding(added) == expected
