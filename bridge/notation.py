@@ -204,6 +204,12 @@ def _tuplet(out: Notation, events, i: int, j: int, start: Fraction, bar: Fractio
         normal *= 2
     if actual < 2 or normal < 1:
         raise Unwritable(f"events {i}-{j}: no tuplet ratio")
+    # fewer notes than the ratio counts (two triplet eighths and a triplet half): the smallest
+    # ratio whose values fit, 3:2 and not 6:4, as an engraver writes it; a group of as many
+    # equal notes as the ratio counts keeps it
+    while j - i + 1 != actual and actual % 2 == 0 and normal % 2 == 0 and \
+            is_value(total / (normal // 2)) and all(is_value(events[k][1] * actual / normal) for k in range(i, j + 1)):
+        actual, normal = actual // 2, normal // 2
     base = total / normal
     if not is_value(base):
         raise Unwritable(f"events {i}-{j}: tuplet {actual}:{normal} over {total} has no note value for its unit")

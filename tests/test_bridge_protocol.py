@@ -150,6 +150,12 @@ def test_notate_tuplets_for_35_and_later():
     assert [o.value for o in n.ops[:3]] == [F(1, 8), F(1, 16), F(1, 8)]
     with pytest.raises(Unwritable, match="barline"):
         notate([(F(0), F(3, 4), 60), (F(3, 4), F(1, 6), 62), (F(11, 12), F(1, 6), 64), (F(13, 12), F(1, 6), 65), (F(5, 4), F(3, 4), 60)], F(0), bar, True)
+    # two triplet eighths and a triplet half over a half note: a 3:2 triplet, as an engraver
+    # writes it (it was 6:4, a "6" over three notes; seen in MuseScore 4)
+    mixed = [(F(0), F(1, 12), 60), (F(1, 12), F(1, 12), 62), (F(1, 6), F(1, 3), 64), (F(1, 2), F(1, 2), 65)]
+    n = notate(mixed, F(0), bar, True)
+    assert n.ops[0].tuplet == {"actual": 3, "normal": 2, "total": F(1, 2)}
+    assert [o.value for o in n.ops[:3]] == [F(1, 8), F(1, 8), F(1, 2)]
 
 
 @pytest.mark.slow
