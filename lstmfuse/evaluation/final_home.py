@@ -16,7 +16,7 @@ notes lie off the tonic triad; this asks what those notes are, with no judge of 
   Krumhansl-Kessler classes of the whole tune.
 
 Run: ``python -m lstmfuse.evaluation.final_home --n 60 -o docs/final_home.json`` (after
-``lstmfuse corpus build``; about 6 minutes). docs/form.md, "A tune stops at home".
+``lstmfuse corpus build``; about 2 minutes on 2 cores). docs/form.md, "A tune stops at home".
 """
 
 from __future__ import annotations
