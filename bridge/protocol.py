@@ -166,6 +166,30 @@ def _position(sel: dict, bar_w: Fraction) -> TunePosition | None:
     return TunePosition(int(sel.get("bars_before", 0)), upbeat * 4)
 
 
+def _barlines(sel: dict, bar_pos: Fraction, bar_w: Fraction) -> list[tuple[int, Fraction]]:
+    """(tick, bar position in quarters) from the selection's start and its ``barlines``, in order."""
+    marks = [(int(sel["start_tick"]), bar_pos * 4)]
+    for i, b in enumerate(sel["barlines"]):
+        where = f"selection.barlines[{i}]"
+        pos = parse_fraction(b["bar_pos"], f"{where}.bar_pos")
+        if pos >= bar_w:
+            raise ProtocolError(f"{b['bar_pos']} is not inside a bar of {sel['meter']}", f"{where}.bar_pos")
+        if b["tick"] <= marks[-1][0]:
+            raise ProtocolError("barlines must lie after the selection's start, in order", f"{where}.tick")
+        marks.append((int(b["tick"]), pos * 4))
+    return marks
+
+
+def _bar_pos_at(marks: list[tuple[int, Fraction]], tick: int, bar_q: Fraction) -> Fraction:
+    """The bar position (quarters) of ``tick``: from the last barline at or before it."""
+    start, pos = marks[0]
+    for mark_tick, mark_pos in marks:
+        if mark_tick > tick:
+            break
+        start, pos = mark_tick, mark_pos
+    return (pos + Fraction(tick - start, DIVISION)) % bar_q
+
+
 def parse_request(doc: Any, kind: str) -> Request:
     """Validate a /continue, /fuse or /regenerate body (already JSON-decoded)."""
     check_version(doc)
@@ -219,6 +243,17 @@ def parse_request(doc: Any, kind: str) -> Request:
         # Place the bars from the end: irregular bars inside the selection do not shift the continuation.
         total_q = t * 4
         events = [NoteEvent(e.pitch, e.onset, e.duration, (end_bar_pos * 4 - (total_q - e.onset)) % bar_q, e.spelling) for e in events]
+    if sel.get("barlines") and events:
+        # Before the last barline, each note from the barline before it, as the score bars it: a
+        # strain's short last bar or an overfull bar inside the selection leaves the notes on
+        # their beats (placed from the end alone, every note before such a bar was off its beat:
+        # O'Neill's 5 in MuseScore, 52 of 54 notes). The last bar stays placed from the end, where
+        # the continuation is written.
+        marks = _barlines(sel, bar_pos, bar_w)
+        last = marks[-1][0] if end_bar_pos is not None else None
+        events = [e if last is not None and sel["start_tick"] + int(e.onset * DIVISION) >= last else
+                  NoteEvent(e.pitch, e.onset, e.duration, _bar_pos_at(marks, sel["start_tick"] + int(e.onset * DIVISION), bar_q), e.spelling)
+                  for e in events]
     at_tick = doc["gap"]["start_tick"] if kind == "regenerate" else None
     sharps, mode, key_span = _key_in_force(sel, t, at_tick)
     signatures = [(Fraction(c["tick"] - sel["start_tick"], DIVISION), c["fifths"]) for c in sel["key"].get("changes") or []]

@@ -409,6 +409,7 @@ function readPassage(ms, range) {
     var ce = cursorAt(score, range.staff, 0, range.endTick);
     if (ce.segment && ce.tick === range.endTick) endBarPos = range.endTick - measureStart(ce.measure);
     else if (ce.segment || range.endTick < scoreEndTick(score)) endBarPos = (range.endTick - measureStart(lastMeasure)) % meter.ticks;
+    var barlines = barlinesIn(m0, range.endTick);
     var grid = phraseGrid(score, m0, barPos % meter0.ticks, meter0);
     var toConcert = staffTransposition(ms, score, range.staff, items);
     lastToConcert = toConcert;
@@ -427,8 +428,28 @@ function readPassage(ms, range) {
         meter: meter.num + "/" + meter.den,
         first_bar: measureNumber(score, m0),
         key: keyChanges.length > 1 ? { fifths: key, mode: null, changes: keyChanges } : { fifths: key, mode: null },
+        barlines: barlines,
         events: events
     };
+}
+
+// The barlines after measure m0 up to `endTick`, each with where its bar's first note stands in
+// a bar of the meter: 0 for a full bar, an overfull one or a short one that ends early (a
+// strain's last bar); the length of the bar before for a short bar that completes a short one
+// (the next strain's pickup). The bridge counts every note from the barline before it, so such
+// bars inside a selection leave the notes on their beats (without them it counted from the
+// selection's end, and every note before such a bar was off its beat).
+function barlinesIn(m0, endTick) {
+    var out = [];
+    var prev = m0;
+    for (var m = m0.nextMeasure; m && measureStart(m) < endTick; m = m.nextMeasure) {
+        var full = meterOf(m).ticks;
+        var prevShort = actualTicks(prev) < meterOf(prev).ticks;
+        var completes = prevShort && prev.prevMeasure && actualTicks(m) < full && actualTicks(prev) + actualTicks(m) <= full;
+        out.push({ tick: measureStart(m), bar_pos: ticksToFrac(completes ? actualTicks(prev) : 0) });
+        prev = m;
+    }
+    return out;
 }
 
 function buildRequest(ms, selection, options) {

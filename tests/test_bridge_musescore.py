@@ -489,3 +489,35 @@ def test_a_5_8_song_is_continued_in_its_beat_groups(world):
     over = [(t, d) for t, d, p in new[:-1] if p is not None and any(t < b < t + d * R.TICKS_PER_WHOLE for b in barlines)]
     assert len(new) > 4 and not over, over
     assert report["answer"]["settings"]["beat_groups"] == "2+3"
+
+
+def test_a_strain_with_irregular_bars_is_read_on_its_beats(world):
+    """O'Neill's 5 ("The Fun at Donnybrook", 6/8): a one-eighth upbeat, an overfull bar of six
+    quarters in the source, the strain's short last bar of five eighths, then a bar of rest.
+    The plugin sends the selection's barlines, and the bridge reads every note at the bar
+    position the file gives it (lstmfuse's own reader); counted from the selection's end alone,
+    52 of its 54 notes were off their beats, the upbeat read as a downbeat."""
+    import music21
+
+    from lstmfuse.api import passage_of
+    from lstmfuse.io import load, save
+    from lstmfuse_bridge import PROTOCOL_VERSION
+    from lstmfuse_bridge.protocol import parse_request
+
+    home = world["home"]
+    xml, score = home / "donnybrook.musicxml", home / "donnybrook.mscx"
+    save(load(Path(music21.__file__).parent / "corpus" / "oneills1850" / "0001-0050.abc", 4), xml, force=True)
+    B.convert(home, xml, score)
+    cfg = _cfg(world, "donnybrook", 0, 0, {"genre": _pick("irish"), "bars": 4, "seed": 1})
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    sel = report["selection"]
+    assert sel["meter"] == "6/8" and sel["barlines"], sel.get("barlines")
+    doc = {"protocol": PROTOCOL_VERSION, "client": {"name": "test", "version": "1"}, "selection": sel,
+           "options": {"genre": _pick("irish"), "bars": 4, "seed": 1}}
+    heard = {e.onset: e.bar_pos for e in parse_request(doc, "continue").passage.events if e.pitch is not None}
+    file = {e.onset: e.bar_pos for e in passage_of(load(xml)).events if e.pitch is not None}
+    common = sorted(set(heard) & set(file))
+    assert len(common) >= 50, len(common)  # (3.2.3 sends a tied note as two: those onsets are the file's too)
+    # (the file reader counts on through the overfull bar, 3 being its second downbeat; the
+    # bridge counts each 6/8 bar of it from 0: the same beats)
+    assert [heard[t] % 3 for t in common] == [file[t] % 3 for t in common]

@@ -327,3 +327,29 @@ def test_an_unreadable_value_is_named_by_the_scores_bar_number():
             answer(parse_request(doc, "continue"))
         assert err.value.field == "selection.events"
         assert f"1/10 quarter(s) in {named} cannot be encoded" in err.value.message
+
+
+def test_barlines_keep_the_notes_on_their_beats_across_an_irregular_bar():
+    """A 6/8 strain as a score bars it: a one-eighth pickup, a full bar, the strain's short last
+    bar of five eighths, a full bar. Placed from the selection's end alone, the notes before the
+    short bar were an eighth off their beats (the pickup read as a downbeat; O'Neill's 5 in
+    MuseScore: 52 of 54 notes). With the barlines the plugin sends, each note is counted from
+    the barline before it."""
+    eighth = "1/8"
+    events = [{"duration": eighth, "rest": False, "pitch": 62}]
+    events += [{"duration": eighth, "rest": False, "pitch": 67 + k % 3} for k in range(6)]  # bar 1
+    events += [{"duration": eighth, "rest": False, "pitch": 71 - k} for k in range(5)]      # the 5/8 bar
+    events += [{"duration": eighth, "rest": False, "pitch": 67 + k % 2} for k in range(6)]  # bar 3
+    sel = {**copy.deepcopy(BASE["selection"]), "meter": "6/8", "bar_pos": "5/8", "end_bar_pos": "0", "start_tick": 0,
+           "events": events, "key": {"fifths": 1, "mode": None}}
+    sel.pop("bars_before", None), sel.pop("upbeat", None)
+    quarters = [F(5, 2)] + [F(k, 2) for k in range(6)] + [F(k, 2) for k in range(5)] + [F(k, 2) for k in range(6)]
+    from_end = parse_request({**copy.deepcopy(BASE), "selection": sel}, "continue")
+    assert [e.bar_pos for e in from_end.passage.events][:12] != quarters[:12]  # the old reading, kept without barlines
+    barred = {**sel, "barlines": [{"tick": 240, "bar_pos": "0"}, {"tick": 1680, "bar_pos": "0"}, {"tick": 2880, "bar_pos": "0"}]}
+    r = parse_request({**copy.deepcopy(BASE), "selection": barred}, "continue")
+    assert [e.bar_pos for e in r.passage.events] == quarters
+    with pytest.raises(ProtocolError, match="in order"):
+        parse_request({**copy.deepcopy(BASE), "selection": {**sel, "barlines": [{"tick": 240, "bar_pos": "0"}, {"tick": 240, "bar_pos": "0"}]}}, "continue")
+    with pytest.raises(ProtocolError, match="not inside a bar"):
+        parse_request({**copy.deepcopy(BASE), "selection": {**sel, "barlines": [{"tick": 240, "bar_pos": "3/4"}]}}, "continue")
