@@ -180,14 +180,19 @@ def _barlines(sel: dict, bar_pos: Fraction, bar_w: Fraction) -> list[tuple[int, 
     return marks
 
 
-def _bar_pos_at(marks: list[tuple[int, Fraction]], tick: int, bar_q: Fraction) -> Fraction:
-    """The bar position (quarters) of ``tick``: from the last barline at or before it."""
+def _bar_pos_at(marks: list[tuple[int, Fraction]], tick: int) -> Fraction:
+    """The bar position (quarters) of ``tick``: its distance from the last barline at or before
+    it, as a file's reader counts it (music21's offset in its measure). In a bar longer than the
+    meter's (an overfull bar, a bar of another meter) it runs past the meter's bar: the engine reads
+    the bar's rhythm as the file's bar, so that MuseScore and ``lstmfuse continue`` continue
+    the same score alike (taken modulo the meter, O'Neill's 5 parted from the file's at its
+    second new note)."""
     start, pos = marks[0]
     for mark_tick, mark_pos in marks:
         if mark_tick > tick:
             break
         start, pos = mark_tick, mark_pos
-    return (pos + Fraction(tick - start, DIVISION)) % bar_q
+    return pos + Fraction(tick - start, DIVISION)
 
 
 def parse_request(doc: Any, kind: str) -> Request:
@@ -252,7 +257,7 @@ def parse_request(doc: Any, kind: str) -> Request:
         marks = _barlines(sel, bar_pos, bar_w)
         last = marks[-1][0] if end_bar_pos is not None else None
         events = [e if last is not None and sel["start_tick"] + int(e.onset * DIVISION) >= last else
-                  NoteEvent(e.pitch, e.onset, e.duration, _bar_pos_at(marks, sel["start_tick"] + int(e.onset * DIVISION), bar_q), e.spelling)
+                  NoteEvent(e.pitch, e.onset, e.duration, _bar_pos_at(marks, sel["start_tick"] + int(e.onset * DIVISION)), e.spelling)
                   for e in events]
     at_tick = doc["gap"]["start_tick"] if kind == "regenerate" else None
     sharps, mode, key_span = _key_in_force(sel, t, at_tick)

@@ -518,6 +518,8 @@ def test_a_strain_with_irregular_bars_is_read_on_its_beats(world):
     file = {e.onset: e.bar_pos for e in passage_of(load(xml)).events if e.pitch is not None}
     common = sorted(set(heard) & set(file))
     assert len(common) >= 50, len(common)  # (3.2.3 sends a tied note as two: those onsets are the file's too)
-    # (the file reader counts on through the overfull bar, 3 being its second downbeat; the
-    # bridge counts each 6/8 bar of it from 0: the same beats)
-    assert [heard[t] % 3 for t in common] == [file[t] % 3 for t in common]
+    # each note at the file's own bar position, through the overfull bar too (its second half
+    # from 3 quarters, as music21 counts it: taken modulo the meter, the engine read that bar's
+    # rhythm as two bars, and MuseScore 4's continuation parted from the file's at its second note)
+    assert [heard[t] for t in common] == [file[t] for t in common]
+    assert max(file.values()) > 3  # the overfull bar is in the selection

@@ -353,3 +353,19 @@ def test_barlines_keep_the_notes_on_their_beats_across_an_irregular_bar():
         parse_request({**copy.deepcopy(BASE), "selection": {**sel, "barlines": [{"tick": 240, "bar_pos": "0"}, {"tick": 240, "bar_pos": "0"}]}}, "continue")
     with pytest.raises(ProtocolError, match="not inside a bar"):
         parse_request({**copy.deepcopy(BASE), "selection": {**sel, "barlines": [{"tick": 240, "bar_pos": "3/4"}]}}, "continue")
+
+
+def test_an_overfull_bar_is_counted_on_from_its_barline_as_the_file_reader_counts_it():
+    """A 6/8 selection whose middle bar holds twelve eighths (an overfull bar, O'Neill's 5): its
+    notes lie 0 to 11/2 quarters from its barline, as music21 reads the file. Taken modulo the
+    meter, its second half read as a bar of its own, the engine took that bar's rhythm up apart
+    from the file's, and MuseScore's continuation parted from ``lstmfuse continue``'s."""
+    eighth = "1/8"
+    events = [{"duration": eighth, "rest": False, "pitch": 67 + k % 3} for k in range(6 + 12 + 6)]
+    sel = {**copy.deepcopy(BASE["selection"]), "meter": "6/8", "bar_pos": "0", "end_bar_pos": "0", "start_tick": 0,
+           "events": events, "key": {"fifths": 1, "mode": None},
+           "barlines": [{"tick": 1440, "bar_pos": "0"}, {"tick": 4320, "bar_pos": "0"}]}
+    sel.pop("bars_before", None), sel.pop("upbeat", None)
+    r = parse_request({**copy.deepcopy(BASE), "selection": sel}, "continue")
+    halves = [F(k, 2) for k in range(6)]
+    assert [e.bar_pos for e in r.passage.events] == halves + [F(k, 2) for k in range(12)] + halves

@@ -268,3 +268,49 @@ def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     first = engine.events[0].onset
     expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
     assert R.sounding(added) == expected
+
+
+def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_continued(tmp_path):
+    """O'Neill's 5 ("The Fun at Donnybrook", 6/8, G minor): a one-eighth upbeat, an overfull bar
+    of six quarters, the strain's short bar of five eighths, a bar of rest. Continued by Irish at
+    seed 1 in MuseScore 4, the new bars are note for note what ``lstmfuse continue`` writes
+    after the same file at that seed. They parted twice: read from the selection's end, every
+    note before the short bar was off its beat (fixed by the barlines the plugin sends); then,
+    counted modulo the meter, the overfull bar's second half was read as a bar of its own where
+    the file's reader counts on through it, and the engine, which takes the user's bar rhythms
+    up, parted at the second new note (an eighth F for two sixteenths F, E-flat)."""
+    import music21
+
+    from lstmfuse.api import continue_passage
+    from lstmfuse.generation import SamplingOptions
+    from lstmfuse.io import load, save
+
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    xml, score = home / "donnybrook.musicxml", home / "work.mscz"
+    save(load(Path(music21.__file__).parent / "corpus" / "oneills1850" / "0001-0050.abc", 4), xml, force=True)
+    G.to_mscz4(xml, score)
+    before = G.read_mscz(score)[1]
+    lengths = [length for _, length in before.measures]
+    assert lengths[0] == Fraction(1, 8) and Fraction(3, 2) in lengths and Fraction(5, 8) in lengths, lengths
+    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
+        d.click(*IRISH_CHIP, window=wid)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        d.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        d.key("Return")
+        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
+        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-donnybrook-written.png")
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        after = G.read_mscz(score)[1]
+
+    end = before.measures[-1][0] + int(before.measures[-1][1] * R.TICKS_PER_WHOLE)
+    assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
+    assert [length for _, length in after.measures] == lengths + [Fraction(3, 4)] * 4
+    engine = continue_passage(xml, bars=4, genre="irish", options=SamplingOptions(seed=1)).melodies[0]
+    first = engine.events[0].onset
+    expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
+    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == expected
