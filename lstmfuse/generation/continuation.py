@@ -27,7 +27,7 @@ from . import beat_groups
 from .engine import Context, Guide, generate
 from .engine import prime as engine_prime
 from .motifs import OWN_FIGURE_BONUS, Motifs
-from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, keeps_barlines, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level
+from .form import PHRASE_BARS, FormPlan, PassageForm, TunePosition, choose_plan, closing_in, draw_pickup, ends_as, free_plan, genre_approach, genre_approach2, genre_final_offset, genre_limits, genre_register, holds_beats, keeps_barlines, never_upbeat, passage_form, register_base, with_template_feel, draw_tune_level, genre_first_offset
 from .fusion_share import fusion_share
 from .options import SamplingOptions
 from .passage_key import PassageKey, in_passage_key, named_key, passage_key
@@ -313,6 +313,9 @@ def continue_melody(
             # blend: one genre's level pulled the other's half-phrases out of their register
             # (at w = .5 P(B) 0.41 -> 0.37, 0.22 -> 0.19, 0.34 -> 0.30), so its first phrase sets it
             ctx.register_base = draw_tune_level(form_genre, np.random.default_rng([opts.seed, 7]), sharps)
+            first = genre_first_offset(form_genre)
+            if ctx.register_base is not None and first is not None:  # and begins where they begin
+                ctx.first_target = ctx.register_base + first
         ctx.final_offset = genre_final_offset(w)
         ctx.approach, ctx.approach_genre = genre_approach(w), max(sorted(w), key=w.get)
         ctx.approach2 = genre_approach2(w)

@@ -96,6 +96,8 @@ class Context:
     approach_genre: str | None = None
     #: nats per move from the note two before the last onto the last (form.genre_approach2)
     approach2: np.ndarray | None = None
+    #: where a tune from nothing's first note lies (normalised MIDI, _first_pull); None: the models' choice
+    first_target: float | None = None
 
 
 @dataclass
@@ -219,6 +221,22 @@ def _register_pull(scores: np.ndarray, row: RowState, target: float) -> None:
     level = row.seg_pitch_sum / row.seg_pitch_n
     gap = max(-1.0, min(1.0, (target - level) / REGISTER_SCALE))
     scores[_PITCH_TOKENS] += REGISTER_PULL * gap * (_PITCH_MIDI - level) / REGISTER_SCALE
+
+
+#: nats the first note of a tune from nothing loses per REGISTER_SCALE semitones from where the
+#: genre's real tunes begin (see _first_pull)
+FIRST_PULL = 1.0
+
+
+def _first_pull(scores: np.ndarray, target: float) -> None:
+    """The first note of a tune from nothing (its upbeat's, if it has one) lies near ``target``:
+    the tune's drawn level plus where the genre's real tunes begin against their mean
+    (form.json 'first_offset': folk -3.8, Irish -3.1, Scottish -2.1, Bach -1.6, Palestrina
+    -0.7). The register pull waits for a phrase's first notes (``REGISTER_AFTER``), and the
+    models, which learnt their first notes in the normalised key, began a tune in C (where real
+    folk songs lie low) around C5-E5 and slid down to its level over 16 bars; docs/form.md,
+    "The first note"."""
+    scores[_PITCH_TOKENS] -= FIRST_PULL * np.abs(_PITCH_MIDI - target) / REGISTER_SCALE
 
 
 #: nats a pitch in the tune's last bar loses per REGISTER_SCALE semitones above where real tunes
@@ -753,6 +771,8 @@ def generate(
                     ctx.motifs.pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before)
                 elif row.own_motifs is not None:
                     row.own_motifs.own_pitch_bonus(scores[b], row.last_interval, row.last_pitch, row.interval_before, ctx.own_figure_bonus)
+                if ctx.first_target is not None and row.last_pitch is None:  # the tune's first note
+                    _first_pull(scores[b], ctx.first_target)
                 closing = ctx.final_offset is not None and row.register_base is not None and row.seg == len(row.plan.segments) - 1 and row.seg_left <= max(bar, CLOSING_QUARTERS * _QUARTER_TICKS)
                 if closing:  # the tune's last bar comes home to where real tunes end
                     _closing_pull(scores[b], row.register_base + ctx.final_offset, targets, ctx.low, ctx.high)

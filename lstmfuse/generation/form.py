@@ -311,6 +311,16 @@ def genre_final_offset(weights: dict[str, float]) -> float | None:
     return None if value is None else float(value)
 
 
+def genre_first_offset(genre: str) -> float | None:
+    """Where the genre's real tunes begin against their mean pitch (semitones, form.json
+    'first_offset', the training split; an upbeat's first note counts): most begin below it, on
+    the tonic or the 5th below, and rise. None without reference data (an older form.json)."""
+    if not has_layouts(genre):
+        return None
+    value = form_reference(genre).get("first_offset")
+    return None if value is None else float(value)
+
+
 def genre_approach(weights: dict[str, float]) -> np.ndarray | None:
     """Nats per move onto the tune's last note (-APPROACH_SPAN..APPROACH_SPAN semitones, the last
     note less the one before): the log-probability of that move among the weighted genres' real

@@ -78,6 +78,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     tonic_endings: list[float] = []
     final_degrees: list[int] = []
     final_drops: list[float] = []  # the last note against the tune's mean pitch (semitones)
+    first_rises: list[float] = []  # the first note (an upbeat's too) against the tune's mean pitch
     # the move onto the last note (semitones, -12..12; wider ones counted at the edge)
     approach = np.zeros(2 * APPROACH_SPAN + 1, int)
     keys: Counter = Counter()
@@ -151,6 +152,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             tonic_endings.append(end["ends_on_tonic"])
             final_degrees.append((m.notes[-1].pitch - tonic_pitch_class(m)) % 12)
             final_drops.append(m.notes[-1].pitch - float(np.mean([e.pitch for e in m.notes])))
+            first_rises.append(m.notes[0].pitch - float(np.mean([e.pitch for e in m.notes])))
             if len(m.notes) >= 2:
                 approach[int(np.clip(m.notes[-1].pitch - m.notes[-2].pitch, -APPROACH_SPAN, APPROACH_SPAN)) + APPROACH_SPAN] += 1
     rng = np.random.default_rng(seed)
@@ -193,7 +195,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
     # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
     penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "beat_spanning": beat_spanning, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "beat_spanning": beat_spanning, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "first_offset": round(float(np.mean(first_rises)), 2) if first_rises else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
