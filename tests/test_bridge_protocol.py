@@ -369,3 +369,20 @@ def test_an_overfull_bar_is_counted_on_from_its_barline_as_the_file_reader_count
     r = parse_request({**copy.deepcopy(BASE), "selection": sel}, "continue")
     halves = [F(k, 2) for k in range(6)]
     assert [e.bar_pos for e in r.passage.events] == halves + [F(k, 2) for k in range(12)] + halves
+
+
+def test_a_selection_of_empty_bars_is_followed_by_a_new_tune_from_their_end():
+    """A blank score's empty bars, selected: the plugin sends them as rests. The answer is a
+    tune from nothing written from the barline after them (tick 3840 after two bars of 4/4),
+    without an upbeat, in the selection's key; the settings say it follows rests."""
+    from lstmfuse_bridge.service import answer
+
+    sel = {**copy.deepcopy(BASE["selection"]), "key": {"fifths": 0, "mode": None},
+           "events": [{"rest": True, "duration": "1"}, {"rest": True, "duration": "1"}], "end_bar_pos": "0"}
+    body = answer(parse_request({**copy.deepcopy(BASE), "selection": sel, "options": {"genre": "folk", "bars": 4, "seed": 1}}, "continue"))
+    assert body["settings"]["after_rests"] == "8" and "pickup_quarters" not in body["settings"]
+    v = body["variants"][0]
+    notes = [e for e in v["events"] if not e["rest"]]
+    assert v["events"][0]["tick"] == 3840 and not v["events"][0]["rest"], v["events"][:2]
+    assert len(notes) >= 8 and all(e["tick"] >= 3840 for e in v["events"])
+    assert sum(F(e["duration"]) for e in v["events"]) == 4  # four bars of 4/4, no more

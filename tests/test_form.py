@@ -896,6 +896,32 @@ def test_a_tune_from_nothing_in_c_begins_below_its_level_and_does_not_slide_down
     assert slide > -1.0, slide
 
 
+def test_bars_of_rest_are_followed_by_a_new_tune_in_their_meter_and_key():
+    """A blank score's empty bars selected in MuseScore reach the engine as a passage of rests.
+    Continued as a passage, the tune began wherever the models happened to (folk in C, seed 1:
+    E3 E3 E3 for 2 bars, B4 for 4) and lay high: 8 bars after 2 bars of rest, seeds 0-29, mean
+    pitch 69.5 against 63.1 for the training songs in C, the first note 0.2 below the mean. It
+    is a tune from nothing now, on the barline after the rests, without an upbeat: its level
+    drawn from real songs in C, its first note where theirs begin (64.2, -1.25)."""
+    rests = Melody([NoteEvent(None, F(0), F(4), F(0)), NoteEvent(None, F(4), F(4), F(0))], meter="4/4", sharps=0)
+    firsts, levels = [], []
+    for s in range(30):
+        result = continue_melody(rests, bars=8, genre="folk", options=SamplingOptions(seed=s))
+        m = result.melodies[0]
+        assert m.events[0].onset == 8 and m.events[0].bar_pos == 0 and m.events[-1].end == 8 + 8 * 4
+        assert result.settings["after_rests"] == "8" and "pickup_quarters" not in result.settings
+        mean = np.mean([e.pitch for e in m.notes])
+        firsts.append(m.notes[0].pitch - mean)
+        levels.append(mean)
+    real = [level for key, level in form_reference("folk")["written"]["levels"] if key == 0]
+    assert np.mean(firsts) < -1.0, np.mean(firsts)
+    assert abs(np.mean(levels) - np.mean(real)) < 2.0, (np.mean(levels), np.mean(real))
+    # rests that end inside a bar are read as before: the continuation completes that bar
+    short = Melody([NoteEvent(None, F(0), F(6), F(0))], meter="4/4", sharps=0)
+    result = continue_melody(short, bars=2, genre="folk", options=SamplingOptions(seed=1))
+    assert "after_rests" not in result.settings and result.melodies[0].events[-1].end == 16
+
+
 def test_a_tune_comes_home_to_the_octave_real_tunes_end_in(monkeypatch):
     """Real Irish tunes end 3.2 semitones below their mean pitch (form.json 'final_offset'); the
     register pull of a plan's last half bar aims there. The mean of 128 tunes (seeds 0-3) has a
@@ -1954,3 +1980,32 @@ def test_a_last_phrase_that_would_repeat_a_short_close_writes_its_own_ending(gen
     assert last["relation"] == "varied"
     final = r.melodies[0].notes[-1]
     assert to_ticks(r.melodies[0].end - final.onset) >= last["end_ticks"] >= to_ticks(F(1))
+
+
+def test_continue_on_a_part_of_rests_says_it_writes_a_new_tune(tmp_path):
+    """``lstmfuse continue`` on a file whose part holds only rests says in one line that the new
+    bars are a tune from nothing, and writes them after the rests."""
+    from music21 import key, meter, note, stream
+
+    from test_io_cli_errors import run_cli
+
+    from lstmfuse.api import passage_of
+    from lstmfuse.io import load
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("3/4"))
+    part.append(key.KeySignature(-1))
+    for _ in range(2):
+        part.append(note.Rest(quarterLength=3))
+    src, out = tmp_path / "rests.musicxml", tmp_path / "out.musicxml"
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(src))
+    proc = run_cli("continue", str(src), "-g", "folk", "--bars", "4", "--seed", "1", "-o", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "the part holds only rests: the new bars are a tune from nothing after them" in said, said
+    m = passage_of(load(out))
+    assert m.meter == "3/4" and m.sharps == -1
+    new = [e for e in m.events if e.onset >= 6]
+    assert all(e.pitch is None for e in m.events if e.onset < 6)  # the user's rests, as they were
+    assert new[0].onset == 6 and new[0].bar_pos == 0 and len([e for e in new if e.pitch is not None]) >= 6
+    assert m.events[-1].end == 6 + 4 * 3

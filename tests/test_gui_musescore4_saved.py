@@ -314,3 +314,50 @@ def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_contin
     first = engine.events[0].onset
     expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
     assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == expected
+
+
+def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_path):
+    """A blank score (4 empty bars of 4/4 in C), everything selected, Continue with Irish at
+    seed 1: 4 new bars after the empty ones, a tune from nothing (the bridge reads the rests as
+    nothing to continue, 2026-12-04), note for note what the engine writes after 4 bars of rest
+    at that seed, starting on the first new barline; the empty bars stay empty."""
+    from music21 import key, meter, note, stream
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.generation import SamplingOptions, continue_melody
+
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    xml, score = home / "blank.musicxml", home / "work.mscz"
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for _ in range(4):
+        part.append(note.Rest(quarterLength=4))
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(xml))
+    G.to_mscz4(xml, score)
+    before = G.read_mscz(score)[1]
+    assert len(before.measures) == 4 and all(i.pitch is None for i in before.voices[0])
+    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
+        d.click(*IRISH_CHIP, window=wid)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        d.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        d.key("Return")
+        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
+        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
+        time.sleep(1.0)
+        d.screenshot(shots / "gui-ms4-blank-score-written.png")
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        after = G.read_mscz(score)[1]
+
+    end = 4 * R.TICKS_PER_WHOLE
+    assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
+    assert len(after.measures) == 8, after.measures
+    rests = Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(4)], meter="4/4", sharps=0)
+    result = continue_melody(rests, bars=4, genre="irish", options=SamplingOptions(seed=1))
+    engine = result.melodies[0]
+    assert result.settings["after_rests"] == "16" and engine.events[0].onset == 16 and engine.events[0].pitch is not None
+    expected = R.merge([(end + int((e.onset - 16) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
+    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == expected

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..encoding import vocab as V
-from ..encoding.events import Melody, NoteEvent, bar_number, meter_bar_length
+from ..encoding.events import Melody, NoteEvent, bar_number, meter_at, meter_bar_length
 from ..encoding.structure import StructureTracker, features, tracker_for
 from ..encoding.tokens import Unrepresentable, encode, in_key_of_span, normalising_shift, unrepresentable
 from ..errors import UsageError
@@ -194,6 +194,19 @@ def _to_user_key(events: list[NoteEvent], start: Fraction, sharps: int, shift: i
     return out
 
 
+def _silence(passage: Melody | None) -> Melody | None:
+    """A passage of rests only that ends on a barline (a blank score's empty bars selected in
+    MuseScore), else None. There is nothing in it to continue: the new bars are a tune from
+    nothing in its meter and key, starting on that barline without an upbeat (before
+    2026-12-04 the models read the rests as a passage, and the tune began wherever they happened
+    to: folk in C at seed 1 on E3 repeated, at another length on B4)."""
+    if passage is None or not passage.events or passage.notes:
+        return None
+    last = passage.events[-1]
+    bar = meter_bar_length(meter_at(passage, last.onset))
+    return passage if (last.bar_pos + last.duration) % bar == 0 else None
+
+
 def _check_bars(bars: int, variants: int) -> None:
     for name, value in (("bars", bars), ("variants", variants)):
         if not isinstance(value, int) or isinstance(value, bool):
@@ -248,6 +261,9 @@ def continue_melody(
     if mode is not None and mode not in ("major", "minor"):
         raise UsageError(f"mode must be 'major' or 'minor' (got {mode!r})")
     known = genre_names()
+    silence = _silence(passage)
+    if silence is not None:  # rests only, to a barline: a new tune after them, in their meter and key
+        meter, sharps, mode, passage = meter or silence.meter, silence.sharps if sharps is None else sharps, mode or silence.mode, None
     meter = meter or (passage.meter if passage else "4/4")
     meter_bar_length(meter)  # validates
     sharps = passage.sharps if passage is not None and sharps is None else (sharps or 0)
@@ -284,13 +300,15 @@ def continue_melody(
         # weights were typed in decided whether a Palestrina + Scottish tune had an upbeat.)
         form_genre = _draw_genre(w, rng)
         pickup, short_end = draw_pickup(form_genre, meter, to_ticks(meter_bar_length(meter)), rng)
+        if silence is not None:  # the rests are the user's: the tune starts on the barline after them
+            pickup, short_end = 0, False
         if pickup:
             ctx.bar_pos = meter_bar_length(meter) - from_ticks(pickup)
             if not short_end:  # the upbeat and then whole bars
                 ctx.budget += from_ticks(pickup)
     prime = _prime_tokens(passage, meter, shift, ctx.budget, ctx.bar_pos)
     ctx.tracker = prime.tracker
-    start = passage.end if passage is not None and passage.events else Fraction(0)
+    start = passage.end if passage is not None and passage.events else silence.end if silence is not None else Fraction(0)
     if position is None:  # the passage begins a phrase, with the upbeat it begins with
         from ..metrics.form import upbeat
 
@@ -340,6 +358,8 @@ def continue_melody(
         "variants": variants,
         "sampling": opts.to_dict(),
     }
+    if silence is not None:
+        settings["after_rests"] = str(silence.end)
     if key.from_notes:  # the key the notes are in, where the signature says another
         settings["key_of_notes"] = key.settings(written)
     elif as_written is not None and as_written.signatures and as_written.key_span[0] > 0:  # a passage that changes key

@@ -153,6 +153,8 @@ def continue_score(
     for said in ("key_of_notes", "key_change"):
         if tell is not None and said in result.settings:
             tell(result.settings[said]["said"])
+    if tell is not None and "after_rests" in result.settings:
+        tell("the part holds only rests: the new bars are a tune from nothing after them, in its meter and key")
     written: list[Path] = []
     for v, (melody, plan, path) in enumerate(zip(result.melodies, result.plans, paths)):
         def edit(copy, melody=melody, plan=plan) -> None:
