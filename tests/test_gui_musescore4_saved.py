@@ -228,6 +228,30 @@ def _write_triplets(path: Path) -> None:
 IRISH_CHIP = (269, 64)  # "Continue with: irish", inside the dialog
 
 
+def _continue_all_with_irish(home: Path, score: Path, shot: str):
+    """Seed 1, the irish chip, Ctrl+A in the score, Continue; the status line says it wrote (Irish,
+    seed 1); a screenshot ``shot``; Ctrl+S. Returns (status line, the saved score's staff 1)."""
+    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
+        d.click(*IRISH_CHIP, window=wid)
+        d.click(*EMPTY_CANVAS)
+        d.key("ctrl+a")
+        d.click(*DIALOG_BLANK, window=wid)
+        n = len(ms.statuses())
+        d.key("Return")
+        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
+        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
+        time.sleep(1.0)
+        d.screenshot(shots / shot)
+        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
+        return written, G.read_mscz(score)[1]
+
+
+def _as_written(events, end: int, first: Fraction):
+    """The engine's events (quarters, the first new one at ``first``) as the score's sounding
+    items from tick ``end`` (mscx_reader.merge)."""
+    return R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in events])
+
+
 def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     """MuseScore 4 has addTuplet, so the bridge sends tuplets (MuseScore 3.2 cannot write them).
     A passage of triplets continued by Irish at seed 1: 24 of the 33 new notes lie in triplets,
@@ -241,19 +265,7 @@ def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert len(before.measures) == 4 and sum(i.tuplet == (3, 2) for i in before.voices[0]) == 21
-    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
-        d.click(*IRISH_CHIP, window=wid)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        d.click(*DIALOG_BLANK, window=wid)
-        n = len(ms.statuses())
-        d.key("Return")
-        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
-        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
-        time.sleep(1.0)
-        d.screenshot(shots / "gui-ms4-triplets-written.png")
-        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
-        after = G.read_mscz(score)[1]
+    _, after = _continue_all_with_irish(home, score, "gui-ms4-triplets-written.png")
 
     from lstmfuse.api import continue_passage
     from lstmfuse.generation import SamplingOptions
@@ -266,8 +278,7 @@ def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     assert len(in_tuplets) == 24 and set(in_tuplets) == {(3, 2)}, [(i.tick, i.tuplet) for i in added]
     engine = continue_passage(xml, bars=4, genre="irish", options=SamplingOptions(seed=1)).melodies[0]
     first = engine.events[0].onset
-    expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
-    assert R.sounding(added) == expected
+    assert R.sounding(added) == _as_written(engine.events, end, first)
 
 
 def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_continued(tmp_path):
@@ -293,27 +304,14 @@ def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_contin
     before = G.read_mscz(score)[1]
     lengths = [length for _, length in before.measures]
     assert lengths[0] == Fraction(1, 8) and Fraction(3, 2) in lengths and Fraction(5, 8) in lengths, lengths
-    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
-        d.click(*IRISH_CHIP, window=wid)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        d.click(*DIALOG_BLANK, window=wid)
-        n = len(ms.statuses())
-        d.key("Return")
-        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
-        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
-        time.sleep(1.0)
-        d.screenshot(shots / "gui-ms4-donnybrook-written.png")
-        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
-        after = G.read_mscz(score)[1]
+    _, after = _continue_all_with_irish(home, score, "gui-ms4-donnybrook-written.png")
 
     end = before.measures[-1][0] + int(before.measures[-1][1] * R.TICKS_PER_WHOLE)
     assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
     assert [length for _, length in after.measures] == lengths + [Fraction(3, 4)] * 4
     engine = continue_passage(xml, bars=4, genre="irish", options=SamplingOptions(seed=1)).melodies[0]
     first = engine.events[0].onset
-    expected = R.merge([(end + int((e.onset - first) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
-    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == expected
+    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == _as_written(engine.events, end, first)
 
 
 def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_path):
@@ -338,19 +336,7 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert len(before.measures) == 4 and all(i.pitch is None for i in before.voices[0])
-    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
-        d.click(*IRISH_CHIP, window=wid)
-        d.click(*EMPTY_CANVAS)
-        d.key("ctrl+a")
-        d.click(*DIALOG_BLANK, window=wid)
-        n = len(ms.statuses())
-        d.key("Return")
-        written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
-        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
-        time.sleep(1.0)
-        d.screenshot(shots / "gui-ms4-blank-score-written.png")
-        G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
-        after = G.read_mscz(score)[1]
+    _, after = _continue_all_with_irish(home, score, "gui-ms4-blank-score-written.png")
 
     end = 4 * R.TICKS_PER_WHOLE
     assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
@@ -359,5 +345,4 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     result = continue_melody(rests, bars=4, genre="irish", options=SamplingOptions(seed=1))
     engine = result.melodies[0]
     assert result.settings["after_rests"] == "16" and engine.events[0].onset == 16 and engine.events[0].pitch is not None
-    expected = R.merge([(end + int((e.onset - 16) * R.TICKS_PER_WHOLE / 4), e.duration / 4, e.pitch, False) for e in engine.events])
-    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == expected
+    assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == _as_written(engine.events, end, Fraction(16))
