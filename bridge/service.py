@@ -24,6 +24,7 @@ from lstmfuse import SamplingOptions, continue_passage
 from lstmfuse.encoding.events import meter_bar_length
 from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
+from lstmfuse.generation.form import genre_by_meter_and_key
 from lstmfuse.generation.options import json_schema as sampling_schema
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
@@ -98,6 +99,9 @@ def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
 
     ``options.genre = "auto"``: the plugin's default, so a fresh install does not continue
     every score as whichever genre sorts first. Returns (genre, posterior over installed genres).
+    A selection with no notes (a blank score's empty bars) has no style to judge: it takes the
+    genre with the largest share of the real tunes in its meter and key signature
+    (``form.genre_by_meter_and_key``; before 2026-12-04 it was refused).
     """
     from lstmfuse.metrics.reference import judge
 
@@ -105,7 +109,14 @@ def closest_genre(req: Request) -> tuple[str, dict[str, float]]:
     if not installed:
         raise ProtocolError("no genre model is installed", "options.genre", code="generation_refused")
     if req.passage is None or not any(e.pitch is not None for e in req.passage.events):
-        raise ProtocolError("'auto' needs notes in the selection to judge their style: choose a genre", "options.genre")
+        # no notes to judge (a blank score's empty bars): the genre with the largest share of
+        # the real tunes in the selection's meter and key signature
+        shares = genre_by_meter_and_key(installed, req.meter, req.sharps)
+        if not shares:
+            raise ProtocolError(f"'auto' needs notes in the selection to judge their style, and no installed genre has "
+                                f"real tunes in {req.meter}: choose a genre", "options.genre")
+        best = max(shares, key=lambda g: (shares[g], -installed.index(g)))
+        return best, shares
     try:
         clf = judge()  # the sequence style judge (lstmfuse/data/reference/JUDGE_CARD.md)
     except LstmfuseError as err:
@@ -123,6 +134,9 @@ def _resolve_auto(req: Request) -> dict | None:
         return None
     chosen, posterior = closest_genre(req)
     req.genre = chosen
+    if req.passage is None or not req.passage.notes:
+        return {"genre": chosen, "posterior": posterior, "by": "meter and key",
+                "said": f"{chosen}, whose tunes are {round(posterior[chosen] * 100)}% of the real tunes in {req.meter} with this key signature (no notes to judge)"}
     return {"genre": chosen, "posterior": posterior}
 
 

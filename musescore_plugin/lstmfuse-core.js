@@ -768,7 +768,8 @@ function generate(ms, io, range, kind, options, folder) {
 
 function describe(answer, variant) {
     var s = answer.settings;
-    var what = s.auto ? "auto: " + s.genre + ", the closest style (" + Math.round((s.auto.posterior[s.genre] || 0) * 100) + "%)"
+    var what = s.auto && s.auto.said ? "auto: " + s.auto.said
+             : s.auto ? "auto: " + s.genre + ", the closest style (" + Math.round((s.auto.posterior[s.genre] || 0) * 100) + "%)"
              : s.genre ? s.genre : (s.weights ? Object.keys(s.weights).map(function (g) {
         return g + " " + Math.round(s.weights[g] * 100) + "%"; }).join(", ") : "");
     // where the selection's signature does not write its notes' key, the bridge continued in the

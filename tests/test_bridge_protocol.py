@@ -386,3 +386,25 @@ def test_a_selection_of_empty_bars_is_followed_by_a_new_tune_from_their_end():
     assert v["events"][0]["tick"] == 3840 and not v["events"][0]["rest"], v["events"][:2]
     assert len(notes) >= 8 and all(e["tick"] >= 3840 for e in v["events"])
     assert sum(F(e["duration"]) for e in v["events"]) == 4  # four bars of 4/4, no more
+
+
+def test_auto_on_empty_bars_takes_the_genre_of_their_meter_and_key():
+    """``auto`` judges the selected notes' style; empty bars have none. They take the genre with
+    the largest share of the real tunes in their meter and key signature (4/4 in C: folk, 0.64;
+    2/2 in D: Irish), and say so; a meter no installed genre's tunes are in is refused, naming it."""
+    from lstmfuse_bridge.protocol import ProtocolError
+    from lstmfuse_bridge.service import answer
+
+    def ask(meter: str, fifths: int, bar: str):
+        sel = {**copy.deepcopy(BASE["selection"]), "meter": meter, "key": {"fifths": fifths, "mode": None},
+               "events": [{"rest": True, "duration": bar}, {"rest": True, "duration": bar}], "end_bar_pos": "0"}
+        return answer(parse_request({**copy.deepcopy(BASE), "selection": sel, "options": {"genre": "auto", "bars": 2, "seed": 1}}, "continue"))
+
+    body = ask("4/4", 0, "1")
+    auto = body["settings"]["auto"]
+    assert body["settings"]["genre"] == auto["genre"] == "folk" and auto["by"] == "meter and key"
+    assert auto["posterior"]["folk"] > 0.5 and "palestrina" not in auto["posterior"]
+    assert auto["said"] == "folk, whose tunes are 64% of the real tunes in 4/4 with this key signature (no notes to judge)"
+    assert ask("2/2", 2, "1")["settings"]["genre"] == "irish"
+    with pytest.raises(ProtocolError, match="no installed genre has real tunes in 5/8: choose a genre"):
+        ask("5/8", 0, "5/8")

@@ -228,18 +228,20 @@ def _write_triplets(path: Path) -> None:
 IRISH_CHIP = (269, 64)  # "Continue with: irish", inside the dialog
 
 
-def _continue_all_with_irish(home: Path, score: Path, shot: str):
-    """Seed 1, the irish chip, Ctrl+A in the score, Continue; the status line says it wrote (Irish,
-    seed 1); a screenshot ``shot``; Ctrl+S. Returns (status line, the saved score's staff 1)."""
+def _continue_all(home: Path, score: Path, shot: str, chip: tuple[int, int] | None = IRISH_CHIP):
+    """Seed 1, a genre chip (None: the dialog's default, auto), Ctrl+A in the score, Continue;
+    the status line says it wrote at seed 1; a screenshot ``shot``; Ctrl+S. Returns (status
+    line, the saved score's staff 1)."""
     with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
-        d.click(*IRISH_CHIP, window=wid)
+        if chip is not None:
+            d.click(*chip, window=wid)
         d.click(*EMPTY_CANVAS)
         d.key("ctrl+a")
         d.click(*DIALOG_BLANK, window=wid)
         n = len(ms.statuses())
         d.key("Return")
         written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
-        assert written.startswith("wrote ") and "(irish, seed 1)" in written, written
+        assert written.startswith("wrote ") and ", seed 1)" in written, written
         time.sleep(1.0)
         d.screenshot(shots / shot)
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
@@ -265,7 +267,8 @@ def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert len(before.measures) == 4 and sum(i.tuplet == (3, 2) for i in before.voices[0]) == 21
-    _, after = _continue_all_with_irish(home, score, "gui-ms4-triplets-written.png")
+    written, after = _continue_all(home, score, "gui-ms4-triplets-written.png")
+    assert "(irish, seed 1)" in written, written
 
     from lstmfuse.api import continue_passage
     from lstmfuse.generation import SamplingOptions
@@ -304,7 +307,8 @@ def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_contin
     before = G.read_mscz(score)[1]
     lengths = [length for _, length in before.measures]
     assert lengths[0] == Fraction(1, 8) and Fraction(3, 2) in lengths and Fraction(5, 8) in lengths, lengths
-    _, after = _continue_all_with_irish(home, score, "gui-ms4-donnybrook-written.png")
+    written, after = _continue_all(home, score, "gui-ms4-donnybrook-written.png")
+    assert "(irish, seed 1)" in written, written
 
     end = before.measures[-1][0] + int(before.measures[-1][1] * R.TICKS_PER_WHOLE)
     assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
@@ -315,10 +319,13 @@ def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_contin
 
 
 def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_path):
-    """A blank score (4 empty bars of 4/4 in C), everything selected, Continue with Irish at
-    seed 1: 4 new bars after the empty ones, a tune from nothing (the bridge reads the rests as
-    nothing to continue, 2026-12-04), note for note what the engine writes after 4 bars of rest
-    at that seed, starting on the first new barline; the empty bars stay empty."""
+    """A blank score (4 empty bars of 4/4 in C), everything selected, Continue with the dialog's
+    default, auto, at seed 1: auto has no notes to judge and takes folk, whose tunes are most of
+    the real tunes in 4/4 in C, and the status line says so; 4 new bars after the empty ones, a
+    tune from nothing (the bridge reads the rests as nothing to continue, 2026-12-04), note for
+    note what the engine writes after 4 bars of rest at that seed, starting on the first new
+    barline; the empty bars stay empty. (Before 2026-12-04 auto refused a selection without
+    notes, and the rests were continued as a passage.)"""
     from music21 import key, meter, note, stream
 
     from lstmfuse.encoding.events import Melody, NoteEvent
@@ -336,13 +343,15 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert len(before.measures) == 4 and all(i.pitch is None for i in before.voices[0])
-    _, after = _continue_all_with_irish(home, score, "gui-ms4-blank-score-written.png")
+    written, after = _continue_all(home, score, "gui-ms4-blank-score-written.png", chip=None)
+    # auto, the dialog's default, has no notes to judge: the genre of the bars' meter and key
+    assert "(auto: folk, whose tunes are 64% of the real tunes in 4/4 with this key signature (no notes to judge), seed 1)" in written, written
 
     end = 4 * R.TICKS_PER_WHOLE
     assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
     assert len(after.measures) == 8, after.measures
     rests = Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(4)], meter="4/4", sharps=0)
-    result = continue_melody(rests, bars=4, genre="irish", options=SamplingOptions(seed=1))
+    result = continue_melody(rests, bars=4, genre="folk", options=SamplingOptions(seed=1))
     engine = result.melodies[0]
     assert result.settings["after_rests"] == "16" and engine.events[0].onset == 16 and engine.events[0].pitch is not None
     assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == _as_written(engine.events, end, Fraction(16))
