@@ -523,3 +523,35 @@ def test_a_strain_with_irregular_bars_is_read_on_its_beats(world):
     # rhythm as two bars, and MuseScore 4's continuation parted from the file's at its second note)
     assert [heard[t] for t in common] == [file[t] for t in common]
     assert max(file.values()) > 3  # the overfull bar is in the selection
+
+
+def test_a_blank_score_gets_a_new_tune_after_its_empty_bars(world):
+    """MuseScore 3.2.3, a blank score (4 empty bars of 4/4 in C), all of it selected, auto at
+    seed 1: auto has no notes to judge and takes folk (the largest share of the real tunes in 4/4
+    in C); the bars of rest are nothing to continue, so the 4 new bars are a tune from nothing on
+    the barline after them, as the engine writes it after 4 bars of rest, and one Undo gives the
+    blank score back."""
+    from music21 import key, meter, note, stream
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.generation import SamplingOptions, continue_melody
+
+    home = world["home"]
+    xml, score = home / "blank.musicxml", home / "blank.mscx"
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for _ in range(4):
+        part.append(note.Rest(quarterLength=4))
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(xml))
+    B.convert(home, xml, score)
+    cfg = _cfg(world, "blank", 0, 0, {"genre": "auto", "bars": 4, "seed": 1})
+    report, _ = B.run_plugin(home, world["plugin"], score, cfg)
+    _check_written(score, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
+    settings = report["answer"]["settings"]
+    assert settings["genre"] == "folk" and settings["auto"]["by"] == "meter and key" and settings["after_rests"] == "16"
+    v = report["answer"]["variants"][0]
+    assert v["start_tick"] == 4 * 4 * 480
+    rests = Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(4)], meter="4/4", sharps=0)
+    engine = continue_melody(rests, bars=4, genre="folk", options=SamplingOptions(seed=v["seed"])).melodies[0]
+    assert [(e.pitch, Fraction(e.duration) / 4) for e in engine.events] == [(None if e["rest"] else e["pitch"], Fraction(e["duration"])) for e in v["events"]]
