@@ -408,3 +408,19 @@ def test_auto_on_empty_bars_takes_the_genre_of_their_meter_and_key():
     assert ask("2/2", 2, "1")["settings"]["genre"] == "irish"
     with pytest.raises(ProtocolError, match="no installed genre has real tunes in 5/8: choose a genre"):
         ask("5/8", 0, "5/8")
+
+
+def test_fuse_on_empty_bars_writes_a_new_blend_from_their_end():
+    """/fuse on a blank score's empty bars (6/8 in G): a tune from nothing blending the weighted
+    genres, written from the barline after the rests, four bars of 6/8 and no more."""
+    from lstmfuse_bridge.service import answer
+
+    sel = {**copy.deepcopy(BASE["selection"]), "meter": "6/8", "key": {"fifths": 1, "mode": None},
+           "events": [{"rest": True, "duration": "3/4"}, {"rest": True, "duration": "3/4"}], "end_bar_pos": "0"}
+    body = answer(parse_request({**copy.deepcopy(BASE), "selection": sel,
+                                 "options": {"weights": {"folk": 0.5, "irish": 0.5}, "bars": 4, "seed": 1}}, "fuse"))
+    assert body["settings"]["after_rests"] == "6" and "pickup_quarters" not in body["settings"]
+    assert body["settings"]["weights"] == {"folk": 0.5, "irish": 0.5}
+    v = body["variants"][0]
+    assert v["events"][0]["tick"] == 2880 and sum(F(e["duration"]) for e in v["events"]) == 3
+    assert sum(not e["rest"] for e in v["events"]) >= 8
