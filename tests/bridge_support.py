@@ -238,3 +238,24 @@ def write_clarinet_in_c(path: Path) -> None:
     score = stream.Score([part.makeMeasures()])
     score.parts[0].atSoundingPitch = True
     score.write("musicxml", fp=str(path))  # music21 writes it at written pitch
+
+
+def write_blank_score(path: Path, bars: int = 4) -> None:
+    """A blank score as MuseScore makes one: ``bars`` empty bars of 4/4 in C, as MusicXML."""
+    from music21 import key, meter, note, stream
+
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    part.append(key.KeySignature(0))
+    for _ in range(bars):
+        part.append(note.Rest(quarterLength=4))
+    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
+
+
+def rest_bars(bars: int = 4):
+    """The engine's view of those bars: a Melody of ``bars`` whole-bar rests in 4/4, C."""
+    from fractions import Fraction
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+
+    return Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(bars)], meter="4/4", sharps=0)

@@ -531,19 +531,11 @@ def test_a_blank_score_gets_a_new_tune_after_its_empty_bars(world):
     in C); the bars of rest are nothing to continue, so the 4 new bars are a tune from nothing on
     the barline after them, as the engine writes it after 4 bars of rest, and one Undo gives the
     blank score back."""
-    from music21 import key, meter, note, stream
-
-    from lstmfuse.encoding.events import Melody, NoteEvent
     from lstmfuse.generation import SamplingOptions, continue_melody
 
     home = world["home"]
     xml, score = home / "blank.musicxml", home / "blank.mscx"
-    part = stream.Part()
-    part.append(meter.TimeSignature("4/4"))
-    part.append(key.KeySignature(0))
-    for _ in range(4):
-        part.append(note.Rest(quarterLength=4))
-    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(xml))
+    B.write_blank_score(xml)
     B.convert(home, xml, score)
     cfg = _cfg(world, "blank", 0, 0, {"genre": "auto", "bars": 4, "seed": 1})
     report, _ = B.run_plugin(home, world["plugin"], score, cfg)
@@ -552,6 +544,5 @@ def test_a_blank_score_gets_a_new_tune_after_its_empty_bars(world):
     assert settings["genre"] == "folk" and settings["auto"]["by"] == "meter and key" and settings["after_rests"] == "16"
     v = report["answer"]["variants"][0]
     assert v["start_tick"] == 4 * 4 * 480
-    rests = Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(4)], meter="4/4", sharps=0)
-    engine = continue_melody(rests, bars=4, genre="folk", options=SamplingOptions(seed=v["seed"])).melodies[0]
+    engine = continue_melody(B.rest_bars(4), bars=4, genre="folk", options=SamplingOptions(seed=v["seed"])).melodies[0]
     assert [(e.pitch, Fraction(e.duration) / 4) for e in engine.events] == [(None if e["rest"] else e["pitch"], Fraction(e["duration"])) for e in v["events"]]

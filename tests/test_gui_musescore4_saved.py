@@ -326,20 +326,14 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     note what the engine writes after 4 bars of rest at that seed, starting on the first new
     barline; the empty bars stay empty. (Before 2026-12-04 auto refused a selection without
     notes, and the rests were continued as a passage.)"""
-    from music21 import key, meter, note, stream
+    from bridge_support import rest_bars, write_blank_score
 
-    from lstmfuse.encoding.events import Melody, NoteEvent
     from lstmfuse.generation import SamplingOptions, continue_melody
 
     home = tmp_path
     G.prepare_musescore4_home(home)
     xml, score = home / "blank.musicxml", home / "work.mscz"
-    part = stream.Part()
-    part.append(meter.TimeSignature("4/4"))
-    part.append(key.KeySignature(0))
-    for _ in range(4):
-        part.append(note.Rest(quarterLength=4))
-    stream.Score([part.makeMeasures()]).write("musicxml", fp=str(xml))
+    write_blank_score(xml)
     G.to_mscz4(xml, score)
     before = G.read_mscz(score)[1]
     assert len(before.measures) == 4 and all(i.pitch is None for i in before.voices[0])
@@ -350,8 +344,7 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     end = 4 * R.TICKS_PER_WHOLE
     assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
     assert len(after.measures) == 8, after.measures
-    rests = Melody([NoteEvent(None, Fraction(4 * k), Fraction(4), Fraction(0)) for k in range(4)], meter="4/4", sharps=0)
-    result = continue_melody(rests, bars=4, genre="folk", options=SamplingOptions(seed=1))
+    result = continue_melody(rest_bars(4), bars=4, genre="folk", options=SamplingOptions(seed=1))
     engine = result.melodies[0]
     assert result.settings["after_rests"] == "16" and engine.events[0].onset == 16 and engine.events[0].pitch is not None
     assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == _as_written(engine.events, end, Fraction(16))
