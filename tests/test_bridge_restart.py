@@ -79,16 +79,24 @@ def test_auto_genre_is_the_closest_style():
     assert set(auto["posterior"]) == set(scores)
 
 
-def test_auto_without_notes_is_refused_in_words():
+def test_auto_without_notes_takes_the_meters_genre_or_is_refused_in_words():
+    """Rests have no style to judge. Until 2026-12-04 'auto' refused them; since, it takes the
+    genre with the largest share of the real tunes in the selection's meter and key signature,
+    and the answer says so (schema-valid); where no installed genre has tunes in that meter it
+    is refused in words, naming the field."""
     from lstmfuse_bridge.protocol import ProtocolError
     from lstmfuse_bridge.service import answer
 
     doc = req(options__genre="auto")
     doc["selection"]["events"] = [{"rest": True, "duration": "1"}]
-    r = parse_request(doc, "continue")
+    a = answer(parse_request(doc, "continue"))
+    check_schema(a, "answer")
+    assert a["settings"]["auto"]["by"] == "meter and key" and a["settings"]["genre"] == a["settings"]["auto"]["genre"]
+    doc["selection"]["meter"] = "5/8"
+    doc["selection"]["events"] = [{"rest": True, "duration": "5/8"}]
     try:
-        answer(r)
+        answer(parse_request(doc, "continue"))
     except ProtocolError as err:
-        assert err.field == "options.genre" and "choose a genre" in err.message
+        assert err.field == "options.genre" and "choose a genre" in err.message and "5/8" in err.message
     else:
-        raise AssertionError("'auto' on a selection of rests was not refused")
+        raise AssertionError("'auto' on rests in a meter no genre's tunes are in was not refused")
