@@ -196,6 +196,17 @@ def ending(melody: Melody) -> dict[str, float]:
     }
 
 
+def closing_run(melody: Melody) -> int:
+    """How many notes at the tune's end strike its last note's pitch (the last note included;
+    rests between them do not break the run): 4 or more is a close on one hammered note, which
+    real reels, jigs and songs seldom make (docs/form.md, "A run of the final")."""
+    notes = melody.notes
+    k = 1 if notes else 0
+    while k < len(notes) and notes[-1 - k].pitch == notes[-1].pitch:
+        k += 1
+    return k
+
+
 def upbeat(melody: Melody) -> Fraction:
     """The tune's upbeat (pickup) in quarters, in the meter it begins in; 0 when it starts on a
     downbeat. (Measured in the meter it ends in, a 5/4 tune's upbeat of three eighths that went

@@ -42,6 +42,8 @@ MIN_KEY_TUNES = 30
 
 #: the widest move (semitones) form.json's 'approach' counts on its own
 APPROACH_SPAN = 12
+#: strikes of one pitch at a tune's end counted as a hammered close (form.json 'final_runs')
+FINAL_RUN = 4
 
 
 def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
@@ -60,7 +62,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     from collections import Counter
     from fractions import Fraction
 
-    from .form import ending, ends_on_barline, last_bar_completes_pickup, phrase_end_lengthening, phrase_layout, pickup_bars, tonic_pitch_class
+    from .form import closing_run, ending, ends_on_barline, last_bar_completes_pickup, phrase_end_lengthening, phrase_layout, pickup_bars, tonic_pitch_class
     from .pitch import rest_ratio
     from .rhythm import dotted_pair_share
 
@@ -93,6 +95,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     by_bar: list[list[float]] = [[], [], [], []]  # lengthening of bars 1-4 of the 4-bar grid, per tune
     tune_medians: dict[str, list] = {}  # meter -> each tune's median note (quarters)
     penultimates: dict[str, list] = {}  # meter -> each tune's note before its last (quarters)
+    final_runs: dict[str, list[int]] = {}  # meter -> [tunes, of them closing on FINAL_RUN strikes of one pitch]
     for pid, m in pieces:
         keys[f"{m.sharps}:{m.mode or 'major'}"] += 1
         shift = normalising_shift(m.sharps)
@@ -123,6 +126,10 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
             tune_medians.setdefault(m.meter, []).append(lengths[len(lengths) // 2])
         if len(m.notes) >= 2:
             penultimates.setdefault(m.meter, []).append(m.notes[-2].duration)
+        if m.notes:
+            runs = final_runs.setdefault(m.meter, [0, 0])
+            runs[0] += 1
+            runs[1] += closing_run(m) >= FINAL_RUN
         for k in range(4):
             share = phrase_end_lengthening(m, at=k)
             if share == share:
@@ -195,7 +202,7 @@ def build_form_reference(genre: str, pieces: list, seed: int = 0) -> dict:
     median_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in tune_medians.items() if len(v) >= MIN_MEDIAN_TUNES}
     # per meter, the median length of the note before the last (generation.form.penultimate_note_ticks)
     penultimate_notes = {k: str(sorted(v)[len(v) // 2]) for k, v in penultimates.items() if len(v) >= MIN_MEDIAN_TUNES}
-    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "beat_spanning": beat_spanning, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "first_offset": round(float(np.mean(first_rises)), 2) if first_rises else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
+    return {"genre": genre, "median_notes": median_notes, "phrase_bars": 4, "keys": typical, "rest_share_p95": p95, "beat_crossing": beat_crossing, "beat_spanning": beat_spanning, "register": register, "mean_pitch": mean_pitch, "tune_means": tune_means, "written": written, "lengthening_by_bar": [round(float(np.mean(v)), 3) if v else None for v in by_bar], "layouts": layouts, "final_bars": finals, "pickups": {k: dict(sorted(c.items())) for k, c in pickups.items()}, "pickup_endings": {k: dict(sorted(c.items())) for k, c in pickup_endings.items()}, "final_bars_after_pickup": finals_after_pickup, "final_bars_by_pickup": {k: {p: dict(sorted(c.items())) for p, c in sorted(v.items())} for k, v in finals_by_pickup.items()}, "final_bars_whole_bar": finals_whole_bar, "final_tonic_share": tonic_share, "final_degrees": final_degree_shares, "final_offset": round(float(np.mean(final_drops)), 2) if final_drops else 0.0, "first_offset": round(float(np.mean(first_rises)), 2) if first_rises else 0.0, "approach": approach.tolist(), "penultimate_notes": penultimate_notes, "final_runs": final_runs, "format": "rows: [relation, source, shift, cadence, end_bars, register, breathes, end_last, mid_breathes, mid_last, mid_bars, end_rest, mid_rest]; phrases begin the tune's upbeat ('pickup', bars) before their barlines", "relations": list(_RELATIONS), "cadences": list(_CADENCES)}
 
 
 
