@@ -272,6 +272,27 @@ def keeps_barlines(genre: str, meter: str) -> bool:
     return meter_bar_length(main) != 2 * meter_bar_length(meter)
 
 
+#: the share of a genre's real tunes (in the meter) that close on form.json's FINAL_RUN strikes
+#: of one pitch at or above which its tunes may close so (engine._holds_fourth_strike)
+HAMMERED_CLOSE = 0.05
+
+
+@functools.cache  # asked on every step of a tune's closing window
+def hammers_final(genre: str, meter: str) -> bool:
+    """May ``genre``'s tunes in ``meter`` close on four or more strikes of their last pitch, as
+    ``HAMMERED_CLOSE`` of its real tunes there do (form.json "final_runs", all its meters where
+    it has fewer than ``MIN_TUNES_IN_METER`` tunes in this one)? No without reference data: the
+    close is rare in every genre's tunes."""
+    if not has_layouts(genre):
+        return False
+    runs = _layouts(genre).get("final_runs")
+    if not runs:
+        return False
+    tunes, hammered = runs[meter] if runs.get(meter, [0])[0] >= MIN_TUNES_IN_METER else (
+        sum(r[0] for r in runs.values()), sum(r[1] for r in runs.values()))
+    return bool(tunes) and hammered / tunes >= HAMMERED_CLOSE
+
+
 def written_register(ref: dict, sharps: int) -> list[int] | None:
     """Where a genre's real tunes in this key signature lie as written (the 10th percentile of
     their lowest notes, the 90th of their highest; form.json 'written'), or its tunes in all keys
