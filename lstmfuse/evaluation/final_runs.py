@@ -23,15 +23,12 @@ Run: ``python -m lstmfuse.evaluation.final_runs --n 200 -o docs/final_runs.json`
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from ..corpora import load_corpus
 from ..encoding.events import Melody
 from ..generation import engine
-from ..generation.continuation import continue_melody
 from ..generation.form import hammers_final, typical_meter_and_key
-from ..generation.options import SamplingOptions
 from ..metrics.form import closing_run
+from .from_nothing import engine_setting, tunes
 from .proof_cli import genres_main
 
 #: the meters measured per genre: those with the most real tunes (form.json 'final_runs')
@@ -39,15 +36,9 @@ METERS = {"folk": ("4/4", "2/4", "3/4", "6/8"), "irish": ("6/8", "2/2", "2/4", "
           "scottish": ("4/4", "6/8", "2/4", "2/2"), "bach": ("4/4",), "palestrina": ("4/2",)}
 
 
-@contextmanager
 def run_rule(on: bool):
     """The held fourth strike on or off for the block."""
-    saved = engine.HOLD_FOURTH_STRIKE
-    engine.HOLD_FOURTH_STRIKE = saved and on
-    try:
-        yield
-    finally:
-        engine.HOLD_FOURTH_STRIKE = saved
+    return engine_setting("HOLD_FOURTH_STRIKE", engine.HOLD_FOURTH_STRIKE and on)
 
 
 def shares(melodies: list[Melody]) -> dict:
@@ -56,11 +47,6 @@ def shares(melodies: list[Melody]) -> dict:
     n = len(runs)
     return {"tunes": n, "four": round(sum(k >= 4 for k in runs) / n, 4) if n else None,
             "three": round(sum(k >= 3 for k in runs) / n, 4) if n else None}
-
-
-def tunes(genre: str, n: int, seed: int, sharps: int, meter: str) -> list[Melody]:
-    return [continue_melody(None, bars=16, genre=genre, meter=meter, sharps=sharps, options=SamplingOptions(seed=seed + i)).melodies[0]
-            for i in range(n)]
 
 
 def _in(m: Melody, meter: str) -> bool:

@@ -23,7 +23,6 @@ Run: ``python -m lstmfuse.evaluation.first_note --n 80 -o docs/first_note.json``
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from fractions import Fraction
 
 import numpy as np
@@ -31,24 +30,17 @@ import numpy as np
 from ..corpora import load_corpus
 from ..encoding.events import Melody, meter_bar_length
 from ..generation import engine
-from ..generation.continuation import continue_melody
 from ..generation.form import typical_meter_and_key
-from ..generation.options import SamplingOptions
 from ..metrics.pitch import interval_counts
+from .from_nothing import engine_setting, tunes
 from .proof_cli import genres_main
 
 WIDE_BINS = (*range(0, 6), *range(19, 25))  # interval bins -12..+12: a fifth or more, up or down
 
 
-@contextmanager
 def first_pull(on: bool):
     """The first-note pull on or off for the block."""
-    saved = engine.FIRST_PULL
-    engine.FIRST_PULL = saved if on else 0.0
-    try:
-        yield
-    finally:
-        engine.FIRST_PULL = saved
+    return engine_setting("FIRST_PULL", engine.FIRST_PULL if on else 0.0)
 
 
 def begins(m: Melody) -> tuple[float, float] | None:
@@ -77,11 +69,6 @@ def summary(melodies: list[Melody]) -> dict:
         return {"tunes": 0}
     return {"tunes": len(rows), "first_note": round(float(rows[:, 0].mean()), 2),
             "last_less_first_phrase": round(float(rows[:, 1].mean()), 2), "wide": wide_share(melodies)}
-
-
-def tunes(genre: str, n: int, seed: int, sharps: int, meter: str) -> list[Melody]:
-    return [continue_melody(None, bars=16, genre=genre, meter=meter, sharps=sharps, options=SamplingOptions(seed=seed + i)).melodies[0]
-            for i in range(n)]
 
 
 def genre_rows(genre: str, n: int, seed: int) -> dict:
