@@ -340,7 +340,7 @@ def _holds_fourth_strike(row: RowState, ctx: Context) -> bool:
     4/4 and 0.075 in 6/8, where real ones do 0.047, 0.023 and 0.007 (training split). Held, the
     same tunes close so 0.04, 0.02 and 0.05, and on three strikes as often as before (the
     re-struck close of a third of real jigs). A penalty on the note before the last, tried with
-    it (3 nats), took more (0.0-0.03) but took three-strike closes away too (Irish 2/4 0.18 ->
+    it (3 nats), took more (0.0-0.03) but took three-strike closes away too (Irish 2/4 0.17 ->
     0.125, real 0.23). docs/form.md, "A run of the final"; docs/final_runs.json."""
     if not HOLD_FOURTH_STRIKE or row.seg != len(row.plan.segments) - 1 or row.last_interval != 0 or row.interval_before != 0:
         return False
