@@ -458,7 +458,7 @@ def test_cli_form_option_and_metrics(tmp_path, examples_dir):
     res = cli("metrics", str(out), "--from-bar", "25", "--json")
     assert res.returncode == 0, res.stderr
     row = json.loads(res.stdout)[0]
-    assert {"recurrence_transposed", "phrase_end_lengthening", "ends_on_tonic", "final_note_bars", "motif_reuse"} <= set(row)
+    assert {"recurrence_transposed", "phrase_end_lengthening", "ends_on_tonic", "final_note_bars", "closing_run", "motif_reuse"} <= set(row)
 
 
 # ------------------------------------------------- what the genres never do: rests, beats, defaults

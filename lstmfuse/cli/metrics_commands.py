@@ -68,7 +68,7 @@ def metrics(
 ) -> None:
     """Objective metrics of melodies: pitch-class entropy, scale consistency, in-key ratio, range,
     groove; form (2-bar segments that recur exactly / transposed / in rhythm, lengthened phrase
-    ends, ending on the tonic, final-note length in bars; with --from-bar, how many new bars reuse
+    ends, ending on the tonic, final-note length in bars, strikes of the last pitch at the end; with --from-bar, how many new bars reuse
     a bar rhythm of the music before); with --against, distances to a genre's corpus, copying from its training set, and the
     style judge's posterior over genres.
 

@@ -54,7 +54,7 @@ def melody_metrics(
 
     Always: n_notes, pitch_class_entropy, scale_consistency, in_key_ratio, pitch_range,
     n_pitches, rest_ratio, groove_consistency, and the form statistics (recurrence_exact,
-    _transposed, _rhythm; phrase_end_lengthening; ends_on_tonic; final_note_bars; with
+    _transposed, _rhythm; phrase_end_lengthening; ends_on_tonic; final_note_bars; closing_run; with
     ``passage``, the music the melody continues, motif_reuse). With ``against``: <histogram>_overlap/_kl
     versus that profile. With ``originality``: longest_copied_run (notes),
     longest_copied_fraction, copied_<n>gram_share. With ``histograms``: the histograms

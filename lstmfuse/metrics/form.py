@@ -338,6 +338,7 @@ def form_metrics(melody: Melody, passage: Melody | None = None) -> dict[str, flo
     out["phrase_end_other"] = phrase_end_other(melody)
     out["phrase_end_rest"] = phrase_end_rest(melody)
     out.update(ending(melody))
+    out["closing_run"] = closing_run(melody) if melody.notes else None
     out["pickup_bars"] = pickup_bars(melody)
     out["upbeat_restated"] = upbeat_restated(melody)
     if passage is not None:
