@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd
 
+from lstmfuse.generation.score_write import rest_beat_cuts
+
 #: MuseScore ticks per quarter note (PluginAPI.division).
 DIVISION = 480
 MAX_DOTS = 2  # values the bridge asks the plugin to set
@@ -89,15 +91,22 @@ def split_like_musescore(start: Fraction, whole: Fraction, bar: Fraction) -> lis
     """Pieces (start, value), in whole notes from the start of bar 0, of a note of length
     ``whole`` written at ``start``: cut at each barline, each part cut greedily."""
     pieces = []
-    t, left = start, whole
-    while left > 0:
-        bar_end = (t // bar + 1) * bar
-        part = min(left, bar_end - t)
+    for t, part in _bar_parts(start, whole, bar):
         for v in greedy(part):
             pieces.append((t, v))
             t += v
-        left -= part
     return pieces
+
+
+def _bar_parts(start: Fraction, whole: Fraction, bar: Fraction) -> list[tuple[Fraction, Fraction]]:
+    """(start, length) of each bar's part of a length written at ``start``, cut at barlines."""
+    parts = []
+    t, left = start, whole
+    while left > 0:
+        part = min(left, (t // bar + 1) * bar - t)
+        parts.append((t, part))
+        t, left = t + part, left - part
+    return parts
 
 
 def frac_str(x: Fraction) -> str:
@@ -139,12 +148,16 @@ def _frac_gcd(a: Fraction, b: Fraction) -> Fraction:
     return Fraction(gcd(int(a * den), int(b * den)), den)
 
 
-def notate(events: list[tuple[Fraction, Fraction, int | None]], start: Fraction, bar: Fraction, tuplets: bool) -> Notation:
+def notate(events: list[tuple[Fraction, Fraction, int | None]], start: Fraction, bar: Fraction, tuplets: bool,
+           beat: Fraction | None = None) -> Notation:
     """Write ``events`` (onset from the start position, length, pitch/None; all in whole
     notes, contiguous) starting ``start`` whole notes into bar 0 of length ``bar``.
 
-    ``tuplets``: whether the client can create tuplets (MuseScore 3.5+ addTuplet).
+    ``tuplets``: whether the client can create tuplets (MuseScore 3.5+ addTuplet). ``beat``: a
+    compound meter's beat (3/8 of a whole note in 6/8), at which rests are cut where they would
+    hide it (``score_write.rest_beat_cuts``, as the MusicXML writer cuts them).
     """
+    marks = [k * beat for k in range(int(bar / beat))] if beat else None
     out = Notation()
     i = 0
     n = len(events)
@@ -153,7 +166,7 @@ def notate(events: list[tuple[Fraction, Fraction, int | None]], start: Fraction,
         s = start + onset
         e = s + length
         if is_binary(s) and is_binary(e):
-            _plain(out, i, s, length, pitch, bar)
+            _plain(out, i, s, length, pitch, bar, marks)
             i += 1
             continue
         # A tuplet group: from s (on the plain grid) to the first event end back on it.
@@ -169,12 +182,18 @@ def notate(events: list[tuple[Fraction, Fraction, int | None]], start: Fraction,
     return out
 
 
-def _plain(out: Notation, index: int, s: Fraction, length: Fraction, pitch: int | None, bar: Fraction) -> None:
+def _plain(out: Notation, index: int, s: Fraction, length: Fraction, pitch: int | None, bar: Fraction,
+           marks: list[Fraction] | None = None) -> None:
     if pitch is None:
-        # Rests need no ties: write each bar's part as separate greedy values.
-        for t, v in split_like_musescore(s, length, bar):
-            out.ops.append(WriteOp(t, v, None, index))
-            out.pieces.append(Piece(int(t // bar), t % bar, v, v, None))
+        # Rests need no ties: write each bar's part, cut where it would hide a beat, as
+        # separate greedy values.
+        for t, part in _bar_parts(s, length, bar):
+            cuts = [t - t % bar + c for c in rest_beat_cuts(t % bar, part, marks, bar)] if marks else []
+            for a, b in zip([t, *cuts], [*cuts, t + part]):
+                for v in greedy(b - a):
+                    out.ops.append(WriteOp(a, v, None, index))
+                    out.pieces.append(Piece(int(a // bar), a % bar, v, v, None))
+                    a += v
         return
     if not is_value(length):
         raise Unwritable(f"event {index}: a note of {length} whole notes is not one note value (it would need a tie the plugin API cannot write)")

@@ -24,8 +24,9 @@ from lstmfuse import SamplingOptions, continue_passage
 from lstmfuse.encoding.events import meter_bar_length
 from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
-from lstmfuse.generation.form import genre_by_meter_and_key
+from lstmfuse.generation.form import COMPOUND_BEAT, beat_ticks, genre_by_meter_and_key
 from lstmfuse.generation.options import json_schema as sampling_schema
+from lstmfuse.generation.ticks import from_ticks
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
 from . import PROTOCOL_VERSION
@@ -40,6 +41,12 @@ _OPTION_FIELDS = tuple(name for name in sampling_schema() if name != "seed")
 #: what a refusal is about (``LstmfuseError.about``) -> the request field the plugin points at
 _FIELDS = {"meter": "selection.meter", "passage": "selection.events", "form": "options.form", "range": "options.lowest", "gap": "gap"}
 
+
+
+def compound_beat(meter: str) -> Fraction | None:
+    """A compound meter's beat in whole notes (3/8: a dotted quarter), at which the written
+    rests are cut (``notation.notate``); None in other meters."""
+    return from_ticks(COMPOUND_BEAT) / 4 if beat_ticks(meter) == COMPOUND_BEAT else None
 
 def _field_of(err: LstmfuseError, req) -> str:
     """The request field a refusal of the generation is about, for the plugin to point at: the
@@ -180,7 +187,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             events = [e for e in melody.events if e.onset >= req.length * 4]
             rows = [((e.onset / 4 - req.length), e.duration / 4, e.pitch) for e in events]
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets)
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, compound_beat(req.meter))
             except Unwritable as err:
                 last_reason = str(err)
                 continue
@@ -260,7 +267,7 @@ def answer_regenerate(req: Request, deadline: float | None = None) -> dict:
         while True:
             rows = _gap_rows(gap, gap_a, gap_b)
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets)
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, compound_beat(req.meter))
                 break
             except Unwritable as err:
                 last_reason = str(err)

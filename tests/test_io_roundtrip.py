@@ -484,3 +484,31 @@ def test_every_chord_symbol_of_lilypond_71f_goes_through_kern(tmp_path):
     assert len(symbols(original)) == 38
     assert symbols(back) == symbols(original)
     assert ["C", "G-"] in symbols(back)
+
+
+def test_a_rest_that_hides_a_compound_beat_is_cut_at_it(tmp_path):
+    """Silence from a 6/8 bar's third eighth to its last (a breath after a quarter note, common
+    in folk songs: 56 of 310 rests in 100 folk 6/8 tunes from nothing, 2026-12-05) was written
+    as one dotted-quarter rest across the second beat; an engraver writes an eighth rest and a
+    quarter rest. A rest that fills whole beats from one stays one rest, a rest before the beat
+    is left alone, and a whole bar's rest stays a bar's rest. Read back, the notes are the same
+    and the rests fill the same time (two rests where one was)."""
+    from fractions import Fraction as F
+
+    from lstmfuse.encoding.events import Melody, NoteEvent
+    from lstmfuse.encoding.extract import melody_from_part
+    from lstmfuse.generation.score_write import melody_to_score
+
+    events = [NoteEvent(62, F(0), F(1), F(0)), NoteEvent(None, F(1), F(3, 2), F(1)),
+              NoteEvent(69, F(5, 2), F(1, 4), F(5, 2)), NoteEvent(71, F(11, 4), F(1, 4), F(11, 4)),
+              NoteEvent(67, F(3), F(3, 2), F(0)), NoteEvent(None, F(9, 2), F(3, 2), F(3, 2)),
+              NoteEvent(None, F(6), F(3), F(0)), NoteEvent(67, F(9), F(1), F(0)), NoteEvent(None, F(10), F(1, 2), F(1)),
+              NoteEvent(69, F(21, 2), F(3, 2), F(3, 2))]
+    score = melody_to_score(Melody(events, meter="6/8", sharps=1))
+    rests = [(n.measureNumber, n.offset, n.quarterLength) for n in score.recurse().notesAndRests if n.isRest]
+    assert rests == [(1, 1.0, 0.5), (1, 1.5, 1.0), (2, 1.5, 1.5), (3, 0.0, 3.0), (4, 1.0, 0.5)]
+    out = save_converted(score, tmp_path / "rests.musicxml")
+    with quiet():
+        back = melody_from_part(load(out).parts[0])
+    assert [(e.pitch, e.onset, e.duration) for e in back.notes] == [(e.pitch, e.onset, e.duration) for e in events if e.pitch]
+    assert back.events[-1].end == events[-1].end and sum(e.duration for e in back.events) == events[-1].end

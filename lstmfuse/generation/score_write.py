@@ -36,16 +36,33 @@ def is_single_value(length: Fraction) -> bool:
 _DOUBLE_DOTTED = frozenset(Fraction(7, 4) * Fraction(2) ** k for k in range(-4, 3))
 
 
+def rest_beat_cuts(pos: Fraction, length: Fraction, marks: list[Fraction], bar: Fraction) -> list[Fraction]:
+    """Where a rest inside one bar, from ``pos`` for ``length`` (in the bar, the unit of
+    ``marks`` and ``bar``), is cut at the beats ``marks`` (where they fall in the bar, 0 among
+    them): at every beat it crosses, unless it fills whole beats from one. A rest from a 6/8
+    bar's third eighth to its end is an eighth and a quarter rest, as engravers write it, not a
+    dotted quarter rest that hides the second beat; a dotted-quarter rest on a beat stays one.
+    The MusicXML writer and the MuseScore bridge both call it."""
+    end = pos + length
+    inside = [m for m in marks if pos < m < end]
+    if not inside or ((pos in marks or pos == bar) and (end in marks or end == bar)):
+        return []
+    return inside
+
+
 def _beat_cuts(e: NoteEvent, start: Fraction, end: Fraction, marks: list[Fraction], bar: Fraction) -> list[Fraction]:
     """Where a piece of ``e`` from ``start`` to ``end`` (within one bar) is cut at its meter's
-    beats (``marks``: where they fall in the bar): only a length no single note head can show,
-    which music21 would otherwise write largest value first (5 eighths in 6/8 as a half tied to
-    an eighth, hiding the beat; an engraver writes a dotted quarter tied to a quarter)."""
+    beats (``marks``: where they fall in the bar): a note only where no single note head can
+    show its length, which music21 would otherwise write largest value first (5 eighths in 6/8
+    as a half tied to an eighth, hiding the beat; an engraver writes a dotted quarter tied to a
+    quarter); a rest wherever it hides a beat (``rest_beat_cuts``)."""
+    bar_start = start - (e.bar_pos + (start - e.onset)) % bar
+    if e.pitch is None:
+        return [bar_start + c for c in rest_beat_cuts(start - bar_start, end - start, marks, bar)]
     if is_single_value(end - start):
         return []
-    bar_start = start - (e.bar_pos + (start - e.onset)) % bar
-    if start == bar_start and end == bar_start + bar and (e.pitch is None or end - start in _DOUBLE_DOTTED):
-        return []  # a whole bar: a bar's rest, or one head where two dots show it (7/8)
+    if start == bar_start and end == bar_start + bar and end - start in _DOUBLE_DOTTED:
+        return []  # a whole bar: one head where two dots show it (7/8)
     return [bar_start + m for m in marks if start < bar_start + m < end]
 
 
