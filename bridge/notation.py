@@ -149,15 +149,15 @@ def _frac_gcd(a: Fraction, b: Fraction) -> Fraction:
 
 
 def notate(events: list[tuple[Fraction, Fraction, int | None]], start: Fraction, bar: Fraction, tuplets: bool,
-           beat: Fraction | None = None) -> Notation:
+           marks: list[Fraction] | None = None) -> Notation:
     """Write ``events`` (onset from the start position, length, pitch/None; all in whole
     notes, contiguous) starting ``start`` whole notes into bar 0 of length ``bar``.
 
-    ``tuplets``: whether the client can create tuplets (MuseScore 3.5+ addTuplet). ``beat``: a
-    compound meter's beat (3/8 of a whole note in 6/8), at which rests are cut where they would
-    hide it (``score_write.rest_beat_cuts``, as the MusicXML writer cuts them).
+    ``tuplets``: whether the client can create tuplets (MuseScore 3.5+ addTuplet). ``marks``:
+    the beats a rest must show (whole notes from the barline; ``score_write.rest_marks``), at
+    which rests are cut where they would hide one (``score_write.rest_beat_cuts``, as the
+    MusicXML writer cuts them).
     """
-    marks = [k * beat for k in range(int(bar / beat))] if beat else None
     out = Notation()
     i = 0
     n = len(events)

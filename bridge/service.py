@@ -24,9 +24,9 @@ from lstmfuse import SamplingOptions, continue_passage
 from lstmfuse.encoding.events import meter_bar_length
 from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
-from lstmfuse.generation.form import COMPOUND_BEAT, beat_ticks, genre_by_meter_and_key
+from lstmfuse.generation.form import genre_by_meter_and_key
 from lstmfuse.generation.options import json_schema as sampling_schema
-from lstmfuse.generation.ticks import from_ticks
+from lstmfuse.generation.score_write import rest_marks
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
 from . import PROTOCOL_VERSION
@@ -43,10 +43,12 @@ _FIELDS = {"meter": "selection.meter", "passage": "selection.events", "form": "o
 
 
 
-def compound_beat(meter: str) -> Fraction | None:
-    """A compound meter's beat in whole notes (3/8: a dotted quarter), at which the written
-    rests are cut (``notation.notate``); None in other meters."""
-    return from_ticks(COMPOUND_BEAT) / 4 if beat_ticks(meter) == COMPOUND_BEAT else None
+def rest_marks_w(meter: str) -> list[Fraction] | None:
+    """The beats a written rest must show, in whole notes from the barline (``notation.notate``;
+    the MusicXML writer's ``score_write.rest_marks``)."""
+    marks = rest_marks(meter)
+    return [m / 4 for m in marks] if marks else None
+
 
 def _field_of(err: LstmfuseError, req) -> str:
     """The request field a refusal of the generation is about, for the plugin to point at: the
@@ -187,7 +189,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             events = [e for e in melody.events if e.onset >= req.length * 4]
             rows = [((e.onset / 4 - req.length), e.duration / 4, e.pitch) for e in events]
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets, compound_beat(req.meter))
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter))
             except Unwritable as err:
                 last_reason = str(err)
                 continue
@@ -267,7 +269,7 @@ def answer_regenerate(req: Request, deadline: float | None = None) -> dict:
         while True:
             rows = _gap_rows(gap, gap_a, gap_b)
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets, compound_beat(req.meter))
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter))
                 break
             except Unwritable as err:
                 last_reason = str(err)

@@ -138,25 +138,29 @@ def test_notate_plain_rests_ties_and_refusals():
         notate(trip, F(0), bar, False)
 
 
-def test_notate_cuts_rests_at_a_compound_beat_as_the_musicxml_writer_does():
+def test_notate_cuts_rests_where_they_would_hide_a_beat_as_the_musicxml_writer_does():
     """In 6/8 a rest from the bar's third eighth to its end is written in MuseScore as an eighth
-    rest and a quarter rest (it was one dotted-quarter rest hiding the second beat), as the
-    MusicXML writer writes it (score_write.rest_beat_cuts); a dotted-quarter rest on a beat,
-    and rests in 3/4, are written as before. The service passes the beat in 6/8, 9/8, 12/8."""
-    from lstmfuse_bridge.service import compound_beat
+    rest and a quarter rest (it was one dotted-quarter rest hiding the second beat), and in 4/4
+    a half rest from the second beat as two quarter rests, as the MusicXML writer writes them
+    (score_write.rest_marks, rest_beat_cuts); a dotted-quarter rest on a 6/8 beat, a half rest
+    on a 4/4 bar's first or third beat, stay one rest. The service passes each meter's marks."""
+    from lstmfuse_bridge.service import rest_marks_w
 
-    bar, beat = F(3, 4), F(3, 8)
+    bar, marks = F(3, 4), rest_marks_w("6/8")
+    assert marks == [F(0), F(3, 8)]
     breath = [(F(0), F(1, 4), 62), (F(1, 4), F(3, 8), None), (F(5, 8), F(1, 8), 69),
               (F(3, 4), F(3, 8), 67), (F(9, 8), F(3, 8), None)]
     rests = lambda n: [(o.start, o.value) for o in n.ops if o.pitch is None]  # noqa: E731
-    assert rests(notate(breath, F(0), bar, False, beat)) == [(F(1, 4), F(1, 8)), (F(3, 8), F(1, 4)), (F(9, 8), F(3, 8))]
+    assert rests(notate(breath, F(0), bar, False, marks)) == [(F(1, 4), F(1, 8)), (F(3, 8), F(1, 4)), (F(9, 8), F(3, 8))]
     assert rests(notate(breath, F(0), bar, False)) == [(F(1, 4), F(3, 8)), (F(9, 8), F(3, 8))]
-    n = notate(breath, F(0), bar, False, beat)
+    n = notate(breath, F(0), bar, False, marks)
     assert [(p.measure, p.pos, p.value) for p in n.pieces if p.pitch is None] == [(0, F(1, 4), F(1, 8)), (0, F(3, 8), F(1, 4)), (1, F(3, 8), F(3, 8))]
     # written from the middle of a bar (the selection ends there), across a barline
-    assert rests(notate([(F(0), F(3, 4), None), (F(3, 4), F(1, 4), 60)], F(1, 8), bar, False, beat)) == [
+    assert rests(notate([(F(0), F(3, 4), None), (F(3, 4), F(1, 4), 60)], F(1, 8), bar, False, marks)) == [
         (F(1, 8), F(1, 4)), (F(3, 8), F(3, 8)), (F(3, 4), F(1, 8))]
-    assert compound_beat("6/8") == compound_beat("12/8") == F(3, 8) and compound_beat("3/4") is None and compound_beat("7/8") is None
+    common = [(F(0), F(1, 4), 60), (F(1, 4), F(1, 2), None), (F(3, 4), F(1, 4), 62), (F(1), F(1, 2), None), (F(3, 2), F(1, 2), 64)]
+    assert rests(notate(common, F(0), F(1), False, rest_marks_w("4/4"))) == [(F(1, 4), F(1, 4)), (F(1, 2), F(1, 4)), (F(1), F(1, 2))]
+    assert rest_marks_w("3/4") == [F(0), F(1, 4), F(1, 2)] and rest_marks_w("2/2") == [F(0), F(1, 2)]
 
 
 def test_notate_tuplets_for_35_and_later():

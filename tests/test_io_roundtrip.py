@@ -486,7 +486,7 @@ def test_every_chord_symbol_of_lilypond_71f_goes_through_kern(tmp_path):
     assert ["C", "G-"] in symbols(back)
 
 
-def test_a_rest_that_hides_a_compound_beat_is_cut_at_it(tmp_path):
+def test_a_rest_that_hides_a_beat_is_cut_at_it(tmp_path):
     """Silence from a 6/8 bar's third eighth to its last (a breath after a quarter note, common
     in folk songs: 56 of 310 rests in 100 folk 6/8 tunes from nothing, 2026-12-05) was written
     as one dotted-quarter rest across the second beat; an engraver writes an eighth rest and a
@@ -512,3 +512,9 @@ def test_a_rest_that_hides_a_compound_beat_is_cut_at_it(tmp_path):
         back = melody_from_part(load(out).parts[0])
     assert [(e.pitch, e.onset, e.duration) for e in back.notes] == [(e.pitch, e.onset, e.duration) for e in events if e.pitch]
     assert back.events[-1].end == events[-1].end and sum(e.duration for e in back.events) == events[-1].end
+    # 4/4: a half rest from the second beat is two quarter rests; on the third beat it stays one
+    common = [NoteEvent(60, F(0), F(1), F(0)), NoteEvent(None, F(1), F(2), F(1)), NoteEvent(62, F(3), F(1), F(3)),
+              NoteEvent(64, F(4), F(2), F(0)), NoteEvent(None, F(6), F(2), F(2))]
+    score = melody_to_score(Melody(common, meter="4/4", sharps=0))
+    assert [(n.measureNumber, n.offset, n.quarterLength) for n in score.recurse().notesAndRests if n.isRest] == [
+        (1, 1.0, 1.0), (1, 2.0, 1.0), (2, 2.0, 2.0)]

@@ -86,14 +86,30 @@ def _beat_marks(meter: str | None, groups: tuple[int, ...] | None) -> list[Fract
     return [k * beat for k in range(int(bar / beat))]
 
 
+def rest_marks(meter: str | None, groups: tuple[int, ...] | None = None) -> list[Fraction] | None:
+    """Where a rest is cut to show the beat (quarters from the barline; ``rest_beat_cuts``): the
+    beats a note is cut at in a compound or additive meter (``_beat_marks``); in a simple meter
+    of four beats its half bar (a half rest from the second beat of 4/4 is two quarter rests),
+    else each beat (2/4, 3/4, 2/2: the denominator's value)."""
+    marks = _beat_marks(meter, groups)
+    if marks or not meter:
+        return marks
+    beats, unit = meter.split("/")
+    bar, beat = meter_bar_length(meter), Fraction(4, int(unit))
+    step = bar / 2 if int(beats) == 4 else beat
+    return [k * step for k in range(int(bar / step))]
+
+
 def _split(events: list[NoteEvent], barlines: list[Fraction], meter: str | None = None, groups: tuple[int, ...] | None = None):
     """Yield (onset, length, event, tie) pieces cut at the given barline offsets (and, in a
-    compound or additive meter, a length no note head can show at the beats: ``_beat_marks``)."""
-    marks = _beat_marks(meter, groups)
-    bar = meter_bar_length(meter) if marks else None
+    compound or additive meter, a length no note head can show at the beats: ``_beat_marks``;
+    a rest wherever it hides a beat: ``rest_marks``)."""
+    note_marks, for_rests = _beat_marks(meter, groups), rest_marks(meter, groups)
+    bar = meter_bar_length(meter) if for_rests else None
     for e in events:
         cuts = [b for b in barlines if e.onset < b < e.end]
         bounds = [e.onset, *cuts, e.end]
+        marks = for_rests if e.pitch is None else note_marks
         if marks and bar:
             bounds = sorted({*bounds, *(c for a, b in zip(bounds, bounds[1:]) for c in _beat_cuts(e, a, b, marks, bar))})
         pieces = len(bounds) - 1
