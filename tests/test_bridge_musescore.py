@@ -196,6 +196,52 @@ def test_irish_tune_continued_rests_ties_dotted(world):
     assert seen["dotted"] > 0, "no run wrote a dotted value"
 
 
+def _hides_a_beat(v: dict, beat: int, bar: int) -> bool:
+    """Does an answer hold a rest that, written as one value, would hide a beat (it crosses one
+    and does not fill whole beats from one)?"""
+    for e in v["events"]:
+        if e["rest"]:
+            pos = (e["tick"] - v["start_tick"]) % bar
+            end = pos + int(Fraction(e["duration"]) * R.TICKS_PER_WHOLE)
+            crossed = [t for t in range(beat, bar, beat) if pos < t < min(end, bar)]
+            if crossed and (pos % beat or min(end, bar) % beat):
+                return True
+    return False
+
+
+def test_a_rest_that_would_hide_a_beat_is_written_cut_at_it(world):
+    """An Essen song in 6/8 ("Der Bremberger"), its last 4 bars continued by folk at a seed whose
+    answer holds a rest across the dotted-quarter beat that does not start on one (found by
+    asking the bridge the plugin's own request): MuseScore 3 holds exactly the pieces the
+    bridge said, the rest cut at the beat as the MusicXML writer cuts it (2026-12-05; before,
+    one dotted-quarter rest from the bar's third eighth hid the second beat), no written rest
+    hides a beat, and one Undo takes the write back."""
+    from music21 import corpus
+
+    home = world["home"]
+    xml, song = home / "bremberger.musicxml", home / "bremberger.mscx"
+    corpus.parse("essenFolksong/altdeu10", number=22).write("musicxml", fp=str(xml))
+    B.convert(home, xml, song)
+    staff = R.read(song)[1]
+    start = _measure_start(staff, len(staff.measures) - 4)
+    options = {"genre": _pick("folk"), "bars": 4, "rest_density": 3}
+    report, _ = B.run_plugin(home, world["plugin"], song, _cfg(world, "bremsel", 0, start, {**options, "seed": 1}))
+    assert report["selection"]["meter"] == "6/8"
+    bar, beat = 3 * R.TICKS_PER_WHOLE // 4, 3 * R.TICKS_PER_WHOLE // 8
+    seed = _find_seed(world, report["selection"], options, lambda v: _hides_a_beat(v, beat, bar))
+    assert seed is not None, "no seed in 400 gave a rest across a beat"
+    cfg = _cfg(world, f"bremrest{seed}", 0, start, {**options, "seed": seed})
+    report, _ = B.run_plugin(home, world["plugin"], song, cfg)
+    _check_written(song, Path(cfg["out"]), Path(cfg["undoOut"]), report, 4)
+    v = report["answer"]["variants"][0]
+    written = [i for i in R.read(Path(cfg["out"]))[1].voices[0] if i.tick >= v["start_tick"] and i.kind == "rest"]
+    assert len(written) > sum(e["rest"] for e in v["events"])  # a rest was cut
+    for i in written:
+        pos = (i.tick - v["start_tick"]) % bar
+        end = pos + int(i.value * R.TICKS_PER_WHOLE)
+        assert not any(pos < t < end for t in range(beat, bar, beat)) or (pos % beat == 0 and end % beat == 0), (pos, end)
+
+
 def test_gui_selection_path(world):
     """The dialog's path: a real selection (Edit > Select all on the one-staff tune) read by
     selectionRange(), then the same write."""
