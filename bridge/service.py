@@ -26,6 +26,7 @@ from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
 from lstmfuse.generation.form import genre_by_meter_and_key
 from lstmfuse.generation.options import json_schema as sampling_schema
+from lstmfuse.generation.beat_groups import of_settings
 from lstmfuse.generation.score_write import rest_marks
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
@@ -43,10 +44,11 @@ _FIELDS = {"meter": "selection.meter", "passage": "selection.events", "form": "o
 
 
 
-def rest_marks_w(meter: str) -> list[Fraction] | None:
+def rest_marks_w(meter: str, settings: dict | None = None) -> list[Fraction] | None:
     """The beats a written rest must show, in whole notes from the barline (``notation.notate``;
-    the MusicXML writer's ``score_write.rest_marks``)."""
-    marks = rest_marks(meter)
+    the MusicXML writer's ``score_write.rest_marks``): an additive meter's groups as the
+    result's ``settings`` name them (7/8 as 2+2+3), else the meter's."""
+    marks = rest_marks(meter, of_settings(settings or {}))
     return [m / 4 for m in marks] if marks else None
 
 
@@ -189,7 +191,7 @@ def answer(req: Request, deadline: float | None = None) -> dict:
             events = [e for e in melody.events if e.onset >= req.length * 4]
             rows = [((e.onset / 4 - req.length), e.duration / 4, e.pitch) for e in events]
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter))
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter, result.settings))
             except Unwritable as err:
                 last_reason = str(err)
                 continue
@@ -269,7 +271,7 @@ def answer_regenerate(req: Request, deadline: float | None = None) -> dict:
         while True:
             rows = _gap_rows(gap, gap_a, gap_b)
             try:
-                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter))
+                notation = notate(rows, write_pos_w, bar_w, req.tuplets, rest_marks_w(req.meter, settings))
                 break
             except Unwritable as err:
                 last_reason = str(err)

@@ -161,6 +161,12 @@ def test_notate_cuts_rests_where_they_would_hide_a_beat_as_the_musicxml_writer_d
     common = [(F(0), F(1, 4), 60), (F(1, 4), F(1, 2), None), (F(3, 4), F(1, 4), 62), (F(1), F(1, 2), None), (F(3, 2), F(1, 2), 64)]
     assert rests(notate(common, F(0), F(1), False, rest_marks_w("4/4"))) == [(F(1, 4), F(1, 4)), (F(1, 2), F(1, 4)), (F(1), F(1, 2))]
     assert rest_marks_w("3/4") == [F(0), F(1, 4), F(1, 2)] and rest_marks_w("2/2") == [F(0), F(1, 2)]
+    # 7/8 as the continuation grouped it: a rest from the second eighth to the fifth is cut at
+    # the second group's start (as score_write cuts it with the same groups)
+    seven = rest_marks_w("7/8", {"beat_groups": "2+2+3"})
+    assert seven == [F(0), F(1, 4), F(1, 2)]
+    assert rests(notate([(F(0), F(1, 8), 60), (F(1, 8), F(3, 8), None), (F(1, 2), F(3, 8), 62)], F(0), F(7, 8), False, seven)) == [
+        (F(1, 8), F(1, 8)), (F(1, 4), F(1, 4))]
 
 
 def test_notate_tuplets_for_35_and_later():
