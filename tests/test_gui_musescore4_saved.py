@@ -226,22 +226,29 @@ def _write_triplets(path: Path) -> None:
 
 
 IRISH_CHIP = (269, 64)  # "Continue with: irish", inside the dialog
+FOLK_CHIP = (222, 64)   # "Continue with: folk"
+BARS_FIELD = (113, 236)  # "Bars to add"
 
 
-def _continue_all(home: Path, score: Path, shot: str, chip: tuple[int, int] | None = IRISH_CHIP):
-    """Seed 1, a genre chip (None: the dialog's default, auto), Ctrl+A in the score, Continue;
-    the status line says it wrote at seed 1; a screenshot ``shot``; Ctrl+S. Returns (status
-    line, the saved score's staff 1)."""
-    with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
+def _continue_all(home: Path, score: Path, shot: str, chip: tuple[int, int] | None = IRISH_CHIP, seed: str = "1",
+                  bars: str | None = None):
+    """``seed``, a genre chip (None: the dialog's default, auto), ``bars`` typed into "Bars to
+    add" (None: the dialog's 4), Ctrl+A in the score, Continue; the status line says it wrote at
+    that seed; a screenshot ``shot``; Ctrl+S. Returns (status line, the saved score's staff 1)."""
+    with _musescore4_with_plugin(home, score, seed) as (d, ms, wid, shots):
         if chip is not None:
             d.click(*chip, window=wid)
+        if bars is not None:
+            d.click(*BARS_FIELD, window=wid)
+            d.key("ctrl+a")
+            d.type(bars)
         d.click(*EMPTY_CANVAS)
         d.key("ctrl+a")
         d.click(*DIALOG_BLANK, window=wid)
         n = len(ms.statuses())
         d.key("Return")
         written = ms.wait_status(r"^wrote |^Not written|error", after=n, timeout=150)
-        assert written.startswith("wrote ") and ", seed 1)" in written, written
+        assert written.startswith("wrote ") and f", seed {seed})" in written, written
         time.sleep(1.0)
         d.screenshot(shots / shot)
         G.save_with_ctrl_s(d, score, EMPTY_CANVAS)
@@ -348,3 +355,38 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     engine = result.melodies[0]
     assert result.settings["after_rests"] == "16" and engine.events[0].onset == 16 and engine.events[0].pitch is not None
     assert R.sounding([i for i in after.voices[0] if i.tick >= end]) == _as_written(engine.events, end, Fraction(16))
+
+
+def test_musescore4_writes_a_rest_cut_at_the_6_8_beat(tmp_path):
+    """4 bars of 6/8 (tests/test_bridge_musescore.py's passage), everything selected, 8 bars to
+    add typed into the dialog, seed 26, the "folk" chip clicked: the bridge cuts a rest that
+    would hide the dotted-quarter beat (2026-12-05), and the file MuseScore 4 saves holds the new
+    bars note for note as the engine writes them with every rest inside a beat or filling whole
+    beats from one (before, one rest from the second eighth of a beat across the next)."""
+    from test_bridge_musescore import _write_six_eight
+
+    from lstmfuse.api import continue_passage
+    from lstmfuse.generation import SamplingOptions
+
+    home = tmp_path
+    G.prepare_musescore4_home(home)
+    xml, score = home / "six-eight.musicxml", home / "work.mscz"
+    _write_six_eight(xml)
+    G.to_mscz4(xml, score)
+    before = G.read_mscz(score)[1]
+    assert len(before.measures) == 4
+    written, after = _continue_all(home, score, "gui-ms4-6-8-rest-cut.png", chip=FOLK_CHIP, seed="26", bars="8")
+    assert "(folk, seed 26)" in written, written
+    end = 4 * 3 * R.TICKS_PER_WHOLE // 4
+    bar, beat = 3 * R.TICKS_PER_WHOLE // 4, 3 * R.TICKS_PER_WHOLE // 8
+    assert len(after.measures) == 12, after.measures
+    assert [i.key() for i in after.voices[0] if i.tick < end] == [i.key() for i in before.voices[0]]
+    engine = continue_passage(xml, bars=8, genre="folk", options=SamplingOptions(seed=26)).melodies[0]
+    added = [i for i in after.voices[0] if i.tick >= end]
+    assert R.sounding(added) == _as_written(engine.events, end, engine.events[0].onset)
+    rests = [i for i in added if i.kind == "rest"]
+    assert len(rests) > sum(e.pitch is None for e in engine.events)  # a rest was cut at a beat
+    for i in rests:
+        pos = (i.tick - end) % bar
+        stop = pos + int(i.value * R.TICKS_PER_WHOLE)
+        assert not any(pos < t < stop for t in range(beat, bar, beat)) or (pos % beat == 0 and stop % beat == 0), (pos, stop)
