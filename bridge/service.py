@@ -24,9 +24,9 @@ from lstmfuse import SamplingOptions, continue_passage
 from lstmfuse.encoding.events import meter_bar_length
 from lstmfuse.encoding.tokens import Unrepresentable
 from lstmfuse.errors import LstmfuseError
+from lstmfuse.generation.beat_groups import of_settings
 from lstmfuse.generation.form import genre_by_meter_and_key
 from lstmfuse.generation.options import json_schema as sampling_schema
-from lstmfuse.generation.beat_groups import of_settings
 from lstmfuse.generation.score_write import rest_marks
 from lstmfuse.models.registry import FUSION, available, genre_names, load_model, read_card
 
@@ -41,7 +41,6 @@ _OPTION_FIELDS = tuple(name for name in sampling_schema() if name != "seed")
 
 #: what a refusal is about (``LstmfuseError.about``) -> the request field the plugin points at
 _FIELDS = {"meter": "selection.meter", "passage": "selection.events", "form": "options.form", "range": "options.lowest", "gap": "gap"}
-
 
 
 def rest_marks_w(meter: str, settings: dict | None = None) -> list[Fraction] | None:

@@ -299,11 +299,6 @@ def _approach_bonus(scores: np.ndarray, approach: np.ndarray, last_pitch: int | 
         scores[_PITCH_TOKENS] += _homeward(approach.tobytes(), targets, low, high)
 
 
-#: a tune's last note after three strikes of its pitch is held, not struck a fourth time, where
-#: the closing genre's real tunes seldom close so (``_holds_fourth_strike``)
-HOLD_FOURTH_STRIKE = True
-
-
 def _approach_lengths(scores: np.ndarray, approach: np.ndarray, pitch: int, targets: frozenset, low: int, high: int, gap: int) -> None:
     """A note that began too early to be taken for the one before the last (``gap`` ticks before
     the last note's place) would still be it if it lasted that long: those lengths lose what its
@@ -329,6 +324,11 @@ def _closing_genre(row: RowState, ctx: Context) -> str | None:
     """The genre whose real tunes the row's close follows: the leading genre in a blend (the
     last half-phrase's lead, once the close is reached), else the heaviest; None with --form free."""
     return row.leads[row.lead_i].genre if row.leads and row.lead_i >= 0 else ctx.approach_genre
+
+
+#: a tune's last note after three strikes of its pitch is held, not struck a fourth time, where
+#: the closing genre's real tunes seldom close so (``_holds_fourth_strike``)
+HOLD_FOURTH_STRIKE = True
 
 
 def _holds_fourth_strike(row: RowState, ctx: Context) -> bool:
