@@ -58,6 +58,17 @@ def _write_seven_eight(path: Path) -> None:
     stream.Score([part.makeMeasures()]).write("musicxml", fp=str(path))
 
 
+def _in_musescore4(home: Path, name: str, write) -> tuple[Path, Path, dict]:
+    """A MuseScore 4 home in ``home``; ``write(path)`` writes the passage as MusicXML
+    (``name``.musicxml), which MuseScore 4 converts into its own work.mscz. Returns the
+    MusicXML, the .mscz and its staves as read back."""
+    G.prepare_musescore4_home(home)
+    xml, score = home / f"{name}.musicxml", home / "work.mscz"
+    write(xml)
+    G.to_mscz4(xml, score)
+    return xml, score, G.read_mscz(score)
+
+
 @contextmanager
 def _musescore4_with_plugin(home: Path, score: Path, seed: str):
     """gui_support.musescore4_with_plugin, the dialog's seed set."""
@@ -70,11 +81,8 @@ def _musescore4_with_plugin(home: Path, score: Path, seed: str):
 
 def test_musescore4_writes_a_7_8_continuation_that_the_saved_file_shows(tmp_path):
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "passage.musicxml", home / "work.mscz"
-    _write_seven_eight(xml)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)[1]
+    xml, score, staves = _in_musescore4(home, "passage", _write_seven_eight)
+    before = staves[1]
     assert [length for _, length in before.measures] == [BAR] * 4
     with _musescore4_with_plugin(home, score, "1") as (d, ms, wid, shots):
         d.click(*EMPTY_CANVAS)
@@ -169,11 +177,7 @@ def test_musescore4_writes_into_the_empty_bars_of_one_staff_and_nothing_else(tmp
     the melody's empty bars 5-8 are filled, no bar is added, the bass and bars 1-4 are item for
     item as they were; the user's Ctrl+Z and Ctrl+S save the score as it was."""
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "duo.musicxml", home / "work.mscz"
-    _write_melody_over_a_bass(xml)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)
+    xml, score, before = _in_musescore4(home, "duo", _write_melody_over_a_bass)
     assert len(before[1].measures) == len(before[2].measures) == 8
     with _musescore4_with_plugin(home, score, "2") as (d, ms, wid, shots):
         for bars, expect in ((3, r"^Not written: the bars after the selection already hold notes in staff 1, voice 1 \(bar 4\)"),
@@ -268,11 +272,8 @@ def test_musescore4_writes_triplets_and_adds_only_the_bars_asked_for(tmp_path):
     note the engine's continuation, in exactly the 4 bars asked for. The plugin added 5: it measured the written end by the last note's written
     value, a triplet half (960 ticks) where it sounds 640, and appended a bar of rest."""
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "triplets.musicxml", home / "work.mscz"
-    _write_triplets(xml)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)[1]
+    xml, score, staves = _in_musescore4(home, "triplets", _write_triplets)
+    before = staves[1]
     assert len(before.measures) == 4 and sum(i.tuplet == (3, 2) for i in before.voices[0]) == 21
     written, after = _continue_all(home, score, "gui-ms4-triplets-written.png")
     assert "(irish, seed 1)" in written, written
@@ -307,11 +308,9 @@ def test_musescore4_continues_a_strain_with_irregular_bars_as_the_file_is_contin
     from lstmfuse.io import load, save
 
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "donnybrook.musicxml", home / "work.mscz"
-    save(load(Path(music21.__file__).parent / "corpus" / "oneills1850" / "0001-0050.abc", 4), xml, force=True)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)[1]
+    tunes = Path(music21.__file__).parent / "corpus" / "oneills1850" / "0001-0050.abc"
+    xml, score, staves = _in_musescore4(home, "donnybrook", lambda path: save(load(tunes, 4), path, force=True))
+    before = staves[1]
     lengths = [length for _, length in before.measures]
     assert lengths[0] == Fraction(1, 8) and Fraction(3, 2) in lengths and Fraction(5, 8) in lengths, lengths
     written, after = _continue_all(home, score, "gui-ms4-donnybrook-written.png")
@@ -338,11 +337,8 @@ def test_musescore4_writes_a_new_tune_after_the_empty_bars_of_a_blank_score(tmp_
     from lstmfuse.generation import SamplingOptions, continue_melody
 
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "blank.musicxml", home / "work.mscz"
-    write_blank_score(xml)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)[1]
+    xml, score, staves = _in_musescore4(home, "blank", write_blank_score)
+    before = staves[1]
     assert len(before.measures) == 4 and all(i.pitch is None for i in before.voices[0])
     written, after = _continue_all(home, score, "gui-ms4-blank-score-written.png", chip=None)
     # auto, the dialog's default, has no notes to judge: the genre of the bars' meter and key
@@ -369,11 +365,8 @@ def test_musescore4_writes_a_rest_cut_at_the_6_8_beat(tmp_path):
     from lstmfuse.generation import SamplingOptions
 
     home = tmp_path
-    G.prepare_musescore4_home(home)
-    xml, score = home / "six-eight.musicxml", home / "work.mscz"
-    _write_six_eight(xml)
-    G.to_mscz4(xml, score)
-    before = G.read_mscz(score)[1]
+    xml, score, staves = _in_musescore4(home, "six-eight", _write_six_eight)
+    before = staves[1]
     assert len(before.measures) == 4
     written, after = _continue_all(home, score, "gui-ms4-6-8-rest-cut.png", chip=FOLK_CHIP, seed="26", bars="8")
     assert "(folk, seed 26)" in written, written
